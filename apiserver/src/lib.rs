@@ -1,0 +1,5 @@
+//! An embedded, in-memory Kubernetes API server: enough of kube-apiserver for the real
+//! `kubectl` and kube-rs clients, for tests and `charter sandbox`. It knows Kubernetes,
+//! not Charter: it serves any CustomResourceDefinition it is given.
+
+pub mod resource;
