@@ -1,1 +1,4 @@
+//! Charter: a Kubernetes operator that runs a service catalog the declarative way.
 
+pub mod api;
+pub mod crds;

@@ -1,0 +1,72 @@
+//! The `ServiceApproval` resource: one approver's decision on one revision, an audit record.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// An approver's decision on one revision of a Service. The spec is immutable.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "catalog.charter.dev",
+    version = "v1alpha1",
+    kind = "ServiceApproval",
+    plural = "serviceapprovals",
+    singular = "serviceapproval",
+    shortname = "csa",
+    category = "charter",
+    namespaced,
+    status = "ServiceApprovalStatus",
+    printcolumn = r#"{"name":"Service","type":"string","jsonPath":".spec.serviceName"}"#,
+    printcolumn = r#"{"name":"Decision","type":"string","jsonPath":".spec.decision"}"#,
+    printcolumn = r#"{"name":"Approver","type":"string","jsonPath":".spec.approver"}"#,
+    printcolumn = r#"{"name":"Revision","type":"string","jsonPath":".spec.revision"}"#,
+    printcolumn = r#"{"name":"Counted","type":"boolean","jsonPath":".status.counted"}"#,
+    printcolumn = r#"{"name":"Reason","type":"string","jsonPath":".status.reason","priority":1}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("self == oldSelf").message("a ServiceApproval's spec is immutable: create a new one instead"))]
+pub struct ServiceApprovalSpec {
+    /// The Service (in this namespace) the decision is about.
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"))]
+    pub service_name: String,
+    /// The Service revision the approver reviewed (`status.revision` of the Service).
+    #[schemars(regex(pattern = r"^[0-9a-f]{10}$"))]
+    pub revision: String,
+    /// The decision.
+    pub decision: Decision,
+    /// Who decided: a Kubernetes user name (bound to the creator by admission policy).
+    #[schemars(length(min = 1, max = 253))]
+    pub approver: String,
+    /// Why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048))]
+    pub comment: Option<String>,
+    /// After this time the approval no longer counts unless its revision reached quorum before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Time>,
+}
+
+/// An approver's decision.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum Decision {
+    Approved,
+    Rejected,
+}
+
+/// Whether the decision counts, and if not why.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceApprovalStatus {
+    /// True when the decision counts toward (or vetoes) the quorum of its revision.
+    pub counted: bool,
+    /// `Counted`, `StaleRevision`, `SelfApproval`, `ApproverNotAllowed`, `UnknownService`,
+    /// `Expired` or `Superseded`.
+    pub reason: String,
+    /// Human-readable explanation.
+    pub message: String,
+    /// The `metadata.generation` this status was computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}

@@ -1,0 +1,15 @@
+//! The API: the `Service` and `ServiceApproval` custom resources of `catalog.charter.dev/v1alpha1`.
+//! Field names follow DESIGN.md; every field is documented so `kubectl explain` is useful.
+
+mod approval;
+mod revision;
+mod service;
+
+pub use approval::*;
+pub use revision::revision_of;
+pub use service::*;
+
+/// The API group of every Charter resource.
+pub const GROUP: &str = "catalog.charter.dev";
+/// The API version served.
+pub const VERSION: &str = "v1alpha1";

@@ -1,0 +1,346 @@
+//! The `Service` resource: one business or IT service the catalog offers.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A service offered through the catalog. `spec.lifecycle` is the owner's controls; the rest
+/// of `spec` is the approvable content, whose hash is `status.revision`.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[kube(
+    group = "catalog.charter.dev",
+    version = "v1alpha1",
+    kind = "Service",
+    plural = "services",
+    singular = "service",
+    shortname = "csvc",
+    category = "charter",
+    namespaced,
+    status = "ServiceStatus",
+    printcolumn = r#"{"name":"Phase","type":"string","jsonPath":".status.phase","description":"Current lifecycle phase"}"#,
+    printcolumn = r#"{"name":"Desired","type":"string","jsonPath":".spec.lifecycle.desiredPhase","description":"Phase the owner asks for"}"#,
+    printcolumn = r#"{"name":"Owner","type":"string","jsonPath":".spec.owner","description":"Accountable owner"}"#,
+    printcolumn = r#"{"name":"Revision","type":"string","jsonPath":".status.revision","description":"Hash of the approvable content"}"#,
+    printcolumn = r#"{"name":"Approvals","type":"string","jsonPath":".status.approvals.progress","description":"Valid approvals received / required"}"#,
+    printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status","description":"Whether the desired phase is reached"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
+    validation = Rule::new("!has(self.spec.model) || !has(self.spec.model.dependsOn) || !self.spec.model.dependsOn.exists(d, d.name == self.metadata.name && (!has(d.__namespace__) || d.__namespace__ == ''))").message("a Service cannot depend on itself").field_path(".spec.model.dependsOn")
+)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.approvers) || size(self.approvers) == 0 || !has(self.requiredApprovals) || self.requiredApprovals <= size(self.approvers)").message("requiredApprovals cannot exceed the number of approvers").field_path(".requiredApprovals"))]
+pub struct ServiceSpec {
+    /// The owner's lifecycle controls. Not part of the approved content: changing them
+    /// never needs a new approval.
+    #[serde(default)]
+    pub lifecycle: Lifecycle,
+    /// The approvable content: everything reviewed by approvers and published to the catalog.
+    #[serde(flatten)]
+    pub content: ServiceContent,
+}
+
+/// The approvable content of a Service. Its hash is the revision approvers approve.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceContent {
+    /// Human-readable name shown in the catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 128))]
+    pub display_name: Option<String>,
+    /// What the service does and for whom. Required before the service can go to Approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 4096))]
+    pub description: Option<String>,
+    /// The accountable owner: a Kubernetes user name. The owner's own approval does not count
+    /// unless the operator allows self-approval.
+    #[schemars(length(min = 1, max = 253))]
+    pub owner: String,
+    /// User names allowed to approve. When empty, any user but the owner may approve.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32), inner(length(min = 1, max = 253)))]
+    pub approvers: Vec<String>,
+    /// How many distinct approvers must approve a revision (the quorum). Defaults to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 32))]
+    pub required_approvals: Option<u32>,
+    /// Service categories, each with subcategories. Required before activation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    #[x_kube(validation = Rule::new("self.all(c, self.exists_one(d, d.name == c.name))").message("category names must be unique"))]
+    pub categories: Vec<Category>,
+    /// The service level requirements (SLA). Required before the service can go to Approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level: Option<ServiceLevel>,
+    /// The Service Model: the outcomes delivered and the services this one depends on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ServiceModel>,
+    /// Links to documentation, runbook, dashboard and the like.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    pub links: Vec<Link>,
+    /// Criticality of the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Tier>,
+    /// Free-form tags for search and grouping.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32), inner(length(min = 1, max = 63)))]
+    pub tags: Vec<String>,
+}
+
+impl ServiceContent {
+    /// The quorum: how many distinct valid approvals a revision needs.
+    pub fn quorum(&self) -> u32 {
+        self.required_approvals.unwrap_or(1).max(1)
+    }
+}
+
+/// The owner's controls over the lifecycle.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Lifecycle {
+    /// The phase the owner asks for. Forward moves pass gates; backward moves are immediate.
+    #[serde(default)]
+    pub desired_phase: DesiredPhase,
+    /// How often the service must be reviewed, e.g. `90d`, `12w`, `36h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[1-9][0-9]{0,4}[hdw]$"))]
+    pub review_interval: Option<String>,
+    /// The date of the last review, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"))]
+    pub last_reviewed: Option<String>,
+}
+
+/// The phases an owner may ask for.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
+pub enum DesiredPhase {
+    #[default]
+    Planning,
+    Development,
+    Active,
+    Retired,
+}
+
+/// The lifecycle phases of a Service.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, JsonSchema)]
+pub enum Phase {
+    #[default]
+    Planning,
+    Approval,
+    Development,
+    Active,
+    Retired,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Planning => "Planning",
+            Phase::Approval => "Approval",
+            Phase::Development => "Development",
+            Phase::Active => "Active",
+            Phase::Retired => "Retired",
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<DesiredPhase> for Phase {
+    fn from(d: DesiredPhase) -> Self {
+        match d {
+            DesiredPhase::Planning => Phase::Planning,
+            DesiredPhase::Development => Phase::Development,
+            DesiredPhase::Active => Phase::Active,
+            DesiredPhase::Retired => Phase::Retired,
+        }
+    }
+}
+
+/// A category of the service, with its subcategories.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Category {
+    /// Category name, unique within the service.
+    #[schemars(length(min = 1, max = 63))]
+    pub name: String,
+    /// Subcategory names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32), inner(length(min = 1, max = 63)))]
+    pub subcategories: Vec<String>,
+}
+
+/// The service level requirements: what the service promises its customers.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceLevel {
+    /// Availability target as a percentage string, e.g. `"99.9"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]{1,4})?)$"))]
+    pub availability: Option<String>,
+    /// When support is given, e.g. `24x7` or `8x5`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    pub support_hours: Option<String>,
+    /// Response and resolution targets by priority.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 8))]
+    pub targets: Vec<PriorityTarget>,
+    /// Link to the signed service level agreement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048))]
+    pub agreement_url: Option<String>,
+}
+
+/// Response and resolution targets for one incident priority.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PriorityTarget {
+    /// Incident priority, `P1` (highest) to `P5`.
+    #[schemars(regex(pattern = r"^P[1-5]$"))]
+    pub priority: String,
+    /// Time to first response, e.g. `15m`, `4h`, `1d`.
+    #[schemars(regex(pattern = r"^[1-9][0-9]{0,4}[mhd]$"))]
+    pub response: String,
+    /// Time to resolution, e.g. `4h`, `3d`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[1-9][0-9]{0,4}[mhd]$"))]
+    pub resolution: Option<String>,
+}
+
+/// The Service Model: why the service exists and what it needs.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceModel {
+    /// Customer outcomes the service delivers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32), inner(length(min = 1, max = 512)))]
+    pub outcomes: Vec<String>,
+    /// Other Services this one needs to deliver them. Activation waits until each is Active.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub depends_on: Vec<ServiceRef>,
+}
+
+/// A reference to another Service.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceRef {
+    /// Namespace of the Service; the referring Service's own namespace when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
+    pub namespace: Option<String>,
+    /// Name of the Service.
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"))]
+    pub name: String,
+}
+
+/// A named link.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Link {
+    /// What the link is, e.g. `runbook`, `docs`, `dashboard`.
+    #[schemars(length(min = 1, max = 63))]
+    pub name: String,
+    /// The address.
+    #[schemars(length(min = 1, max = 2048))]
+    pub url: String,
+}
+
+/// Criticality of a service.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+pub enum Tier {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+/// What the operator observed and decided.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceStatus {
+    /// The current lifecycle phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    /// The `metadata.generation` this status was computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Hash of the current approvable content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The last revision that reached quorum without a valid rejection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_revision: Option<String>,
+    /// The revision the catalog serves (set while Active).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_revision: Option<String>,
+    /// Approvals of the current revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvals: Option<ApprovalSummary>,
+    /// When the service last became Active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activated_at: Option<Time>,
+    /// When the next periodic review is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_due_at: Option<Time>,
+    /// Conditions: Ready, Approved, Published, DependenciesReady, ReviewDue.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The most recent phase transitions, oldest first (bounded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<Transition>,
+    /// The approved content the catalog serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<Snapshot>,
+}
+
+/// The approvals of the current revision.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalSummary {
+    /// The quorum.
+    pub required: u32,
+    /// Distinct valid approvals received.
+    pub received: u32,
+    /// `received/required`, for printer columns.
+    pub progress: String,
+    /// Who approved (sorted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approved_by: Vec<String>,
+    /// Who rejected (sorted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected_by: Vec<String>,
+}
+
+/// One phase transition.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Transition {
+    /// The phase entered.
+    pub phase: Phase,
+    /// When.
+    pub time: Time,
+    /// Machine-readable reason, e.g. `QuorumReached`.
+    pub reason: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+/// An approved revision's content, as the catalog serves it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    /// The approved revision.
+    pub revision: String,
+    /// Who approved it (sorted).
+    pub approved_by: Vec<String>,
+    /// When it reached quorum.
+    pub approved_at: Time,
+    /// The approved content.
+    pub content: ServiceContent,
+}
