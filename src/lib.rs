@@ -1,4 +1,6 @@
 //! Charter: a Kubernetes operator that runs a service catalog the declarative way.
 
 pub mod api;
+pub mod cli;
 pub mod crds;
+pub mod manifests;

@@ -1,0 +1,48 @@
+//! `crds/` holds exactly what `charter crds` prints.
+
+#[test]
+fn crds_directory_matches_the_generated_crds() {
+    let on_disk =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/charter.yaml"))
+            .expect("crds/charter.yaml exists");
+    let generated = charter::crds::yaml();
+    assert!(
+        on_disk == generated,
+        "crds/charter.yaml is out of date: run `cargo run -- crds > crds/charter.yaml`"
+    );
+}
+
+#[test]
+fn crds_declare_the_names_users_type() {
+    let crds = charter::crds::all();
+    let service = &crds[0].spec;
+    assert_eq!(
+        service.names.short_names.as_deref(),
+        Some(&["csvc".to_string()][..])
+    );
+    assert_eq!(
+        service.names.categories.as_deref(),
+        Some(&["charter".to_string()][..])
+    );
+    let approval = &crds[1].spec;
+    assert_eq!(approval.names.plural, "serviceapprovals");
+    assert!(
+        approval
+            .names
+            .short_names
+            .as_ref()
+            .is_some_and(|s| !s.is_empty())
+    );
+    for crd in &crds {
+        let version = &crd.spec.versions[0];
+        assert!(
+            version
+                .subresources
+                .as_ref()
+                .and_then(|s| s.status.as_ref())
+                .is_some(),
+            "{} has a status subresource",
+            crd.spec.names.kind
+        );
+    }
+}
