@@ -2,8 +2,8 @@
 //! and what `crds/` holds.
 
 use crate::api::{Service, ServiceApproval};
-use kube::CustomResourceExt;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::CustomResourceExt;
 
 /// Both CRDs, Service first.
 pub fn all() -> Vec<CustomResourceDefinition> {
