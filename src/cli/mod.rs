@@ -1,5 +1,6 @@
 //! The `charter` command line: `run`, `crds`, `approve`, `reject`, `sandbox`.
 
+pub mod apply;
 pub mod decide;
 
 use crate::api::Decision;
