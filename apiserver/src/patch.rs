@@ -700,7 +700,9 @@ pub fn server_side_apply(req: ApplyRequest<'_>) -> Result<Value, ApiError> {
     // Conflicts: another manager owns a field whose value would change.
     let mut conflicts: Vec<(usize, FieldPath)> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        if e.manager == req.manager {
+        // Managers are told apart by name, operation and subresource, as in the real server:
+        // the same name's Update entry is another manager.
+        if mine(e) {
             continue;
         }
         for p in &applied_set {
@@ -838,7 +840,13 @@ pub fn record_update(
             let old_set = owned_set(&old_own);
             let changed = new_set
                 .iter()
-                .filter(|p| get_path(&old_own, node(p)) != get_path(&new_own, node(p)))
+                .filter(|p| {
+                    let (o, n) = (get_path(&old_own, node(p)), get_path(&new_own, node(p)));
+                    // A map emptied by removals is not a change of its own.
+                    let emptied = n.is_some_and(|n| n.as_object().is_some_and(Map::is_empty))
+                        && o.is_some_and(Value::is_object);
+                    o != n && !emptied
+                })
                 .cloned()
                 .collect();
             let removed = old_set
@@ -1163,6 +1171,52 @@ mod tests {
             err.message,
             "Apply failed with 1 conflict: conflict with \"kubectl-create\" using coordination.k8s.io/v1 at 2026-01-01T00:00:00Z: .spec.holderIdentity"
         );
+    }
+
+    #[test]
+    fn ssa_conflicts_with_own_update_entry() {
+        let i = info("Lease", false, false);
+        let created = apply(&i, None, &lease("a"), "mgr-a", false, None).unwrap();
+        let patched = apply_patch(
+            &i,
+            &created,
+            PatchType::Strategic,
+            br#"{"spec":{"holderIdentity":"z"}}"#,
+        )
+        .unwrap();
+        let mut patched = patched;
+        record_update(
+            Some(&created),
+            &mut patched,
+            "mgr-a",
+            None,
+            "2026-01-01T00:00:01Z",
+        );
+        assert!(entry(&patched, "mgr-a", "Update").is_some());
+        let err = apply(&i, Some(&patched), &lease("a"), "mgr-a", false, None).unwrap_err();
+        assert_eq!(err.code, 409);
+        // Released (fields removed by a patch): nobody owns them any more.
+        let released = apply_patch(
+            &i,
+            &patched,
+            PatchType::Strategic,
+            br#"{"spec":{"holderIdentity":null,"leaseDurationSeconds":null}}"#,
+        )
+        .unwrap();
+        let mut released = released;
+        record_update(
+            Some(&patched),
+            &mut released,
+            "mgr-a",
+            None,
+            "2026-01-01T00:00:02Z",
+        );
+        assert!(
+            released["metadata"].get("managedFields").is_none(),
+            "{released}"
+        );
+        let relocked = apply(&i, Some(&released), &lease("b"), "mgr-b", false, None).unwrap();
+        assert_eq!(relocked["spec"]["holderIdentity"], "b");
     }
 
     #[test]
