@@ -19,6 +19,9 @@ pub struct CompiledSchema {
     validator: jsonschema::Validator,
     /// The CEL rules, compiled once.
     cel: kcel::CompiledSchema,
+    /// Whether any `x-kubernetes-validations` rule exists (the real server has no CEL
+    /// validator otherwise).
+    has_rules: bool,
 }
 
 impl CompiledSchema {
@@ -34,10 +37,12 @@ impl CompiledSchema {
             .build(&draft4)
             .map_err(|e| format!("invalid openAPIV3Schema: {e}"))?;
         let cel = kcel::compile_schema(schema);
+        let has_rules = has_rules(schema);
         Ok(CompiledSchema {
             schema: schema.clone(),
             validator,
             cel,
+            has_rules,
         })
     }
 
@@ -58,7 +63,28 @@ impl CompiledSchema {
         for err in self.validator.iter_errors(obj) {
             causes.push(schema_error_cause(obj, &err));
         }
+        // As the real server: type, required, enum and size violations block the CEL rules.
+        let blocking = causes.iter().any(|c| {
+            matches!(
+                c.reason.as_str(),
+                "FieldValueNotSupported"
+                    | "FieldValueRequired"
+                    | "FieldValueTooLong"
+                    | "FieldValueTooMany"
+                    | "FieldValueTypeInvalid"
+            )
+        });
         list_types(obj, &self.schema, "", &mut causes, 0);
+        if blocking && self.has_rules {
+            causes.push(cause(
+                "FieldValueInvalid",
+                String::new(),
+                "Invalid value: \"null\": some validation rules were not checked because the object was invalid; \
+                 correct the existing errors to complete validation"
+                    .into(),
+            ));
+            return causes;
+        }
         if let Err(errors) = kcel::validate_compiled(&self.cel, obj, old) {
             for e in errors.iter() {
                 causes.push(cel_cause(obj, e));
@@ -69,6 +95,20 @@ impl CompiledSchema {
 }
 
 const MAX_DEPTH: usize = 64;
+
+fn has_rules(schema: &Value) -> bool {
+    match schema {
+        Value::Object(m) => {
+            m.get("x-kubernetes-validations")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty())
+                || m.iter()
+                    .any(|(k, v)| k != "default" && k != "example" && k != "enum" && has_rules(v))
+        }
+        Value::Array(a) => a.iter().any(has_rules),
+        _ => false,
+    }
+}
 
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
@@ -549,15 +589,31 @@ mod tests {
 
     #[test]
     fn required_missing() {
-        let (_, _, causes) = admit(&compiled(), obj(json!({"tier": "A"})), None);
+        let (_, _, causes) = admit(&compiled(), obj(json!({"tier": "A", "replicas": 11})), None);
+        assert_eq!(causes.len(), 2, "{causes:?}");
         assert_eq!(
-            causes,
-            vec![Cause {
+            causes[0],
+            Cause {
                 reason: "FieldValueRequired".into(),
                 message: "Required value".into(),
                 field: "spec.owner".into()
-            }]
+            }
         );
+        // The CEL rule on spec (replicas <= 10) is not evaluated, as the real server does.
+        assert_eq!(causes[1].field, "");
+        assert!(
+            causes[1]
+                .message
+                .contains("some validation rules were not checked")
+        );
+        // Without any CEL rule in the schema there is no such note.
+        let plain = CompiledSchema::new(
+            &json!({"type": "object", "properties": {"spec": {"type": "object",
+            "required": ["owner"], "properties": {"owner": {"type": "string"}}}}}),
+        )
+        .unwrap();
+        let causes = plain.validate(&json!({"spec": {}}), None);
+        assert_eq!(causes.len(), 1, "{causes:?}");
     }
 
     #[test]
@@ -567,7 +623,7 @@ mod tests {
             obj(json!({"owner": "ann", "tier": "Foo"})),
             None,
         );
-        assert_eq!(causes.len(), 1);
+        assert_eq!(causes.len(), 2);
         assert_eq!(causes[0].reason, "FieldValueNotSupported");
         assert_eq!(causes[0].field, "spec.tier");
         assert_eq!(
@@ -592,7 +648,7 @@ mod tests {
             r#"Invalid value: "Ann": spec.owner in body should match '^[a-z]+$'"#
         );
         let (_, _, causes) = admit(&compiled(), obj(json!({"owner": "abcdefghij"})), None);
-        assert_eq!(causes.len(), 1);
+        assert_eq!(causes.len(), 2);
         assert_eq!(causes[0].reason, "FieldValueTooLong");
         assert_eq!(causes[0].field, "spec.owner");
     }
@@ -604,7 +660,7 @@ mod tests {
             obj(json!({"owner": "a", "tags": ["x", "y", "z"]})),
             None,
         );
-        assert_eq!(causes.len(), 1, "{causes:?}");
+        assert_eq!(causes.len(), 2, "{causes:?}");
         assert_eq!(causes[0].reason, "FieldValueTooMany");
         assert_eq!(causes[0].field, "spec.tags");
         let (_, _, causes) = admit(
