@@ -198,14 +198,20 @@ fn op(
     o
 }
 
-fn with_body(mut operation: Value, body_schema: &Value, patch: bool) -> Value {
-    let c = if patch {
-        json!({
+/// The request body of an operation. For `patch`, the content types list the patch types
+/// served: kubectl apply sends a strategic merge patch only when this lists one, so
+/// custom resources (which answer 415 to it, as the real server does) must not.
+fn with_body(mut operation: Value, body_schema: &Value, patch: Option<bool>) -> Value {
+    let c = if let Some(custom) = patch {
+        let mut c = json!({
             "application/apply-patch+yaml": {"schema": body_schema},
             "application/json-patch+json": {"schema": body_schema},
             "application/merge-patch+json": {"schema": body_schema},
-            "application/strategic-merge-patch+json": {"schema": body_schema},
-        })
+        });
+        if !custom {
+            c["application/strategic-merge-patch+json"] = json!({"schema": body_schema});
+        }
+        c
     } else {
         content(body_schema)
     };
@@ -294,7 +300,7 @@ fn add_paths(r: &ResourceInfo, paths: &mut Map<String, Value>) {
             write_params(),
             json!({"200": ok(&obj), "201": {"description": "Created", "content": content(&obj)}, "202": {"description": "Accepted", "content": content(&obj)}}),
         );
-        coll.insert("post".into(), with_body(o, &obj, false));
+        coll.insert("post".into(), with_body(o, &obj, None));
     }
     if has("deletecollection") {
         let mut params = list_params();
@@ -309,7 +315,7 @@ fn add_paths(r: &ResourceInfo, paths: &mut Map<String, Value>) {
         );
         coll.insert(
             "delete".into(),
-            with_body(o, &reference(DELETE_OPTIONS), false),
+            with_body(o, &reference(DELETE_OPTIONS), None),
         );
     }
     if !coll.is_empty() {
@@ -364,7 +370,7 @@ fn add_paths(r: &ResourceInfo, paths: &mut Map<String, Value>) {
                 write_params(),
                 json!({"200": ok(&obj), "201": {"description": "Created", "content": content(&obj)}}),
             );
-            map.insert("put".into(), with_body(o, &obj, false));
+            map.insert("put".into(), with_body(o, &obj, None));
         }
         if has("patch") {
             let mut params = write_params();
@@ -381,7 +387,10 @@ fn add_paths(r: &ResourceInfo, paths: &mut Map<String, Value>) {
                 params,
                 json!({"200": ok(&obj), "201": {"description": "Created", "content": content(&obj)}}),
             );
-            map.insert("patch".into(), with_body(o, &reference(PATCH), true));
+            map.insert(
+                "patch".into(),
+                with_body(o, &reference(PATCH), Some(r.custom)),
+            );
         }
     };
     let mut item = Map::new();
@@ -408,7 +417,7 @@ fn add_paths(r: &ResourceInfo, paths: &mut Map<String, Value>) {
         );
         item.insert(
             "delete".into(),
-            with_body(o, &reference(DELETE_OPTIONS), false),
+            with_body(o, &reference(DELETE_OPTIONS), None),
         );
     }
     if !item.is_empty() {
@@ -775,6 +784,9 @@ mod tests {
                     && p["in"] == "query"
                     && p["schema"]["type"] == "string")
         );
+        let patch_types = patch["requestBody"]["content"].as_object().unwrap();
+        assert!(patch_types.contains_key("application/merge-patch+json"));
+        assert!(!patch_types.contains_key("application/strategic-merge-patch+json"));
         assert!(doc["paths"]["/apis/catalog.charter.dev/v1alpha1/namespaces/{namespace}/services"]["post"].is_object());
         assert!(doc["paths"]["/apis/catalog.charter.dev/v1alpha1/services"]["get"].is_object());
         assert!(doc["paths"]["/apis/catalog.charter.dev/v1alpha1/namespaces/{namespace}/services/{name}/status"]["patch"].is_object());
