@@ -1,18 +1,49 @@
 //! Admission for custom resources, in the real server's order: prune unknown fields,
 //! apply schema defaults, validate against the CRD's `openAPIV3Schema`, then evaluate its
 //! `x-kubernetes-validations` CEL rules (transition rules with `oldSelf` on update).
+//!
+//! Schema validation runs `jsonschema` in Draft 4 mode over a copy of the schema in which
+//! `nullable` and `x-kubernetes-int-or-string` are rewritten into plain `type`s; list-type
+//! `set`/`map` uniqueness is checked here. Errors are worded as kube-apiserver words them.
+//! CEL rules go through kube's re-exported kube-cel (`kube::core::cel`).
 
 use crate::error::Cause;
-use serde_json::Value;
+use kube::core::cel as kcel;
+use serde_json::{Map, Value};
 
 /// One CRD version's `openAPIV3Schema`, compiled once when the CRD is installed.
-pub struct CompiledSchema {}
+pub struct CompiledSchema {
+    /// The schema as given (pruning, defaulting, list types, CEL).
+    schema: Value,
+    /// The schema rewritten for Draft 4, compiled.
+    validator: jsonschema::Validator,
+    /// The CEL rules, compiled once.
+    cel: kcel::CompiledSchema,
+    /// Whether any `x-kubernetes-validations` rule exists (the real server has no CEL
+    /// validator otherwise).
+    has_rules: bool,
+}
 
 impl CompiledSchema {
     /// Compile; an error message when the schema itself is unusable (the CRD is then refused).
     pub fn new(schema: &Value) -> Result<Self, String> {
-        let _ = schema;
-        todo!("admission helper")
+        if !schema.is_object() {
+            return Err("openAPIV3Schema must be an object".into());
+        }
+        let draft4 = to_draft4(schema);
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft4)
+            .should_validate_formats(false)
+            .build(&draft4)
+            .map_err(|e| format!("invalid openAPIV3Schema: {e}"))?;
+        let cel = kcel::compile_schema(schema);
+        let has_rules = has_rules(schema);
+        Ok(CompiledSchema {
+            schema: schema.clone(),
+            validator,
+            cel,
+            has_rules,
+        })
     }
 
     /// Remove fields the schema does not know (honouring `x-kubernetes-preserve-unknown-fields`
@@ -20,14 +51,749 @@ impl CompiledSchema {
     /// root) and apply `default`s. Returns the paths of the pruned fields, e.g. `spec.foo`,
     /// so the caller can refuse them under `fieldValidation=Strict` or warn.
     pub fn prune_and_default(&self, obj: &mut Value) -> Vec<String> {
-        let _ = obj;
-        todo!("admission helper")
+        let mut pruned = Vec::new();
+        prune_node(obj, &self.schema, "", true, &mut pruned, 0);
+        pruned
     }
 
     /// Validate against the schema and the CEL rules. `old` is the stored object on update
     /// (transition rules run only then). Empty when valid.
     pub fn validate(&self, obj: &Value, old: Option<&Value>) -> Vec<Cause> {
-        let _ = (obj, old);
-        todo!("admission helper")
+        let mut causes = Vec::new();
+        for err in self.validator.iter_errors(obj) {
+            causes.push(schema_error_cause(obj, &err));
+        }
+        // As the real server: type, required, enum and size violations block the CEL rules.
+        let blocking = causes.iter().any(|c| {
+            matches!(
+                c.reason.as_str(),
+                "FieldValueNotSupported"
+                    | "FieldValueRequired"
+                    | "FieldValueTooLong"
+                    | "FieldValueTooMany"
+                    | "FieldValueTypeInvalid"
+            )
+        });
+        list_types(obj, &self.schema, "", &mut causes, 0);
+        if blocking && self.has_rules {
+            causes.push(cause(
+                "FieldValueInvalid",
+                String::new(),
+                "Invalid value: \"null\": some validation rules were not checked because the object was invalid; \
+                 correct the existing errors to complete validation"
+                    .into(),
+            ));
+            return causes;
+        }
+        if let Err(errors) = kcel::validate_compiled(&self.cel, obj, old) {
+            for e in errors.iter() {
+                causes.push(cel_cause(obj, e));
+            }
+        }
+        causes
+    }
+}
+
+const MAX_DEPTH: usize = 64;
+
+fn has_rules(schema: &Value) -> bool {
+    match schema {
+        Value::Object(m) => {
+            m.get("x-kubernetes-validations")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty())
+                || m.iter()
+                    .any(|(k, v)| k != "default" && k != "example" && k != "enum" && has_rules(v))
+        }
+        Value::Array(a) => a.iter().any(has_rules),
+        _ => false,
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn flag(schema: &Value, key: &str) -> bool {
+    schema.get(key).and_then(Value::as_bool) == Some(true)
+}
+
+/// Prune unknown fields, drop nulls of non-nullable fields, apply defaults.
+fn prune_node(
+    v: &mut Value,
+    schema: &Value,
+    path: &str,
+    root: bool,
+    pruned: &mut Vec<String>,
+    depth: usize,
+) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            let props = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties");
+            let preserve = flag(schema, "x-kubernetes-preserve-unknown-fields");
+            let embedded = flag(schema, "x-kubernetes-embedded-resource");
+            let keys: Vec<String> = m.keys().cloned().collect();
+            for k in keys {
+                let child_path = join(path, &k);
+                if (root || embedded) && matches!(k.as_str(), "apiVersion" | "kind" | "metadata") {
+                    // Type and object metadata are the server's business, never pruned here.
+                    continue;
+                }
+                let child_schema = props
+                    .and_then(|p| p.get(&k))
+                    .or(additional.filter(|a| a.is_object()));
+                match child_schema {
+                    Some(cs) => {
+                        let is_null = m.get(&k).is_some_and(Value::is_null);
+                        if is_null && !flag(cs, "nullable") {
+                            // The real server drops nulls of non-nullable fields (then defaults).
+                            m.remove(&k);
+                            continue;
+                        }
+                        if let Some(child) = m.get_mut(&k) {
+                            prune_node(child, cs, &child_path, false, pruned, depth + 1);
+                        }
+                    }
+                    None => {
+                        let keep = preserve || additional.and_then(Value::as_bool) == Some(true);
+                        if !keep {
+                            m.remove(&k);
+                            pruned.push(child_path);
+                        }
+                    }
+                }
+            }
+            if let Some(props) = props {
+                for (k, ps) in props {
+                    if m.contains_key(k) {
+                        continue;
+                    }
+                    if let Some(d) = ps.get("default") {
+                        let mut d = d.clone();
+                        let mut ignored = Vec::new();
+                        prune_node(&mut d, ps, &join(path, k), false, &mut ignored, depth + 1);
+                        m.insert(k.clone(), d);
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(is) = schema.get("items").filter(|i| i.is_object()) {
+                for (i, item) in items.iter_mut().enumerate() {
+                    prune_node(item, is, &format!("{path}[{i}]"), false, pruned, depth + 1);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Rewrite the Kubernetes extensions into plain Draft 4.
+fn to_draft4(schema: &Value) -> Value {
+    let Some(m) = schema.as_object() else {
+        return schema.clone();
+    };
+    let mut out = Map::new();
+    for (k, v) in m {
+        let nv = match k.as_str() {
+            "properties" | "patternProperties" | "definitions" => match v.as_object() {
+                Some(props) => Value::Object(
+                    props
+                        .iter()
+                        .map(|(pk, pv)| (pk.clone(), to_draft4(pv)))
+                        .collect(),
+                ),
+                None => v.clone(),
+            },
+            "items" | "additionalProperties" | "not" | "additionalItems" => to_draft4(v),
+            "allOf" | "anyOf" | "oneOf" => match v.as_array() {
+                Some(a) => Value::Array(a.iter().map(to_draft4).collect()),
+                None => v.clone(),
+            },
+            "default" | "example" | "x-kubernetes-validations" | "format" => continue,
+            _ => v.clone(),
+        };
+        out.insert(k.clone(), nv);
+    }
+    if flag(schema, "x-kubernetes-int-or-string") {
+        out.insert("type".into(), serde_json::json!(["integer", "string"]));
+    }
+    if flag(schema, "nullable") {
+        match out.get_mut("type") {
+            Some(Value::String(t)) => {
+                let t = t.clone();
+                out.insert("type".into(), serde_json::json!([t, "null"]));
+            }
+            Some(Value::Array(ts)) => ts.push(Value::String("null".into())),
+            _ => {}
+        }
+        if let Some(Value::Array(e)) = out.get_mut("enum")
+            && !e.contains(&Value::Null)
+        {
+            e.push(Value::Null);
+        }
+    }
+    Value::Object(out)
+}
+
+/// A JSON pointer into `obj` as the real server prints field paths: `spec.items[0].name`.
+fn pointer_to_path(obj: &Value, pointer: &str) -> String {
+    let mut out = String::new();
+    let mut cur = Some(obj);
+    for raw in pointer.split('/').skip(1) {
+        let seg = raw.replace("~1", "/").replace("~0", "~");
+        match cur {
+            Some(Value::Array(a)) => {
+                out.push_str(&format!("[{seg}]"));
+                cur = seg.parse::<usize>().ok().and_then(|i| a.get(i));
+            }
+            other => {
+                out = join(&out, &seg);
+                cur = other.and_then(|o| o.get(&seg));
+            }
+        }
+    }
+    out
+}
+
+/// A value as Go's `field.Invalid` prints it.
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn cause(reason: &str, field: String, message: String) -> Cause {
+    Cause {
+        reason: reason.into(),
+        message,
+        field,
+    }
+}
+
+fn schema_error_cause(obj: &Value, err: &jsonschema::ValidationError<'_>) -> Cause {
+    use jsonschema::error::ValidationErrorKind as K;
+    let path = pointer_to_path(obj, err.instance_path().as_str());
+    let inst: &Value = err.instance();
+    let body = if path.is_empty() {
+        "body".to_string()
+    } else {
+        format!("{path} in body")
+    };
+    let invalid = |detail: String| {
+        cause(
+            "FieldValueInvalid",
+            path.clone(),
+            format!("Invalid value: {}: {detail}", show(inst)),
+        )
+    };
+    match err.kind() {
+        K::Required { property } => {
+            let name = property
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| property.to_string());
+            cause(
+                "FieldValueRequired",
+                join(&path, &name),
+                "Required value".into(),
+            )
+        }
+        K::Enum { options } => {
+            let values: Vec<String> = options
+                .as_array()
+                .map(|a| a.iter().map(show).collect())
+                .unwrap_or_default();
+            cause(
+                "FieldValueNotSupported",
+                path.clone(),
+                format!(
+                    "Unsupported value: {}: supported values: {}",
+                    show(inst),
+                    values.join(", ")
+                ),
+            )
+        }
+        K::Type { kind } => {
+            let expected = match kind {
+                jsonschema::error::TypeKind::Single(t) => t.to_string(),
+                jsonschema::error::TypeKind::Multiple(ts) => {
+                    let names: Vec<String> = ts.iter().map(|t| t.to_string()).collect();
+                    names.join("/")
+                }
+            };
+            let actual = type_name(inst);
+            cause(
+                "FieldValueTypeInvalid",
+                path.clone(),
+                format!(
+                    "Invalid value: \"{actual}\": {body} must be of type {expected}: \"{actual}\""
+                ),
+            )
+        }
+        K::Pattern { pattern } => invalid(format!("{body} should match '{pattern}'")),
+        K::MaxLength { limit } => cause(
+            "FieldValueTooLong",
+            path.clone(),
+            format!("Too long: may not be more than {limit} bytes"),
+        ),
+        K::MinLength { limit } => invalid(format!("{body} should be at least {limit} chars long")),
+        K::MaxItems { limit } => {
+            let n = inst.as_array().map_or(0, Vec::len);
+            cause(
+                "FieldValueTooMany",
+                path.clone(),
+                format!("Too many: {n}: must have at most {limit} items"),
+            )
+        }
+        K::MinItems { limit } => invalid(format!("{body} should have at least {limit} items")),
+        K::MaxProperties { limit } => {
+            let n = inst.as_object().map_or(0, Map::len);
+            cause(
+                "FieldValueTooMany",
+                path.clone(),
+                format!("Too many: {n}: must have at most {limit} items"),
+            )
+        }
+        K::MinProperties { limit } => {
+            invalid(format!("{body} should have at least {limit} properties"))
+        }
+        K::Minimum { limit } => {
+            invalid(format!("{body} should be greater than or equal to {limit}"))
+        }
+        K::Maximum { limit } => invalid(format!("{body} should be less than or equal to {limit}")),
+        K::ExclusiveMinimum { limit } => invalid(format!("{body} should be greater than {limit}")),
+        K::ExclusiveMaximum { limit } => invalid(format!("{body} should be less than {limit}")),
+        K::MultipleOf { multiple_of } => {
+            invalid(format!("{body} should be a multiple of {multiple_of}"))
+        }
+        K::UniqueItems => invalid(format!("{body} shouldn't contain duplicates")),
+        K::AdditionalProperties { unexpected } => invalid(format!(
+            "{body} must not have additional properties: {}",
+            unexpected.join(", ")
+        )),
+        K::AnyOf { .. } => invalid(format!("{body} must validate at least one schema (anyOf)")),
+        K::OneOfNotValid { .. } | K::OneOfMultipleValid { .. } => invalid(format!(
+            "{body} must validate one and only one schema (oneOf)"
+        )),
+        K::Not { .. } => invalid(format!("{body} must not validate the schema (not)")),
+        _ => invalid(format!("{body} {err}")),
+    }
+}
+
+/// `x-kubernetes-list-type: set` and `map` (with `x-kubernetes-list-map-keys`) uniqueness.
+fn list_types(v: &Value, schema: &Value, path: &str, causes: &mut Vec<Cause>, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            let props = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+            for (k, child) in m {
+                if let Some(cs) = props.and_then(|p| p.get(k)).or(additional) {
+                    list_types(child, cs, &join(path, k), causes, depth + 1);
+                }
+            }
+        }
+        Value::Array(items) => {
+            match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
+                Some("set") => {
+                    for (i, item) in items.iter().enumerate() {
+                        if items[..i].contains(item) {
+                            causes.push(cause(
+                                "FieldValueDuplicate",
+                                format!("{path}[{i}]"),
+                                format!("Duplicate value: {}", show(item)),
+                            ));
+                        }
+                    }
+                }
+                Some("map") => {
+                    let keys: Vec<&str> = schema
+                        .get("x-kubernetes-list-map-keys")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().filter_map(Value::as_str).collect())
+                        .unwrap_or_default();
+                    let key_of = |item: &Value| -> Map<String, Value> {
+                        keys.iter()
+                            .map(|k| (k.to_string(), item.get(*k).cloned().unwrap_or(Value::Null)))
+                            .collect()
+                    };
+                    for (i, item) in items.iter().enumerate() {
+                        let key = key_of(item);
+                        if !keys.is_empty() && items[..i].iter().any(|o| key_of(o) == key) {
+                            causes.push(cause(
+                                "FieldValueDuplicate",
+                                format!("{path}[{i}]"),
+                                format!("Duplicate value: {}", Value::Object(key)),
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if let Some(is) = schema.get("items").filter(|i| i.is_object()) {
+                for (i, item) in items.iter().enumerate() {
+                    list_types(item, is, &format!("{path}[{i}]"), causes, depth + 1);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The value at a kube-cel field path (`spec.items[0].name`), best effort.
+fn value_at<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = obj;
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (name, rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !name.is_empty() {
+            cur = cur.get(name)?;
+        }
+        for idx in rest.split('[').filter(|s| !s.is_empty()) {
+            let i: usize = idx.trim_end_matches(']').parse().ok()?;
+            cur = cur.get(i)?;
+        }
+    }
+    Some(cur)
+}
+
+fn cel_cause(obj: &Value, e: &kcel::ValidationError) -> Cause {
+    let ty = value_at(obj, &e.field_path).map_or("object", type_name);
+    let message = match e.kind {
+        kcel::ErrorKind::ValidationFailure => e.message.clone(),
+        kcel::ErrorKind::CompilationFailure | kcel::ErrorKind::InvalidRule => {
+            format!("compilation failed: {}", e.message)
+        }
+        _ => e.message.clone(),
+    };
+    let reason = e
+        .reason
+        .clone()
+        .unwrap_or_else(|| "FieldValueInvalid".to_string());
+    let message = match reason.as_str() {
+        "FieldValueForbidden" => format!("Forbidden: {message}"),
+        "FieldValueRequired" => format!("Required value: {message}"),
+        "FieldValueDuplicate" => format!("Duplicate value: \"{ty}\": {message}"),
+        _ => format!("Invalid value: \"{ty}\": {message}"),
+    };
+    Cause {
+        reason,
+        message,
+        field: e.field_path.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> Value {
+        json!({
+            "type": "object",
+            "x-kubernetes-validations": [
+                {"rule": "self.metadata.name.startsWith('svc-')", "message": "name must start with svc-"}
+            ],
+            "properties": {
+                "apiVersion": {"type": "string"},
+                "kind": {"type": "string"},
+                "metadata": {"type": "object"},
+                "spec": {
+                    "type": "object",
+                    "required": ["owner"],
+                    "x-kubernetes-validations": [
+                        {"rule": "self.replicas <= 10", "message": "too many replicas"}
+                    ],
+                    "properties": {
+                        "owner": {"type": "string", "pattern": "^[a-z]+$", "maxLength": 8},
+                        "tier": {"type": "string", "enum": ["A", "B"]},
+                        "replicas": {"type": "integer", "default": 1, "minimum": 0},
+                        "port": {"x-kubernetes-int-or-string": true},
+                        "note": {"type": "string", "nullable": true},
+                        "tags": {"type": "array", "maxItems": 2, "x-kubernetes-list-type": "set",
+                                 "items": {"type": "string"}},
+                        "items": {"type": "array", "items": {"type": "object",
+                                  "properties": {"name": {"type": "string"}}}},
+                        "config": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+                        "immutable": {"type": "string",
+                                      "x-kubernetes-validations": [{"rule": "self == oldSelf", "message": "is immutable"}]}
+                    }
+                },
+                "status": {"type": "object", "properties": {"phase": {"type": "string"}}}
+            }
+        })
+    }
+
+    fn obj(spec: Value) -> Value {
+        json!({"apiVersion": "example.com/v1", "kind": "Svc", "metadata": {"name": "svc-a"}, "spec": spec})
+    }
+
+    fn compiled() -> CompiledSchema {
+        CompiledSchema::new(&schema()).unwrap()
+    }
+
+    fn admit(
+        c: &CompiledSchema,
+        mut o: Value,
+        old: Option<&Value>,
+    ) -> (Value, Vec<String>, Vec<Cause>) {
+        let pruned = c.prune_and_default(&mut o);
+        let causes = c.validate(&o, old);
+        (o, pruned, causes)
+    }
+
+    #[test]
+    fn send_and_sync() {
+        fn assert<T: Send + Sync>() {}
+        assert::<CompiledSchema>();
+    }
+
+    #[test]
+    fn valid_object_passes() {
+        let (_, pruned, causes) = admit(
+            &compiled(),
+            obj(json!({"owner": "ann", "port": "http", "note": null})),
+            None,
+        );
+        assert!(pruned.is_empty());
+        assert!(causes.is_empty(), "{causes:?}");
+        let (_, _, causes) = admit(&compiled(), obj(json!({"owner": "ann", "port": 80})), None);
+        assert!(causes.is_empty(), "{causes:?}");
+    }
+
+    #[test]
+    fn required_missing() {
+        let (_, _, causes) = admit(&compiled(), obj(json!({"tier": "A", "replicas": 11})), None);
+        assert_eq!(causes.len(), 2, "{causes:?}");
+        assert_eq!(
+            causes[0],
+            Cause {
+                reason: "FieldValueRequired".into(),
+                message: "Required value".into(),
+                field: "spec.owner".into()
+            }
+        );
+        // The CEL rule on spec (replicas <= 10) is not evaluated, as the real server does.
+        assert_eq!(causes[1].field, "");
+        assert!(
+            causes[1]
+                .message
+                .contains("some validation rules were not checked")
+        );
+        // Without any CEL rule in the schema there is no such note.
+        let plain = CompiledSchema::new(
+            &json!({"type": "object", "properties": {"spec": {"type": "object",
+            "required": ["owner"], "properties": {"owner": {"type": "string"}}}}}),
+        )
+        .unwrap();
+        let causes = plain.validate(&json!({"spec": {}}), None);
+        assert_eq!(causes.len(), 1, "{causes:?}");
+    }
+
+    #[test]
+    fn enum_unsupported() {
+        let (_, _, causes) = admit(
+            &compiled(),
+            obj(json!({"owner": "ann", "tier": "Foo"})),
+            None,
+        );
+        assert_eq!(causes.len(), 2);
+        assert_eq!(causes[0].reason, "FieldValueNotSupported");
+        assert_eq!(causes[0].field, "spec.tier");
+        assert_eq!(
+            causes[0].message,
+            r#"Unsupported value: "Foo": supported values: "A", "B""#
+        );
+    }
+
+    #[test]
+    fn type_pattern_and_length() {
+        let (_, _, causes) = admit(&compiled(), obj(json!({"owner": 5})), None);
+        assert_eq!(causes[0].reason, "FieldValueTypeInvalid");
+        assert_eq!(
+            causes[0].message,
+            r#"Invalid value: "integer": spec.owner in body must be of type string: "integer""#
+        );
+        let (_, _, causes) = admit(&compiled(), obj(json!({"owner": "Ann"})), None);
+        assert_eq!(causes.len(), 1);
+        assert_eq!(causes[0].reason, "FieldValueInvalid");
+        assert_eq!(
+            causes[0].message,
+            r#"Invalid value: "Ann": spec.owner in body should match '^[a-z]+$'"#
+        );
+        let (_, _, causes) = admit(&compiled(), obj(json!({"owner": "abcdefghij"})), None);
+        assert_eq!(causes.len(), 2);
+        assert_eq!(causes[0].reason, "FieldValueTooLong");
+        assert_eq!(causes[0].field, "spec.owner");
+    }
+
+    #[test]
+    fn max_items_and_set() {
+        let (_, _, causes) = admit(
+            &compiled(),
+            obj(json!({"owner": "a", "tags": ["x", "y", "z"]})),
+            None,
+        );
+        assert_eq!(causes.len(), 2, "{causes:?}");
+        assert_eq!(causes[0].reason, "FieldValueTooMany");
+        assert_eq!(causes[0].field, "spec.tags");
+        let (_, _, causes) = admit(
+            &compiled(),
+            obj(json!({"owner": "a", "tags": ["x", "x"]})),
+            None,
+        );
+        assert_eq!(causes[0].reason, "FieldValueDuplicate");
+        assert_eq!(causes[0].field, "spec.tags[1]");
+    }
+
+    #[test]
+    fn default_applied() {
+        let (o, _, causes) = admit(&compiled(), obj(json!({"owner": "a"})), None);
+        assert!(causes.is_empty());
+        assert_eq!(o["spec"]["replicas"], 1);
+        // null of a non-nullable field is dropped, then defaulted.
+        let (o, _, _) = admit(
+            &compiled(),
+            obj(json!({"owner": "a", "replicas": null})),
+            None,
+        );
+        assert_eq!(o["spec"]["replicas"], 1);
+    }
+
+    #[test]
+    fn unknown_fields_pruned_and_reported() {
+        let (o, pruned, causes) = admit(
+            &compiled(),
+            obj(
+                json!({"owner": "a", "foo": 1, "items": [{"name": "n", "bar": 2}], "config": {"any": {"thing": 1}}}),
+            ),
+            None,
+        );
+        assert!(causes.is_empty(), "{causes:?}");
+        assert_eq!(
+            pruned,
+            vec!["spec.foo".to_string(), "spec.items[0].bar".to_string()]
+        );
+        assert!(o["spec"].get("foo").is_none());
+        assert_eq!(o["spec"]["items"], json!([{"name": "n"}]));
+        assert_eq!(
+            o["spec"]["config"],
+            json!({"any": {"thing": 1}}),
+            "preserve-unknown-fields keeps it"
+        );
+        assert_eq!(o["metadata"]["name"], "svc-a");
+        let mut top = obj(json!({"owner": "a"}));
+        top["extra"] = json!(true);
+        let pruned = compiled().prune_and_default(&mut top);
+        assert_eq!(pruned, vec!["extra".to_string()]);
+    }
+
+    #[test]
+    fn cel_rule_fails_with_message() {
+        let (_, _, causes) = admit(
+            &compiled(),
+            obj(json!({"owner": "a", "replicas": 11})),
+            None,
+        );
+        assert_eq!(causes.len(), 1, "{causes:?}");
+        assert_eq!(causes[0].reason, "FieldValueInvalid");
+        assert_eq!(causes[0].field, "spec");
+        assert_eq!(
+            causes[0].message,
+            r#"Invalid value: "object": too many replicas"#
+        );
+    }
+
+    #[test]
+    fn transition_rule_only_on_update() {
+        let c = compiled();
+        let (created, _, causes) = admit(&c, obj(json!({"owner": "a", "immutable": "x"})), None);
+        assert!(causes.is_empty(), "{causes:?}");
+        let (_, _, causes) = admit(
+            &c,
+            obj(json!({"owner": "a", "immutable": "y"})),
+            Some(&created),
+        );
+        assert_eq!(causes.len(), 1, "{causes:?}");
+        assert_eq!(causes[0].field, "spec.immutable");
+        assert!(causes[0].message.ends_with("is immutable"));
+        let (_, _, causes) = admit(
+            &c,
+            obj(json!({"owner": "a", "immutable": "x"})),
+            Some(&created),
+        );
+        assert!(causes.is_empty(), "{causes:?}");
+    }
+
+    #[test]
+    fn root_rule_on_metadata_name() {
+        let mut o = obj(json!({"owner": "a"}));
+        o["metadata"]["name"] = json!("other");
+        let (_, _, causes) = admit(&compiled(), o, None);
+        assert_eq!(causes.len(), 1, "{causes:?}");
+        assert_eq!(causes[0].field, "");
+        assert!(causes[0].message.ends_with("name must start with svc-"));
+    }
+
+    #[test]
+    fn bad_rule_is_a_cause() {
+        let s = json!({"type": "object", "properties": {"spec": {"type": "object",
+            "x-kubernetes-validations": [{"rule": "self.x ==== 1"}]}}});
+        let c = CompiledSchema::new(&s).unwrap();
+        let causes = c.validate(&json!({"spec": {"x": 1}}), None);
+        assert_eq!(causes.len(), 1);
+        assert!(
+            causes[0].message.contains("compilation failed"),
+            "{causes:?}"
+        );
+        // A rule without a message reports the rule.
+        let s = json!({"type": "object", "properties": {"spec": {"type": "object",
+            "x-kubernetes-validations": [{"rule": "self.x == 2"}]}}});
+        let causes = CompiledSchema::new(&s)
+            .unwrap()
+            .validate(&json!({"spec": {"x": 1}}), None);
+        assert_eq!(
+            causes[0].message,
+            r#"Invalid value: "object": failed rule: self.x == 2"#
+        );
+    }
+
+    #[test]
+    fn embedded_resource_keeps_type_meta() {
+        let s = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "template": {"type": "object", "x-kubernetes-embedded-resource": true,
+                         "properties": {"spec": {"type": "object"}}}}}}});
+        let c = CompiledSchema::new(&s).unwrap();
+        let mut o = json!({"spec": {"template": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {}, "junk": 1}}});
+        let pruned = c.prune_and_default(&mut o);
+        assert_eq!(pruned, vec!["spec.template.junk".to_string()]);
+        assert_eq!(o["spec"]["template"]["kind"], "Pod");
     }
 }

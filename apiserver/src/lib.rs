@@ -2,12 +2,29 @@
 //! `kubectl` and kube-rs clients, for tests and `charter sandbox`. It knows Kubernetes,
 //! not Charter: it serves any CustomResourceDefinition it is given.
 
+// ApiError is a full Status (causes, details); it is returned, never stored in bulk.
+#![allow(clippy::result_large_err)]
+
 pub mod admission;
+pub mod auth;
+mod contain;
 pub mod discovery;
 pub mod error;
 pub mod events;
+pub mod faults;
+mod handlers;
 pub mod openapi;
 pub mod patch;
 pub mod protobuf;
+pub mod registry;
+pub mod request;
 pub mod resource;
+pub mod selectors;
+pub mod server;
+pub mod store;
+pub mod strategy;
 pub mod table;
+
+pub use auth::{User, UserSpec};
+pub use faults::{Faults, Matcher};
+pub use server::{ApiServer, Config, ServerError};

@@ -1,18 +1,616 @@
 //! `meta.k8s.io/v1` Table responses built from printer columns, as `kubectl get` asks for.
 
-use crate::resource::ResourceInfo;
+use crate::resource::{PrinterColumn, ResourceInfo};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use jsonpath_rust::JsonPath;
+use serde_json::{Map, Value, json};
+
+/// The content type of a Table response.
+pub const TABLE_CONTENT_TYPE: &str = "application/json;as=Table;v=v1;g=meta.k8s.io";
+
+const NAME_DESCRIPTION: &str = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";
+const AGE_DESCRIPTION: &str = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
 
 /// True when the Accept header asks for `as=Table;v=v1;g=meta.k8s.io`.
 pub fn wants_table(accept: &str) -> bool {
-    let _ = accept;
-    todo!("kubectl helper")
+    accept.split(',').any(|entry| {
+        let mut parts = entry.split(';');
+        let media = parts.next().unwrap_or("").trim();
+        if !(media.eq_ignore_ascii_case("application/json") || media == "*/*") {
+            return false;
+        }
+        let (mut as_, mut g, mut v) = (None, None, None);
+        for p in parts {
+            let Some((k, val)) = p.split_once('=') else {
+                continue;
+            };
+            let val = val.trim();
+            match k.trim() {
+                "as" => as_ = Some(val),
+                "g" => g = Some(val),
+                "v" => v = Some(val),
+                _ => {}
+            }
+        }
+        as_ == Some("Table") && g == Some("meta.k8s.io") && v == Some("v1")
+    })
+}
+
+/// Kubernetes' `duration.HumanDuration` (k8s.io/apimachinery/pkg/util/duration), as the
+/// real server prints ages: "10s", "5m", "3m20s", "2d3h", "400d", "2y10d".
+pub fn human_duration(d: chrono::Duration) -> String {
+    let seconds = d.num_seconds();
+    if seconds < -1 {
+        return "<invalid>".into();
+    } else if seconds < 0 {
+        return "0s".into();
+    } else if seconds < 60 * 2 {
+        return format!("{seconds}s");
+    }
+    let minutes = seconds / 60;
+    if minutes < 10 {
+        let s = seconds % 60;
+        return if s == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{s}s")
+        };
+    } else if minutes < 60 * 3 {
+        return format!("{minutes}m");
+    }
+    let hours = minutes / 60;
+    if hours < 8 {
+        let m = minutes % 60;
+        return if m == 0 {
+            format!("{hours}h")
+        } else {
+            format!("{hours}h{m}m")
+        };
+    } else if hours < 48 {
+        return format!("{hours}h");
+    } else if hours < 24 * 8 {
+        let h = hours % 24;
+        return if h == 0 {
+            format!("{}d", hours / 24)
+        } else {
+            format!("{}d{h}h", hours / 24)
+        };
+    } else if hours < 24 * 365 * 2 {
+        return format!("{}d", hours / 24);
+    } else if hours < 24 * 365 * 8 {
+        let dy = (hours / 24) % 365;
+        return if dy == 0 {
+            format!("{}y", hours / 24 / 365)
+        } else {
+            format!("{}y{dy}d", hours / 24 / 365)
+        };
+    }
+    format!("{}y", hours / 24 / 365)
+}
+
+/// An RFC 3339 timestamp as an age relative to `now`; `<unknown>` when absent or unparsable.
+fn age(timestamp: Option<&Value>, now: DateTime<Utc>) -> Value {
+    match timestamp
+        .and_then(Value::as_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+    {
+        Some(t) => json!(human_duration(
+            now.signed_duration_since(t.with_timezone(&Utc))
+        )),
+        None => json!("<unknown>"),
+    }
+}
+
+/// Translate a kubectl-style JSONPath (`.status.phase`, `{.metadata.annotations.a\.b}`,
+/// `.status.conditions[?(@.type=="Ready")].status`) to the RFC 9535 syntax jsonpath-rust reads.
+pub fn to_rfc9535(path: &str) -> String {
+    let mut p = path.trim();
+    if let Some(inner) = p.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+        p = inner.trim();
+    }
+    let p = p.strip_prefix('$').unwrap_or(p);
+    let chars: Vec<char> = p.chars().collect();
+    let mut out = String::from("$");
+    let mut i = 0;
+    let read_name = |i: &mut usize, out: &mut String| {
+        let mut name = String::new();
+        while *i < chars.len() {
+            let c = chars[*i];
+            if c == '\\' && *i + 1 < chars.len() {
+                name.push(chars[*i + 1]);
+                *i += 2;
+                continue;
+            }
+            if c == '.' || c == '[' {
+                break;
+            }
+            name.push(c);
+            *i += 1;
+        }
+        if name == "*" {
+            out.push_str("[*]");
+        } else if !name.is_empty() {
+            let escaped = name.replace('\\', "\\\\").replace('\'', "\\'");
+            out.push_str(&format!("['{escaped}']"));
+        }
+    };
+    while i < chars.len() {
+        match chars[i] {
+            '.' => {
+                if i + 1 < chars.len() && chars[i + 1] == '.' {
+                    out.push_str("..");
+                    i += 2;
+                    if i < chars.len() && chars[i] == '[' {
+                        continue;
+                    }
+                } else {
+                    i += 1;
+                }
+                read_name(&mut i, &mut out);
+            }
+            '[' => {
+                let start = i;
+                let mut depth = 0;
+                let mut quote: Option<char> = None;
+                while i < chars.len() {
+                    let c = chars[i];
+                    match quote {
+                        Some(q) => {
+                            if c == '\\' {
+                                i += 1;
+                            } else if c == q {
+                                quote = None;
+                            }
+                        }
+                        None => match c {
+                            '\'' | '"' => quote = Some(c),
+                            '[' => depth += 1,
+                            ']' => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    i += 1;
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        },
+                    }
+                    i += 1;
+                }
+                out.extend(&chars[start..i.min(chars.len())]);
+            }
+            _ => read_name(&mut i, &mut out),
+        }
+    }
+    out
+}
+
+/// The first value a kubectl-style JSONPath finds in `object`, if any.
+pub fn find_first(object: &Value, path: &str) -> Option<Value> {
+    let rfc = to_rfc9535(path);
+    object.query(&rfc).ok()?.into_iter().next().cloned()
+}
+
+/// The cell of a printer column, as the real server's CRD table convertor builds it.
+fn cell(column: &PrinterColumn, object: &Value, now: DateTime<Utc>) -> Value {
+    let Some(value) = find_first(object, &column.json_path) else {
+        return Value::Null;
+    };
+    if value.is_null() {
+        return Value::Null;
+    }
+    match column.type_.as_str() {
+        "string" => match value {
+            Value::String(s) => json!(s),
+            other => json!(other.to_string()),
+        },
+        "integer" => match &value {
+            Value::Number(n) => n
+                .as_i64()
+                .map(Value::from)
+                .or_else(|| n.as_f64().map(|f| json!(f as i64)))
+                .unwrap_or(Value::Null),
+            _ => Value::Null,
+        },
+        "number" => match &value {
+            Value::Number(_) => value,
+            _ => Value::Null,
+        },
+        "boolean" => match &value {
+            Value::Bool(_) => value,
+            _ => Value::Null,
+        },
+        "date" => match value
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        {
+            Some(t) => json!(human_duration(
+                now.signed_duration_since(t.with_timezone(&Utc))
+            )),
+            None => Value::Null,
+        },
+        _ => Value::Null,
+    }
+}
+
+fn column_definition(
+    name: &str,
+    type_: &str,
+    format: &str,
+    description: &str,
+    priority: i32,
+) -> Value {
+    json!({"name": name, "type": type_, "format": format, "description": description, "priority": priority})
+}
+
+type CellFn = fn(&Value, DateTime<Utc>) -> Value;
+
+fn str_at<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
+    object.pointer(pointer).and_then(Value::as_str)
+}
+
+fn count_keys(object: &Value, key: &str) -> usize {
+    object
+        .get(key)
+        .and_then(Value::as_object)
+        .map(Map::len)
+        .unwrap_or(0)
+}
+
+/// Columns of the built-in kinds kubectl users see often, after NAME and before AGE, as
+/// the real server's printers show them.
+fn builtin_columns(info: &ResourceInfo) -> Vec<(Value, CellFn)> {
+    match (info.group.as_str(), info.kind.as_str()) {
+        ("", "ConfigMap") => vec![(
+            column_definition(
+                "Data",
+                "integer",
+                "",
+                "Data contains the configuration data.",
+                0,
+            ),
+            |o, _| json!(count_keys(o, "data") + count_keys(o, "binaryData")),
+        )],
+        ("", "Secret") => vec![
+            (
+                column_definition("Type", "string", "", "The type of the secret", 0),
+                |o, _| json!(str_at(o, "/type").unwrap_or("Opaque")),
+            ),
+            (
+                column_definition("Data", "string", "", "The number of keys in the secret", 0),
+                |o, _| json!(count_keys(o, "data") + count_keys(o, "stringData")),
+            ),
+        ],
+        ("", "Namespace") => vec![(
+            column_definition("Status", "string", "", "The status of the namespace", 0),
+            |o, _| json!(str_at(o, "/status/phase").unwrap_or("Active")),
+        )],
+        ("coordination.k8s.io", "Lease") => vec![(
+            column_definition("Holder", "string", "", "The holder of the lease", 0),
+            |o, _| json!(str_at(o, "/spec/holderIdentity").unwrap_or("")),
+        )],
+        _ => vec![],
+    }
+}
+
+fn event_table(objects: &[Value], now: DateTime<Utc>) -> (Vec<Value>, Vec<Vec<Value>>) {
+    let defs = vec![
+        column_definition(
+            "Last Seen",
+            "string",
+            "",
+            "Time when last event occurred",
+            0,
+        ),
+        column_definition("Type", "string", "", "Type of this event.", 0),
+        column_definition(
+            "Reason",
+            "string",
+            "",
+            "Reason why this event was generated.",
+            0,
+        ),
+        column_definition("Object", "string", "", "The object this event is about.", 0),
+        column_definition(
+            "Message",
+            "string",
+            "",
+            "A human-readable description of the status of this operation.",
+            0,
+        ),
+    ];
+    let rows = objects
+        .iter()
+        .map(|o| {
+            let last = [
+                "/series/lastObservedTime",
+                "/lastTimestamp",
+                "/deprecatedLastTimestamp",
+                "/eventTime",
+                "/metadata/creationTimestamp",
+            ]
+            .iter()
+            .find_map(|p| o.pointer(p).filter(|v| v.is_string()));
+            let regarding = o.get("regarding").or_else(|| o.get("involvedObject"));
+            let object = match regarding {
+                Some(r) => format!(
+                    "{}/{}",
+                    r.get("kind")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_lowercase(),
+                    r.get("name").and_then(Value::as_str).unwrap_or("")
+                ),
+                None => String::new(),
+            };
+            let message = o
+                .get("note")
+                .or_else(|| o.get("message"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            vec![
+                age(last, now),
+                json!(str_at(o, "/type").unwrap_or("")),
+                json!(str_at(o, "/reason").unwrap_or("")),
+                json!(object),
+                json!(message),
+            ]
+        })
+        .collect();
+    (defs, rows)
 }
 
 /// A Table of `objects` (full JSON objects), with the given list metadata
 /// (`resourceVersion`, `continue`). Dates are printed as ages relative to `now`.
-pub fn to_table(info: &ResourceInfo, objects: &[Value], list_metadata: Value, now: DateTime<Utc>) -> Value {
-    let _ = (info, objects, list_metadata, now);
-    todo!("kubectl helper")
+pub fn to_table(
+    info: &ResourceInfo,
+    objects: &[Value],
+    list_metadata: Value,
+    now: DateTime<Utc>,
+) -> Value {
+    let name_def = column_definition("Name", "string", "name", NAME_DESCRIPTION, 0);
+    let age_def = column_definition("Age", "date", "", AGE_DESCRIPTION, 0);
+    let name_cell = |o: &Value| json!(str_at(o, "/metadata/name").unwrap_or(""));
+    let age_cell = |o: &Value| age(o.pointer("/metadata/creationTimestamp"), now);
+
+    let (defs, cells): (Vec<Value>, Vec<Vec<Value>>) =
+        if !info.custom && info.kind == "Event" && info.printer_columns.is_empty() {
+            event_table(objects, now)
+        } else if !info.printer_columns.is_empty() {
+            let mut defs = vec![name_def];
+            for c in &info.printer_columns {
+                defs.push(column_definition(
+                    &c.name,
+                    &c.type_,
+                    c.format.as_deref().unwrap_or(""),
+                    c.description.as_deref().unwrap_or(""),
+                    c.priority,
+                ));
+            }
+            let rows = objects
+                .iter()
+                .map(|o| {
+                    let mut row = vec![name_cell(o)];
+                    row.extend(info.printer_columns.iter().map(|c| cell(c, o, now)));
+                    row
+                })
+                .collect();
+            (defs, rows)
+        } else {
+            let extra = if info.custom {
+                Vec::new()
+            } else {
+                builtin_columns(info)
+            };
+            let mut defs = vec![name_def];
+            defs.extend(extra.iter().map(|(d, _)| d.clone()));
+            defs.push(age_def);
+            let rows = objects
+                .iter()
+                .map(|o| {
+                    let mut row = vec![name_cell(o)];
+                    row.extend(extra.iter().map(|(_, f)| f(o, now)));
+                    row.push(age_cell(o));
+                    row
+                })
+                .collect();
+            (defs, rows)
+        };
+
+    let rows: Vec<Value> = objects
+        .iter()
+        .zip(cells)
+        .map(|(o, cells)| {
+            let metadata = o.get("metadata").cloned().unwrap_or_else(|| json!({}));
+            json!({
+                "cells": cells,
+                "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": metadata},
+            })
+        })
+        .collect();
+    let metadata = if list_metadata.is_object() {
+        list_metadata
+    } else {
+        json!({})
+    };
+    json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": metadata,
+        "columnDefinitions": defs,
+        "rows": rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::tests::{core_info, crd_info};
+    use chrono::Duration;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-01-10T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn accept_header() {
+        assert!(wants_table(
+            "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+        ));
+        assert!(wants_table(
+            "application/json; as=Table; g=meta.k8s.io; v=v1"
+        ));
+        assert!(!wants_table("application/json"));
+        assert!(!wants_table(
+            "application/json;as=Table;v=v1beta1;g=meta.k8s.io"
+        ));
+        assert!(!wants_table(""));
+    }
+
+    #[test]
+    fn human_durations() {
+        let h = |s: i64| human_duration(Duration::seconds(s));
+        assert_eq!(h(-5), "<invalid>");
+        assert_eq!(h(-1), "0s");
+        assert_eq!(h(10), "10s");
+        assert_eq!(h(119), "119s");
+        assert_eq!(h(120), "2m");
+        assert_eq!(h(200), "3m20s");
+        assert_eq!(h(300), "5m");
+        assert_eq!(h(60 * 100), "100m");
+        assert_eq!(h(3600 * 3 + 60 * 5), "3h5m");
+        assert_eq!(h(3600 * 30), "30h");
+        assert_eq!(h(3600 * 51), "2d3h");
+        assert_eq!(h(3600 * 24 * 3), "3d");
+        assert_eq!(h(3600 * 24 * 400), "400d");
+        assert_eq!(h(3600 * 24 * (365 * 2 + 10)), "2y10d");
+        assert_eq!(h(3600 * 24 * 365 * 9), "9y");
+    }
+
+    #[test]
+    fn jsonpath_translation() {
+        assert_eq!(to_rfc9535(".status.phase"), "$['status']['phase']");
+        assert_eq!(
+            to_rfc9535("{.metadata.annotations.a\\.b/c}"),
+            "$['metadata']['annotations']['a.b/c']"
+        );
+        assert_eq!(
+            to_rfc9535(".status.conditions[?(@.type==\"Ready\")].status"),
+            "$['status']['conditions'][?(@.type==\"Ready\")]['status']"
+        );
+        assert_eq!(
+            to_rfc9535(".spec.ports[0].port"),
+            "$['spec']['ports'][0]['port']"
+        );
+        let o = json!({
+            "metadata": {"annotations": {"a.b/c": "x"}, "labels": {"app-name": "web"}},
+            "status": {"conditions": [{"type": "Synced", "status": "False"}, {"type": "Ready", "status": "True"}]},
+            "spec": {"ports": [{"port": 80}]}
+        });
+        assert_eq!(
+            find_first(&o, ".metadata.annotations.a\\.b/c"),
+            Some(json!("x"))
+        );
+        assert_eq!(
+            find_first(&o, ".metadata.labels.app-name"),
+            Some(json!("web"))
+        );
+        assert_eq!(
+            find_first(&o, ".status.conditions[?(@.type==\"Ready\")].status"),
+            Some(json!("True"))
+        );
+        assert_eq!(
+            find_first(&o, ".status.conditions[?(@.type=='Ready')].status"),
+            Some(json!("True"))
+        );
+        assert_eq!(find_first(&o, ".spec.ports[0].port"), Some(json!(80)));
+        assert_eq!(find_first(&o, ".status.phase"), None);
+        assert_eq!(find_first(&o, "..port"), Some(json!(80)));
+        assert_eq!(find_first(&o, "[[[bad"), None);
+    }
+
+    #[test]
+    fn crd_table() {
+        let mut info = crd_info();
+        info.printer_columns.push(PrinterColumn {
+            name: "Replicas".into(),
+            type_: "integer".into(),
+            format: None,
+            description: Some("wanted".into()),
+            priority: 1,
+            json_path: ".spec.replicas".into(),
+        });
+        let objs = vec![
+            json!({"apiVersion": "catalog.charter.dev/v1alpha1", "kind": "Service",
+                "metadata": {"name": "p1", "namespace": "default", "creationTimestamp": "2026-01-10T11:55:00Z"},
+                "spec": {"replicas": 3},
+                "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}),
+            json!({"metadata": {"name": "p2", "creationTimestamp": "2026-01-08T09:00:00Z"}}),
+        ];
+        let t = to_table(&info, &objs, json!({"resourceVersion": "7"}), now());
+        assert_eq!(t["kind"], "Table");
+        assert_eq!(t["apiVersion"], "meta.k8s.io/v1");
+        assert_eq!(t["metadata"]["resourceVersion"], "7");
+        let names: Vec<&str> = t["columnDefinitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, vec!["Name", "Phase", "Ready", "Age", "Replicas"]);
+        assert_eq!(t["columnDefinitions"][0]["format"], "name");
+        assert_eq!(t["columnDefinitions"][4]["priority"], 1);
+        assert_eq!(
+            t["rows"][0]["cells"],
+            json!(["p1", "Running", "True", "5m", 3])
+        );
+        assert_eq!(
+            t["rows"][1]["cells"],
+            json!(["p2", null, null, "2d3h", null])
+        );
+        assert_eq!(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+        assert_eq!(t["rows"][0]["object"]["metadata"]["namespace"], "default");
+    }
+
+    #[test]
+    fn default_columns() {
+        let mut info = crd_info();
+        info.printer_columns.clear();
+        let o = json!({"metadata": {"name": "a", "creationTimestamp": "2026-01-10T11:59:50Z"}, "data": {"x": "1", "y": "2"}});
+        let t = to_table(&info, std::slice::from_ref(&o), json!({}), now());
+        assert_eq!(t["columnDefinitions"][1]["name"], "Age");
+        assert_eq!(t["columnDefinitions"][1]["type"], "date");
+        assert_eq!(t["rows"][0]["cells"], json!(["a", "10s"]));
+
+        let cm = to_table(
+            &core_info("ConfigMap", "configmaps", true),
+            std::slice::from_ref(&o),
+            json!({}),
+            now(),
+        );
+        assert_eq!(cm["rows"][0]["cells"], json!(["a", 2, "10s"]));
+        let ns = to_table(
+            &core_info("Namespace", "namespaces", false),
+            &[o],
+            Value::Null,
+            now(),
+        );
+        assert_eq!(ns["rows"][0]["cells"], json!(["a", "Active", "10s"]));
+        assert_eq!(ns["metadata"], json!({}));
+    }
+
+    #[test]
+    fn event_columns() {
+        let mut info = core_info("Event", "events", true);
+        info.group = "events.k8s.io".into();
+        let e = json!({"metadata": {"name": "e1"}, "type": "Normal", "reason": "Synced", "note": "all good",
+            "regarding": {"kind": "Service", "name": "p1"}, "eventTime": "2026-01-10T11:00:00.000000Z"});
+        let t = to_table(&info, &[e], json!({}), now());
+        assert_eq!(
+            t["rows"][0]["cells"],
+            json!(["60m", "Normal", "Synced", "service/p1", "all good"])
+        );
+    }
 }

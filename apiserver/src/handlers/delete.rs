@@ -1,0 +1,85 @@
+//! DELETE: immediate without finalizers; with them, deletionTimestamp first.
+
+use super::crd_committed;
+use crate::error::ApiError;
+use crate::request::{RequestContext, Target};
+use crate::server::{Reply, Shared};
+use crate::store::{Outcome, meta_str};
+use crate::strategy;
+use serde_json::{Value, json};
+
+pub fn handle(
+    shared: &Shared,
+    ctx: &RequestContext,
+    target: &Target,
+    name: &str,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
+    let opts: Value = if body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(body).unwrap_or(json!({}))
+    };
+    let dry_run = ctx.dry_run()
+        || opts
+            .get("dryRun")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|v| v == "All"));
+    let committed = shared.store.mutate(
+        &target.bucket(),
+        target.ns(),
+        name,
+        dry_run,
+        |cur, _| {
+            let cur = cur.ok_or_else(|| strategy::not_found_for(target, name))?;
+            if let Some(uid) = opts.pointer("/preconditions/uid").and_then(Value::as_str)
+                && Some(uid) != meta_str(cur, "uid")
+            {
+                return Err(ApiError::new(
+                    409,
+                    "Conflict",
+                    format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                        meta_str(cur, "uid").unwrap_or_default()
+                    ),
+                ));
+            }
+            if let Some(rv) = opts
+                .pointer("/preconditions/resourceVersion")
+                .and_then(Value::as_str)
+                && Some(rv) != meta_str(cur, "resourceVersion")
+            {
+                return Err(strategy::conflict(target, name));
+            }
+            if strategy::finalizers(cur).is_empty() {
+                return Ok(Outcome::Delete(cur.clone()));
+            }
+            if cur.pointer("/metadata/deletionTimestamp").is_some() {
+                return Ok(Outcome::Unchanged(cur.clone()));
+            }
+            let mut next = cur.clone();
+            let g = cur
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+                + 1;
+            if let Some(m) = next.get_mut("metadata").and_then(Value::as_object_mut) {
+                m.insert("deletionTimestamp".into(), json!(strategy::now_rfc3339()));
+                m.insert("deletionGracePeriodSeconds".into(), json!(0));
+                m.insert("generation".into(), json!(g));
+            }
+            Ok(Outcome::Write(next))
+        },
+    )?;
+    if !dry_run && committed.deleted {
+        crd_committed(shared, target, &committed.object, true);
+        let info = &target.served.info;
+        if info.group.is_empty() && info.plural == "namespaces" {
+            super::namespace_deleted(shared, name);
+        }
+    }
+    Ok(Reply::json(
+        200,
+        strategy::to_served(target, &committed.object),
+    ))
+}

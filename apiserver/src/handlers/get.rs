@@ -1,0 +1,28 @@
+//! GET of one object (or its status), as JSON or as a one-row Table.
+
+use crate::error::ApiError;
+use crate::request::{RequestContext, Target};
+use crate::server::{Reply, Shared};
+use crate::strategy;
+use serde_json::json;
+
+pub fn handle(
+    shared: &Shared,
+    ctx: &RequestContext,
+    target: &Target,
+    name: &str,
+) -> Result<Reply, ApiError> {
+    let stored = shared
+        .store
+        .get(&target.bucket(), target.ns(), name)
+        .ok_or_else(|| strategy::not_found_for(target, name))?;
+    let obj = strategy::to_served(target, &stored);
+    if super::list::wants_table(ctx) {
+        let rv = obj
+            .pointer("/metadata/resourceVersion")
+            .cloned()
+            .unwrap_or(json!(""));
+        return super::list::table_reply(target, &[obj], json!({"resourceVersion": rv}));
+    }
+    Ok(Reply::json(200, obj))
+}

@@ -1,0 +1,137 @@
+//! PATCH: merge, JSON, strategic merge, and server-side apply (which may create).
+
+use super::update::write_over;
+use super::{crd_committed, decode_body, require_namespace};
+use crate::contain::contain;
+use crate::error::{ApiError, Cause};
+use crate::patch::{ApplyRequest, PatchType};
+use crate::request::{RequestContext, Target};
+use crate::server::{Reply, Shared};
+use crate::store::{Outcome, meta_str};
+use crate::strategy;
+
+pub fn handle(
+    shared: &Shared,
+    ctx: &RequestContext,
+    target: &Target,
+    name: &str,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
+    let pt = contain("patch::PatchType::from_content_type", || {
+        PatchType::from_content_type(&ctx.content_type)
+    })?
+    .ok_or_else(|| ApiError::unsupported_media_type(&ctx.content_type))?;
+    let info = &target.served.info;
+    let manager = ctx
+        .param("fieldManager")
+        .filter(|m| !m.is_empty())
+        .map(String::from);
+    let applied = if pt == PatchType::Apply {
+        if manager.is_none() {
+            return Err(ApiError::invalid(
+                &info.kind,
+                &info.group,
+                &info.plural,
+                name,
+                vec![Cause {
+                    reason: "FieldValueRequired".into(),
+                    message: "Required value: is required for apply patch".into(),
+                    field: "fieldManager".into(),
+                }],
+            ));
+        }
+        let v = decode_body(ctx, body)?;
+        Some(strategy::from_served(target, v)?)
+    } else {
+        None
+    };
+    let force = ctx.param("force") == Some("true");
+    let manager = manager.unwrap_or_else(|| ctx.manager());
+    let sub = target.subresource.as_deref();
+    if applied.is_some() && sub.is_none() {
+        require_namespace(shared, target)?;
+    }
+    let mut warnings = Vec::new();
+    let mut created = false;
+    let committed = shared.store.mutate(
+        &target.bucket(),
+        target.ns(),
+        name,
+        ctx.dry_run(),
+        |cur, _| {
+            let now = strategy::now_rfc3339();
+            let Some(cur) = cur else {
+                let Some(applied) = &applied else {
+                    return Err(strategy::not_found_for(target, name));
+                };
+                if sub.is_some() {
+                    return Err(strategy::not_found_for(target, name));
+                }
+                let req = ApplyRequest {
+                    info,
+                    current: None,
+                    applied,
+                    manager: &manager,
+                    force,
+                    subresource: None,
+                    now: &now,
+                };
+                let mut obj = contain("patch::server_side_apply", || {
+                    crate::patch::server_side_apply(req)
+                })??;
+                strategy::prepare_create(target, &mut obj, name)?;
+                warnings = strategy::admit(&target.served, ctx, &mut obj, None)?;
+                if super::is_crd(target) {
+                    strategy::prepare_crd(&mut obj, None)?;
+                }
+                created = true;
+                return Ok(Outcome::Write(obj));
+            };
+            let (patched, record) = match &applied {
+                Some(applied) => {
+                    let current = strategy::to_served(target, cur);
+                    let req = ApplyRequest {
+                        info,
+                        current: Some(&current),
+                        applied,
+                        manager: &manager,
+                        force,
+                        subresource: sub,
+                        now: &now,
+                    };
+                    (
+                        contain("patch::server_side_apply", || {
+                            crate::patch::server_side_apply(req)
+                        })??,
+                        false,
+                    )
+                }
+                None => {
+                    let current = strategy::to_served(target, cur);
+                    let p = contain("patch::apply_patch", || {
+                        crate::patch::apply_patch(info, &current, pt, body)
+                    })??;
+                    (p, true)
+                }
+            };
+            let patched = strategy::from_served(target, patched)?;
+            if let Some(rv) = meta_str(&patched, "resourceVersion").filter(|rv| !rv.is_empty())
+                && Some(rv) != meta_str(cur, "resourceVersion")
+            {
+                return Err(strategy::conflict(target, name));
+            }
+            let (next, w) = write_over(ctx, target, cur, patched, record)?;
+            warnings = w;
+            Ok(strategy::finish_update(cur, next))
+        },
+    )?;
+    if !ctx.dry_run() {
+        crd_committed(shared, target, &committed.object, committed.deleted);
+    }
+    let mut r = Reply::json(
+        if created { 201 } else { 200 },
+        strategy::to_served(target, &committed.object),
+    );
+    r.warnings = warnings;
+    Ok(r)
+}

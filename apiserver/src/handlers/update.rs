@@ -1,0 +1,87 @@
+//! PUT of an object or its status: optimistic concurrency on metadata.resourceVersion.
+
+use super::{crd_committed, decode_body, is_crd};
+use crate::error::ApiError;
+use crate::request::{RequestContext, Target};
+use crate::server::{Reply, Shared};
+use crate::store::meta_str;
+use crate::strategy;
+use serde_json::Value;
+
+pub fn handle(
+    shared: &Shared,
+    ctx: &RequestContext,
+    target: &Target,
+    name: &str,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
+    let obj = decode_body(ctx, body)?;
+    if !obj.is_object() {
+        return Err(ApiError::bad_request(
+            "the body of the request must be an object",
+        ));
+    }
+    let obj = strategy::from_served(target, obj)?;
+    update(shared, ctx, target, name, obj)
+}
+
+/// Turn a client's full object into the stored one (shared by PUT and patches).
+pub fn write_over(
+    ctx: &RequestContext,
+    target: &Target,
+    current: &Value,
+    new: Value,
+    record: bool,
+) -> Result<(Value, Vec<String>), ApiError> {
+    let mut next = strategy::prepare_update(target, current, new)?;
+    let warnings = if target.subresource.is_none() || target.served.info.custom {
+        strategy::admit(&target.served, ctx, &mut next, Some(current))?
+    } else {
+        Vec::new()
+    };
+    if is_crd(target) && target.subresource.is_none() {
+        strategy::prepare_crd(&mut next, Some(current))?;
+    }
+    if record {
+        strategy::record_update(
+            Some(current),
+            &mut next,
+            &ctx.manager(),
+            target.subresource.as_deref(),
+        );
+    }
+    Ok((next, warnings))
+}
+
+pub fn update(
+    shared: &Shared,
+    ctx: &RequestContext,
+    target: &Target,
+    name: &str,
+    obj: Value,
+) -> Result<Reply, ApiError> {
+    let mut warnings = Vec::new();
+    let committed = shared.store.mutate(
+        &target.bucket(),
+        target.ns(),
+        name,
+        ctx.dry_run(),
+        |cur, _| {
+            let cur = cur.ok_or_else(|| strategy::not_found_for(target, name))?;
+            if let Some(rv) = meta_str(&obj, "resourceVersion").filter(|rv| !rv.is_empty())
+                && Some(rv) != meta_str(cur, "resourceVersion")
+            {
+                return Err(strategy::conflict(target, name));
+            }
+            let (next, w) = write_over(ctx, target, cur, obj, true)?;
+            warnings = w;
+            Ok(strategy::finish_update(cur, next))
+        },
+    )?;
+    if !ctx.dry_run() {
+        crd_committed(shared, target, &committed.object, committed.deleted);
+    }
+    let mut r = Reply::json(200, strategy::to_served(target, &committed.object));
+    r.warnings = warnings;
+    Ok(r)
+}

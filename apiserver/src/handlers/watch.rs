@@ -1,0 +1,186 @@
+//! Watch: a chunked stream of `{"type","object"}` lines, resumed from a resourceVersion
+//! out of the store's bounded history; 410 Expired (as an ERROR event) when too old.
+
+use super::list::{Filter, TABLE_CONTENT_TYPE, wants_table};
+use crate::contain::contain;
+use crate::error::ApiError;
+use crate::request::{RequestContext, Target, error_response};
+use crate::server::Shared;
+use crate::store::{Change, parse_rv};
+use crate::strategy;
+use axum::body::Body;
+use axum::http::HeaderValue;
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::{Value, json};
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+
+struct Stream {
+    target: Target,
+    filter: Filter,
+    table: bool,
+    tx: mpsc::Sender<Bytes>,
+}
+
+impl Stream {
+    async fn send(&self, kind: &str, object: Value) -> bool {
+        let mut line =
+            serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+        line.push(b'\n');
+        self.tx.send(Bytes::from(line)).await.is_ok()
+    }
+
+    /// Send one change if it is for this watch; false when the client is gone.
+    async fn change(&self, c: &Change) -> bool {
+        if let Some(ns) = &self.target.namespace
+            && crate::store::meta_str(&c.object, "namespace") != Some(ns.as_str())
+        {
+            return true;
+        }
+        let obj = strategy::to_served(&self.target, &c.object);
+        if !self.filter.matches(&obj) {
+            return true;
+        }
+        let obj = if self.table {
+            let rv = obj
+                .pointer("/metadata/resourceVersion")
+                .cloned()
+                .unwrap_or(json!(""));
+            match contain("table::to_table", || {
+                crate::table::to_table(
+                    &self.target.served.info,
+                    &[obj],
+                    json!({"resourceVersion": rv}),
+                    chrono::Utc::now(),
+                )
+            }) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.send("ERROR", e.to_status()).await;
+                    return false;
+                }
+            }
+        } else {
+            obj
+        };
+        self.send(c.event.as_str(), obj).await
+    }
+
+    fn bookmark(&self, rv: u64, initial_end: bool) -> Value {
+        let info = &self.target.served.info;
+        let mut meta = json!({"resourceVersion": rv.to_string()});
+        if initial_end {
+            meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": meta})
+    }
+}
+
+pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Response {
+    match start(shared, ctx, target) {
+        Ok(r) => r,
+        Err(e) => error_response(&e),
+    }
+}
+
+fn start(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Response, ApiError> {
+    let filter = Filter::from_ctx(ctx)?;
+    let send_initial = ctx.param("sendInitialEvents") == Some("true");
+    let from = match ctx
+        .param("resourceVersion")
+        .filter(|rv| !rv.is_empty() && *rv != "0")
+    {
+        _ if send_initial => None,
+        None => None,
+        Some(rv) => Some(
+            parse_rv(rv)
+                .ok_or_else(|| ApiError::bad_request(format!("invalid resource version: {rv}")))?,
+        ),
+    };
+    let bookmarks = ctx.param("allowWatchBookmarks") == Some("true");
+    let timeout = ctx
+        .param("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(1800);
+    let table = wants_table(ctx);
+    let (tx, rx) = mpsc::channel::<Bytes>(256);
+    let stream = Stream {
+        target: target.clone(),
+        filter,
+        table,
+        tx,
+    };
+    let started = shared.store.watch_from(&target.bucket(), from);
+    let cut = shared.faults.watch_token();
+    let interval = shared.bookmark_interval;
+    tokio::spawn(async move {
+        let start = match started {
+            Ok(s) => s,
+            Err(oldest) => {
+                let requested = from.unwrap_or_default();
+                let e = ApiError::new(
+                    410,
+                    "Expired",
+                    format!("too old resource version: {requested} ({oldest})"),
+                );
+                stream.send("ERROR", e.to_status()).await;
+                return;
+            }
+        };
+        let mut last_rv = from.unwrap_or(start.rv).max(start.rv);
+        for c in &start.backlog {
+            if !stream.change(c).await {
+                return;
+            }
+        }
+        if send_initial
+            && !stream
+                .send("BOOKMARK", stream.bookmark(start.rv, true))
+                .await
+        {
+            return;
+        }
+        let mut rx = start.rx;
+        let deadline = tokio::time::sleep(Duration::from_secs(timeout));
+        tokio::pin!(deadline);
+        let mut tick = tokio::time::interval(interval);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = &mut deadline => break,
+                _ = cut.cancelled() => break,
+                _ = stream.tx.closed() => break,
+                _ = tick.tick(), if bookmarks => {
+                    if !stream.send("BOOKMARK", stream.bookmark(last_rv, false)).await { break; }
+                }
+                msg = rx.recv() => match msg {
+                    Ok(c) => {
+                        if c.bucket != stream.target.bucket() { continue; }
+                        last_rv = c.rv;
+                        if !stream.change(&c).await { break; }
+                    }
+                    // A watcher that fell behind is closed; the client re-watches from its last RV.
+                    Err(broadcast::error::RecvError::Lagged(_)) | Err(broadcast::error::RecvError::Closed) => break,
+                },
+            }
+        }
+    });
+    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
+    }));
+    let mut resp = Response::new(body);
+    let ct = if table {
+        TABLE_CONTENT_TYPE
+    } else {
+        "application/json"
+    };
+    resp.headers_mut()
+        .insert("content-type", HeaderValue::from_static(ct));
+    resp.headers_mut().insert(
+        "cache-control",
+        HeaderValue::from_static("no-cache, private"),
+    );
+    Ok(resp)
+}

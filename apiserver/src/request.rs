@@ -1,0 +1,164 @@
+//! What one API request is about once parsed: the caller, the query options, the
+//! negotiated content types, and the resource path (kind, namespace, name, subresource).
+
+use crate::auth::User;
+use crate::error::ApiError;
+use crate::registry::Served;
+use crate::store::Bucket;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// The request context every handler and admission sees.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    pub user: User,
+    pub query: HashMap<String, String>,
+    pub accept: String,
+    pub content_type: String,
+    pub user_agent: String,
+}
+
+impl RequestContext {
+    /// A context for writes the server makes itself (install_crds, create_namespace).
+    pub fn internal() -> Self {
+        RequestContext {
+            user: User {
+                name: "system:apiserver".into(),
+                groups: vec!["system:masters".into()],
+            },
+            query: HashMap::new(),
+            accept: "application/json".into(),
+            content_type: "application/json".into(),
+            user_agent: "charter-apiserver".into(),
+        }
+    }
+
+    pub fn param(&self, k: &str) -> Option<&str> {
+        self.query.get(k).map(String::as_str)
+    }
+
+    pub fn dry_run(&self) -> bool {
+        self.param("dryRun") == Some("All")
+    }
+
+    pub fn strict(&self) -> bool {
+        self.param("fieldValidation") == Some("Strict")
+    }
+
+    /// The field manager of a write: `fieldManager`, else the user agent's program name.
+    pub fn manager(&self) -> String {
+        if let Some(m) = self.param("fieldManager").filter(|m| !m.is_empty()) {
+            return m.to_string();
+        }
+        let ua = self.user_agent.split('/').next().unwrap_or_default();
+        if ua.is_empty() {
+            "unknown".into()
+        } else {
+            ua.into()
+        }
+    }
+}
+
+/// The object(s) a resource request addresses.
+#[derive(Clone)]
+pub struct Target {
+    pub served: Served,
+    /// Set for namespaced requests (`/namespaces/<ns>/...`).
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub subresource: Option<String>,
+}
+
+impl Target {
+    /// Where the objects are stored. Core v1 Events live with events.k8s.io Events.
+    pub fn bucket(&self) -> Bucket {
+        bucket_of(&self.served.info.group, &self.served.info.plural)
+    }
+
+    pub fn ns(&self) -> &str {
+        self.namespace.as_deref().unwrap_or_default()
+    }
+
+    pub fn is_core_event(&self) -> bool {
+        self.served.info.group.is_empty() && self.served.info.plural == "events"
+    }
+}
+
+pub fn bucket_of(group: &str, plural: &str) -> Bucket {
+    if group.is_empty() && plural == "events" {
+        ("events.k8s.io".into(), "events".into())
+    } else {
+        (group.into(), plural.into())
+    }
+}
+
+fn hex(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `a=1&&b=2` (kube's queries may start with `&`).
+pub fn parse_query(q: Option<&str>) -> HashMap<String, String> {
+    q.unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (percent_decode(k), percent_decode(v)),
+            None => (percent_decode(p), String::new()),
+        })
+        .collect()
+}
+
+pub fn json_response(code: u16, body: &Value, content_type: &str, warnings: &[String]) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut resp = (StatusCode::from_u16(code).unwrap_or(StatusCode::OK), bytes).into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        h.insert("content-type", v);
+    }
+    for w in warnings {
+        let text = format!("299 - {}", serde_json::to_string(w).unwrap_or_default());
+        if let Ok(v) = HeaderValue::from_str(&text) {
+            h.append("warning", v);
+        }
+    }
+    resp
+}
+
+pub fn error_response(e: &ApiError) -> Response {
+    let mut resp = json_response(e.code, &e.to_status(), "application/json", &[]);
+    if let Some(s) = e.retry_after
+        && let Ok(v) = HeaderValue::from_str(&s.to_string())
+    {
+        resp.headers_mut().insert("retry-after", v);
+    }
+    resp
+}
+
+pub fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}

@@ -1,0 +1,311 @@
+//! The versioned object store: every object of every kind under one global
+//! resourceVersion counter, plus a bounded history of changes that watches resume from.
+//! A resourceVersion older than the history window is "too old" (410) by construction.
+
+use crate::error::ApiError;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::broadcast;
+
+/// Where a kind's objects live: `(group, plural)`. Core v1 Events share the events.k8s.io bucket.
+pub type Bucket = (String, String);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One committed change, as kept in the history and broadcast to watches.
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub rv: u64,
+    pub bucket: Bucket,
+    pub event: EventType,
+    pub object: Arc<Value>,
+}
+
+/// What a mutation closure decides, given the stored object.
+pub enum Outcome {
+    /// Store this object (create or replace); resourceVersion is stamped by the store.
+    Write(Value),
+    /// Remove the object; the value is its final state (sent with DELETED).
+    Delete(Value),
+    /// Nothing changed: return this object as it is, no new resourceVersion, no event.
+    Unchanged(Value),
+}
+
+/// The stored result of a mutation and whether it was created.
+pub struct Committed {
+    pub object: Value,
+    pub created: bool,
+    pub deleted: bool,
+}
+
+struct State {
+    rv: u64,
+    objects: HashMap<Bucket, BTreeMap<(String, String), Arc<Value>>>,
+    history: VecDeque<Change>,
+    /// Events with rv > floor are in the history; watches from an rv below it are too old.
+    floor: u64,
+    window: usize,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    state: Arc<Mutex<State>>,
+    tx: broadcast::Sender<Change>,
+}
+
+/// Metadata accessors that never panic on odd objects.
+pub fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
+    obj.get("metadata")?.get(field)?.as_str()
+}
+
+pub fn parse_rv(s: &str) -> Option<u64> {
+    s.parse().ok()
+}
+
+impl Store {
+    pub fn new(window: usize) -> Self {
+        let (tx, _) = broadcast::channel(4096);
+        Store {
+            state: Arc::new(Mutex::new(State {
+                rv: 1,
+                objects: HashMap::new(),
+                history: VecDeque::new(),
+                floor: 1,
+                window: window.max(1),
+            })),
+            tx,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock only means a panic elsewhere; the data is still consistent
+        // because every mutation is applied at the end of `mutate`.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn current_rv(&self) -> u64 {
+        self.lock().rv
+    }
+
+    pub fn get(&self, bucket: &Bucket, ns: &str, name: &str) -> Option<Value> {
+        let st = self.lock();
+        st.objects
+            .get(bucket)?
+            .get(&(ns.to_string(), name.to_string()))
+            .map(|v| (**v).clone())
+    }
+
+    /// All objects of a bucket (in one namespace or all), sorted by namespace and name,
+    /// with the resourceVersion they were read at.
+    pub fn list(&self, bucket: &Bucket, ns: Option<&str>) -> (Vec<Arc<Value>>, u64) {
+        let st = self.lock();
+        let items = match st.objects.get(bucket) {
+            None => Vec::new(),
+            Some(m) => m
+                .iter()
+                .filter(|((n, _), _)| ns.is_none_or(|want| want == n))
+                .map(|(_, v)| v.clone())
+                .collect(),
+        };
+        (items, st.rv)
+    }
+
+    /// Read-modify-write of one object, atomically. The closure sees the stored object.
+    pub fn mutate<F>(
+        &self,
+        bucket: &Bucket,
+        ns: &str,
+        name: &str,
+        dry_run: bool,
+        f: F,
+    ) -> Result<Committed, ApiError>
+    where
+        F: FnOnce(Option<&Value>, u64) -> Result<Outcome, ApiError>,
+    {
+        let mut st = self.lock();
+        let key = (ns.to_string(), name.to_string());
+        let current = st.objects.get(bucket).and_then(|m| m.get(&key)).cloned();
+        let next_rv = st.rv + 1;
+        let outcome = f(current.as_deref(), next_rv)?;
+        match outcome {
+            Outcome::Unchanged(obj) => Ok(Committed {
+                object: obj,
+                created: false,
+                deleted: false,
+            }),
+            Outcome::Write(mut obj) => {
+                let created = current.is_none();
+                if dry_run {
+                    return Ok(Committed {
+                        object: obj,
+                        created,
+                        deleted: false,
+                    });
+                }
+                st.rv = next_rv;
+                if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+                    m.insert("resourceVersion".into(), json!(next_rv.to_string()));
+                }
+                let arc = Arc::new(obj.clone());
+                st.objects
+                    .entry(bucket.clone())
+                    .or_default()
+                    .insert(key, arc.clone());
+                let event = if created {
+                    EventType::Added
+                } else {
+                    EventType::Modified
+                };
+                self.record(
+                    &mut st,
+                    Change {
+                        rv: next_rv,
+                        bucket: bucket.clone(),
+                        event,
+                        object: arc,
+                    },
+                );
+                Ok(Committed {
+                    object: obj,
+                    created,
+                    deleted: false,
+                })
+            }
+            Outcome::Delete(mut obj) => {
+                if dry_run || current.is_none() {
+                    return Ok(Committed {
+                        object: obj,
+                        created: false,
+                        deleted: true,
+                    });
+                }
+                st.rv = next_rv;
+                if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+                    m.insert("resourceVersion".into(), json!(next_rv.to_string()));
+                }
+                if let Some(m) = st.objects.get_mut(bucket) {
+                    m.remove(&key);
+                }
+                let arc = Arc::new(obj.clone());
+                self.record(
+                    &mut st,
+                    Change {
+                        rv: next_rv,
+                        bucket: bucket.clone(),
+                        event: EventType::Deleted,
+                        object: arc,
+                    },
+                );
+                Ok(Committed {
+                    object: obj,
+                    created: false,
+                    deleted: true,
+                })
+            }
+        }
+    }
+
+    fn record(&self, st: &mut State, change: Change) {
+        st.history.push_back(change.clone());
+        while st.history.len() > st.window {
+            if let Some(old) = st.history.pop_front() {
+                st.floor = old.rv;
+            }
+        }
+        let _ = self.tx.send(change);
+    }
+
+    /// Remove every object of a bucket (a deleted CRD), emitting DELETED for each.
+    pub fn drop_bucket(&self, bucket: &Bucket) {
+        let mut st = self.lock();
+        let Some(objs) = st.objects.remove(bucket) else {
+            return;
+        };
+        for (_, obj) in objs {
+            st.rv += 1;
+            let rv = st.rv;
+            let mut o = (*obj).clone();
+            if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+                m.insert("resourceVersion".into(), json!(rv.to_string()));
+            }
+            self.record(
+                &mut st,
+                Change {
+                    rv,
+                    bucket: bucket.clone(),
+                    event: EventType::Deleted,
+                    object: Arc::new(o),
+                },
+            );
+        }
+    }
+
+    /// Forget the whole history: every watch from an older resourceVersion gets 410.
+    pub fn compact(&self) {
+        let mut st = self.lock();
+        st.history.clear();
+        st.floor = st.rv;
+    }
+
+    /// Start a watch of one bucket: the current objects (for an initial list), or the
+    /// history after `from` (Err with the oldest available rv when `from` is too old),
+    /// plus a receiver for what follows — taken under the lock so nothing falls between.
+    pub fn watch_from(&self, bucket: &Bucket, from: Option<u64>) -> Result<WatchStart, u64> {
+        let st = self.lock();
+        let rx = self.tx.subscribe();
+        let backlog = match from {
+            None => st
+                .objects
+                .get(bucket)
+                .map(|m| {
+                    m.values()
+                        .map(|o| Change {
+                            rv: st.rv,
+                            bucket: bucket.clone(),
+                            event: EventType::Added,
+                            object: o.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Some(rv) => {
+                if rv < st.floor {
+                    return Err(st.floor + 1);
+                }
+                st.history
+                    .iter()
+                    .filter(|c| c.rv > rv && &c.bucket == bucket)
+                    .cloned()
+                    .collect()
+            }
+        };
+        Ok(WatchStart {
+            backlog,
+            rx,
+            rv: st.rv,
+        })
+    }
+}
+
+pub struct WatchStart {
+    pub backlog: Vec<Change>,
+    pub rx: broadcast::Receiver<Change>,
+    /// The store's resourceVersion when the watch started.
+    pub rv: u64,
+}

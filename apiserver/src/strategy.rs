@@ -1,0 +1,360 @@
+//! Per-kind write rules, as the real server's registry strategies: what create and
+//! update stamp, keep and reset (status subresource, generation, finalizers), the
+//! no-op rule, admission of custom resources, and the CRD's own status.
+
+use crate::contain::contain;
+use crate::error::{ApiError, Cause};
+use crate::events;
+use crate::patch;
+use crate::registry::{self, Served};
+use crate::request::{RequestContext, Target};
+use crate::store::Outcome;
+use serde_json::{Value, json};
+
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn meta_mut(obj: &mut Value) -> &mut serde_json::Map<String, Value> {
+    if !obj.is_object() {
+        *obj = json!({});
+    }
+    let root = obj.as_object_mut().expect("object ensured above");
+    let m = root.entry("metadata").or_insert_with(|| json!({}));
+    if !m.is_object() {
+        *m = json!({});
+    }
+    m.as_object_mut().expect("object ensured above")
+}
+
+/// The stored shape of a body the client sent in the served shape (core v1 Events).
+pub fn from_served(target: &Target, obj: Value) -> Result<Value, ApiError> {
+    if target.is_core_event() {
+        contain("events::from_core_v1", || events::from_core_v1(&obj))
+    } else {
+        Ok(obj)
+    }
+}
+
+/// The served shape of a stored object: the requested apiVersion, core Events converted.
+pub fn to_served(target: &Target, stored: &Value) -> Value {
+    if target.is_core_event() {
+        return contain("events::to_core_v1", || events::to_core_v1(stored))
+            .unwrap_or_else(|_| stored.clone());
+    }
+    let mut o = stored.clone();
+    if let Some(m) = o.as_object_mut() {
+        m.insert("apiVersion".into(), json!(target.served.info.api_version()));
+        m.insert("kind".into(), json!(target.served.info.kind));
+    }
+    o
+}
+
+fn not_found(target: &Target, name: &str) -> ApiError {
+    let info = &target.served.info;
+    ApiError::new(
+        404,
+        "NotFound",
+        format!("{} \"{name}\" not found", info.qualified_name()),
+    )
+    .with_details(&info.group, &info.plural, name)
+}
+
+pub fn not_found_for(target: &Target, name: &str) -> ApiError {
+    not_found(target, name)
+}
+
+pub fn conflict(target: &Target, name: &str) -> ApiError {
+    let info = &target.served.info;
+    ApiError::new(
+        409,
+        "Conflict",
+        format!(
+            "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+            info.qualified_name()
+        ),
+    )
+    .with_details(&info.group, &info.plural, name)
+}
+
+/// Stamp a new object: identity, namespace, timestamps, generation; status reset for
+/// kinds with a status subresource (custom resources) and set for the kinds the server owns.
+pub fn prepare_create(target: &Target, obj: &mut Value, name: &str) -> Result<(), ApiError> {
+    let info = &target.served.info;
+    let stored_api_version = if target.is_core_event() {
+        "events.k8s.io/v1".to_string()
+    } else {
+        info.api_version()
+    };
+    let ns = target.namespace.clone();
+    let m = meta_mut(obj);
+    if let (Some(url_ns), Some(body_ns)) = (&ns, m.get("namespace").and_then(Value::as_str))
+        && url_ns != body_ns
+    {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    m.insert("name".into(), json!(name));
+    match &ns {
+        Some(n) => m.insert("namespace".into(), json!(n)),
+        None => m.remove("namespace"),
+    };
+    m.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
+    m.insert("creationTimestamp".into(), json!(now_rfc3339()));
+    m.insert("generation".into(), json!(1));
+    m.remove("resourceVersion");
+    m.remove("deletionTimestamp");
+    if let Some(o) = obj.as_object_mut() {
+        o.insert("apiVersion".into(), json!(stored_api_version));
+        o.insert("kind".into(), json!(info.kind));
+        if info.custom && info.status_subresource {
+            o.remove("status");
+        }
+    }
+    if info.group.is_empty() && info.plural == "namespaces" {
+        obj["status"] = json!({"phase": "Active"});
+    }
+    Ok(())
+}
+
+/// The object an update produces from the stored one: immutable metadata kept; a status
+/// write keeps only status; a main-resource write keeps the stored status.
+pub fn prepare_update(target: &Target, old: &Value, mut new: Value) -> Result<Value, ApiError> {
+    let info = &target.served.info;
+    if !new.is_object() {
+        return Err(ApiError::bad_request(
+            "the body of the request must be an object",
+        ));
+    }
+    if target.subresource.as_deref() == Some("status") {
+        let mut out = old.clone();
+        out["status"] = new.get("status").cloned().unwrap_or(Value::Null);
+        if out["status"].is_null()
+            && let Some(o) = out.as_object_mut()
+        {
+            o.remove("status");
+        }
+        if let Some(mf) = new.pointer("/metadata/managedFields").cloned() {
+            meta_mut(&mut out).insert("managedFields".into(), mf);
+        }
+        return Ok(out);
+    }
+    let name = crate::store::meta_str(old, "name")
+        .unwrap_or_default()
+        .to_string();
+    if let Some(n) = crate::store::meta_str(&new, "name")
+        && n != name
+    {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({n}) does not match the name on the URL ({name})"
+        )));
+    }
+    let old_meta = old.get("metadata").cloned().unwrap_or(json!({}));
+    {
+        let m = meta_mut(&mut new);
+        for k in [
+            "name",
+            "namespace",
+            "uid",
+            "creationTimestamp",
+            "generation",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "resourceVersion",
+        ] {
+            match old_meta.get(k) {
+                Some(v) => m.insert(k.into(), v.clone()),
+                None => m.remove(k),
+            };
+        }
+    }
+    if let Some(o) = new.as_object_mut() {
+        o.insert(
+            "apiVersion".into(),
+            old.get("apiVersion").cloned().unwrap_or(Value::Null),
+        );
+        o.insert("kind".into(), json!(info.kind));
+        if info.status_subresource {
+            match old.get("status") {
+                Some(s) => o.insert("status".into(), s.clone()),
+                None => o.remove("status"),
+            };
+        }
+    }
+    // Finalizers may only be removed from an object being deleted.
+    if old.pointer("/metadata/deletionTimestamp").is_some() {
+        let old_f = finalizers(old);
+        if let Some(added) = finalizers(&new).into_iter().find(|f| !old_f.contains(f)) {
+            return Err(ApiError::invalid(
+                &info.kind,
+                &info.group,
+                &info.plural,
+                &name,
+                vec![Cause {
+                    reason: "FieldValueForbidden".into(),
+                    message: format!(
+                        "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{\"{added}\"}}"
+                    ),
+                    field: "metadata.finalizers".into(),
+                }],
+            ));
+        }
+    }
+    Ok(new)
+}
+
+pub fn finalizers(obj: &Value) -> Vec<String> {
+    obj.pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Comparable form: without resourceVersion and managedFields timestamps.
+fn normalized(obj: &Value) -> Value {
+    let mut o = obj.clone();
+    if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("resourceVersion");
+        if let Some(Value::Array(mf)) = m.get_mut("managedFields") {
+            for e in mf.iter_mut() {
+                if let Some(e) = e.as_object_mut() {
+                    e.remove("time");
+                }
+            }
+        }
+    }
+    o
+}
+
+fn without_meta_status(obj: &Value) -> Value {
+    let mut o = obj.clone();
+    if let Some(m) = o.as_object_mut() {
+        m.remove("metadata");
+        m.remove("status");
+        m.remove("resourceVersion");
+    }
+    o
+}
+
+/// Decide what an update stores: nothing for a no-op; generation +1 on a spec change;
+/// removal when a deleting object's last finalizer is gone.
+pub fn finish_update(old: &Value, mut new: Value) -> Outcome {
+    if normalized(old) == normalized(&new) {
+        return Outcome::Unchanged(old.clone());
+    }
+    if without_meta_status(old) != without_meta_status(&new) {
+        let g = old
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            + 1;
+        meta_mut(&mut new).insert("generation".into(), json!(g));
+    }
+    if new.pointer("/metadata/deletionTimestamp").is_some() && finalizers(&new).is_empty() {
+        return Outcome::Delete(new);
+    }
+    Outcome::Write(new)
+}
+
+/// Custom resource admission: prune and default, strict field validation, schema and
+/// CEL validation. Returns the warnings to send.
+pub fn admit(
+    served: &Served,
+    ctx: &RequestContext,
+    obj: &mut Value,
+    old: Option<&Value>,
+) -> Result<Vec<String>, ApiError> {
+    let Some(schema) = &served.schema else {
+        return Ok(Vec::new());
+    };
+    let info = &served.info;
+    let pruned = contain("admission prune_and_default", || {
+        schema.prune_and_default(obj)
+    })?;
+    let mut warnings = Vec::new();
+    if !pruned.is_empty() {
+        if ctx.strict() {
+            let list: Vec<String> = pruned
+                .iter()
+                .map(|p| format!("unknown field \"{p}\""))
+                .collect();
+            return Err(ApiError::bad_request(format!(
+                "strict decoding error: {}",
+                list.join(", ")
+            )));
+        }
+        warnings.extend(pruned.iter().map(|p| format!("unknown field \"{p}\"")));
+    }
+    let causes = contain("admission validate", || schema.validate(obj, old))?;
+    if !causes.is_empty() {
+        let name = crate::store::meta_str(obj, "name").unwrap_or_default();
+        return Err(ApiError::invalid(
+            &info.kind,
+            &info.group,
+            &info.plural,
+            name,
+            causes,
+        ));
+    }
+    Ok(warnings)
+}
+
+/// Record managedFields for a create, update or non-apply patch. A failure in the
+/// recorder leaves managedFields as they were rather than failing the write.
+pub fn record_update(
+    old: Option<&Value>,
+    new: &mut Value,
+    manager: &str,
+    subresource: Option<&str>,
+) {
+    let now = now_rfc3339();
+    let mut attempt = new.clone();
+    if contain("patch::record_update", || {
+        patch::record_update(old, &mut attempt, manager, subresource, &now)
+    })
+    .is_ok()
+    {
+        *new = attempt;
+    }
+}
+
+/// A CRD's served versions, and its status (Established, NamesAccepted) set on `crd`.
+pub fn prepare_crd(crd: &mut Value, old: Option<&Value>) -> Result<Vec<Served>, ApiError> {
+    let served = registry::crd_to_served(crd)?;
+    let now = now_rfc3339();
+    let prior = |t: &str| {
+        old.and_then(|o| o.pointer("/status/conditions"))
+            .and_then(Value::as_array)
+            .and_then(|cs| {
+                cs.iter()
+                    .find(|c| c.get("type").and_then(Value::as_str) == Some(t))
+            })
+            .and_then(|c| c.get("lastTransitionTime"))
+            .cloned()
+            .unwrap_or_else(|| json!(now))
+    };
+    let stored: Vec<Value> = crd
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .map(|vs| {
+            vs.iter()
+                .filter(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
+                .filter_map(|v| v.get("name").cloned())
+                .collect()
+        })
+        .unwrap_or_default();
+    crd["status"] = json!({
+        "conditions": [
+            {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found", "lastTransitionTime": prior("NamesAccepted")},
+            {"type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted", "lastTransitionTime": prior("Established")},
+        ],
+        "acceptedNames": crd.pointer("/spec/names").cloned().unwrap_or(json!({})),
+        "storedVersions": stored,
+    });
+    Ok(served)
+}
