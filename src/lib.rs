@@ -3,5 +3,7 @@
 pub mod api;
 pub mod catalog;
 pub mod cli;
+pub mod controller;
 pub mod crds;
+pub mod lifecycle;
 pub mod manifests;

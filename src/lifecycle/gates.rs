@@ -1,0 +1,292 @@
+//! The lifecycle as data: one table of (from, to, gate) that reads like DESIGN.md's lifecycle,
+//! and each gate a named function saying why it is closed.
+
+use super::refusal::Refusal;
+use crate::api::{DesiredPhase, Phase, ServiceContent};
+
+/// What the gates look at, computed once per evaluation.
+pub(crate) struct Facts<'a> {
+    pub desired: DesiredPhase,
+    pub content: &'a ServiceContent,
+    pub revision: &'a str,
+    /// The revision that reached quorum (after this evaluation's approvals), if any.
+    pub approved_revision: Option<&'a str>,
+    /// Valid approvers and rejecters of the current revision.
+    pub approved_by: &'a [String],
+    pub rejected_by: &'a [String],
+    /// Dependencies that are not Active, as `namespace/name (phase)`.
+    pub missing_dependencies: &'a [String],
+    /// Set when this evaluation revoked the approved revision: (revision, rejecters).
+    pub revoked: Option<(&'a str, &'a [String])>,
+}
+
+impl Facts<'_> {
+    fn current_is_approved(&self) -> bool {
+        self.approved_revision == Some(self.revision)
+    }
+}
+
+pub(crate) type Gate = fn(&Facts) -> Result<(), Refusal>;
+
+/// A move of the lifecycle: taken when its gate opens, recorded under `reason`.
+pub(crate) struct Edge {
+    pub from: &'static [Phase],
+    pub to: Phase,
+    pub gate: Gate,
+    pub reason: &'static str,
+}
+
+use Phase::*;
+
+/// Every allowed move, in priority order: the first open gate from the current phase wins.
+pub(crate) const EDGES: &[Edge] = &[
+    // Retired is reachable from any phase.
+    Edge {
+        from: &[Planning, Approval, Development, Active],
+        to: Retired,
+        gate: retirement_requested,
+        reason: "Retired",
+    },
+    // Backward moves are immediate.
+    Edge {
+        from: &[Approval, Development, Active, Retired],
+        to: Planning,
+        gate: planning_requested,
+        reason: "BackToPlanning",
+    },
+    Edge {
+        from: &[Development, Active],
+        to: Planning,
+        gate: approval_revoked,
+        reason: "Revoked",
+    },
+    Edge {
+        from: &[Approval],
+        to: Planning,
+        gate: rejected,
+        reason: "Rejected",
+    },
+    Edge {
+        from: &[Active],
+        to: Development,
+        gate: development_requested,
+        reason: "BackToDevelopment",
+    },
+    // A new revision in Development resubmits it.
+    Edge {
+        from: &[Development],
+        to: Approval,
+        gate: content_changed,
+        reason: "Resubmitted",
+    },
+    // Forward moves pass gates.
+    Edge {
+        from: &[Planning],
+        to: Approval,
+        gate: submission,
+        reason: "AwaitingApproval",
+    },
+    Edge {
+        from: &[Approval],
+        to: Development,
+        gate: quorum,
+        reason: "QuorumReached",
+    },
+    Edge {
+        from: &[Development],
+        to: Active,
+        gate: activation,
+        reason: "Activated",
+    },
+    // Reactivation: directly when the current revision is the approved one, else through Approval.
+    Edge {
+        from: &[Retired],
+        to: Active,
+        gate: reactivation,
+        reason: "Reactivated",
+    },
+    Edge {
+        from: &[Retired],
+        to: Development,
+        gate: redevelopment,
+        reason: "Reactivated",
+    },
+    Edge {
+        from: &[Retired],
+        to: Approval,
+        gate: resubmission,
+        reason: "AwaitingApproval",
+    },
+];
+
+/// The edges leaving `phase`, in priority order.
+pub(crate) fn edges_from(phase: Phase) -> impl Iterator<Item = &'static Edge> {
+    EDGES.iter().filter(move |e| e.from.contains(&phase))
+}
+
+/// Whether the table allows a move from `from` to `to`.
+pub fn allowed(from: Phase, to: Phase) -> bool {
+    EDGES.iter().any(|e| e.from.contains(&from) && e.to == to)
+}
+
+fn wants(f: &Facts, desired: &[DesiredPhase]) -> Result<(), Refusal> {
+    if desired.contains(&f.desired) {
+        Ok(())
+    } else {
+        Err(Refusal::not_applicable())
+    }
+}
+
+fn retirement_requested(f: &Facts) -> Result<(), Refusal> {
+    wants(f, &[DesiredPhase::Retired])
+}
+
+fn planning_requested(f: &Facts) -> Result<(), Refusal> {
+    wants(f, &[DesiredPhase::Planning])
+}
+
+fn development_requested(f: &Facts) -> Result<(), Refusal> {
+    wants(f, &[DesiredPhase::Development])
+}
+
+/// Development and Active stand on an approved revision; without one they go back to Planning.
+fn approval_revoked(f: &Facts) -> Result<(), Refusal> {
+    if f.approved_revision.is_none() {
+        Ok(())
+    } else {
+        Err(Refusal::not_applicable())
+    }
+}
+
+/// A valid rejection of the current revision sends it back to Planning for rework.
+fn rejected(f: &Facts) -> Result<(), Refusal> {
+    if f.rejected_by.is_empty() {
+        Err(Refusal::not_applicable())
+    } else {
+        Ok(())
+    }
+}
+
+fn content_changed(f: &Facts) -> Result<(), Refusal> {
+    if f.current_is_approved() {
+        Err(Refusal::not_applicable())
+    } else {
+        Ok(())
+    }
+}
+
+/// Planning → Approval: the owner asks for Development or Active and the content is complete.
+pub(crate) fn submission(f: &Facts) -> Result<(), Refusal> {
+    wants(f, &[DesiredPhase::Development, DesiredPhase::Active])?;
+    content_complete(f.content)?;
+    not_rejected(f)
+}
+
+/// Approval → Development: a quorum of valid approvals for the current revision, no valid rejection.
+pub(crate) fn quorum(f: &Facts) -> Result<(), Refusal> {
+    not_rejected(f)?;
+    if f.current_is_approved() {
+        Ok(())
+    } else {
+        Err(Refusal::awaiting_approval(
+            f.revision,
+            f.approved_by.len(),
+            f.content.quorum(),
+        ))
+    }
+}
+
+/// Development → Active: the owner asks for Active, categories are defined, every dependency is Active.
+pub(crate) fn activation(f: &Facts) -> Result<(), Refusal> {
+    wants(f, &[DesiredPhase::Active])?;
+    if !f.current_is_approved() {
+        return Err(Refusal::not_applicable());
+    }
+    categories_defined(f.content)?;
+    dependencies_active(f)
+}
+
+fn reactivation(f: &Facts) -> Result<(), Refusal> {
+    activation(f)
+}
+
+fn redevelopment(f: &Facts) -> Result<(), Refusal> {
+    wants(f, &[DesiredPhase::Development])?;
+    if f.current_is_approved() {
+        Ok(())
+    } else {
+        Err(Refusal::not_applicable())
+    }
+}
+
+fn resubmission(f: &Facts) -> Result<(), Refusal> {
+    if f.current_is_approved() {
+        return Err(Refusal::not_applicable());
+    }
+    submission(f)
+}
+
+pub(crate) fn content_complete(content: &ServiceContent) -> Result<(), Refusal> {
+    let blank = |s: Option<&str>| s.is_none_or(|s| s.trim().is_empty());
+    let mut missing = Vec::new();
+    if content.owner.trim().is_empty() {
+        missing.push("owner");
+    }
+    if blank(content.description.as_deref()) {
+        missing.push("description");
+    }
+    if content.service_level.is_none() {
+        missing.push("serviceLevel");
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal::incomplete(&missing))
+    }
+}
+
+fn not_rejected(f: &Facts) -> Result<(), Refusal> {
+    if f.rejected_by.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal::rejected(f.revision, f.rejected_by))
+    }
+}
+
+fn categories_defined(content: &ServiceContent) -> Result<(), Refusal> {
+    if content.categories.is_empty() {
+        Err(Refusal::no_categories())
+    } else {
+        Ok(())
+    }
+}
+
+pub(crate) fn dependencies_active(f: &Facts) -> Result<(), Refusal> {
+    if f.missing_dependencies.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal::dependencies_not_ready(f.missing_dependencies))
+    }
+}
+
+/// While Active, a new revision waits for approval; the catalog keeps serving the approved one.
+pub(crate) fn pending_revision(f: &Facts) -> Result<(), Refusal> {
+    if f.current_is_approved() {
+        return Ok(());
+    }
+    not_rejected(f)?;
+    let received = f.approved_by.len();
+    match f.approved_revision {
+        Some(served) => Err(Refusal::awaiting_approval_while_published(
+            f.revision,
+            received,
+            f.content.quorum(),
+            served,
+        )),
+        None => Err(Refusal::awaiting_approval(
+            f.revision,
+            received,
+            f.content.quorum(),
+        )),
+    }
+}

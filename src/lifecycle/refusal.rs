@@ -1,0 +1,188 @@
+//! Why a gate is closed or an approval does not count: the one source of every reason string
+//! a user sees, as a condition reason, an Event reason or a ServiceApproval's status.
+
+use std::fmt;
+
+/// Why something did not happen: `reason` is CamelCase and machine-readable, `message` is for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub reason: String,
+    pub message: String,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.reason, self.message)
+    }
+}
+
+// Internal: the edge does not apply (the owner did not ask for it, or its trigger is absent).
+// Never shown to users; a held service reports the first refusal that is not this one.
+pub(crate) const NOT_APPLICABLE: &str = "NotApplicable";
+
+impl Refusal {
+    fn new(reason: &str, message: impl Into<String>) -> Self {
+        Refusal {
+            reason: reason.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// Whether a user should be warned (an Event of type Warning) rather than informed.
+    pub fn warning(&self) -> bool {
+        matches!(
+            self.reason.as_str(),
+            "Incomplete"
+                | "Rejected"
+                | "NoCategories"
+                | "InvalidReviewInterval"
+                | "InvalidLastReviewed"
+        )
+    }
+
+    pub(crate) fn not_applicable() -> Self {
+        Refusal::new(NOT_APPLICABLE, "")
+    }
+
+    pub(crate) fn applies(&self) -> bool {
+        self.reason != NOT_APPLICABLE
+    }
+
+    // Gates.
+
+    pub fn incomplete(missing: &[&str]) -> Self {
+        Refusal::new(
+            "Incomplete",
+            format!("the content is incomplete: missing {}", missing.join(", ")),
+        )
+    }
+
+    pub fn awaiting_approval(revision: &str, received: usize, required: u32) -> Self {
+        Refusal::new(
+            "AwaitingApproval",
+            format!("revision {revision} has {received}/{required} valid approvals"),
+        )
+    }
+
+    pub fn awaiting_approval_while_published(
+        revision: &str,
+        received: usize,
+        required: u32,
+        served: &str,
+    ) -> Self {
+        Refusal::new(
+            "AwaitingApproval",
+            format!(
+                "revision {revision} has {received}/{required} valid approvals; the catalog keeps serving revision {served}"
+            ),
+        )
+    }
+
+    pub fn rejected(revision: &str, by: &[String]) -> Self {
+        Refusal::new(
+            "Rejected",
+            format!(
+                "revision {revision} was rejected by {}; change the content to resubmit",
+                by.join(", ")
+            ),
+        )
+    }
+
+    pub fn no_categories() -> Self {
+        Refusal::new(
+            "NoCategories",
+            "categories must be defined before activation",
+        )
+    }
+
+    pub fn dependencies_not_ready(missing: &[String]) -> Self {
+        Refusal::new(
+            "DependenciesNotReady",
+            format!(
+                "waiting for dependencies to be Active: {}",
+                missing.join(", ")
+            ),
+        )
+    }
+
+    pub fn progressing(message: impl Into<String>) -> Self {
+        Refusal::new("Progressing", message)
+    }
+
+    // Conditions that are simply not true (yet).
+
+    pub fn not_published(phase: crate::api::Phase) -> Self {
+        Refusal::new(
+            "NotPublished",
+            format!("{phase} services are not in the catalog"),
+        )
+    }
+
+    pub fn review_not_due(message: String) -> Self {
+        Refusal::new("ReviewNotDue", message)
+    }
+
+    // Review.
+
+    pub fn invalid_review_interval(interval: &str) -> Self {
+        Refusal::new(
+            "InvalidReviewInterval",
+            format!(
+                "reviewInterval {interval:?} is not a number of hours, days or weeks (e.g. 90d)"
+            ),
+        )
+    }
+
+    pub fn invalid_last_reviewed(date: &str) -> Self {
+        Refusal::new(
+            "InvalidLastReviewed",
+            format!("lastReviewed {date:?} is not a date (YYYY-MM-DD)"),
+        )
+    }
+
+    // Approvals that do not count.
+
+    pub fn unknown_service(named: &str, service: &str) -> Self {
+        Refusal::new(
+            "UnknownService",
+            format!("the approval names service {named:?}, not {service:?}"),
+        )
+    }
+
+    pub fn stale_revision(revision: &str, current: &str) -> Self {
+        Refusal::new(
+            "StaleRevision",
+            format!(
+                "revision {revision} is neither the current revision {current} nor the approved one"
+            ),
+        )
+    }
+
+    pub fn self_approval(approver: &str) -> Self {
+        Refusal::new(
+            "SelfApproval",
+            format!("{approver} owns the service; an owner's decision does not count"),
+        )
+    }
+
+    pub fn approver_not_allowed(approver: &str) -> Self {
+        Refusal::new(
+            "ApproverNotAllowed",
+            format!("{approver} is not in the service's approvers"),
+        )
+    }
+
+    pub fn superseded(approver: &str, by: &str) -> Self {
+        Refusal::new(
+            "Superseded",
+            format!("{approver} decided again on this revision in {by}"),
+        )
+    }
+
+    pub fn expired(revision: &str) -> Self {
+        Refusal::new(
+            "Expired",
+            format!("the approval expired before revision {revision} reached quorum"),
+        )
+    }
+}
