@@ -1,0 +1,244 @@
+//! The controller: kube glue. It turns watch events into calls of `lifecycle::evaluate` and
+//! its answer into status writes, Events, requeues and catalog refreshes. It decides nothing.
+
+mod context;
+mod error;
+mod reconcile;
+mod telemetry;
+
+use std::{future::Future, sync::Arc};
+
+use futures::{StreamExt, TryStreamExt, channel::mpsc, stream};
+use kube::{
+    Api, Client, ResourceExt,
+    runtime::{
+        WatchStreamExt, applier,
+        controller::{self, ReconcileReason, ReconcileRequest},
+        events::{Recorder, Reporter},
+        reflector::{self, ObjectRef},
+        watcher,
+    },
+};
+use tokio_util::sync::CancellationToken;
+
+pub use error::Error;
+pub use telemetry::Telemetry;
+
+use context::{Context, Scope};
+use reconcile::{error_policy, reconcile};
+
+use crate::{
+    api::{Service, ServiceApproval},
+    catalog::{self, CatalogTarget},
+    lifecycle::Policy,
+};
+
+/// How many phase transitions `status.history` keeps.
+pub const HISTORY_LIMIT: usize = 20;
+
+/// What `charter run` configures.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The namespaces watched; `None` (or an empty list) watches the whole cluster.
+    pub namespaces: Option<Vec<String>>,
+    /// Where the catalog ConfigMaps live.
+    pub catalog_namespace: String,
+    /// The name of the first catalog ConfigMap; spill-overs are `<name>-1`, `<name>-2`, …
+    pub catalog_name: String,
+    /// How many Services are reconciled at the same time.
+    pub concurrency: u16,
+    /// Whether the owner's own approval counts (separation of duties is the default).
+    pub allow_self_approval: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            namespaces: None,
+            catalog_namespace: "charter-system".into(),
+            catalog_name: "charter-catalog".into(),
+            concurrency: 8,
+            allow_self_approval: false,
+        }
+    }
+}
+
+/// Runs the controller and the catalog writer until `shutdown` resolves, then lets the
+/// reconciliations in flight finish.
+pub async fn run(
+    client: Client,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
+    run_with(client, config, Telemetry::default(), shutdown).await
+}
+
+/// `run`, reporting metrics and readiness into `telemetry`.
+pub async fn run_with(
+    client: Client,
+    config: Config,
+    telemetry: Telemetry,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
+    let token = CancellationToken::new();
+    let namespaces: Vec<Option<String>> = match config.namespaces.clone() {
+        Some(list) if !list.is_empty() => list.into_iter().map(Some).collect(),
+        _ => vec![None],
+    };
+
+    let mut scopes = Vec::new();
+    let mut queues = Vec::new();
+    for namespace in namespaces {
+        let (services, service_writer) = reflector::store();
+        let (approvals, approval_writer) = reflector::store();
+        let (retrigger, retriggered) = mpsc::unbounded();
+        let service_api: Api<Service> = api(&client, namespace.as_deref());
+        let approval_api: Api<ServiceApproval> = api(&client, namespace.as_deref());
+
+        let own = watcher(service_api, watcher::Config::default())
+            .default_backoff()
+            .reflect(service_writer)
+            .applied_objects()
+            .map_ok(|s: Service| ReconcileRequest {
+                obj_ref: ObjectRef::from_obj(&s),
+                reason: ReconcileReason::ObjectUpdated,
+            });
+        // The approval cache is updated before the request is emitted, so the reconciliation
+        // it triggers sees the approval. Deleted approvals trigger too.
+        let related = watcher(approval_api, watcher::Config::default())
+            .default_backoff()
+            .reflect(approval_writer)
+            .touched_objects()
+            .try_filter_map(|a: ServiceApproval| async move {
+                Ok(a.namespace().map(|ns| ReconcileRequest {
+                    obj_ref: ObjectRef::new(&a.spec.service_name).within(&ns),
+                    reason: ReconcileReason::Custom {
+                        reason: format!("approval {} changed", a.name_any()),
+                    },
+                }))
+            });
+        let dependants = retriggered.map(|obj_ref| {
+            Ok(ReconcileRequest {
+                obj_ref,
+                reason: ReconcileReason::Custom {
+                    reason: "dependency phase changed".into(),
+                },
+            })
+        });
+        let queue = stream::select_all([own.boxed(), related.boxed(), dependants.boxed()])
+            .take_until(token.clone().cancelled_owned());
+        queues.push((services.clone(), queue));
+        scopes.push(Scope {
+            namespace,
+            services,
+            approvals,
+            retrigger,
+        });
+    }
+
+    let (dirty, marks) = catalog::dirty_channel();
+    let service_stores: Vec<_> = scopes.iter().map(|s| s.services.clone()).collect();
+    let reporter = Reporter {
+        controller: "charter".into(),
+        instance: std::env::var("POD_NAME").ok(),
+    };
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        recorder: Recorder::new(client.clone(), reporter),
+        policy: Policy {
+            allow_self_approval: config.allow_self_approval,
+            history_limit: HISTORY_LIMIT,
+        },
+        scopes,
+        catalog: dirty.clone(),
+        telemetry: telemetry.clone(),
+        failures: Default::default(),
+        phases: Default::default(),
+    });
+
+    let controller_config = controller::Config::default().concurrency(config.concurrency);
+    let appliers = queues.into_iter().map(|(store, queue)| {
+        let ctx = ctx.clone();
+        applier(
+            |service, ctx| {
+                let task = tokio::spawn(reconcile(service, ctx));
+                Box::pin(async move {
+                    task.await
+                        .unwrap_or_else(|e| Err(Error::Task(e.to_string())))
+                })
+            },
+            error_policy,
+            ctx,
+            store,
+            queue,
+            controller_config.clone(),
+        )
+        .for_each(|result| async move {
+            match result {
+                Ok((obj_ref, action)) => tracing::debug!(%obj_ref, ?action, "reconciled"),
+                // ObjectNotFound is the normal fate of a request for a deleted Service.
+                Err(controller::Error::ObjectNotFound(obj_ref)) => {
+                    tracing::debug!(%obj_ref, "gone")
+                }
+                Err(error) => tracing::warn!(%error, "controller"),
+            }
+        })
+    });
+    let controllers = futures::future::join_all(appliers);
+
+    let writer = catalog::Writer::new(
+        client.clone(),
+        CatalogTarget {
+            namespace: config.catalog_namespace.clone(),
+            name: config.catalog_name.clone(),
+        },
+    )
+    .run(
+        service_stores,
+        dirty,
+        marks,
+        token.clone().cancelled_owned(),
+    );
+
+    let readiness = {
+        let ctx = ctx.clone();
+        let telemetry = telemetry.clone();
+        async move {
+            ctx.synced().await;
+            telemetry.set_ready(true);
+        }
+    };
+
+    let stop = async {
+        shutdown.await;
+        tracing::info!("shutting down: letting reconciliations in flight finish");
+        token.cancel();
+    };
+
+    let work = async {
+        tokio::join!(controllers, writer, async {
+            tokio::select! {
+                () = readiness => {},
+                () = token.cancelled() => {},
+            }
+        });
+    };
+    tokio::pin!(work);
+    tokio::pin!(stop);
+    tokio::select! {
+        () = &mut work => {}
+        () = &mut stop => work.await,
+    }
+    telemetry.set_ready(false);
+    Ok(())
+}
+
+fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}

@@ -1,0 +1,206 @@
+//! One reconciliation: read the caches, ask the lifecycle, apply its answer. Decides nothing.
+
+use std::{sync::Arc, time::Duration};
+
+use k8s_openapi::jiff::Timestamp;
+use kube::{
+    Api, Resource, ResourceExt,
+    api::{Patch, PatchParams},
+    runtime::{
+        controller::Action,
+        events::{Event, EventType},
+    },
+};
+use serde_json::json;
+use tracing::{instrument, warn};
+
+use super::{
+    context::{Context, backoff},
+    error::Error,
+};
+use crate::{
+    api::{Service, ServiceApproval},
+    catalog::FIELD_MANAGER,
+    lifecycle::{self, Input, Note},
+};
+
+/// How long a reconciliation may wait for the caches to sync before failing.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[instrument(skip_all, fields(namespace = %service.namespace().unwrap_or_default(), name = %service.name_any()))]
+pub(crate) async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let started = std::time::Instant::now();
+    let result = apply_lifecycle(&service, &ctx).await;
+    ctx.telemetry.reconciled(started.elapsed().as_secs_f64());
+    match &result {
+        Ok(_) => ctx.reset_failures(&service),
+        Err(error) => {
+            ctx.telemetry.failed(error.label());
+            if let Some(source) = error.kube_error() {
+                let note = Note {
+                    warning: true,
+                    reason: "ApiError".into(),
+                    message: truncate(&format!("{error}: {source}")),
+                };
+                publish(&ctx, &service, &note).await;
+            }
+        }
+    }
+    result
+}
+
+pub(crate) fn error_policy(service: Arc<Service>, error: &Error, ctx: Arc<Context>) -> Action {
+    let failures = ctx.record_failure(&service);
+    let delay = backoff(failures);
+    warn!(%error, failures, ?delay, namespace = ?service.namespace(), name = %service.name_any(), "reconcile failed");
+    Action::requeue(delay)
+}
+
+async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Error> {
+    // Never panic on API data: a Service without a namespace is not ours to handle.
+    let Some(namespace) = service.namespace() else {
+        return Ok(Action::await_change());
+    };
+    let name = service.name_any();
+    tokio::time::timeout(SYNC_TIMEOUT, ctx.synced())
+        .await
+        .map_err(|_| Error::NotSynced(SYNC_TIMEOUT))?;
+
+    let approvals = ctx.approvals_for(&namespace, &name);
+    let dependencies = ctx.dependencies_of(service);
+    let now = Timestamp::now();
+    let outcome = lifecycle::evaluate(&Input {
+        service,
+        approvals: &approvals,
+        dependencies: &dependencies,
+        now,
+        policy: &ctx.policy,
+    });
+
+    if service.status.as_ref() != Some(&outcome.status) {
+        let api: Api<Service> = Api::namespaced(ctx.client.clone(), &namespace);
+        let patch = json!({
+            "apiVersion": Service::api_version(&()),
+            "kind": Service::kind(&()),
+            "status": outcome.status,
+        });
+        api.patch_status(
+            &name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(patch),
+        )
+        .await
+        .map_err(|source| Error::ServiceStatus {
+            name: name.clone(),
+            source,
+        })?;
+        ctx.telemetry.wrote("service");
+    }
+
+    let approval_api: Api<ServiceApproval> = Api::namespaced(ctx.client.clone(), &namespace);
+    for (approval_name, status) in &outcome.approvals {
+        let current = approvals
+            .iter()
+            .find(|a| a.name_any() == *approval_name)
+            .and_then(|a| a.status.as_ref());
+        if current == Some(status) {
+            continue;
+        }
+        let patch = json!({
+            "apiVersion": ServiceApproval::api_version(&()),
+            "kind": ServiceApproval::kind(&()),
+            "status": status,
+        });
+        match approval_api
+            .patch_status(
+                approval_name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(patch),
+            )
+            .await
+        {
+            Ok(_) => ctx.telemetry.wrote("approval"),
+            // Deleted since the cache saw it: nothing left to tell.
+            Err(kube::Error::Api(status)) if status.code == 404 => {}
+            Err(source) => {
+                return Err(Error::ApprovalStatus {
+                    name: approval_name.clone(),
+                    source,
+                });
+            }
+        }
+    }
+
+    // Events only after the writes succeeded: a retry evaluates again and emits them then.
+    for note in &outcome.events {
+        publish(ctx, service, note).await;
+    }
+
+    // The cache already holds this version, so dependants reconciled now see the new phase.
+    if ctx.phase_moved(service) {
+        ctx.retrigger_dependants(service);
+    }
+    // Marked on every reconcile, not only on a write: the one that follows our own status write
+    // is the first to see the new status in the cache the catalog reads. Marks coalesce.
+    ctx.catalog.mark();
+
+    Ok(match outcome.requeue_at {
+        Some(at) => Action::requeue(until(now, at)),
+        None => Action::await_change(),
+    })
+}
+
+/// Time from `now` to `at`, at least one second so a due time in the past does not spin.
+fn until(now: Timestamp, at: Timestamp) -> Duration {
+    let seconds = at.as_second().saturating_sub(now.as_second());
+    Duration::from_secs(u64::try_from(seconds).unwrap_or(0).max(1))
+}
+
+fn truncate(message: &str) -> String {
+    // An Event note is at most 1 kB.
+    message
+        .char_indices()
+        .take_while(|(i, _)| *i < 1000)
+        .map(|(_, c)| c)
+        .collect()
+}
+
+async fn publish(ctx: &Context, service: &Service, note: &Note) {
+    let event = Event {
+        type_: if note.warning {
+            EventType::Warning
+        } else {
+            EventType::Normal
+        },
+        reason: note.reason.clone(),
+        note: Some(truncate(&note.message)),
+        action: "Reconcile".into(),
+        secondary: None,
+    };
+    if let Err(error) = ctx.recorder.publish(&event, &service.object_ref(&())).await {
+        warn!(%error, reason = %note.reason, "publishing an Event failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_due_time_in_the_past_requeues_after_a_second() {
+        let now = Timestamp::from_second(1_000).unwrap();
+        assert_eq!(
+            until(now, Timestamp::from_second(900).unwrap()),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            until(now, Timestamp::from_second(1_090).unwrap()),
+            Duration::from_secs(90)
+        );
+    }
+
+    #[test]
+    fn event_notes_are_bounded() {
+        assert_eq!(truncate(&"é".repeat(2_000)).len(), 1_000);
+    }
+}

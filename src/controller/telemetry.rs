@@ -1,0 +1,98 @@
+//! What the operator tells the outside: Prometheus metrics and readiness, for `/metrics`,
+//! `/healthz` and `/readyz`.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
+use prometheus_client::{
+    encoding::text::encode,
+    metrics::{counter::Counter, family::Family, histogram::Histogram},
+    registry::Registry,
+};
+
+/// Shared, cheap to clone. Create one, pass it to `run_with`, serve `encode()` and `ready()`.
+#[derive(Clone)]
+pub struct Telemetry(Arc<Inner>);
+
+struct Inner {
+    registry: Registry,
+    reconciliations: Counter,
+    failures: Family<Vec<(String, String)>, Counter>,
+    duration: Histogram,
+    writes: Family<Vec<(String, String)>, Counter>,
+    ready: AtomicBool,
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        let reconciliations = Counter::default();
+        let failures = Family::<Vec<(String, String)>, Counter>::default();
+        let writes = Family::<Vec<(String, String)>, Counter>::default();
+        let duration = Histogram::new([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0]);
+        let mut registry = Registry::with_prefix("charter");
+        registry.register(
+            "reconciliations",
+            "Reconciliations of Services",
+            reconciliations.clone(),
+        );
+        registry.register(
+            "reconcile_failures",
+            "Failed reconciliations, by error",
+            failures.clone(),
+        );
+        registry.register(
+            "reconcile_duration_seconds",
+            "Duration of a reconciliation",
+            duration.clone(),
+        );
+        registry.register("status_writes", "Status writes, by kind", writes.clone());
+        Self(Arc::new(Inner {
+            registry,
+            reconciliations,
+            failures,
+            duration,
+            writes,
+            ready: AtomicBool::new(false),
+        }))
+    }
+}
+
+impl Telemetry {
+    /// The metrics in the Prometheus text format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.0.registry);
+        out
+    }
+
+    /// True once every cache has synced and reconciliation has started.
+    pub fn ready(&self) -> bool {
+        self.0.ready.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_ready(&self, ready: bool) {
+        self.0.ready.store(ready, Ordering::Relaxed);
+    }
+
+    pub(crate) fn reconciled(&self, seconds: f64) {
+        self.0.reconciliations.inc();
+        self.0.duration.observe(seconds);
+    }
+
+    pub(crate) fn failed(&self, label: &str) {
+        self.0
+            .failures
+            .get_or_create(&vec![("error".into(), label.into())])
+            .inc();
+    }
+
+    pub(crate) fn wrote(&self, kind: &str) {
+        self.0
+            .writes
+            .get_or_create(&vec![("kind".into(), kind.into())])
+            .inc();
+    }
+}
