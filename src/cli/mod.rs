@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod decide;
+pub mod sandbox;
 
 use crate::api::Decision;
 use clap::{Parser, Subcommand};
@@ -25,6 +26,8 @@ pub enum Command {
     Approve(DecideArgs),
     /// Reject the current revision of a Service as the current kubeconfig user.
     Reject(DecideArgs),
+    /// Start an embedded API server with the CRDs and the operator; no cluster needed.
+    Sandbox(sandbox::SandboxArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -37,6 +40,9 @@ pub struct DecideArgs {
     /// Why.
     #[arg(long)]
     pub comment: Option<String>,
+    /// The kubeconfig context to act as (default: the current context).
+    #[arg(long)]
+    pub context: Option<String>,
 }
 
 /// Run the parsed command; errors are printed by `main`.
@@ -48,11 +54,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Approve(args) => decide_cmd(args, Decision::Approved).await,
         Command::Reject(args) => decide_cmd(args, Decision::Rejected).await,
+        Command::Sandbox(args) => sandbox::run(args).await,
     }
 }
 
 async fn decide_cmd(args: DecideArgs, decision: Decision) -> anyhow::Result<()> {
-    let config = kube::Config::infer().await?;
+    let config = match &args.context {
+        Some(context) => {
+            let options = kube::config::KubeConfigOptions {
+                context: Some(context.clone()),
+                ..Default::default()
+            };
+            kube::Config::from_kubeconfig(&options).await?
+        }
+        None => kube::Config::infer().await?,
+    };
     let namespace = args
         .namespace
         .unwrap_or_else(|| config.default_namespace.clone());

@@ -1,0 +1,155 @@
+//! `charter sandbox`: the embedded default. An in-process Kubernetes API server on
+//! 127.0.0.1 with the CRDs installed, the operator running against it, manifests applied,
+//! and a kubeconfig written so the real `kubectl` works against it. No cluster needed.
+
+use charter_apiserver::auth::UserSpec;
+use charter_apiserver::server::{ApiServer, Config};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+/// Users the sandbox knows besides `admin`: the owners and approvers of `examples/`, so the
+/// walkthrough can act as each of them (`kubectl --context erin`, `charter approve`).
+pub const DEMO_USERS: &[&str] = &[
+    "dana", "erin", "frank", "gus", "lee", "omar", "priya", "sam",
+];
+
+/// The namespace the operator runs in and publishes the catalog to.
+pub const OPERATOR_NAMESPACE: &str = "charter-system";
+
+#[derive(clap::Args, Debug)]
+pub struct SandboxArgs {
+    /// Where to write the kubeconfig for kubectl.
+    #[arg(long, default_value = "charter-sandbox.kubeconfig")]
+    pub kubeconfig: PathBuf,
+    /// Apply the manifests in this file or directory (repeatable), in name order.
+    #[arg(long = "apply", value_name = "PATH")]
+    pub apply: Vec<PathBuf>,
+    /// Start only the API server, not the operator.
+    #[arg(long)]
+    pub api_only: bool,
+    /// Port to listen on (127.0.0.1 only); a free one by default.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Let a Service's owner approve their own Service.
+    #[arg(long)]
+    pub allow_self_approval: bool,
+}
+
+pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
+    let mut users: Vec<UserSpec> = DEMO_USERS
+        .iter()
+        .map(|u| UserSpec::new(u, &["charter:users"]))
+        .collect();
+    users.push(UserSpec::admin());
+    let server = ApiServer::start(Config {
+        port: args.port,
+        users: users.clone(),
+        namespaces: vec![OPERATOR_NAMESPACE.to_string()],
+        ..Config::default()
+    })
+    .await?;
+    server.install_crds(&crate::crds::yaml())?;
+    write_kubeconfig(&args.kubeconfig, &server.url(), &users)?;
+    let client = server.client_for("admin").await?;
+
+    let operator = if args.api_only {
+        None
+    } else {
+        let config = crate::controller::Config {
+            namespaces: None,
+            catalog_namespace: OPERATOR_NAMESPACE.to_string(),
+            catalog_name: "charter-catalog".to_string(),
+            concurrency: 4,
+            allow_self_approval: args.allow_self_approval,
+        };
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let client = client.clone();
+        let task = tokio::spawn(async move {
+            crate::controller::run(client, config, async move {
+                let _ = stop_rx.await;
+            })
+            .await
+        });
+        Some((stop_tx, task))
+    };
+
+    for path in &args.apply {
+        let objects = crate::manifests::load(path)?;
+        for line in super::apply::apply_all(&client, &objects).await? {
+            println!("{line}");
+        }
+    }
+
+    let kubeconfig = std::fs::canonicalize(&args.kubeconfig).unwrap_or(args.kubeconfig.clone());
+    println!();
+    println!(
+        "Charter sandbox: API server at {}{}",
+        server.url(),
+        if args.api_only {
+            " (API only)"
+        } else {
+            ", operator running"
+        }
+    );
+    println!("kubeconfig: {}", kubeconfig.display());
+    println!();
+    println!("Try:");
+    println!("  export KUBECONFIG={}", kubeconfig.display());
+    println!("  kubectl get charter -A");
+    println!("  kubectl get csvc -A -w");
+    println!("  kubectl describe csvc -n payments ledger");
+    println!("  kubectl --context frank -n payments get csvc ledger   # act as frank");
+    println!(
+        "  charter approve ledger -n payments --context frank   # or: KUBECONFIG=... cargo run -- approve ..."
+    );
+    println!("  kubectl get configmap -n {OPERATOR_NAMESPACE} charter-catalog -o yaml");
+    println!();
+    println!("Press Ctrl-C to stop.");
+
+    shutdown_signal().await;
+    println!("stopping");
+    if let Some((stop, task)) = operator {
+        let _ = stop.send(());
+        let _ = task.await;
+    }
+    drop(server);
+    Ok(())
+}
+
+/// A kubeconfig with one context per user (`admin` current), tokens as the server knows them.
+fn write_kubeconfig(path: &Path, url: &str, users: &[UserSpec]) -> anyhow::Result<()> {
+    let doc = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "charter-sandbox", "cluster": {"server": url}}],
+        "users": users.iter().map(|u| json!({"name": u.name, "user": {"token": u.token}})).collect::<Vec<_>>(),
+        "contexts": users.iter().map(|u| json!({"name": u.name, "context": {"cluster": "charter-sandbox", "user": u.name, "namespace": "default"}})).collect::<Vec<_>>(),
+        "current-context": "admin",
+    });
+    std::fs::write(path, serde_json::to_string_pretty(&doc)?)
+        .map_err(|e| anyhow::anyhow!("cannot write kubeconfig {}: {e}", path.display()))
+}
+
+/// SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
