@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod decide;
+pub mod run;
 pub mod sandbox;
 
 use crate::api::Decision;
@@ -20,6 +21,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run the controller against the cluster in KUBECONFIG or the in-cluster config.
+    Run(run::RunArgs),
     /// Print the CustomResourceDefinitions generated from the Rust types (the content of crds/).
     Crds,
     /// Approve the current revision of a Service as the current kubeconfig user.
@@ -48,6 +51,7 @@ pub struct DecideArgs {
 /// Run the parsed command; errors are printed by `main`.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Run(args) => run::run(args).await,
         Command::Crds => {
             print!("{}", crate::crds::yaml());
             Ok(())

@@ -1,0 +1,142 @@
+//! `charter run`: the controller against the cluster in KUBECONFIG or the in-cluster config,
+//! with `/metrics`, `/healthz`, `/readyz`, optional lease-based leader election, and a
+//! graceful stop on SIGTERM.
+
+use crate::controller::{self, Telemetry};
+use axum::{Router, extract::State, http::StatusCode, routing::get};
+use std::net::SocketAddr;
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Namespaces to watch, comma-separated (default: all).
+    #[arg(long, env = "CHARTER_NAMESPACES", value_delimiter = ',')]
+    pub namespaces: Vec<String>,
+    /// Namespace of the catalog ConfigMap(s).
+    #[arg(
+        long,
+        env = "CHARTER_CATALOG_NAMESPACE",
+        default_value = "charter-system"
+    )]
+    pub catalog_namespace: String,
+    /// Name of the catalog ConfigMap; spill-overs are `<name>-1`, `<name>-2`, …
+    #[arg(long, env = "CHARTER_CATALOG_NAME", default_value = "charter-catalog")]
+    pub catalog_name: String,
+    /// How many Services are reconciled at once.
+    #[arg(long, env = "CHARTER_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Count a Service owner's approval of their own Service (off: separation of duties).
+    #[arg(long, env = "CHARTER_ALLOW_SELF_APPROVAL")]
+    pub allow_self_approval: bool,
+    /// Log format.
+    #[arg(long, env = "CHARTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Serve /metrics, /healthz and /readyz here.
+    #[arg(long, env = "CHARTER_HTTP_ADDR", default_value = "0.0.0.0:8080")]
+    pub http_addr: SocketAddr,
+    /// Take a Lease before reconciling, so that only one of several replicas is active.
+    #[arg(long, env = "CHARTER_LEADER_ELECT")]
+    pub leader_elect: bool,
+    /// Namespace of the leader-election Lease (default: the catalog namespace).
+    #[arg(long, env = "CHARTER_LEASE_NAMESPACE")]
+    pub lease_namespace: Option<String>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Install the tracing subscriber (RUST_LOG, default `info`).
+pub fn init_logging(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    init_logging(args.log_format);
+    let client = kube::Client::try_default().await?;
+    let telemetry = Telemetry::default();
+    let listener = tokio::net::TcpListener::bind(args.http_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.http_addr))?;
+    let app = Router::new()
+        .route(
+            "/metrics",
+            get(|State(t): State<Telemetry>| async move { t.encode() }),
+        )
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(|State(t): State<Telemetry>| async move {
+                if t.ready() {
+                    (StatusCode::OK, "ready")
+                } else {
+                    (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+                }
+            }),
+        )
+        .with_state(telemetry.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    tracing::info!(addr = %args.http_addr, "serving /metrics, /healthz, /readyz");
+
+    let config = controller::Config {
+        namespaces: (!args.namespaces.is_empty()).then(|| args.namespaces.clone()),
+        catalog_namespace: args.catalog_namespace.clone(),
+        catalog_name: args.catalog_name.clone(),
+        concurrency: args.concurrency,
+        allow_self_approval: args.allow_self_approval,
+    };
+
+    if !args.leader_elect {
+        controller::run_with(client, config, telemetry, super::sandbox::shutdown_signal()).await?;
+        return Ok(());
+    }
+
+    let identity = std::env::var("POD_NAME")
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| format!("charter-{}", std::process::id()));
+    let lease_namespace = args
+        .lease_namespace
+        .clone()
+        .unwrap_or_else(|| args.catalog_namespace.clone());
+    let manager = kube_lease_manager::LeaseManagerBuilder::new(client.clone(), "charter-leader")
+        .with_namespace(lease_namespace.clone())
+        .with_identity(identity.clone())
+        .with_duration(15)
+        .with_grace(5)
+        .build()
+        .await?;
+    let (mut leader, lease_task) = manager.watch().await;
+    tracing::info!(%identity, namespace = %lease_namespace, "waiting for leadership");
+    let became_leader = tokio::select! {
+        _ = super::sandbox::shutdown_signal() => false,
+        r = leader.wait_for(|is_leader| *is_leader) => { r.map_err(|_| anyhow::anyhow!("lease manager stopped"))?; true }
+    };
+    if !became_leader {
+        drop(leader);
+        let _ = lease_task.await;
+        return Ok(());
+    }
+    tracing::info!(%identity, "became leader");
+    let mut lost = leader.clone();
+    let stop = async move {
+        tokio::select! {
+            _ = super::sandbox::shutdown_signal() => {},
+            _ = lost.wait_for(|is_leader| !*is_leader) => { tracing::warn!("lost leadership; stopping"); },
+        }
+    };
+    controller::run_with(client, config, telemetry, stop).await?;
+    drop(leader);
+    if let Ok(Ok(manager)) = lease_task.await {
+        let _ = manager.release().await;
+    }
+    Ok(())
+}
