@@ -86,3 +86,123 @@ fn example_approvals_name_real_services_and_their_revisions() {
     }
     assert!(stale >= 1, "examples include a stale approval");
 }
+
+/// The CRD schema (with its CEL rules) of `kind`, compiled as the API server admits objects.
+fn admission_for(kind: &str) -> charter_apiserver::admission::CompiledSchema {
+    let crd = charter::crds::all()
+        .into_iter()
+        .find(|c| c.spec.names.kind == kind)
+        .expect("CRD exists");
+    let schema = serde_json::to_value(
+        &crd.spec.versions[0]
+            .schema
+            .as_ref()
+            .expect("schema")
+            .open_api_v3_schema,
+    )
+    .expect("schema serialises");
+    charter_apiserver::admission::CompiledSchema::new(&schema).expect("schema compiles")
+}
+
+fn admit(kind: &str, object: &Value) -> Vec<String> {
+    let schema = admission_for(kind);
+    let mut object = object.clone();
+    let mut problems: Vec<String> = schema
+        .prune_and_default(&mut object)
+        .into_iter()
+        .map(|p| format!("unknown field {p}"))
+        .collect();
+    problems.extend(
+        schema
+            .validate(&object, None)
+            .into_iter()
+            .map(|c| format!("{}: {}", c.field, c.message)),
+    );
+    problems
+}
+
+#[test]
+fn examples_pass_the_crd_schema_and_its_rules() {
+    let objects: Vec<Value> = examples()
+        .into_iter()
+        .filter(|o| o["apiVersion"] == "catalog.charter.dev/v1alpha1")
+        .collect();
+    assert!(objects.len() >= 8);
+    for object in objects {
+        let kind = object["kind"].as_str().expect("kind");
+        let problems = admit(kind, &object);
+        assert!(
+            problems.is_empty(),
+            "{kind} {} is refused: {problems:?}",
+            object["metadata"]["name"]
+        );
+    }
+}
+
+#[test]
+fn the_schema_refuses_what_the_examples_must_not_do() {
+    let ledger = examples()
+        .into_iter()
+        .find(|o| o["metadata"]["name"] == "ledger")
+        .expect("ledger example");
+    let cases: Vec<(&str, Value)> = vec![
+        ("quorum larger than the approvers", {
+            let mut o = ledger.clone();
+            o["spec"]["requiredApprovals"] = 3.into();
+            o
+        }),
+        ("duplicate category", {
+            let mut o = ledger.clone();
+            o["spec"]["categories"] = serde_json::json!([{"name": "Finance"}, {"name": "Finance"}]);
+            o
+        }),
+        ("depends on itself", {
+            let mut o = ledger.clone();
+            o["spec"]["model"]["dependsOn"] = serde_json::json!([{"name": "ledger"}]);
+            o
+        }),
+        ("availability not a percentage", {
+            let mut o = ledger.clone();
+            o["spec"]["serviceLevel"]["availability"] = "high".into();
+            o
+        }),
+        ("no owner", {
+            let mut o = ledger.clone();
+            o["spec"].as_object_mut().expect("spec").remove("owner");
+            o
+        }),
+        ("unknown phase", {
+            let mut o = ledger.clone();
+            o["spec"]["lifecycle"]["desiredPhase"] = "Live".into();
+            o
+        }),
+    ];
+    for (what, object) in cases {
+        assert!(
+            !admit("Service", &object).is_empty(),
+            "a Service with {what} is admitted"
+        );
+    }
+}
+
+#[test]
+fn an_approval_spec_cannot_change_after_create() {
+    let approval = examples()
+        .into_iter()
+        .find(|o| o["kind"] == "ServiceApproval")
+        .expect("an approval");
+    let schema = admission_for("ServiceApproval");
+    let mut changed = approval.clone();
+    changed["spec"]["decision"] = "Rejected".into();
+    if approval["spec"]["decision"] == "Rejected" {
+        changed["spec"]["decision"] = "Approved".into();
+    }
+    assert!(
+        schema.validate(&approval, Some(&approval)).is_empty(),
+        "an unchanged update is fine"
+    );
+    assert!(
+        !schema.validate(&changed, Some(&approval)).is_empty(),
+        "a changed decision is refused"
+    );
+}
