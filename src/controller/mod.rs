@@ -4,7 +4,7 @@
 mod context;
 mod error;
 mod reconcile;
-mod telemetry;
+pub mod telemetry;
 
 use std::{future::Future, sync::Arc};
 

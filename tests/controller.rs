@@ -1,0 +1,223 @@
+//! The operator against the embedded API server, driven as a user would: apply a Service,
+//! approve it, and watch it reach the catalog.
+
+use std::{future::Future, time::Duration};
+
+use charter::{
+    api::{
+        Category, Decision, DesiredPhase, Phase, Service, ServiceApproval, ServiceApprovalSpec,
+        ServiceContent, ServiceLevel, ServiceSpec,
+    },
+    controller::{self, Config},
+};
+use charter_apiserver::{ApiServer, Config as ServerConfig, UserSpec};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::{
+    Api, Client,
+    api::{DeleteParams, PostParams},
+};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+const CATALOG_NAMESPACE: &str = "charter-system";
+const DEADLINE: Duration = Duration::from_secs(20);
+
+struct Operator {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), controller::Error>>,
+}
+
+struct Fixture {
+    _server: ApiServer,
+    client: Client,
+    operator: Operator,
+}
+
+async fn start() -> Fixture {
+    let server = ApiServer::start(ServerConfig {
+        users: vec![
+            UserSpec::new("dana", &["devs"]),
+            UserSpec::new("ava", &["approvers"]),
+        ],
+        namespaces: vec![CATALOG_NAMESPACE.into()],
+        ..ServerConfig::default()
+    })
+    .await
+    .expect("the API server starts");
+    server
+        .install_crds(&charter::crds::yaml())
+        .expect("the CRDs install");
+    let client = server.client_for("admin").await.expect("an admin client");
+    let (stop, stopped) = oneshot::channel();
+    let config = Config {
+        catalog_namespace: CATALOG_NAMESPACE.into(),
+        ..Config::default()
+    };
+    let task = tokio::spawn(controller::run(client.clone(), config, async move {
+        let _ = stopped.await;
+    }));
+    Fixture {
+        _server: server,
+        client,
+        operator: Operator { stop, task },
+    }
+}
+
+impl Fixture {
+    async fn shutdown(self) {
+        let _ = self.operator.stop.send(());
+        let result = tokio::time::timeout(DEADLINE, self.operator.task)
+            .await
+            .expect("the operator shuts down gracefully")
+            .expect("the operator task does not panic");
+        result.expect("the operator stops without error");
+    }
+}
+
+/// A complete Service: owner, description, service level and categories.
+fn service(name: &str) -> Service {
+    let content = ServiceContent {
+        display_name: Some(format!("The {name} service")),
+        description: Some("Books every payment".into()),
+        owner: "dana".into(),
+        approvers: vec!["ava".into()],
+        categories: vec![Category {
+            name: "finance".into(),
+            subcategories: vec!["payments".into()],
+        }],
+        service_level: Some(ServiceLevel {
+            availability: Some("99.9".into()),
+            support_hours: Some("24x7".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut spec = ServiceSpec {
+        lifecycle: Default::default(),
+        content,
+    };
+    spec.lifecycle.desired_phase = DesiredPhase::Active;
+    Service::new(name, spec)
+}
+
+fn approval(name: &str, service: &str, revision: &str, approver: &str) -> ServiceApproval {
+    ServiceApproval::new(
+        name,
+        ServiceApprovalSpec {
+            service_name: service.into(),
+            revision: revision.into(),
+            decision: Decision::Approved,
+            approver: approver.into(),
+            comment: Some("looks right".into()),
+            expires_at: None,
+        },
+    )
+}
+
+/// Polls `probe` until it yields a value or the deadline passes.
+async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn phase_and_revision(api: &Api<Service>, name: &str) -> Option<(Phase, String)> {
+    let status = api.get(name).await.ok()?.status?;
+    Some((status.phase?, status.revision?))
+}
+
+async fn catalog_entry(client: &Client, key: &str) -> Option<String> {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), CATALOG_NAMESPACE);
+    api.get("charter-catalog")
+        .await
+        .ok()?
+        .data?
+        .get(key)
+        .cloned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_complete_service_becomes_active_and_reaches_the_catalog() {
+    let fx = start().await;
+    let services: Api<Service> = Api::namespaced(fx.client.clone(), "default");
+    let approvals: Api<ServiceApproval> = Api::namespaced(fx.client.clone(), "default");
+
+    services
+        .create(&PostParams::default(), &service("ledger"))
+        .await
+        .expect("the Service is created");
+    let revision = eventually("the Service to wait in Approval", || async {
+        phase_and_revision(&services, "ledger")
+            .await
+            .filter(|(p, _)| *p == Phase::Approval)
+            .map(|(_, r)| r)
+    })
+    .await;
+    assert!(
+        catalog_entry(&fx.client, "default_ledger.json")
+            .await
+            .is_none(),
+        "nothing unapproved is published"
+    );
+
+    approvals
+        .create(
+            &PostParams::default(),
+            &approval("ledger-ava", "ledger", &revision, "ava"),
+        )
+        .await
+        .expect("the approval is created");
+
+    eventually("the Service to become Active", || async {
+        phase_and_revision(&services, "ledger")
+            .await
+            .filter(|(p, _)| *p == Phase::Active)
+    })
+    .await;
+    let entry = eventually("the catalog to publish the Service", || {
+        catalog_entry(&fx.client, "default_ledger.json")
+    })
+    .await;
+    let value: serde_json::Value = serde_json::from_str(&entry).expect("the entry is JSON");
+    assert_eq!(value["provenance"]["revision"], revision.as_str());
+    assert_eq!(
+        value["provenance"]["approvedBy"],
+        serde_json::json!(["ava"])
+    );
+    assert_eq!(value["content"]["owner"], "dana");
+
+    let counted = eventually("the approval to be counted", || async {
+        approvals
+            .get("ledger-ava")
+            .await
+            .ok()?
+            .status
+            .filter(|s| s.counted)
+    })
+    .await;
+    assert_eq!(counted.reason, "Counted");
+
+    // Deleting the catalog by hand is repaired.
+    let configmaps: Api<ConfigMap> = Api::namespaced(fx.client.clone(), CATALOG_NAMESPACE);
+    configmaps
+        .delete("charter-catalog", &DeleteParams::default())
+        .await
+        .expect("the catalog is deleted");
+    eventually("the catalog to be repaired", || {
+        catalog_entry(&fx.client, "default_ledger.json")
+    })
+    .await;
+
+    fx.shutdown().await;
+}
