@@ -376,6 +376,34 @@ pub fn to_table(
     let (defs, cells): (Vec<Value>, Vec<Vec<Value>>) =
         if !info.custom && info.kind == "Event" && info.printer_columns.is_empty() {
             event_table(objects, now)
+        } else if !info.custom
+            && info.group == "apiextensions.k8s.io"
+            && info.printer_columns.is_empty()
+        {
+            // The real server's default table convertor: NAME and CREATED AT (RFC 3339).
+            let defs = vec![
+                name_def,
+                column_definition("Created At", "date", "", AGE_DESCRIPTION, 0),
+            ];
+            let rows = objects
+                .iter()
+                .map(|o| {
+                    let created = o
+                        .pointer("/metadata/creationTimestamp")
+                        .and_then(Value::as_str)
+                        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                        .map(|t| {
+                            json!(
+                                t.with_timezone(&Utc)
+                                    .format("%Y-%m-%dT%H:%M:%SZ")
+                                    .to_string()
+                            )
+                        })
+                        .unwrap_or(Value::Null);
+                    vec![name_cell(o), created]
+                })
+                .collect();
+            (defs, rows)
         } else if !info.printer_columns.is_empty() {
             let mut defs = vec![name_def];
             for c in &info.printer_columns {
@@ -599,6 +627,23 @@ mod tests {
         );
         assert_eq!(ns["rows"][0]["cells"], json!(["a", "Active", "10s"]));
         assert_eq!(ns["metadata"], json!({}));
+    }
+
+    #[test]
+    fn crd_list_shows_created_at() {
+        let mut info = core_info(
+            "CustomResourceDefinition",
+            "customresourcedefinitions",
+            false,
+        );
+        info.group = "apiextensions.k8s.io".into();
+        let o = json!({"metadata": {"name": "services.catalog.charter.dev", "creationTimestamp": "2026-01-10T11:59:50Z"}});
+        let t = to_table(&info, &[o], json!({}), now());
+        assert_eq!(t["columnDefinitions"][1]["name"], "Created At");
+        assert_eq!(
+            t["rows"][0]["cells"],
+            json!(["services.catalog.charter.dev", "2026-01-10T11:59:50Z"])
+        );
     }
 
     #[test]
