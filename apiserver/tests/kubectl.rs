@@ -472,38 +472,54 @@ async fn watch_and_wait_for_a_condition() {
     let cr = k.file("cr.yaml", CR);
     k.ok(&["apply", "-f", path(&cr)]).await;
 
-    // `get -w`: the first line is the header, the second the existing object; then kill it.
+    // `get -w`: the header, the existing object, then the change we make (each event
+    // arrives as a one-row Table); then kill it.
     let mut watch = k.command(&["get", "csvc", "-w"]);
     watch.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let lines = tokio::task::spawn_blocking(move || {
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let watcher = tokio::task::spawn_blocking(move || {
         use std::io::BufRead;
         let mut child = watch.spawn().expect("kubectl get -w");
         let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
+        let (ltx, lrx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(stdout)
                 .lines()
                 .map_while(Result::ok)
             {
-                if tx.send(line).is_err() {
+                if ltx.send(line).is_err() {
                     break;
                 }
             }
         });
         let mut lines = Vec::new();
-        while lines.len() < 2 {
-            match rx.recv_timeout(Duration::from_secs(15)) {
-                Ok(l) => lines.push(l),
+        while lines.len() < 3 {
+            match lrx.recv_timeout(Duration::from_secs(15)) {
+                Ok(l) => {
+                    let _ = tx.send(l.clone());
+                    lines.push(l);
+                }
                 Err(_) => break,
             }
         }
         let _ = child.kill();
         let _ = child.wait();
         lines
+    });
+    // Change the object once the watch has shown it.
+    let seen = tokio::task::spawn_blocking(move || {
+        (0..2).all(|_| rx.recv_timeout(Duration::from_secs(15)).is_ok())
     })
     .await
     .expect("join");
-    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(seen, "kubectl get -w printed no header and row");
+    let changed = k.file("cr2.yaml", CR_CHANGED);
+    assert_eq!(
+        k.ok(&["apply", "-f", path(&changed)]).await.trim(),
+        "service.catalog.charter.dev/p1 configured"
+    );
+    let lines = watcher.await.expect("join");
+    assert_eq!(lines.len(), 3, "{lines:?}");
     assert_eq!(
         lines[0].split_whitespace().collect::<Vec<_>>(),
         ["NAME", "OWNER", "READY", "AGE"],
@@ -511,6 +527,10 @@ async fn watch_and_wait_for_a_condition() {
     );
     assert!(
         lines[1].starts_with("p1 ") && lines[1].contains("team-a"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].starts_with("p1 ") && lines[2].contains("team-b"),
         "{lines:?}"
     );
 
