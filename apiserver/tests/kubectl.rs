@@ -421,6 +421,10 @@ async fn typed_commands_send_protobuf() {
         none.stderr
     );
 
+    // `kubectl auth whoami` posts a protobuf SelfSubjectReview.
+    let whoami = k.ok(&["auth", "whoami"]).await;
+    assert!(whoami.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Username", "admin"]), "{whoami}");
+
     // kubectl apply on a built-in kind computes a strategic merge patch from /openapi/v3.
     let cm = k.file(
         "cm.yaml",
