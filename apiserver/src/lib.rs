@@ -24,6 +24,7 @@ pub mod server;
 pub mod store;
 pub mod strategy;
 pub mod table;
+pub mod tls;
 
 pub use auth::{User, UserSpec};
 pub use faults::{Faults, Matcher};

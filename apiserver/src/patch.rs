@@ -562,7 +562,17 @@ fn print_manager(e: &Entry) -> String {
             .and_then(Value::as_str)
             .unwrap_or("");
         match e.raw.get("time").and_then(Value::as_str) {
-            Some(t) => s.push_str(&format!(" using {api} at {t}")),
+            Some(t) => {
+                // Go prints `time.RFC3339`: whole seconds, UTC.
+                let t = chrono::DateTime::parse_from_rfc3339(t)
+                    .map(|d| {
+                        d.with_timezone(&chrono::Utc)
+                            .format("%Y-%m-%dT%H:%M:%SZ")
+                            .to_string()
+                    })
+                    .unwrap_or_else(|_| t.to_string());
+                s.push_str(&format!(" using {api} at {t}"))
+            }
             None => s.push_str(&format!(" using {api}")),
         }
     }

@@ -109,6 +109,15 @@ pub fn decode(body: &[u8]) -> Result<Value, ApiError> {
                 out.insert("immutable".into(), json!(i));
             }
         }
+        ("authentication.k8s.io/v1", "SelfSubjectReview") => {
+            // `kubectl auth whoami` posts an empty review; the server fills in the status.
+            let r = k8s_pb::api::authentication::v1::SelfSubjectReview::decode(raw.as_slice())
+                .map_err(bad)?;
+            out.insert(
+                "metadata".into(),
+                object_meta(r.metadata.unwrap_or_default()),
+            );
+        }
         _ => {
             let what = if api_version.is_empty() && kind.is_empty() {
                 "no kind given".to_string()
@@ -326,6 +335,24 @@ mod tests {
             "application/vnd.kubernetes.protobuf; charset=x"
         ));
         assert!(!is_protobuf("application/json"));
+    }
+
+    #[test]
+    fn self_subject_review() {
+        let r = k8s_pb::api::authentication::v1::SelfSubjectReview {
+            metadata: Some(meta::ObjectMeta::default()),
+            status: None,
+        };
+        let v = decode(&envelope(
+            "authentication.k8s.io/v1",
+            "SelfSubjectReview",
+            r.encode_to_vec(),
+        ))
+        .unwrap();
+        assert_eq!(
+            v,
+            json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview", "metadata": {}})
+        );
     }
 
     #[test]

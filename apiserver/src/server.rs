@@ -278,25 +278,6 @@ fn version_info() -> Value {
     })
 }
 
-/// `Some(api_version)` when Accept asks for aggregated discovery.
-fn aggregated_version(accept: &str) -> Option<&'static str> {
-    for media in accept.split(',') {
-        let params: Vec<&str> = media.split(';').map(str::trim).collect();
-        if !params.contains(&"g=apidiscovery.k8s.io")
-            || !params.contains(&"as=APIGroupDiscoveryList")
-        {
-            continue;
-        }
-        if params.contains(&"v=v2") {
-            return Some("v2");
-        }
-        if params.contains(&"v=v2beta1") {
-            return Some("v2beta1");
-        }
-    }
-    None
-}
-
 async fn route(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Response {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
@@ -366,12 +347,11 @@ fn not_found_path() -> ApiError {
 
 fn discovery(ctx: &RequestContext, shared: &Shared, core: bool) -> Result<Response, ApiError> {
     let resources = shared.registry.all();
-    if let Some(v) = aggregated_version(&ctx.accept) {
-        let api_version = format!("apidiscovery.k8s.io/{v}");
+    if let Some(api_version) = crate::discovery::wants_aggregated(&ctx.accept) {
         let doc = contain("discovery::aggregated", || {
-            crate::discovery::aggregated(&resources, core, &api_version)
+            crate::discovery::aggregated(&resources, core, api_version)
         })?;
-        let ct = format!("application/json;g=apidiscovery.k8s.io;v={v};as=APIGroupDiscoveryList");
+        let ct = crate::discovery::aggregated_content_type(api_version);
         return Ok(json_response(200, &doc, &ct, &[]));
     }
     let doc = if core {

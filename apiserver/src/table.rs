@@ -362,11 +362,25 @@ fn event_table(objects: &[Value], now: DateTime<Utc>) -> (Vec<Value>, Vec<Vec<Va
 
 /// A Table of `objects` (full JSON objects), with the given list metadata
 /// (`resourceVersion`, `continue`). Dates are printed as ages relative to `now`.
+/// Each row carries the object's metadata as PartialObjectMetadata (`includeObject=Metadata`).
 pub fn to_table(
     info: &ResourceInfo,
     objects: &[Value],
     list_metadata: Value,
     now: DateTime<Utc>,
+) -> Value {
+    to_table_including(info, objects, list_metadata, now, None)
+}
+
+/// As [`to_table`], honouring the request's `includeObject` query parameter: `Object` puts
+/// the full object in each row (kubectl asks for it with `--sort-by`), `None` omits it,
+/// anything else (or absent) gives PartialObjectMetadata.
+pub fn to_table_including(
+    info: &ResourceInfo,
+    objects: &[Value],
+    list_metadata: Value,
+    now: DateTime<Utc>,
+    include_object: Option<&str>,
 ) -> Value {
     let name_def = column_definition("Name", "string", "name", NAME_DESCRIPTION, 0);
     let age_def = column_definition("Age", "date", "", AGE_DESCRIPTION, 0);
@@ -376,6 +390,34 @@ pub fn to_table(
     let (defs, cells): (Vec<Value>, Vec<Vec<Value>>) =
         if !info.custom && info.kind == "Event" && info.printer_columns.is_empty() {
             event_table(objects, now)
+        } else if !info.custom
+            && info.group == "apiextensions.k8s.io"
+            && info.printer_columns.is_empty()
+        {
+            // The real server's default table convertor: NAME and CREATED AT (RFC 3339).
+            let defs = vec![
+                name_def,
+                column_definition("Created At", "date", "", AGE_DESCRIPTION, 0),
+            ];
+            let rows = objects
+                .iter()
+                .map(|o| {
+                    let created = o
+                        .pointer("/metadata/creationTimestamp")
+                        .and_then(Value::as_str)
+                        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                        .map(|t| {
+                            json!(
+                                t.with_timezone(&Utc)
+                                    .format("%Y-%m-%dT%H:%M:%SZ")
+                                    .to_string()
+                            )
+                        })
+                        .unwrap_or(Value::Null);
+                    vec![name_cell(o), created]
+                })
+                .collect();
+            (defs, rows)
         } else if !info.printer_columns.is_empty() {
             let mut defs = vec![name_def];
             for c in &info.printer_columns {
@@ -420,12 +462,16 @@ pub fn to_table(
     let rows: Vec<Value> = objects
         .iter()
         .zip(cells)
-        .map(|(o, cells)| {
-            let metadata = o.get("metadata").cloned().unwrap_or_else(|| json!({}));
-            json!({
-                "cells": cells,
-                "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": metadata},
-            })
+        .map(|(o, cells)| match include_object {
+            Some("Object") => json!({"cells": cells, "object": o}),
+            Some("None") => json!({"cells": cells}),
+            _ => {
+                let metadata = o.get("metadata").cloned().unwrap_or_else(|| json!({}));
+                json!({
+                    "cells": cells,
+                    "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": metadata},
+                })
+            }
         })
         .collect();
     let metadata = if list_metadata.is_object() {
@@ -599,6 +645,47 @@ mod tests {
         );
         assert_eq!(ns["rows"][0]["cells"], json!(["a", "Active", "10s"]));
         assert_eq!(ns["metadata"], json!({}));
+    }
+
+    #[test]
+    fn include_object() {
+        let info = crd_info();
+        let o = json!({"apiVersion": "catalog.charter.dev/v1alpha1", "kind": "Service", "metadata": {"name": "a"}, "spec": {"owner": "x"}});
+        let full = to_table_including(
+            &info,
+            std::slice::from_ref(&o),
+            json!({}),
+            now(),
+            Some("Object"),
+        );
+        assert_eq!(full["rows"][0]["object"], o);
+        let none = to_table_including(
+            &info,
+            std::slice::from_ref(&o),
+            json!({}),
+            now(),
+            Some("None"),
+        );
+        assert!(none["rows"][0].get("object").is_none());
+        let meta = to_table_including(&info, &[o], json!({}), now(), Some("Metadata"));
+        assert_eq!(meta["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+    }
+
+    #[test]
+    fn crd_list_shows_created_at() {
+        let mut info = core_info(
+            "CustomResourceDefinition",
+            "customresourcedefinitions",
+            false,
+        );
+        info.group = "apiextensions.k8s.io".into();
+        let o = json!({"metadata": {"name": "services.catalog.charter.dev", "creationTimestamp": "2026-01-10T11:59:50Z"}});
+        let t = to_table(&info, &[o], json!({}), now());
+        assert_eq!(t["columnDefinitions"][1]["name"], "Created At");
+        assert_eq!(
+            t["rows"][0]["cells"],
+            json!(["services.catalog.charter.dev", "2026-01-10T11:59:50Z"])
+        );
     }
 
     #[test]

@@ -421,6 +421,10 @@ async fn typed_commands_send_protobuf() {
         none.stderr
     );
 
+    // `kubectl auth whoami` posts a protobuf SelfSubjectReview.
+    let whoami = k.ok(&["auth", "whoami"]).await;
+    assert!(whoami.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Username", "admin"]), "{whoami}");
+
     // kubectl apply on a built-in kind computes a strategic merge patch from /openapi/v3.
     let cm = k.file(
         "cm.yaml",
@@ -472,38 +476,54 @@ async fn watch_and_wait_for_a_condition() {
     let cr = k.file("cr.yaml", CR);
     k.ok(&["apply", "-f", path(&cr)]).await;
 
-    // `get -w`: the first line is the header, the second the existing object; then kill it.
+    // `get -w`: the header, the existing object, then the change we make (each event
+    // arrives as a one-row Table); then kill it.
     let mut watch = k.command(&["get", "csvc", "-w"]);
     watch.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let lines = tokio::task::spawn_blocking(move || {
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let watcher = tokio::task::spawn_blocking(move || {
         use std::io::BufRead;
         let mut child = watch.spawn().expect("kubectl get -w");
         let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
+        let (ltx, lrx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(stdout)
                 .lines()
                 .map_while(Result::ok)
             {
-                if tx.send(line).is_err() {
+                if ltx.send(line).is_err() {
                     break;
                 }
             }
         });
         let mut lines = Vec::new();
-        while lines.len() < 2 {
-            match rx.recv_timeout(Duration::from_secs(15)) {
-                Ok(l) => lines.push(l),
+        while lines.len() < 3 {
+            match lrx.recv_timeout(Duration::from_secs(15)) {
+                Ok(l) => {
+                    let _ = tx.send(l.clone());
+                    lines.push(l);
+                }
                 Err(_) => break,
             }
         }
         let _ = child.kill();
         let _ = child.wait();
         lines
+    });
+    // Change the object once the watch has shown it.
+    let seen = tokio::task::spawn_blocking(move || {
+        (0..2).all(|_| rx.recv_timeout(Duration::from_secs(15)).is_ok())
     })
     .await
     .expect("join");
-    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(seen, "kubectl get -w printed no header and row");
+    let changed = k.file("cr2.yaml", CR_CHANGED);
+    assert_eq!(
+        k.ok(&["apply", "-f", path(&changed)]).await.trim(),
+        "service.catalog.charter.dev/p1 configured"
+    );
+    let lines = watcher.await.expect("join");
+    assert_eq!(lines.len(), 3, "{lines:?}");
     assert_eq!(
         lines[0].split_whitespace().collect::<Vec<_>>(),
         ["NAME", "OWNER", "READY", "AGE"],
@@ -511,6 +531,10 @@ async fn watch_and_wait_for_a_condition() {
     );
     assert!(
         lines[1].starts_with("p1 ") && lines[1].contains("team-a"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].starts_with("p1 ") && lines[2].contains("team-b"),
         "{lines:?}"
     );
 
@@ -600,4 +624,115 @@ async fn token_proxy(upstream: String, token: String) -> u16 {
         }
     });
     port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_events_categories_and_all_namespaces() {
+    let Some(k) = Kubectl::start().await else {
+        return;
+    };
+    k.install_crd().await;
+    let cr = k.file("cr.yaml", CR);
+    k.ok(&["apply", "-f", path(&cr)]).await;
+    let uid = k
+        .ok(&["get", "csvc", "p1", "-o", "jsonpath={.metadata.uid}"])
+        .await;
+    assert!(!uid.is_empty());
+
+    // A core v1 Event about p1 (stored as events.k8s.io/v1, served through both).
+    let ev = k.file(
+        "ev.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Event\nmetadata:\n  name: p1.1\n  namespace: default\ninvolvedObject:\n  apiVersion: catalog.charter.dev/v1alpha1\n  kind: Service\n  name: p1\n  namespace: default\n  uid: {uid}\nreason: Synced\nmessage: all good\ntype: Normal\nsource:\n  component: charter\nfirstTimestamp: \"2026-01-01T00:00:00Z\"\nlastTimestamp: \"2026-01-01T00:00:00Z\"\ncount: 2\n"
+        ),
+    );
+    assert_eq!(
+        k.ok(&["create", "-f", path(&ev)]).await.trim(),
+        "event/p1.1 created"
+    );
+    let events = k.ok(&["get", "events"]).await;
+    let mut lines = events.lines();
+    assert_eq!(
+        lines
+            .next()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>()),
+        Some(vec!["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]),
+        "{events}"
+    );
+    let row: Vec<&str> = lines
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        row.get(1..),
+        Some(&["Normal", "Synced", "service/p1", "all", "good"][..]),
+        "{events}"
+    );
+    let note = k
+        .ok(&[
+            "get",
+            "events.events.k8s.io",
+            "p1.1",
+            "-o",
+            "jsonpath={.note}/{.regarding.name}/{.reportingController}",
+        ])
+        .await;
+    assert_eq!(note, "all good/p1/charter");
+
+    let describe = k.ok(&["describe", "csvc", "p1"]).await;
+    assert!(describe.contains("Owner:  team-a"), "{describe}");
+    let event_line = describe
+        .lines()
+        .find(|l| l.contains("Synced"))
+        .unwrap_or_default();
+    assert!(
+        event_line.contains("Normal")
+            && event_line.contains("(x2 over")
+            && event_line.contains("charter")
+            && event_line.contains("all good"),
+        "{describe}"
+    );
+
+    // All namespaces: kubectl adds NAMESPACE from each row's object metadata.
+    let all = k.ok(&["get", "csvc", "-A", "--show-labels"]).await;
+    assert_eq!(
+        all.lines()
+            .next()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>()),
+        Some(vec!["NAMESPACE", "NAME", "OWNER", "READY", "AGE", "LABELS"]),
+        "{all}"
+    );
+    assert!(
+        all.lines().nth(1).is_some_and(|l| l.starts_with("default ")
+            && l.contains(" p1 ")
+            && l.trim_end().ends_with("<none>")),
+        "{all}"
+    );
+
+    // The CRD's category.
+    let by_category = k.ok(&["get", "charter"]).await;
+    assert!(
+        by_category.lines().any(|l| l.starts_with("p1 ")),
+        "{by_category}"
+    );
+
+    let crds = k.ok(&["get", "crd"]).await;
+    assert!(
+        crds.lines()
+            .next()
+            .is_some_and(|l| l.split_whitespace().collect::<Vec<_>>() == ["NAME", "CREATED", "AT"]),
+        "{crds}"
+    );
+    assert!(
+        crds.lines().nth(1).is_some_and(
+            |l| l.starts_with("services.catalog.charter.dev ") && l.trim_end().ends_with('Z')
+        ),
+        "{crds}"
+    );
+
+    assert_eq!(
+        k.ok(&["delete", "-f", path(&cr)]).await.trim(),
+        "service.catalog.charter.dev \"p1\" deleted"
+    );
 }
