@@ -58,6 +58,8 @@ pub enum ServerError {
     Manifest(String),
     #[error(transparent)]
     Api(#[from] ApiError),
+    #[error("tls: {0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// Everything the handlers share.
@@ -97,6 +99,7 @@ pub struct ApiServer {
     shared: Arc<Shared>,
     stop: CancellationToken,
     task: Option<tokio::task::JoinHandle<()>>,
+    cert: crate::tls::Certificate,
 }
 
 impl ApiServer {
@@ -120,17 +123,15 @@ impl ApiServer {
         let app = axum::Router::new()
             .fallback(route)
             .with_state(shared.clone());
-        let s = stop.clone();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { s.cancelled().await })
-                .await;
-        });
+        // TLS always: kubectl sends bearer tokens only over https.
+        let cert = crate::tls::self_signed()?;
+        let task = tokio::spawn(crate::tls::serve(listener, app, &cert, stop.clone())?);
         let server = ApiServer {
             addr,
             shared,
             stop,
             task: Some(task),
+            cert,
         };
         server.create_namespace("default")?;
         for ns in &config.namespaces {
@@ -140,7 +141,17 @@ impl ApiServer {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("https://{}", self.addr)
+    }
+
+    /// The PEM of the CA that signed the server's certificate (for kubeconfigs).
+    pub fn ca_pem(&self) -> &str {
+        &self.cert.ca_pem
+    }
+
+    /// The kubeconfig `cluster` entry for this server: URL and CA data.
+    pub fn kubeconfig_cluster(&self) -> serde_json::Value {
+        crate::tls::kubeconfig_cluster(&self.url(), &self.cert)
     }
 
     pub fn faults(&self) -> Faults {
@@ -157,7 +168,7 @@ impl ApiServer {
         let doc = json!({
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "charter", "cluster": {"server": self.url()}}],
+            "clusters": [{"name": "charter", "cluster": crate::tls::kubeconfig_cluster(&self.url(), &self.cert)}],
             "users": [{"name": user, "user": {"token": token}}],
             "contexts": [{"name": "charter", "context": {"cluster": "charter", "user": user, "namespace": "default"}}],
             "current-context": "charter",

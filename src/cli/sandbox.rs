@@ -49,7 +49,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     })
     .await?;
     server.install_crds(&crate::crds::yaml())?;
-    write_kubeconfig(&args.kubeconfig, &server.url(), &users)?;
+    write_kubeconfig(&args.kubeconfig, server.kubeconfig_cluster(), &users)?;
     let client = server.client_for("admin").await?;
 
     let operator = if args.api_only {
@@ -117,11 +117,15 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
 }
 
 /// A kubeconfig with one context per user (`admin` current), tokens as the server knows them.
-fn write_kubeconfig(path: &Path, url: &str, users: &[UserSpec]) -> anyhow::Result<()> {
+fn write_kubeconfig(
+    path: &Path,
+    cluster: serde_json::Value,
+    users: &[UserSpec],
+) -> anyhow::Result<()> {
     let doc = json!({
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "charter-sandbox", "cluster": {"server": url}}],
+        "clusters": [{"name": "charter-sandbox", "cluster": cluster}],
         "users": users.iter().map(|u| json!({"name": u.name, "user": {"token": u.token}})).collect::<Vec<_>>(),
         "contexts": users.iter().map(|u| json!({"name": u.name, "context": {"cluster": "charter-sandbox", "user": u.name, "namespace": "default"}})).collect::<Vec<_>>(),
         "current-context": "admin",
