@@ -1,0 +1,376 @@
+//! A reusable fixture for integration tests: the embedded API server, the CRDs, the operator
+//! (with a chosen `allow_self_approval`), a client per user, builders for Services and
+//! approvals, and polling helpers with a deadline.
+#![allow(dead_code)]
+
+use std::{
+    future::Future,
+    sync::atomic::{AtomicUsize, Ordering},
+    time::Duration,
+};
+
+use charter::{
+    api::{
+        Category, Decision, DesiredPhase, Phase, Service, ServiceApproval, ServiceApprovalSpec,
+        ServiceContent, ServiceLevel, ServiceSpec, ServiceStatus,
+    },
+    controller::{self, Config},
+};
+use charter_apiserver::{ApiServer, Config as ServerConfig, UserSpec};
+use k8s_openapi::api::{core::v1::ConfigMap, events::v1::Event};
+use kube::{Api, Client, api::PostParams};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+pub const CATALOG_NAMESPACE: &str = "charter-system";
+pub const CATALOG_NAME: &str = "charter-catalog";
+pub const NAMESPACE: &str = "default";
+pub const DEADLINE: Duration = Duration::from_secs(20);
+pub const USERS: &[&str] = &["dana", "ava", "bo", "cy"];
+
+struct Operator {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), controller::Error>>,
+}
+
+pub struct Fixture {
+    pub server: ApiServer,
+    /// The admin client (what the operator uses).
+    pub admin: Client,
+    allow_self_approval: bool,
+    operator: Option<Operator>,
+}
+
+impl Fixture {
+    /// Starts the API server, installs the CRDs and runs the operator.
+    pub async fn start(allow_self_approval: bool) -> Fixture {
+        let mut fx = Self::start_without_operator(allow_self_approval).await;
+        fx.start_operator();
+        fx
+    }
+
+    pub async fn start_without_operator(allow_self_approval: bool) -> Fixture {
+        let server = ApiServer::start(ServerConfig {
+            users: USERS.iter().map(|u| UserSpec::new(u, &["users"])).collect(),
+            namespaces: vec![CATALOG_NAMESPACE.into()],
+            ..ServerConfig::default()
+        })
+        .await
+        .expect("the API server starts");
+        server
+            .install_crds(&charter::crds::yaml())
+            .expect("the CRDs install");
+        let admin = server.client_for("admin").await.expect("an admin client");
+        Fixture {
+            server,
+            admin,
+            allow_self_approval,
+            operator: None,
+        }
+    }
+
+    /// Runs a (new) operator.
+    pub fn start_operator(&mut self) {
+        assert!(self.operator.is_none(), "an operator already runs");
+        let (stop, stopped) = oneshot::channel();
+        let config = Config {
+            catalog_namespace: CATALOG_NAMESPACE.into(),
+            catalog_name: CATALOG_NAME.into(),
+            allow_self_approval: self.allow_self_approval,
+            ..Config::default()
+        };
+        let task = tokio::spawn(controller::run(self.admin.clone(), config, async move {
+            let _ = stopped.await;
+        }));
+        self.operator = Some(Operator { stop, task });
+    }
+
+    /// Stops the operator gracefully and checks it stopped without error.
+    pub async fn stop_operator(&mut self) {
+        let operator = self.operator.take().expect("an operator runs");
+        let _ = operator.stop.send(());
+        let result = tokio::time::timeout(DEADLINE, operator.task)
+            .await
+            .expect("the operator shuts down gracefully")
+            .expect("the operator task does not panic");
+        result.expect("the operator stops without error");
+    }
+
+    pub async fn shutdown(mut self) {
+        if self.operator.is_some() {
+            self.stop_operator().await;
+        }
+    }
+
+    /// A client authenticated as `user`.
+    pub async fn client(&self, user: &str) -> Client {
+        self.server
+            .client_for(user)
+            .await
+            .unwrap_or_else(|e| panic!("a client for {user}: {e}"))
+    }
+
+    pub fn services(&self) -> Api<Service> {
+        Api::namespaced(self.admin.clone(), NAMESPACE)
+    }
+
+    pub fn approvals(&self) -> Api<ServiceApproval> {
+        Api::namespaced(self.admin.clone(), NAMESPACE)
+    }
+
+    pub fn configmaps(&self) -> Api<ConfigMap> {
+        Api::namespaced(self.admin.clone(), CATALOG_NAMESPACE)
+    }
+
+    /// Creates the Service as its owner.
+    pub async fn create(&self, builder: ServiceBuilder) -> Service {
+        let service = builder.build();
+        let owner = service.spec.content.owner.clone();
+        let api: Api<Service> = Api::namespaced(self.client(&owner).await, NAMESPACE);
+        api.create(&PostParams::default(), &service)
+            .await
+            .expect("the Service is created")
+    }
+
+    /// Replaces the Service's spec as its owner (re-reading it on conflict).
+    pub async fn edit(&self, name: &str, change: impl Fn(&mut ServiceSpec)) {
+        let api = self.services();
+        for _ in 0..10 {
+            let mut current = api.get(name).await.expect("the Service exists");
+            change(&mut current.spec);
+            match api.replace(name, &PostParams::default(), &current).await {
+                Ok(_) => return,
+                Err(kube::Error::Api(e)) if e.code == 409 => continue,
+                Err(e) => panic!("cannot edit {name}: {e}"),
+            }
+        }
+        panic!("cannot edit {name}: too many conflicts");
+    }
+
+    pub async fn status_of(&self, name: &str) -> Option<ServiceStatus> {
+        self.services().get(name).await.ok()?.status
+    }
+
+    pub async fn phase_of(&self, name: &str) -> Option<Phase> {
+        self.status_of(name).await?.phase
+    }
+
+    /// Waits for `name` to be in `phase` with its status up to date; returns the status.
+    pub async fn wait_for_phase(&self, name: &str, phase: Phase) -> ServiceStatus {
+        eventually(&format!("{name} to reach {phase}"), || async {
+            let service = self.services().get(name).await.ok()?;
+            let status = service.status?;
+            (status.phase == Some(phase)
+                && status.observed_generation == service.metadata.generation)
+                .then_some(status)
+        })
+        .await
+    }
+
+    /// Waits for `name` to be in `phase` at `revision` (the current revision).
+    pub async fn wait_for_phase_at(&self, name: &str, phase: Phase, revision: &str) -> ServiceStatus {
+        eventually(&format!("{name} to reach {phase} at {revision}"), || async {
+            let status = self.status_of(name).await?;
+            (status.phase == Some(phase) && status.revision.as_deref() == Some(revision))
+                .then_some(status)
+        })
+        .await
+    }
+
+    /// Waits for the Service to wait in Approval; returns its current revision.
+    pub async fn revision_in_approval(&self, name: &str) -> String {
+        self.wait_for_phase(name, Phase::Approval)
+            .await
+            .revision
+            .expect("a Service in Approval has a revision")
+    }
+
+    /// The catalog ConfigMap's data.
+    pub async fn catalog(&self) -> Option<std::collections::BTreeMap<String, String>> {
+        Some(
+            self.configmaps()
+                .get(CATALOG_NAME)
+                .await
+                .ok()?
+                .data
+                .unwrap_or_default(),
+        )
+    }
+
+    /// One catalog entry, e.g. `default_ledger.json`.
+    pub async fn catalog_entry(&self, key: &str) -> Option<String> {
+        self.catalog().await?.get(key).cloned()
+    }
+
+    /// The catalog entry of a Service in `default`, parsed.
+    pub async fn published(&self, name: &str) -> Option<serde_json::Value> {
+        let entry = self.catalog_entry(&format!("{NAMESPACE}_{name}.json")).await?;
+        Some(serde_json::from_str(&entry).expect("a catalog entry is JSON"))
+    }
+
+    /// The reasons of the Events about `name`, in no particular order.
+    pub async fn event_reasons(&self, name: &str) -> Vec<String> {
+        let events: Api<Event> = Api::namespaced(self.admin.clone(), NAMESPACE);
+        events
+            .list(&Default::default())
+            .await
+            .expect("Events can be listed")
+            .items
+            .into_iter()
+            .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+            .filter_map(|e| e.reason)
+            .collect()
+    }
+
+    /// Waits for the approval's status to be computed; returns (counted, reason).
+    pub async fn approval_verdict(&self, approval: &str) -> (bool, String) {
+        eventually(&format!("the verdict on {approval}"), || async {
+            let status = self.approvals().get(approval).await.ok()?.status?;
+            Some((status.counted, status.reason))
+        })
+        .await
+    }
+
+    /// Waits for the approval's status to have `reason`.
+    pub async fn wait_for_verdict(&self, approval: &str, reason: &str) -> bool {
+        eventually(&format!("{approval} to be {reason}"), || async {
+            let status = self.approvals().get(approval).await.ok()?.status?;
+            (status.reason == reason).then_some(status.counted)
+        })
+        .await
+    }
+}
+
+/// A Service under construction: complete by default (description, service level,
+/// categories), owned by `dana`, approvable by `ava`, desired phase `Active`.
+pub struct ServiceBuilder {
+    name: String,
+    content: ServiceContent,
+    desired: DesiredPhase,
+}
+
+pub fn service(name: &str) -> ServiceBuilder {
+    ServiceBuilder {
+        name: name.into(),
+        content: ServiceContent {
+            display_name: Some(format!("The {name} service")),
+            description: Some("Books every payment".into()),
+            owner: "dana".into(),
+            approvers: vec!["ava".into()],
+            categories: vec![Category {
+                name: "finance".into(),
+                subcategories: vec!["payments".into()],
+            }],
+            service_level: Some(ServiceLevel {
+                availability: Some("99.9".into()),
+                support_hours: Some("24x7".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        desired: DesiredPhase::Active,
+    }
+}
+
+impl ServiceBuilder {
+    pub fn owner(mut self, owner: &str) -> Self {
+        self.content.owner = owner.into();
+        self
+    }
+    pub fn approvers(mut self, approvers: &[&str]) -> Self {
+        self.content.approvers = approvers.iter().map(|a| a.to_string()).collect();
+        self
+    }
+    pub fn quorum(mut self, n: u32) -> Self {
+        self.content.required_approvals = Some(n);
+        self
+    }
+    pub fn desired(mut self, phase: DesiredPhase) -> Self {
+        self.desired = phase;
+        self
+    }
+    pub fn description(mut self, description: &str) -> Self {
+        self.content.description = Some(description.into());
+        self
+    }
+    pub fn build(self) -> Service {
+        let mut spec = ServiceSpec {
+            lifecycle: Default::default(),
+            content: self.content,
+        };
+        spec.lifecycle.desired_phase = self.desired;
+        Service::new(&self.name, spec)
+    }
+}
+
+static APPROVAL_SEQ: AtomicUsize = AtomicUsize::new(0);
+
+async fn decide(
+    client: &Client,
+    service: &str,
+    revision: &str,
+    approver: &str,
+    decision: Decision,
+) -> String {
+    let seq = APPROVAL_SEQ.fetch_add(1, Ordering::Relaxed);
+    let verb = match decision {
+        Decision::Approved => "approve",
+        Decision::Rejected => "reject",
+    };
+    let name = format!("{service}-{approver}-{verb}-{revision}-{seq}");
+    let api: Api<ServiceApproval> = Api::namespaced(client.clone(), NAMESPACE);
+    api.create(
+        &PostParams::default(),
+        &ServiceApproval::new(
+            &name,
+            ServiceApprovalSpec {
+                service_name: service.into(),
+                revision: revision.into(),
+                decision,
+                approver: approver.into(),
+                comment: Some(format!("{verb}d by {approver}")),
+                expires_at: None,
+            },
+        ),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the approval {name} is created: {e}"));
+    name
+}
+
+/// Creates an `Approved` ServiceApproval; returns its name.
+pub async fn approve(client: &Client, service: &str, revision: &str, approver: &str) -> String {
+    decide(client, service, revision, approver, Decision::Approved).await
+}
+
+/// Creates a `Rejected` ServiceApproval; returns its name.
+pub async fn reject(client: &Client, service: &str, revision: &str, approver: &str) -> String {
+    decide(client, service, revision, approver, Decision::Rejected).await
+}
+
+/// Polls `probe` until it yields a value or the deadline passes.
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The status of condition `type_`, if present.
+pub fn condition(status: &ServiceStatus, type_: &str) -> Option<(String, String)> {
+    status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| (c.status.clone(), c.reason.clone()))
+}

@@ -1,0 +1,133 @@
+//! One test per lifecycle path of DESIGN.md ("The lifecycle", "The catalog"), each named as
+//! a sentence of the spec, asserting only what a user can see: phase, conditions, approval
+//! status, Events and the catalog ConfigMap.
+
+mod common;
+
+use charter::api::{DesiredPhase, Phase};
+use common::*;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejection_sends_the_service_back_to_planning_and_a_new_revision_resubmits_it() {
+    let fx = Fixture::start(false).await;
+    let ava = fx.client("ava").await;
+    fx.create(service("ledger")).await;
+    let first = fx.revision_in_approval("ledger").await;
+
+    let rejection = reject(&ava, "ledger", &first, "ava").await;
+    let status = fx.wait_for_phase("ledger", Phase::Planning).await;
+    assert_eq!(fx.wait_for_verdict(&rejection, "Counted").await, true);
+    assert_eq!(status.revision.as_deref(), Some(first.as_str()));
+    assert_eq!(
+        status.history.last().map(|t| t.reason.as_str()),
+        Some("Rejected"),
+        "the history says why: {:?}",
+        status.history
+    );
+    assert_eq!(condition(&status, "Ready").map(|c| c.0), Some("False".into()));
+    assert!(fx.published("ledger").await.is_none(), "nothing rejected is published");
+
+    fx.edit("ledger", |spec| {
+        spec.content.description = Some("Books every payment, twice a day".into())
+    })
+    .await;
+    let second = fx.revision_in_approval("ledger").await;
+    assert_ne!(first, second, "the content change is a new revision");
+
+    approve(&ava, "ledger", &second, "ava").await;
+    let status = fx.wait_for_phase_at("ledger", Phase::Active, &second).await;
+    assert_eq!(status.published_revision.as_deref(), Some(second.as_str()));
+    let entry = eventually("the new revision in the catalog", || async {
+        fx.published("ledger")
+            .await
+            .filter(|e| e["provenance"]["revision"] == second.as_str())
+    })
+    .await;
+    assert_eq!(entry["content"]["description"], "Books every payment, twice a day");
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quorum_of_two_counts_distinct_approvers_and_ignores_a_stale_approval() {
+    let fx = Fixture::start(false).await;
+    let ava = fx.client("ava").await;
+    let bo = fx.client("bo").await;
+    fx.create(service("ledger").approvers(&["ava", "bo", "cy"]).quorum(2))
+        .await;
+    let stale = fx.revision_in_approval("ledger").await;
+    fx.edit("ledger", |spec| spec.content.description = Some("Second draft".into()))
+        .await;
+    let current = eventually("the new revision", || async {
+        fx.status_of("ledger")
+            .await?
+            .revision
+            .filter(|r| *r != stale)
+    })
+    .await;
+    fx.wait_for_phase_at("ledger", Phase::Approval, &current).await;
+
+    // bo approves the revision they reviewed, which is no longer current.
+    let bo_stale = approve(&bo, "ledger", &stale, "bo").await;
+    assert_eq!(fx.wait_for_verdict(&bo_stale, "StaleRevision").await, false);
+    // ava approves twice: one approver, one vote.
+    let ava_1 = approve(&ava, "ledger", &current, "ava").await;
+    let ava_2 = approve(&ava, "ledger", &current, "ava").await;
+    fx.approval_verdict(&ava_1).await;
+    fx.approval_verdict(&ava_2).await;
+    let status = eventually("ava's approval in the summary", || async {
+        let status = fx.status_of("ledger").await?;
+        let summary = status.approvals.clone()?;
+        (summary.approved_by == vec!["ava".to_string()]).then_some(status)
+    })
+    .await;
+    let summary = status.approvals.clone().unwrap();
+    assert_eq!((summary.received, summary.required), (1, 2));
+    assert_eq!(summary.progress, "1/2");
+    assert_eq!(status.phase, Some(Phase::Approval), "one approver is not a quorum of two");
+    assert!(fx.published("ledger").await.is_none());
+
+    approve(&bo, "ledger", &current, "bo").await;
+    let status = fx.wait_for_phase_at("ledger", Phase::Active, &current).await;
+    let summary = status.approvals.unwrap();
+    assert_eq!(summary.approved_by, vec!["ava".to_string(), "bo".to_string()]);
+    assert_eq!(summary.received, 2);
+    let entry = eventually("the catalog entry", || fx.published("ledger")).await;
+    assert_eq!(entry["provenance"]["revision"], current.as_str());
+    assert_eq!(entry["provenance"]["approvedBy"], serde_json::json!(["ava", "bo"]));
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owners_own_approval_does_not_count() {
+    let fx = Fixture::start(false).await;
+    let dana = fx.client("dana").await;
+    fx.create(service("ledger").owner("dana").approvers(&["dana", "ava"]))
+        .await;
+    let revision = fx.revision_in_approval("ledger").await;
+
+    let own = approve(&dana, "ledger", &revision, "dana").await;
+    assert_eq!(fx.wait_for_verdict(&own, "SelfApproval").await, false);
+    let status = eventually("the Service to be reconciled after the approval", || async {
+        let status = fx.status_of("ledger").await?;
+        status.approvals.is_some().then_some(status)
+    })
+    .await;
+    assert_eq!(status.phase, Some(Phase::Approval));
+    assert_eq!(status.approvals.unwrap().received, 0);
+    assert!(fx.published("ledger").await.is_none());
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owners_own_approval_counts_when_the_operator_allows_it() {
+    let fx = Fixture::start(true).await;
+    let dana = fx.client("dana").await;
+    fx.create(service("ledger").owner("dana").approvers(&["dana", "ava"]))
+        .await;
+    let revision = fx.revision_in_approval("ledger").await;
+    let own = approve(&dana, "ledger", &revision, "dana").await;
+    assert_eq!(fx.wait_for_verdict(&own, "Counted").await, true);
+    fx.wait_for_phase("ledger", Phase::Active).await;
+    fx.shutdown().await;
+}
