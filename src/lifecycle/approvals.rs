@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::jiff::Timestamp;
 
 use super::refusal::Refusal;
-use crate::api::{Decision, ServiceApproval, ServiceContent};
+use crate::api::{Decision, ServiceApproval, ServiceApprovalStatus, ServiceContent};
 
 /// What the approvals say, for the revisions that matter.
 pub(crate) struct Ledger {
@@ -159,4 +159,35 @@ fn expired(j: &Judge, a: &ServiceApproval) -> bool {
         }
         _ => expiry <= j.now,
     }
+}
+
+/// The status of every input approval, by name: counted, or why not.
+pub(crate) fn statuses(
+    verdicts: Vec<(String, Result<(), Refusal>)>,
+    approvals: &[ServiceApproval],
+) -> Vec<(String, ServiceApprovalStatus)> {
+    verdicts
+        .into_iter()
+        .zip(approvals)
+        .map(|((name, verdict), approval)| {
+            let (counted, reason, message) = match verdict {
+                Ok(()) => (
+                    true,
+                    "Counted".to_owned(),
+                    format!("counts toward revision {}", approval.spec.revision),
+                ),
+                Err(r) => (false, r.reason, r.message),
+            };
+            let observed_generation = approval.metadata.generation;
+            (
+                name,
+                ServiceApprovalStatus {
+                    counted,
+                    reason,
+                    message,
+                    observed_generation,
+                },
+            )
+        })
+        .collect()
 }

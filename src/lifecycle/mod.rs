@@ -4,10 +4,13 @@
 
 mod approvals;
 mod conditions;
+mod events;
 mod gates;
 mod history;
+mod quorum;
 mod refusal;
 mod review;
+mod transitions;
 
 use std::collections::BTreeMap;
 
@@ -20,12 +23,13 @@ pub use refusal::Refusal;
 pub use review::parse_interval;
 
 use crate::api::{
-    ApprovalSummary, Phase, Service, ServiceApproval, ServiceApprovalStatus, ServiceRef,
-    ServiceStatus, Snapshot, revision_of,
+    Phase, Service, ServiceApproval, ServiceApprovalStatus, ServiceRef, ServiceStatus, Snapshot,
+    revision_of,
 };
 use approvals::{Judge, judge};
 use conditions::Conditions;
-use gates::{Facts, edges_from};
+use events::Events;
+use gates::Facts;
 
 /// How the operator was started.
 #[derive(Clone, Debug)]
@@ -82,151 +86,67 @@ pub struct Outcome {
 pub fn evaluate(input: &Input) -> Outcome {
     let service = input.service;
     let meta = &service.metadata;
-    let name = meta.name.as_deref().unwrap_or_default();
-    let generation = meta.generation;
     let content = &service.spec.content;
     let lifecycle = &service.spec.lifecycle;
     // Times are stored with second precision; using the same precision keeps re-evaluation stable.
     let now = Timestamp::from_second(input.now.as_second()).unwrap_or(input.now);
     let previous = service.status.clone().unwrap_or_default();
     let revision = revision_of(content);
-    let mut events = Events::default();
+    let quorum = content.quorum();
 
-    // The approved snapshot, as far as the previous status is consistent about it.
-    let mut snapshot = previous
-        .snapshot
-        .clone()
-        .filter(|s| previous.approved_revision.as_deref() == Some(s.revision.as_str()));
-
-    let ledger = judge(
-        &Judge {
-            service_name: name,
+    let judge_with = |approved: Option<&Snapshot>| {
+        let ctx = Judge {
+            service_name: meta.name.as_deref().unwrap_or_default(),
             service_namespace: meta.namespace.as_deref(),
             revision: &revision,
             content,
-            approved: snapshot
-                .as_ref()
-                .map(|s| (s.revision.as_str(), &s.content, Some(s.approved_at.0))),
+            approved: approved.map(|s| (s.revision.as_str(), &s.content, Some(s.approved_at.0))),
             allow_self_approval: input.policy.allow_self_approval,
             now,
-        },
-        input.approvals,
+        };
+        judge(&ctx, input.approvals)
+    };
+    let approved_before = quorum::previous_snapshot(&previous);
+    let mut ledger = judge_with(approved_before.as_ref());
+    let mut approval_events = Events::default();
+    let mut approval = quorum::settle(
+        &previous,
+        &ledger,
+        &revision,
+        content,
+        now,
+        &mut approval_events,
     );
-
-    // Revocation: a valid rejection of the approved revision withdraws it.
-    let mut revoked: Option<(String, Vec<String>)> = None;
-    if let Some(s) = &snapshot {
-        let rejecters: Vec<String> = ledger.tally(&s.revision).rejected_by.into_iter().collect();
-        if !rejecters.is_empty() {
-            events.push(
-                true,
-                "Revoked",
-                format!(
-                    "approval of revision {} was revoked by {}",
-                    s.revision,
-                    rejecters.join(", ")
-                ),
-            );
-            revoked = Some((s.revision.clone(), rejecters));
-            snapshot = None;
-        }
-    }
-
-    // Quorum: the current revision becomes the approved one, and stays so (sticky).
-    let current = ledger.tally(&revision);
-    let approved_by: Vec<String> = current.approved_by.iter().cloned().collect();
-    let rejected_by: Vec<String> = current.rejected_by.iter().cloned().collect();
-    let quorum = content.quorum();
-    let current_approved = snapshot.as_ref().is_some_and(|s| s.revision == revision);
-    if !current_approved && rejected_by.is_empty() && approved_by.len() >= quorum as usize {
-        events.push(
-            false,
-            "QuorumReached",
-            format!(
-                "revision {revision} approved by {} ({}/{quorum})",
-                approved_by.join(", "),
-                approved_by.len()
-            ),
-        );
-        snapshot = Some(Snapshot {
-            revision: revision.clone(),
-            approved_by: approved_by.clone(),
-            approved_at: Time(now),
-            content: content.clone(),
-        });
-    }
-    if !rejected_by.is_empty() && !previous_rejected(&previous, &revision) {
-        events.push(
-            true,
-            "Rejected",
-            Refusal::rejected(&revision, &rejected_by).message,
-        );
+    // When the approved revision changed, approvals are re-judged against the new one, so the
+    // statuses written now are those the next evaluation will find.
+    if approval.approved_revision() != approved_before.as_ref().map(|s| s.revision.as_str()) {
+        ledger = judge_with(approval.snapshot.as_ref());
+        approval.recount(&ledger, &revision);
     }
 
     let missing_dependencies = missing_dependencies(service, input.dependencies);
-    let approved_revision = snapshot.as_ref().map(|s| s.revision.clone());
     let facts = Facts {
         desired: lifecycle.desired_phase,
         content,
         revision: &revision,
-        approved_revision: approved_revision.as_deref(),
-        approved_by: &approved_by,
-        rejected_by: &rejected_by,
+        approved_revision: approval.approved_revision(),
+        approved_by: &approval.approved_by,
+        rejected_by: &approval.rejected_by,
         missing_dependencies: &missing_dependencies,
-        revoked: revoked.as_ref().map(|(r, by)| (r.as_str(), by.as_slice())),
+        revoked: approval
+            .revoked
+            .as_ref()
+            .map(|(r, by)| (r.as_str(), by.as_slice())),
     };
 
-    // Phase: follow open gates until none opens (the table has no cycles; the bound is a guard).
-    let mut history = previous.history.clone();
-    let mut activated_at = previous.activated_at.as_ref().map(|t| t.0);
-    let mut transitions: Vec<(&str, String)> = Vec::new();
-    let mut phase = match previous.phase {
-        Some(p) => p,
-        None => {
-            let message = "the service entered Planning".to_owned();
-            history::record(
-                &mut history,
-                input.policy.history_limit,
-                Phase::Planning,
-                now,
-                "Created",
-                &message,
-            );
-            transitions.push(("Created", message));
-            Phase::Planning
-        }
-    };
-    for _ in 0..8 {
-        let Some(edge) = edges_from(phase).find(|e| (e.gate)(&facts).is_ok()) else {
-            break;
-        };
-        let message = transition_message(edge.reason, phase, edge.to, &facts);
-        history::record(
-            &mut history,
-            input.policy.history_limit,
-            edge.to,
-            now,
-            edge.reason,
-            &message,
-        );
-        transitions.push((edge.reason, message));
-        if edge.to == Phase::Active {
-            activated_at = Some(now);
-        }
-        phase = edge.to;
-    }
-    history::trim(&mut history, input.policy.history_limit);
-    let mut ordered = Events::default();
-    for (reason, message) in transitions {
-        let warning = matches!(reason, "Rejected" | "Revoked");
-        ordered.push(warning, reason, message);
-    }
-    ordered.extend(events);
-    let mut events = ordered;
+    let walk = transitions::walk(&previous, &facts, now, input.policy.history_limit);
+    let phase = walk.phase;
+    let mut events = walk.events;
+    events.extend(approval_events);
 
     // Publication: the approved snapshot, only while Active.
-    let published_revision = match (&snapshot, phase) {
-        (Some(s), Phase::Active) => Some(s.revision.clone()),
+    let published_revision = match (approval.approved_revision(), phase) {
+        (Some(r), Phase::Active) => Some(r.to_owned()),
         _ => None,
     };
     if published_revision != previous.published_revision {
@@ -245,69 +165,58 @@ pub fn evaluate(input: &Input) -> Outcome {
     }
 
     // Readiness: the desired phase reached with its content live, or the refusal holding it.
-    let ready = if phase == Phase::from(lifecycle.desired_phase) {
-        if phase == Phase::Active {
-            gates::pending_revision(&facts)
-                .map(|()| ("Active", format!("Active, serving revision {revision}")))
-        } else {
-            Ok((phase.as_str(), format!("{phase}, as desired")))
-        }
+    let ready = if phase != Phase::from(lifecycle.desired_phase) {
+        Err(transitions::holding_refusal(phase, &facts))
+    } else if phase == Phase::Active {
+        gates::pending_revision(&facts)
+            .map(|()| ("Active", format!("Active, serving revision {revision}")))
     } else {
-        Err(holding_refusal(phase, &facts))
+        Ok((phase.as_str(), format!("{phase}, as desired")))
     };
     if let Err(refusal) = &ready
         && !previous_reason_is(&previous, READY, &refusal.reason)
     {
-        events.push(refusal.warning(), &refusal.reason, refusal.message.clone());
+        events.refused(refusal);
     }
 
-    // Review.
+    // Periodic review, while Active.
     let review = if phase == Phase::Active {
-        review::due_at(lifecycle, activated_at)
+        review::due_at(lifecycle, walk.activated_at)
     } else {
         Ok(None)
     };
     let review_due_at = review.clone().ok().flatten();
     let review_due = review_due_at.is_some_and(|due| due <= now);
-    if review_due && !conditions::is_true(&previous.conditions, REVIEW_DUE) {
-        events.push(
-            false,
-            "ReviewDue",
-            format!(
-                "the periodic review was due at {}",
-                review_due_at.unwrap_or(now)
-            ),
-        );
-    }
-    if let Err(refusal) = &review
-        && !previous_reason_is(&previous, REVIEW_DUE, &refusal.reason)
-    {
-        events.push(true, &refusal.reason, refusal.message.clone());
-    }
-
-    let mut received = approved_by.clone();
-    if let Some(s) = snapshot.as_ref().filter(|s| s.revision == revision) {
-        received.extend(s.approved_by.iter().cloned());
-        received.sort();
-        received.dedup();
-    }
-    let summary = ApprovalSummary {
-        required: quorum,
-        received: received.len() as u32,
-        progress: format!("{}/{quorum}", received.len()),
-        approved_by: received,
-        rejected_by: rejected_by.clone(),
+    let review_condition = match (&review, review_due_at) {
+        (Err(refusal), _) => Err(refusal.clone()),
+        (Ok(_), Some(due)) if review_due => {
+            Ok(("ReviewDue", format!("the periodic review was due at {due}")))
+        }
+        (Ok(_), Some(due)) => Err(Refusal::review_not_due(format!(
+            "the next review is due at {due}"
+        ))),
+        (Ok(_), None) => Err(Refusal::review_not_due(
+            "no periodic review is scheduled".to_owned(),
+        )),
     };
+    match &review_condition {
+        Ok((reason, message)) if !conditions::is_true(&previous.conditions, REVIEW_DUE) => {
+            events.push(false, reason, message.clone())
+        }
+        Err(refusal)
+            if refusal.warning() && !previous_reason_is(&previous, REVIEW_DUE, &refusal.reason) =>
+        {
+            events.refused(refusal)
+        }
+        _ => {}
+    }
 
-    let mut conditions = Conditions::new(&previous.conditions, generation, now);
+    let mut conditions = Conditions::new(&previous.conditions, meta.generation, now);
     conditions.set(READY, ready);
     conditions.set(
         APPROVED,
-        if approved_revision.as_deref() == Some(revision.as_str()) {
-            Ok(("QuorumReached", format!("revision {revision} is approved")))
-        } else {
-            gates::pending_revision(&facts).map(|()| ("QuorumReached", String::new()))
-        },
+        gates::pending_revision(&facts)
+            .map(|()| ("QuorumReached", format!("revision {revision} is approved"))),
     );
     conditions.set(
         PUBLISHED,
@@ -325,156 +234,55 @@ pub fn evaluate(input: &Input) -> Outcome {
             )
         }),
     );
-    conditions.set(
-        REVIEW_DUE,
-        match (&review, review_due_at) {
-            (Err(refusal), _) => Err(refusal.clone()),
-            (Ok(_), Some(due)) if review_due => {
-                Ok(("ReviewDue", format!("the periodic review was due at {due}")))
-            }
-            (Ok(_), Some(due)) => Err(Refusal::review_not_due(format!(
-                "the next review is due at {due}"
-            ))),
-            (Ok(_), None) => Err(Refusal::review_not_due(
-                "no periodic review is scheduled".to_owned(),
-            )),
-        },
-    );
+    conditions.set(REVIEW_DUE, review_condition);
 
     let requeue_at = [review_due_at.filter(|due| *due > now), ledger.next_expiry]
         .into_iter()
         .flatten()
         .min();
-
-    let approval_statuses = ledger
-        .verdicts
-        .into_iter()
-        .zip(input.approvals)
-        .map(|((name, verdict), approval)| {
-            let (counted, reason, message) = match verdict {
-                Ok(()) => (
-                    true,
-                    "Counted".to_owned(),
-                    format!("counts toward revision {}", approval.spec.revision),
-                ),
-                Err(r) => (false, r.reason, r.message),
-            };
-            (
-                name,
-                ServiceApprovalStatus {
-                    counted,
-                    reason,
-                    message,
-                    observed_generation: approval.metadata.generation,
-                },
-            )
-        })
-        .collect();
+    let summary = approval.summary(&revision, quorum);
+    let approved_revision = approval.approved_revision().map(str::to_owned);
 
     Outcome {
         status: ServiceStatus {
             phase: Some(phase),
-            observed_generation: generation,
+            observed_generation: meta.generation,
             revision: Some(revision),
             approved_revision,
             published_revision,
             approvals: Some(summary),
-            activated_at: activated_at.map(Time),
+            activated_at: walk.activated_at.map(Time),
             review_due_at: review_due_at.map(Time),
             conditions: conditions.build(),
-            history,
-            snapshot,
+            history: walk.history,
+            snapshot: approval.snapshot,
         },
-        approvals: approval_statuses,
-        events: events.0,
+        approvals: approvals::statuses(ledger.verdicts, input.approvals),
+        events: events.into_notes(),
         requeue_at,
     }
 }
 
-/// Events of one evaluation, at most one per reason.
-#[derive(Default)]
-struct Events(Vec<Note>);
-
-impl Events {
-    fn push(&mut self, warning: bool, reason: &str, message: String) {
-        if !self.0.iter().any(|n| n.reason == reason) {
-            self.0.push(Note {
-                warning,
-                reason: reason.to_owned(),
-                message,
-            });
-        }
-    }
-
-    fn extend(&mut self, other: Events) {
-        for n in other.0 {
-            self.push(n.warning, &n.reason, n.message);
-        }
-    }
-}
-
-/// Why a service whose phase differs from the desired one is held: the first gate on its way
-/// that is closed for a reason a user can act on.
-fn holding_refusal(phase: Phase, facts: &Facts) -> Refusal {
-    edges_from(phase)
-        .filter_map(|e| (e.gate)(facts).err())
-        .find(Refusal::applies)
-        .unwrap_or_else(|| {
-            Refusal::progressing(format!("{phase}, moving toward {:?}", facts.desired))
-        })
-}
-
-fn transition_message(reason: &str, from: Phase, to: Phase, f: &Facts) -> String {
-    match reason {
-        "Revoked" => match f.revoked {
-            Some((revision, by)) => {
-                format!(
-                    "approval of revision {revision} was revoked by {}; back to Planning",
-                    by.join(", ")
-                )
-            }
-            None => format!("no approved revision; {from} goes back to Planning"),
-        },
-        "Rejected" => format!(
-            "revision {} was rejected by {}; back to Planning for rework",
-            f.revision,
-            f.rejected_by.join(", ")
-        ),
-        "QuorumReached" => format!(
-            "revision {} approved by {}",
-            f.revision,
-            f.approved_by.join(", ")
-        ),
-        "Resubmitted" => format!(
-            "the content changed: revision {} needs approval",
-            f.revision
-        ),
-        "AwaitingApproval" => format!("revision {} submitted for approval", f.revision),
-        "Activated" | "Reactivated" if to == Phase::Active => {
-            format!("revision {} is Active and published", f.revision)
-        }
-        _ => format!("{from} → {to} ({:?} desired)", f.desired),
-    }
-}
-
+/// Each `dependsOn` that is not Active, as `namespace/name (phase)`, sorted.
 fn missing_dependencies(
     service: &Service,
     dependencies: &BTreeMap<ServiceRef, Option<Phase>>,
 ) -> Vec<String> {
-    let namespace = service.metadata.namespace.clone();
     let Some(model) = &service.spec.content.model else {
         return Vec::new();
     };
+    let own_namespace = service.metadata.namespace.clone();
     let mut missing: Vec<String> = model
         .depends_on
         .iter()
         .filter_map(|d| {
+            let namespace = d
+                .namespace
+                .clone()
+                .filter(|n| !n.is_empty())
+                .or(own_namespace.clone());
             let key = ServiceRef {
-                namespace: d
-                    .namespace
-                    .clone()
-                    .filter(|n| !n.is_empty())
-                    .or(namespace.clone()),
+                namespace,
                 name: d.name.clone(),
             };
             let shown = format!(
@@ -496,12 +304,4 @@ fn missing_dependencies(
 
 fn previous_reason_is(previous: &ServiceStatus, type_: &str, reason: &str) -> bool {
     conditions::previous(&previous.conditions, type_).is_some_and(|c| c.reason == reason)
-}
-
-fn previous_rejected(previous: &ServiceStatus, revision: &str) -> bool {
-    previous.revision.as_deref() == Some(revision)
-        && previous
-            .approvals
-            .as_ref()
-            .is_some_and(|a| !a.rejected_by.is_empty())
 }

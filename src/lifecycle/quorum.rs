@@ -1,0 +1,124 @@
+//! Quorum and revocation: which revision is approved once this evaluation's approvals are
+//! counted. Sticky: a revision that reached quorum stays approved until a valid rejection revokes it.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+
+use super::approvals::Ledger;
+use super::events::Events;
+use super::refusal::Refusal;
+use crate::api::{ApprovalSummary, ServiceContent, ServiceStatus, Snapshot};
+
+/// The approval state of a Service after counting.
+pub(crate) struct Approval {
+    /// The approved snapshot (the catalog serves it while Active).
+    pub snapshot: Option<Snapshot>,
+    /// Set when this evaluation revoked the approved revision: (revision, rejecters).
+    pub revoked: Option<(String, Vec<String>)>,
+    /// Valid approvers and rejecters of the current revision (sorted).
+    pub approved_by: Vec<String>,
+    pub rejected_by: Vec<String>,
+}
+
+/// The approved snapshot of the previous status, as far as that status is consistent about it.
+pub(crate) fn previous_snapshot(previous: &ServiceStatus) -> Option<Snapshot> {
+    previous
+        .snapshot
+        .clone()
+        .filter(|s| previous.approved_revision.as_deref() == Some(s.revision.as_str()))
+}
+
+pub(crate) fn settle(
+    previous: &ServiceStatus,
+    ledger: &Ledger,
+    revision: &str,
+    content: &ServiceContent,
+    now: Timestamp,
+    events: &mut Events,
+) -> Approval {
+    let mut snapshot = previous_snapshot(previous);
+
+    // Revocation: a valid rejection of the approved revision withdraws it.
+    let mut revoked = None;
+    if let Some(s) = &snapshot {
+        let rejecters: Vec<String> = ledger.tally(&s.revision).rejected_by.into_iter().collect();
+        if !rejecters.is_empty() {
+            let message = format!(
+                "approval of revision {} was revoked by {}",
+                s.revision,
+                rejecters.join(", ")
+            );
+            events.push(true, "Revoked", message);
+            revoked = Some((s.revision.clone(), rejecters));
+            snapshot = None;
+        }
+    }
+
+    // Quorum: the current revision becomes the approved one, and the snapshot switches to it.
+    let current = ledger.tally(revision);
+    let approved_by: Vec<String> = current.approved_by.into_iter().collect();
+    let rejected_by: Vec<String> = current.rejected_by.into_iter().collect();
+    let quorum = content.quorum();
+    let already = snapshot.as_ref().is_some_and(|s| s.revision == revision);
+    if !already && rejected_by.is_empty() && approved_by.len() >= quorum as usize {
+        let message = format!(
+            "revision {revision} approved by {} ({}/{quorum})",
+            approved_by.join(", "),
+            approved_by.len()
+        );
+        events.push(false, "QuorumReached", message);
+        snapshot = Some(Snapshot {
+            revision: revision.to_owned(),
+            approved_by: approved_by.clone(),
+            approved_at: Time(now),
+            content: content.clone(),
+        });
+    }
+
+    let rejected_before = previous.revision.as_deref() == Some(revision)
+        && previous
+            .approvals
+            .as_ref()
+            .is_some_and(|a| !a.rejected_by.is_empty());
+    if !rejected_by.is_empty() && !rejected_before {
+        events.refused(&Refusal::rejected(revision, &rejected_by));
+    }
+
+    Approval {
+        snapshot,
+        revoked,
+        approved_by,
+        rejected_by,
+    }
+}
+
+impl Approval {
+    /// Takes the current revision's approvers and rejecters from a re-judged ledger.
+    pub fn recount(&mut self, ledger: &Ledger, revision: &str) {
+        let tally = ledger.tally(revision);
+        self.approved_by = tally.approved_by.into_iter().collect();
+        self.rejected_by = tally.rejected_by.into_iter().collect();
+    }
+
+    pub fn approved_revision(&self) -> Option<&str> {
+        self.snapshot.as_ref().map(|s| s.revision.as_str())
+    }
+
+    /// The approvals of the current revision; once approved, its snapshot's approvers count
+    /// even when their approval objects are gone.
+    pub fn summary(&self, revision: &str, quorum: u32) -> ApprovalSummary {
+        let mut received = self.approved_by.clone();
+        if let Some(s) = self.snapshot.as_ref().filter(|s| s.revision == revision) {
+            received.extend(s.approved_by.iter().cloned());
+            received.sort();
+            received.dedup();
+        }
+        ApprovalSummary {
+            required: quorum,
+            received: received.len() as u32,
+            progress: format!("{}/{quorum}", received.len()),
+            approved_by: received,
+            rejected_by: self.rejected_by.clone(),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Walking the table: from the current phase, take open gates until none opens, recording each
+//! move in the history and as an Event; or say which closed gate holds the Service.
+
+use k8s_openapi::jiff::Timestamp;
+
+use super::events::Events;
+use super::gates::{Facts, edges_from};
+use super::history;
+use super::refusal::Refusal;
+use crate::api::{Phase, ServiceStatus, Transition};
+
+pub(crate) struct Walk {
+    pub phase: Phase,
+    pub history: Vec<Transition>,
+    pub activated_at: Option<Timestamp>,
+    pub events: Events,
+}
+
+// The table has no cycles (see gates.rs); the bound only guards against a future mistake.
+const MAX_MOVES: usize = 8;
+
+pub(crate) fn walk(
+    previous: &ServiceStatus,
+    facts: &Facts,
+    now: Timestamp,
+    history_limit: usize,
+) -> Walk {
+    let mut w = Walk {
+        phase: previous.phase.unwrap_or_default(),
+        history: previous.history.clone(),
+        activated_at: previous.activated_at.as_ref().map(|t| t.0),
+        events: Events::default(),
+    };
+    if previous.phase.is_none() {
+        w.record(
+            Phase::Planning,
+            "Created",
+            "the service entered Planning".to_owned(),
+            now,
+            history_limit,
+        );
+    }
+    for _ in 0..MAX_MOVES {
+        let Some(edge) = edges_from(w.phase).find(|e| (e.gate)(facts).is_ok()) else {
+            break;
+        };
+        let message = message(edge.reason, w.phase, edge.to, facts);
+        w.record(edge.to, edge.reason, message, now, history_limit);
+        if edge.to == Phase::Active {
+            w.activated_at = Some(now);
+        }
+    }
+    history::trim(&mut w.history, history_limit);
+    w
+}
+
+impl Walk {
+    fn record(&mut self, to: Phase, reason: &str, message: String, now: Timestamp, limit: usize) {
+        history::record(&mut self.history, limit, to, now, reason, &message);
+        self.events
+            .push(matches!(reason, "Rejected" | "Revoked"), reason, message);
+        self.phase = to;
+    }
+}
+
+/// Why a Service whose phase differs from the desired one is held: the first gate on its way
+/// that is closed for a reason a user can act on.
+pub(crate) fn holding_refusal(phase: Phase, facts: &Facts) -> Refusal {
+    edges_from(phase)
+        .filter_map(|e| (e.gate)(facts).err())
+        .find(Refusal::applies)
+        .unwrap_or_else(|| {
+            Refusal::progressing(format!("{phase}, moving toward {:?}", facts.desired))
+        })
+}
+
+fn message(reason: &str, from: Phase, to: Phase, f: &Facts) -> String {
+    match reason {
+        "Revoked" => match f.revoked {
+            Some((revision, by)) => {
+                format!(
+                    "approval of revision {revision} was revoked by {}; back to Planning",
+                    by.join(", ")
+                )
+            }
+            None => format!("no approved revision; {from} goes back to Planning"),
+        },
+        "Rejected" => format!(
+            "revision {} was rejected by {}; back to Planning for rework",
+            f.revision,
+            f.rejected_by.join(", ")
+        ),
+        "QuorumReached" => format!(
+            "revision {} approved by {}",
+            f.revision,
+            f.approved_by.join(", ")
+        ),
+        "Resubmitted" => format!(
+            "the content changed: revision {} needs approval",
+            f.revision
+        ),
+        "AwaitingApproval" => format!("revision {} submitted for approval", f.revision),
+        _ if to == Phase::Active => format!("revision {} is Active and published", f.revision),
+        _ => format!("{from} → {to} ({:?} desired)", f.desired),
+    }
+}
