@@ -290,3 +290,98 @@ pub(crate) fn pending_revision(f: &Facts) -> Result<(), Refusal> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Category, ServiceLevel};
+
+    const PHASES: [Phase; 5] = [Planning, Approval, Development, Active, Retired];
+    const DESIRED: [DesiredPhase; 4] = [
+        DesiredPhase::Planning,
+        DesiredPhase::Development,
+        DesiredPhase::Active,
+        DesiredPhase::Retired,
+    ];
+
+    /// Whatever the facts, following open gates from any phase stops: the table has no cycle.
+    #[test]
+    fn the_table_has_no_cycles_under_any_facts() {
+        let mut content = ServiceContent {
+            owner: "dana".into(),
+            ..ServiceContent::default()
+        };
+        let rejecters = vec!["frank".to_owned()];
+        let missing = vec!["shop/ident (not found)".to_owned()];
+        for bits in 0..64u32 {
+            let bit = |i: u32| bits & (1 << i) != 0;
+            content.description = bit(0).then(|| "x".to_owned());
+            content.service_level = bit(0).then(ServiceLevel::default);
+            content.categories = if bit(1) {
+                vec![Category::default()]
+            } else {
+                Vec::new()
+            };
+            for desired in DESIRED {
+                let facts = Facts {
+                    desired,
+                    content: &content,
+                    revision: "aaaaaaaaaa",
+                    approved_revision: match (bit(2), bit(3)) {
+                        (true, _) => Some("aaaaaaaaaa"),
+                        (false, true) => Some("bbbbbbbbbb"),
+                        (false, false) => None,
+                    },
+                    approved_by: &[],
+                    rejected_by: if bit(4) { &rejecters } else { &[] },
+                    missing_dependencies: if bit(5) { &missing } else { &[] },
+                    revoked: None,
+                };
+                for start in PHASES {
+                    let mut phase = start;
+                    let mut moves = 0;
+                    while let Some(edge) = edges_from(phase).find(|e| (e.gate)(&facts).is_ok()) {
+                        phase = edge.to;
+                        moves += 1;
+                        assert!(
+                            moves <= PHASES.len(),
+                            "cycle from {start} with {desired:?}, bits {bits:b}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn forward_moves_skip_no_phase() {
+        assert!(
+            allowed(Planning, Approval)
+                && allowed(Approval, Development)
+                && allowed(Development, Active)
+        );
+        assert!(
+            !allowed(Planning, Development)
+                && !allowed(Planning, Active)
+                && !allowed(Approval, Active)
+        );
+        for from in [Planning, Approval, Development, Active] {
+            assert!(allowed(from, Retired), "Retired is reachable from {from}");
+        }
+    }
+
+    #[test]
+    fn incomplete_content_names_what_is_missing() {
+        let content = ServiceContent {
+            owner: " ".into(),
+            ..ServiceContent::default()
+        };
+        let refusal = content_complete(&content).unwrap_err();
+        assert_eq!(refusal.reason, "Incomplete");
+        assert!(
+            refusal.message.contains("owner, description, serviceLevel"),
+            "{}",
+            refusal.message
+        );
+    }
+}

@@ -50,3 +50,46 @@ fn parse_date(s: &str) -> Option<Timestamp> {
     let date: Date = s.parse().ok()?;
     Some(date.to_zoned(TimeZone::UTC).ok()?.timestamp())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lifecycle(interval: &str, last_reviewed: Option<&str>) -> Lifecycle {
+        Lifecycle {
+            review_interval: Some(interval.to_owned()),
+            last_reviewed: last_reviewed.map(str::to_owned),
+            ..Lifecycle::default()
+        }
+    }
+
+    #[test]
+    fn a_review_is_due_an_interval_after_the_last_review_or_else_activation() {
+        let activated: Timestamp = "2026-03-01T12:00:00Z".parse().unwrap();
+        let due = |l: &Lifecycle| due_at(l, Some(activated)).unwrap().map(|t| t.to_string());
+        assert_eq!(
+            due(&lifecycle("2w", None)).as_deref(),
+            Some("2026-03-15T12:00:00Z")
+        );
+        assert_eq!(
+            due(&lifecycle("1d", Some("2026-01-10"))).as_deref(),
+            Some("2026-01-11T00:00:00Z")
+        );
+        assert_eq!(due_at(&Lifecycle::default(), Some(activated)), Ok(None));
+        assert_eq!(due_at(&lifecycle("90d", None), None), Ok(None));
+        assert_eq!(
+            due_at(&lifecycle("1d", Some("2026-13-01")), None)
+                .unwrap_err()
+                .reason,
+            "InvalidLastReviewed"
+        );
+        assert_eq!(
+            due_at(&lifecycle("1m", None), None).unwrap_err().reason,
+            "InvalidReviewInterval"
+        );
+        assert!(
+            parse_interval("99999w").is_some(),
+            "large intervals do not overflow"
+        );
+    }
+}
