@@ -660,3 +660,60 @@ fn odd_input_never_panics() {
     w.step();
     assert_eq!(w.phase(), Phase::Planning);
 }
+
+#[test]
+fn a_revoked_approval_sends_development_back_to_planning_and_retired_services_back_through_approval()
+ {
+    let s = || {
+        service("ledger")
+            .complete()
+            .categories()
+            .desired(Development)
+    };
+    let rev = s().revision();
+    let mut w = world(s())
+        .with(approval("a1").by("erin").approves(&rev))
+        .stepped();
+    assert_eq!(w.phase(), Phase::Development);
+    w.add(approval("r1").by("frank").rejects(&rev).created(hours(1)));
+    w.step();
+    assert_eq!(w.phase(), Phase::Planning);
+    assert_eq!(w.status().history.last().unwrap().reason, "Revoked");
+
+    let mut w = active_world();
+    let rev = w.revision();
+    w.desire(Retired);
+    w.step();
+    w.add(approval("r1").by("frank").rejects(&rev).created(hours(1)));
+    w.step();
+    assert_eq!(w.phase(), Phase::Retired);
+    assert_eq!(w.status().approved_revision, None);
+    w.desire(Active);
+    w.step();
+    assert_eq!(
+        w.phase(),
+        Phase::Retired,
+        "the rejected revision cannot be resubmitted"
+    );
+    assert_eq!(w.ready_reason(), "Rejected");
+}
+
+#[test]
+fn a_rejected_new_revision_while_active_keeps_the_approved_snapshot_published() {
+    let mut w = active_world();
+    let old = w.revision();
+    w.edit("a change nobody wants");
+    let new = w.revision();
+    w.add(approval("r1").by("frank").rejects(&new).created(hours(1)));
+    w.step();
+    assert_eq!(w.phase(), Phase::Active);
+    assert_eq!(w.published(), Some(old));
+    assert_eq!(w.ready_reason(), "Rejected");
+    assert!(
+        w.events()
+            .iter()
+            .any(|n| n.reason == "Rejected" && n.warning)
+    );
+    w.step();
+    assert!(w.events().is_empty());
+}

@@ -131,3 +131,206 @@ async fn the_owners_own_approval_counts_when_the_operator_allows_it() {
     fx.wait_for_phase("ledger", Phase::Active).await;
     fx.shutdown().await;
 }
+
+/// Creates a Service approved by ava and waits until the catalog serves it; returns its revision.
+async fn activate(fx: &Fixture, builder: ServiceBuilder, name: &str) -> String {
+    let ava = fx.client("ava").await;
+    fx.create(builder).await;
+    let revision = fx.revision_in_approval(name).await;
+    approve(&ava, name, &revision, "ava").await;
+    fx.wait_for_phase_at(name, Phase::Active, &revision).await;
+    eventually("the Service in the catalog", || async {
+        fx.published(name)
+            .await
+            .filter(|e| e["provenance"]["revision"] == revision.as_str())
+    })
+    .await;
+    revision
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_content_change_while_active_keeps_the_approved_snapshot_until_the_new_revision_is_approved()
+ {
+    let fx = Fixture::start(false).await;
+    let ava = fx.client("ava").await;
+    let first = activate(&fx, service("ledger"), "ledger").await;
+    let before = fx.catalog_entry("default_ledger.json").await.unwrap();
+
+    fx.edit("ledger", |spec| spec.content.description = Some("Unreviewed words".into()))
+        .await;
+    let second = eventually("the new revision to be observed", || async {
+        let service = fx.services().get("ledger").await.ok()?;
+        let status = service.status?;
+        (status.observed_generation == service.metadata.generation)
+            .then_some(status.revision?)
+            .filter(|r| *r != first)
+    })
+    .await;
+    let status = fx.status_of("ledger").await.unwrap();
+    assert_eq!(status.published_revision.as_deref(), Some(first.as_str()));
+    assert_eq!(status.approved_revision.as_deref(), Some(first.as_str()));
+    assert_eq!(
+        fx.catalog_entry("default_ledger.json").await.as_deref(),
+        Some(before.as_str()),
+        "the catalog keeps serving the approved snapshot, byte for byte"
+    );
+    assert!(!before.contains("Unreviewed words"));
+
+    approve(&ava, "ledger", &second, "ava").await;
+    let entry = eventually("the new revision in the catalog", || async {
+        fx.published("ledger")
+            .await
+            .filter(|e| e["provenance"]["revision"] == second.as_str())
+    })
+    .await;
+    assert_eq!(entry["content"]["description"], "Unreviewed words");
+    let status = fx.wait_for_phase_at("ledger", Phase::Active, &second).await;
+    assert_eq!(status.published_revision.as_deref(), Some(second.as_str()));
+    fx.shutdown().await;
+}
+
+async fn set_desired(fx: &Fixture, name: &str, desired: DesiredPhase) {
+    fx.edit(name, move |spec| spec.lifecycle.desired_phase = desired).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retire_withdraws_and_reactivation_without_change_returns_to_active_directly() {
+    let fx = Fixture::start(false).await;
+    let revision = activate(&fx, service("ledger"), "ledger").await;
+
+    set_desired(&fx, "ledger", DesiredPhase::Retired).await;
+    fx.wait_for_phase("ledger", Phase::Retired).await;
+    eventually("the retired Service to leave the catalog", || async {
+        fx.catalog().await?.get("default_ledger.json").is_none().then_some(())
+    })
+    .await;
+
+    set_desired(&fx, "ledger", DesiredPhase::Active).await;
+    let status = fx.wait_for_phase("ledger", Phase::Active).await;
+    assert_eq!(status.published_revision.as_deref(), Some(revision.as_str()));
+    let after_retire: Vec<Phase> = status
+        .history
+        .iter()
+        .skip_while(|t| t.phase != Phase::Retired)
+        .map(|t| t.phase)
+        .collect();
+    assert_eq!(
+        after_retire,
+        vec![Phase::Retired, Phase::Active],
+        "no detour through Approval: {:?}",
+        status.history
+    );
+    assert_eq!(status.history.last().unwrap().reason, "Reactivated");
+    eventually("the Service back in the catalog", || async {
+        fx.published("ledger")
+            .await
+            .filter(|e| e["provenance"]["revision"] == revision.as_str())
+    })
+    .await;
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reactivation_after_a_change_goes_through_approval() {
+    let fx = Fixture::start(false).await;
+    let ava = fx.client("ava").await;
+    let first = activate(&fx, service("ledger"), "ledger").await;
+
+    set_desired(&fx, "ledger", DesiredPhase::Retired).await;
+    fx.wait_for_phase("ledger", Phase::Retired).await;
+    eventually("the retired Service to leave the catalog", || async {
+        fx.catalog().await?.get("default_ledger.json").is_none().then_some(())
+    })
+    .await;
+    fx.edit("ledger", |spec| spec.content.description = Some("Reworked while retired".into()))
+        .await;
+    set_desired(&fx, "ledger", DesiredPhase::Active).await;
+    let second = fx.revision_in_approval("ledger").await;
+    assert_ne!(first, second);
+    assert!(
+        fx.published("ledger").await.is_none(),
+        "the old snapshot is not served again"
+    );
+
+    approve(&ava, "ledger", &second, "ava").await;
+    fx.wait_for_phase_at("ledger", Phase::Active, &second).await;
+    let entry = eventually("the new revision in the catalog", || async {
+        fx.published("ledger")
+            .await
+            .filter(|e| e["provenance"]["revision"] == second.as_str())
+    })
+    .await;
+    assert_eq!(entry["content"]["description"], "Reworked while retired");
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_approvals_does_not_unpublish() {
+    let fx = Fixture::start(false).await;
+    let revision = activate(&fx, service("ledger"), "ledger").await;
+
+    fx.approvals()
+        .delete_collection(&DeleteParams::default(), &ListParams::default())
+        .await
+        .expect("the approvals are deleted");
+    eventually("the approvals to be gone", || async {
+        fx.approvals()
+            .list(&ListParams::default())
+            .await
+            .ok()?
+            .items
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    // A change to the owner's controls forces a reconcile that sees no approval objects.
+    fx.edit("ledger", |spec| spec.lifecycle.review_interval = Some("90d".into()))
+        .await;
+    let status = fx.wait_for_phase("ledger", Phase::Active).await;
+    assert_eq!(status.revision.as_deref(), Some(revision.as_str()), "lifecycle is not content");
+    assert_eq!(status.approved_revision.as_deref(), Some(revision.as_str()));
+    assert_eq!(status.published_revision.as_deref(), Some(revision.as_str()));
+    assert_eq!(
+        condition(&status, "Published").map(|c| c.0),
+        Some("True".into())
+    );
+    let entry = fx.published("ledger").await.expect("still in the catalog");
+    assert_eq!(entry["provenance"]["revision"], revision.as_str());
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalog_configmap_is_repaired_after_a_hand_edit_and_after_deletion() {
+    let fx = Fixture::start(false).await;
+    activate(&fx, service("ledger"), "ledger").await;
+    let good = fx.catalog_entry("default_ledger.json").await.unwrap();
+
+    fx.configmaps()
+        .patch(
+            CATALOG_NAME,
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"data": {
+                "default_ledger.json": "{\"forged\":true}",
+                "default_intruder.json": "{}"
+            }})),
+        )
+        .await
+        .expect("the hand edit is accepted");
+    eventually("the hand edit to be repaired", || async {
+        let data = fx.catalog().await?;
+        (data.get("default_ledger.json") == Some(&good)
+            && !data.contains_key("default_intruder.json"))
+        .then_some(())
+    })
+    .await;
+
+    fx.configmaps()
+        .delete(CATALOG_NAME, &DeleteParams::default())
+        .await
+        .expect("the catalog is deleted");
+    eventually("the deleted catalog to be recreated", || async {
+        (fx.catalog_entry("default_ledger.json").await? == good).then_some(())
+    })
+    .await;
+    fx.shutdown().await;
+}
