@@ -1,6 +1,11 @@
 //! The lifecycle core: every rule of DESIGN.md's lifecycle as one pure function from a Service,
 //! its approvals, its dependencies' phases and the time to a new status and the Events to emit.
 //! No client, no clock: applying the outcome is the controller's job.
+//!
+//! Where each rule lives: the phases and their gates in `gates.rs` (one table); which approvals
+//! count in `approvals.rs`; quorum, sticky approval and revocation in `quorum.rs`; walking the
+//! table and the history in `transitions.rs` and `history.rs`; periodic review in `review.rs`;
+//! conditions in `conditions.rs`; every reason string a user sees in `refusal.rs`.
 
 mod approvals;
 mod conditions;
