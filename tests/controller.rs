@@ -33,6 +33,14 @@ struct Fixture {
 }
 
 async fn start() -> Fixture {
+    // Logs show up only for a failing test.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "charter=debug,kube_runtime=info".into()),
+        )
+        .with_test_writer()
+        .try_init();
     let server = ApiServer::start(ServerConfig {
         users: vec![
             UserSpec::new("dana", &["devs"]),
@@ -52,9 +60,19 @@ async fn start() -> Fixture {
         catalog_namespace: CATALOG_NAMESPACE.into(),
         ..Config::default()
     };
-    let task = tokio::spawn(controller::run(client.clone(), config, async move {
-        let _ = stopped.await;
-    }));
+    let telemetry = controller::Telemetry::default();
+    let task = tokio::spawn(controller::run_with(
+        client.clone(),
+        config,
+        telemetry.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    eventually("the operator to be ready", || {
+        std::future::ready(telemetry.ready().then_some(()))
+    })
+    .await;
     Fixture {
         _server: server,
         client,
@@ -216,6 +234,116 @@ async fn an_approved_complete_service_becomes_active_and_reaches_the_catalog() {
         .expect("the catalog is deleted");
     eventually("the catalog to be repaired", || {
         catalog_entry(&fx.client, "default_ledger.json")
+    })
+    .await;
+
+    fx.shutdown().await;
+}
+
+fn depending_on(mut service: Service, dependency: &str) -> Service {
+    service.spec.content.model = Some(charter::api::ServiceModel {
+        outcomes: vec!["payments are booked".into()],
+        depends_on: vec![charter::api::ServiceRef {
+            namespace: None,
+            name: dependency.into(),
+        }],
+    });
+    service
+}
+
+async fn approve_current_revision(
+    services: &Api<Service>,
+    approvals: &Api<ServiceApproval>,
+    name: &str,
+) -> String {
+    let revision = eventually("the Service to wait in Approval", || async {
+        phase_and_revision(services, name)
+            .await
+            .filter(|(p, _)| *p == Phase::Approval)
+            .map(|(_, r)| r)
+    })
+    .await;
+    approvals
+        .create(
+            &PostParams::default(),
+            &approval(&format!("{name}-ava"), name, &revision, "ava"),
+        )
+        .await
+        .expect("the approval is created");
+    revision
+}
+
+async fn wait_for_phase(services: &Api<Service>, name: &str, phase: Phase) {
+    eventually(&format!("{name} to reach {phase}"), || async {
+        phase_and_revision(services, name)
+            .await
+            .filter(|(p, _)| *p == phase)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dependant_becomes_active_when_its_dependency_does_and_deletion_leaves_the_catalog() {
+    let fx = start().await;
+    let services: Api<Service> = Api::namespaced(fx.client.clone(), "default");
+    let approvals: Api<ServiceApproval> = Api::namespaced(fx.client.clone(), "default");
+
+    services
+        .create(
+            &PostParams::default(),
+            &depending_on(service("payments"), "ledger"),
+        )
+        .await
+        .unwrap();
+    approve_current_revision(&services, &approvals, "payments").await;
+    wait_for_phase(&services, "payments", Phase::Development).await;
+
+    services
+        .create(&PostParams::default(), &service("ledger"))
+        .await
+        .unwrap();
+    approve_current_revision(&services, &approvals, "ledger").await;
+    wait_for_phase(&services, "ledger", Phase::Active).await;
+    // Nothing about payments changed: only the dependency's move can wake it.
+    wait_for_phase(&services, "payments", Phase::Active).await;
+    eventually("both Services in the catalog", || async {
+        let api: Api<ConfigMap> = Api::namespaced(fx.client.clone(), CATALOG_NAMESPACE);
+        let data = api.get("charter-catalog").await.ok()?.data?;
+        (data.contains_key("default_ledger.json") && data.contains_key("default_payments.json"))
+            .then_some(())
+    })
+    .await;
+
+    let events: Api<k8s_openapi::api::events::v1::Event> =
+        Api::namespaced(fx.client.clone(), "default");
+    let reasons: Vec<String> = events
+        .list(&Default::default())
+        .await
+        .expect("Events can be listed")
+        .items
+        .into_iter()
+        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("ledger"))
+        .filter_map(|e| e.reason)
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r == "QuorumReached"),
+        "the transition is an Event: {reasons:?}"
+    );
+
+    services
+        .delete("payments", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("the deleted Service to leave the catalog", || async {
+        let api: Api<ConfigMap> = Api::namespaced(fx.client.clone(), CATALOG_NAMESPACE);
+        let data = api
+            .get("charter-catalog")
+            .await
+            .ok()?
+            .data
+            .unwrap_or_default();
+        (!data.contains_key("default_payments.json") && data.contains_key("default_ledger.json"))
+            .then_some(())
     })
     .await;
 

@@ -86,6 +86,7 @@ pub async fn run_with(
         _ => vec![None],
     };
 
+    let (dirty, marks) = catalog::dirty_channel();
     let mut scopes = Vec::new();
     let mut queues = Vec::new();
     for namespace in namespaces {
@@ -98,6 +99,18 @@ pub async fn run_with(
         let own = watcher(service_api, watcher::Config::default())
             .default_backoff()
             .reflect(service_writer)
+            .inspect({
+                // A deleted Service is never reconciled, yet it must leave the catalog.
+                let dirty = dirty.clone();
+                move |event| {
+                    if matches!(
+                        event,
+                        Ok(watcher::Event::Delete(_) | watcher::Event::InitDone)
+                    ) {
+                        dirty.mark();
+                    }
+                }
+            })
             .applied_objects()
             .map_ok(|s: Service| ReconcileRequest {
                 obj_ref: ObjectRef::from_obj(&s),
@@ -136,7 +149,6 @@ pub async fn run_with(
         });
     }
 
-    let (dirty, marks) = catalog::dirty_channel();
     let service_stores: Vec<_> = scopes.iter().map(|s| s.services.clone()).collect();
     let reporter = Reporter {
         controller: "charter".into(),
