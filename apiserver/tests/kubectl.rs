@@ -423,7 +423,12 @@ async fn typed_commands_send_protobuf() {
 
     // `kubectl auth whoami` posts a protobuf SelfSubjectReview.
     let whoami = k.ok(&["auth", "whoami"]).await;
-    assert!(whoami.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Username", "admin"]), "{whoami}");
+    assert!(
+        whoami
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Username", "admin"]),
+        "{whoami}"
+    );
 
     // kubectl apply on a built-in kind computes a strategic merge patch from /openapi/v3.
     let cm = k.file(
@@ -735,4 +740,86 @@ async fn describe_events_categories_and_all_namespaces() {
         k.ok(&["delete", "-f", path(&cr)]).await.trim(),
         "service.catalog.charter.dev \"p1\" deleted"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_replace_patch_annotate_and_leases() {
+    let Some(k) = Kubectl::start().await else {
+        return;
+    };
+    k.install_crd().await;
+    let cr = k.file("cr.yaml", CR);
+    assert_eq!(
+        k.ok(&["create", "-f", path(&cr)]).await.trim(),
+        "service.catalog.charter.dev/p1 created"
+    );
+    let again = k.run(&["create", "-f", path(&cr)]).await;
+    assert!(
+        !again.ok && again.stderr.contains("Error from server (AlreadyExists)"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        k.ok(&["replace", "-f", path(&cr)]).await.trim(),
+        "service.catalog.charter.dev/p1 replaced"
+    );
+    let json_patch = r#"[{"op":"replace","path":"/spec/owner","value":"team-q"}]"#;
+    assert_eq!(
+        k.ok(&["patch", "csvc", "p1", "--type=json", "-p", json_patch])
+            .await
+            .trim(),
+        "service.catalog.charter.dev/p1 patched"
+    );
+    assert_eq!(
+        k.ok(&["annotate", "csvc", "p1", "note=hi"]).await.trim(),
+        "service.catalog.charter.dev/p1 annotated"
+    );
+    let got = k
+        .ok(&[
+            "get",
+            "csvc",
+            "p1",
+            "-o",
+            "jsonpath={.spec.owner} {.metadata.annotations.note}",
+        ])
+        .await;
+    assert_eq!(got, "team-q hi");
+
+    // Server-side apply of a built-in kind, twice.
+    let cm = k.file(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: z\ndata:\n  k: one\n",
+    );
+    assert_eq!(
+        k.ok(&["apply", "--server-side", "-f", path(&cm)])
+            .await
+            .trim(),
+        "configmap/z serverside-applied"
+    );
+    let cm = k.file(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: z\ndata:\n  k: two\n",
+    );
+    assert_eq!(
+        k.ok(&["apply", "--server-side", "-f", path(&cm)])
+            .await
+            .trim(),
+        "configmap/z serverside-applied"
+    );
+    assert_eq!(
+        k.ok(&["get", "cm", "z", "-o", "jsonpath={.data.k}"]).await,
+        "two"
+    );
+
+    let lease = k.file("lease.yaml", "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: l\nspec:\n  holderIdentity: me\n");
+    assert_eq!(
+        k.ok(&["apply", "-f", path(&lease)]).await.trim(),
+        "lease.coordination.k8s.io/l created"
+    );
+    let leases = k.ok(&["get", "leases"]).await;
+    let (header, row) = table_row(&leases, "l");
+    assert_eq!(header, vec!["NAME", "HOLDER", "AGE"], "{leases}");
+    assert_eq!(row.get(1).map(String::as_str), Some("me"), "{leases}");
+    let explain = k.ok(&["explain", "lease.spec"]).await;
+    assert!(explain.contains("holderIdentity\t<string>"), "{explain}");
 }
