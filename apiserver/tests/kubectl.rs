@@ -685,7 +685,40 @@ async fn describe_events_categories_and_all_namespaces() {
         .await;
     assert_eq!(note, "all good/p1/charter");
 
+    // And one as kube's Recorder posts it: events.k8s.io/v1, repeated (series).
+    let ev2 = k.file(
+        "ev2.yaml",
+        &format!(
+            "apiVersion: events.k8s.io/v1\nkind: Event\nmetadata:\n  name: p1.2\n  namespace: default\nregarding:\n  apiVersion: catalog.charter.dev/v1alpha1\n  kind: Service\n  name: p1\n  namespace: default\n  uid: {uid}\nreason: Degraded\nnote: owner missing\ntype: Warning\naction: Reconcile\nreportingController: charter-operator\nreportingInstance: charter-operator-0\neventTime: \"2026-01-01T00:00:00.000000Z\"\nseries:\n  count: 3\n  lastObservedTime: \"2026-01-01T00:10:00.000000Z\"\n"
+        ),
+    );
+    assert_eq!(
+        k.ok(&["create", "-f", path(&ev2)]).await.trim(),
+        "event.events.k8s.io/p1.2 created"
+    );
+    let core = k
+        .ok(&[
+            "get",
+            "events.v1.",
+            "p1.2",
+            "-o",
+            "jsonpath={.message}/{.involvedObject.name}/{.source.component}/{.count}",
+        ])
+        .await;
+    assert_eq!(core, "owner missing/p1/charter-operator/3");
+
     let describe = k.ok(&["describe", "csvc", "p1"]).await;
+    let warning = describe
+        .lines()
+        .find(|l| l.contains("Degraded"))
+        .unwrap_or_default();
+    assert!(
+        warning.contains("Warning")
+            && warning.contains("(x3 over")
+            && warning.contains("charter-operator")
+            && warning.contains("owner missing"),
+        "{describe}"
+    );
     assert!(describe.contains("Owner:  team-a"), "{describe}");
     let event_line = describe
         .lines()
