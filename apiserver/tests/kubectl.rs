@@ -101,6 +101,8 @@ struct Kubectl {
     dir: tempfile::TempDir,
     kubeconfig: PathBuf,
     calls: AtomicUsize,
+    /// Share one discovery/OpenAPI cache between calls, as a user's `~/.kube/cache` is.
+    shared_cache: bool,
 }
 
 struct Run {
@@ -129,6 +131,7 @@ impl Kubectl {
             dir,
             kubeconfig,
             calls: AtomicUsize::new(0),
+            shared_cache: false,
         };
         // kubectl sends no credentials to an `http://` server (client-go only adds them over
         // TLS). Until the server offers TLS or an anonymous user, put a local proxy in front
@@ -174,7 +177,11 @@ impl Kubectl {
         c.arg("--kubeconfig")
             .arg(&self.kubeconfig)
             .arg("--cache-dir")
-            .arg(self.dir.path().join(format!("cache-{n}")))
+            .arg(self.dir.path().join(if self.shared_cache {
+                "cache".to_string()
+            } else {
+                format!("cache-{n}")
+            }))
             .args(args)
             .env("HOME", self.dir.path())
             .stdin(Stdio::null());
@@ -855,4 +862,46 @@ async fn create_replace_patch_annotate_and_leases() {
     assert_eq!(row.get(1).map(String::as_str), Some("me"), "{leases}");
     let explain = k.ok(&["explain", "lease.spec"]).await;
     assert!(explain.contains("holderIdentity\t<string>"), "{explain}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_discovery_and_openapi_follow_crd_changes() {
+    let Some(mut k) = Kubectl::start().await else {
+        return;
+    };
+    k.shared_cache = true;
+    assert!(k.ok(&["get", "ns"]).await.contains("default"));
+    // The CRD arrives after kubectl cached discovery: apply must still find the new kind.
+    k.install_crd().await;
+    let cr = k.file("cr.yaml", CR);
+    assert_eq!(
+        k.ok(&["apply", "-f", path(&cr)]).await.trim(),
+        "service.catalog.charter.dev/p1 created"
+    );
+    assert!(!k.ok(&["explain", "csvc.spec"]).await.contains("region"));
+
+    // A changed CRD (new field, new column) changes the OpenAPI hash: explain and get follow.
+    let changed = CRD
+        .replace(
+            "              tier:\n                type: string\n",
+            "              tier:\n                type: string\n              region:\n                type: string\n                description: Where it runs.\n",
+        )
+        .replace("    - name: Age\n", "    - name: Tier\n      type: string\n      jsonPath: .spec.tier\n    - name: Age\n");
+    let crd = k.file("crd.yaml", &changed);
+    assert_eq!(
+        k.ok(&["apply", "-f", path(&crd)]).await.trim(),
+        "customresourcedefinition.apiextensions.k8s.io/services.catalog.charter.dev configured"
+    );
+    let explain = k.ok(&["explain", "csvc.spec"]).await;
+    assert!(
+        explain.contains("region\t<string>") && explain.contains("Where it runs."),
+        "{explain}"
+    );
+    let out = k.ok(&["get", "csvc"]).await;
+    let (header, _) = table_row(&out, "p1");
+    assert_eq!(
+        header,
+        vec!["NAME", "OWNER", "READY", "TIER", "AGE"],
+        "{out}"
+    );
 }
