@@ -905,3 +905,30 @@ async fn cached_discovery_and_openapi_follow_crd_changes() {
         "{out}"
     );
 }
+
+/// `--sort-by` makes kubectl ask for `includeObject=Object` and sort on the full objects in
+/// the Table rows. Needs the list/watch handlers to pass the `includeObject` query parameter
+/// to `table::to_table_including`; until then kubectl prints "No resources found".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs includeObject wired to table::to_table_including in the list handler"]
+async fn sort_by_uses_full_objects_in_table_rows() {
+    let Some(k) = Kubectl::start().await else {
+        return;
+    };
+    k.install_crd().await;
+    for (name, owner) in [("a", "team-z"), ("b", "team-a"), ("c", "team-m")] {
+        let f = k.file(
+            &format!("{name}.yaml"),
+            &format!("apiVersion: catalog.charter.dev/v1alpha1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  owner: {owner}\n"),
+        );
+        k.ok(&["apply", "-f", path(&f)]).await;
+    }
+    let out = k
+        .ok(&["get", "csvc", "--sort-by=.spec.owner", "--no-headers"])
+        .await;
+    let names: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(names, vec!["b", "c", "a"], "{out}");
+}
