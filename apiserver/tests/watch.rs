@@ -356,3 +356,41 @@ async fn a_lease_manager_acquires_the_lease_and_a_second_candidate_waits() {
         .holder_identity;
     assert_eq!(holder.as_deref(), Some("a"));
 }
+
+#[tokio::test]
+async fn objects_moving_out_of_and_into_a_selection_are_deleted_and_added() {
+    use kube::api::{Patch, PatchParams};
+    let f = start().await;
+    let api: Api<ConfigMap> = Api::namespaced(f.client.clone(), "default");
+    let rv = api
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap();
+    let params = WatchParams::default().timeout(10).labels("team=a");
+    let mut stream = api.watch(&params, &rv).await.unwrap().boxed();
+    let mut labelled = cm("sel");
+    labelled.metadata.labels = Some([("team".to_string(), "a".to_string())].into());
+    api.create(&PostParams::default(), &labelled).await.unwrap();
+    let relabel = |team: &str| Patch::Merge(json!({"metadata": {"labels": {"team": team}}}));
+    api.patch("sel", &PatchParams::default(), &relabel("b"))
+        .await
+        .unwrap();
+    api.patch("sel", &PatchParams::default(), &relabel("c"))
+        .await
+        .unwrap();
+    api.patch("sel", &PatchParams::default(), &relabel("a"))
+        .await
+        .unwrap();
+    let mut kinds = Vec::new();
+    for _ in 0..3 {
+        kinds.push(match stream.try_next().await.unwrap() {
+            Some(WatchEvent::Added(_)) => "ADDED",
+            Some(WatchEvent::Deleted(_)) => "DELETED",
+            other => panic!("unexpected {other:?}"),
+        });
+    }
+    assert_eq!(kinds, ["ADDED", "DELETED", "ADDED"]);
+}

@@ -6,7 +6,7 @@ use crate::contain::contain;
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target, error_response};
 use crate::server::Shared;
-use crate::store::{Change, parse_rv};
+use crate::store::{Change, EventType, parse_rv};
 use crate::strategy;
 use axum::body::Body;
 use axum::http::HeaderValue;
@@ -40,9 +40,20 @@ impl Stream {
             return true;
         }
         let obj = strategy::to_served(&self.target, &c.object);
-        if !self.filter.matches(&obj) {
-            return true;
-        }
+        let now_matches = self.filter.matches(&obj);
+        let was_matching = c
+            .previous
+            .as_ref()
+            .map(|p| self.filter.matches(&strategy::to_served(&self.target, p)));
+        // An object moving into or out of the selection is ADDED or DELETED for this watch.
+        let event = match (c.event, was_matching, now_matches) {
+            (_, _, false) if c.event != EventType::Modified || was_matching != Some(true) => {
+                return true;
+            }
+            (EventType::Modified, Some(true), false) => EventType::Deleted,
+            (EventType::Modified, Some(false), true) => EventType::Added,
+            (e, _, _) => e,
+        };
         let obj = if self.table {
             let rv = obj
                 .pointer("/metadata/resourceVersion")
@@ -65,7 +76,7 @@ impl Stream {
         } else {
             obj
         };
-        self.send(c.event.as_str(), obj).await
+        self.send(event.as_str(), obj).await
     }
 
     fn bookmark(&self, rv: u64, initial_end: bool) -> Value {
