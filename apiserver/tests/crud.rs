@@ -431,3 +431,24 @@ async fn custom_resources_appear_in_discovery_after_their_crd() {
             .any(|c| c.type_ == "Established" && c.status == "True")
     );
 }
+
+#[tokio::test]
+async fn deleting_a_crd_stops_serving_its_resources() {
+    let f = start().await;
+    let api = widgets(&f.client, "default");
+    api.create(&PostParams::default(), &widget("w", json!({"size": 1})))
+        .await
+        .unwrap();
+    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
+        Api::all(f.client.clone());
+    crds.delete("widgets.test.charter.dev", &DeleteParams::default())
+        .await
+        .unwrap();
+    let e = api_error(api.get("w").await.unwrap_err());
+    assert_eq!(e.code, 404);
+    f.server.install_crd_values(vec![widget_crd()]).unwrap();
+    assert!(
+        api.get_opt("w").await.unwrap().is_none(),
+        "objects went with their CRD"
+    );
+}

@@ -394,3 +394,28 @@ async fn objects_moving_out_of_and_into_a_selection_are_deleted_and_added() {
     }
     assert_eq!(kinds, ["ADDED", "DELETED", "ADDED"]);
 }
+
+#[tokio::test]
+async fn latency_and_pause_hold_requests() {
+    let f = start().await;
+    let api: Api<ConfigMap> = Api::namespaced(f.client.clone(), "default");
+    f.server
+        .faults()
+        .add_latency(Matcher::new(Some("list"), None), Duration::from_millis(200));
+    let t = std::time::Instant::now();
+    api.list(&ListParams::default()).await.unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(200));
+    f.server.faults().clear();
+    f.server.faults().pause();
+    let held =
+        tokio::time::timeout(Duration::from_millis(300), api.list(&ListParams::default())).await;
+    assert!(held.is_err(), "a paused server holds requests");
+    f.server.faults().resume();
+    assert!(
+        api.list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
