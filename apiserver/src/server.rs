@@ -32,6 +32,9 @@ pub struct Config {
     pub bookmark_interval: Duration,
     /// Namespaces that exist at start (`default` always does).
     pub namespaces: Vec<String>,
+    /// Serve HTTPS with a throwaway self-signed CA (in the kubeconfig). The real kubectl
+    /// sends bearer tokens only over TLS, so `charter sandbox` needs this.
+    pub tls: bool,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             watch_history: 1000,
             bookmark_interval: Duration::from_secs(10),
             namespaces: Vec::new(),
+            tls: false,
         }
     }
 }
@@ -56,6 +60,8 @@ pub enum ServerError {
     Client(String),
     #[error("invalid manifest: {0}")]
     Manifest(String),
+    #[error("tls: {0}")]
+    Tls(String),
     #[error(transparent)]
     Api(#[from] ApiError),
 }
@@ -97,6 +103,8 @@ pub struct ApiServer {
     shared: Arc<Shared>,
     stop: CancellationToken,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// The serving certificate when serving HTTPS.
+    cert: Option<crate::tls::Certificate>,
 }
 
 impl ApiServer {
@@ -120,17 +128,31 @@ impl ApiServer {
         let app = axum::Router::new()
             .fallback(route)
             .with_state(shared.clone());
-        let s = stop.clone();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { s.cancelled().await })
-                .await;
-        });
+        let cert = if config.tls {
+            Some(crate::tls::self_signed().map_err(|e| ServerError::Tls(e.to_string()))?)
+        } else {
+            None
+        };
+        let task = match &cert {
+            Some(c) => tokio::spawn(
+                crate::tls::serve(listener, app, c, stop.clone())
+                    .map_err(|e| ServerError::Tls(e.to_string()))?,
+            ),
+            None => {
+                let s = stop.clone();
+                tokio::spawn(async move {
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async move { s.cancelled().await })
+                        .await;
+                })
+            }
+        };
         let server = ApiServer {
             addr,
             shared,
             stop,
             task: Some(task),
+            cert,
         };
         server.create_namespace("default")?;
         for ns in &config.namespaces {
@@ -140,7 +162,8 @@ impl ApiServer {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.cert.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn faults(&self) -> Faults {
@@ -154,10 +177,14 @@ impl ApiServer {
             .auth
             .token_of(user)
             .ok_or_else(|| ServerError::NoSuchUser(user.into()))?;
+        let cluster = match &self.cert {
+            Some(c) => crate::tls::kubeconfig_cluster(&self.url(), c),
+            None => json!({"server": self.url()}),
+        };
         let doc = json!({
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "charter", "cluster": {"server": self.url()}}],
+            "clusters": [{"name": "charter", "cluster": cluster}],
             "users": [{"name": user, "user": {"token": token}}],
             "contexts": [{"name": "charter", "context": {"cluster": "charter", "user": user, "namespace": "default"}}],
             "current-context": "charter",

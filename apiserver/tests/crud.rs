@@ -452,3 +452,18 @@ async fn deleting_a_crd_stops_serving_its_resources() {
         "objects went with their CRD"
     );
 }
+
+#[tokio::test]
+async fn a_tls_server_is_reached_through_its_kubeconfig() {
+    let server = charter_apiserver::ApiServer::start(charter_apiserver::Config {
+        tls: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(server.url().starts_with("https://127.0.0.1:"));
+    let client = server.client_for("admin").await.unwrap();
+    let ns: Api<Namespace> = Api::all(client);
+    assert!(ns.get("default").await.is_ok());
+    server.shutdown().await;
+}

@@ -21,6 +21,7 @@ struct Stream {
     target: Target,
     filter: Filter,
     table: bool,
+    include_object: Option<String>,
     tx: mpsc::Sender<Bytes>,
 }
 
@@ -59,12 +60,13 @@ impl Stream {
                 .pointer("/metadata/resourceVersion")
                 .cloned()
                 .unwrap_or(json!(""));
-            match contain("table::to_table", || {
-                crate::table::to_table(
+            match contain("table::to_table_including", || {
+                crate::table::to_table_including(
                     &self.target.served.info,
                     &[obj],
                     json!({"resourceVersion": rv}),
                     chrono::Utc::now(),
+                    self.include_object.as_deref(),
                 )
             }) {
                 Ok(t) => t,
@@ -121,6 +123,7 @@ fn start(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Respo
         target: target.clone(),
         filter,
         table,
+        include_object: ctx.param("includeObject").map(String::from),
         tx,
     };
     let started = shared.store.watch_from(&target.bucket(), from);
