@@ -65,21 +65,41 @@ impl ApiError {
         Self::new(
             415,
             "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {content_type})"),
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {content_type})"
+            ),
         )
     }
 
     /// 422 Invalid as the real server words it:
     /// `Service.catalog.charter.dev "x" is invalid: [spec.owner: Required value, ...]`.
     pub fn invalid(kind: &str, group: &str, plural: &str, name: &str, causes: Vec<Cause>) -> Self {
-        let qualified = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
+        let qualified = if group.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind}.{group}")
+        };
         let parts: Vec<String> = causes
             .iter()
-            .map(|c| if c.field.is_empty() { c.message.clone() } else { format!("{}: {}", c.field, c.message) })
+            .map(|c| {
+                if c.field.is_empty() {
+                    c.message.clone()
+                } else {
+                    format!("{}: {}", c.field, c.message)
+                }
+            })
             .collect();
-        let list = if parts.len() == 1 { parts[0].clone() } else { format!("[{}]", parts.join(", ")) };
-        let mut e = Self::new(422, "Invalid", format!("{qualified} \"{name}\" is invalid: {list}"))
-            .with_details(group, plural, name);
+        let list = if parts.len() == 1 {
+            parts[0].clone()
+        } else {
+            format!("[{}]", parts.join(", "))
+        };
+        let mut e = Self::new(
+            422,
+            "Invalid",
+            format!("{qualified} \"{name}\" is invalid: {list}"),
+        )
+        .with_details(group, plural, name);
         e.kind = Some(kind.to_string());
         e.causes = causes;
         e

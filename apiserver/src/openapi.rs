@@ -575,6 +575,23 @@ fn builtin_properties(r: &ResourceInfo) -> (String, Map<String, Value>) {
             );
             "Namespace provides a scope for Names. Use of multiple namespaces is optional."
         }
+        ("coordination.k8s.io", "Lease") => {
+            let spec = json!({
+                "type": "object",
+                "description": "LeaseSpec is a specification of a Lease.",
+                "properties": {
+                    "acquireTime": {"type": "string", "format": "date-time", "description": "acquireTime is a time when the current lease was acquired."},
+                    "holderIdentity": {"type": "string", "description": "holderIdentity contains the identity of the holder of a current lease."},
+                    "leaseDurationSeconds": {"type": "integer", "format": "int32", "description": "leaseDurationSeconds is a duration that candidates for a lease need to wait to force acquire it."},
+                    "leaseTransitions": {"type": "integer", "format": "int32", "description": "leaseTransitions is the number of transitions of a lease between holders."},
+                    "preferredHolder": {"type": "string", "description": "PreferredHolder signals to a lease holder that the lease has a more optimal holder and should be given up."},
+                    "renewTime": {"type": "string", "format": "date-time", "description": "renewTime is a time when the current holder of a lease has last updated the lease."},
+                    "strategy": {"type": "string", "description": "Strategy indicates the strategy for picking the leader for coordinated leader election."},
+                }
+            });
+            props.insert("spec".into(), spec);
+            "Lease defines a lease concept."
+        }
         (_, "Event") => {
             for f in [
                 "action",

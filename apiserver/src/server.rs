@@ -32,6 +32,9 @@ pub struct Config {
     pub bookmark_interval: Duration,
     /// Namespaces that exist at start (`default` always does).
     pub namespaces: Vec<String>,
+    /// Serve HTTPS with a throwaway self-signed CA (in the kubeconfig); on by default. The
+    /// real kubectl sends bearer tokens only over TLS: without it kubectl gets 401.
+    pub tls: bool,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             watch_history: 1000,
             bookmark_interval: Duration::from_secs(10),
             namespaces: Vec::new(),
+            tls: true,
         }
     }
 }
@@ -56,10 +60,10 @@ pub enum ServerError {
     Client(String),
     #[error("invalid manifest: {0}")]
     Manifest(String),
+    #[error("tls: {0}")]
+    Tls(String),
     #[error(transparent)]
     Api(#[from] ApiError),
-    #[error("tls: {0}")]
-    Tls(#[from] crate::tls::TlsError),
 }
 
 /// Everything the handlers share.
@@ -99,7 +103,8 @@ pub struct ApiServer {
     shared: Arc<Shared>,
     stop: CancellationToken,
     task: Option<tokio::task::JoinHandle<()>>,
-    cert: crate::tls::Certificate,
+    /// The serving certificate when serving HTTPS.
+    cert: Option<crate::tls::Certificate>,
 }
 
 impl ApiServer {
@@ -123,9 +128,25 @@ impl ApiServer {
         let app = axum::Router::new()
             .fallback(route)
             .with_state(shared.clone());
-        // TLS always: kubectl sends bearer tokens only over https.
-        let cert = crate::tls::self_signed()?;
-        let task = tokio::spawn(crate::tls::serve(listener, app, &cert, stop.clone())?);
+        let cert = if config.tls {
+            Some(crate::tls::self_signed().map_err(|e| ServerError::Tls(e.to_string()))?)
+        } else {
+            None
+        };
+        let task = match &cert {
+            Some(c) => tokio::spawn(
+                crate::tls::serve(listener, app, c, stop.clone())
+                    .map_err(|e| ServerError::Tls(e.to_string()))?,
+            ),
+            None => {
+                let s = stop.clone();
+                tokio::spawn(async move {
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async move { s.cancelled().await })
+                        .await;
+                })
+            }
+        };
         let server = ApiServer {
             addr,
             shared,
@@ -141,21 +162,20 @@ impl ApiServer {
     }
 
     pub fn url(&self) -> String {
-        format!("https://{}", self.addr)
-    }
-
-    /// The PEM of the CA that signed the server's certificate (for kubeconfigs).
-    pub fn ca_pem(&self) -> &str {
-        &self.cert.ca_pem
-    }
-
-    /// The kubeconfig `cluster` entry for this server: URL and CA data.
-    pub fn kubeconfig_cluster(&self) -> serde_json::Value {
-        crate::tls::kubeconfig_cluster(&self.url(), &self.cert)
+        let scheme = if self.cert.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn faults(&self) -> Faults {
         self.shared.faults.clone()
+    }
+
+    /// The kubeconfig `cluster` entry for this server: its URL and, over TLS, the CA data.
+    pub fn kubeconfig_cluster(&self) -> serde_json::Value {
+        match &self.cert {
+            Some(c) => crate::tls::kubeconfig_cluster(&self.url(), c),
+            None => json!({"server": self.url()}),
+        }
     }
 
     /// The kubeconfig (YAML) that reaches this server as `user`.
@@ -165,10 +185,11 @@ impl ApiServer {
             .auth
             .token_of(user)
             .ok_or_else(|| ServerError::NoSuchUser(user.into()))?;
+        let cluster = self.kubeconfig_cluster();
         let doc = json!({
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "charter", "cluster": crate::tls::kubeconfig_cluster(&self.url(), &self.cert)}],
+            "clusters": [{"name": "charter", "cluster": cluster}],
             "users": [{"name": user, "user": {"token": token}}],
             "contexts": [{"name": "charter", "context": {"cluster": "charter", "user": user, "namespace": "default"}}],
             "current-context": "charter",

@@ -35,6 +35,8 @@ pub struct Change {
     pub bucket: Bucket,
     pub event: EventType,
     pub object: Arc<Value>,
+    /// The object before a MODIFIED change (watches with selectors need it).
+    pub previous: Option<Arc<Value>>,
 }
 
 /// What a mutation closure decides, given the stored object.
@@ -179,6 +181,7 @@ impl Store {
                         bucket: bucket.clone(),
                         event,
                         object: arc,
+                        previous: current.clone(),
                     },
                 );
                 Ok(Committed {
@@ -210,6 +213,7 @@ impl Store {
                         bucket: bucket.clone(),
                         event: EventType::Deleted,
                         object: arc,
+                        previous: None,
                     },
                 );
                 Ok(Committed {
@@ -251,6 +255,7 @@ impl Store {
                     bucket: bucket.clone(),
                     event: EventType::Deleted,
                     object: Arc::new(o),
+                    previous: None,
                 },
             );
         }
@@ -280,6 +285,7 @@ impl Store {
                             bucket: bucket.clone(),
                             event: EventType::Added,
                             object: o.clone(),
+                            previous: None,
                         })
                         .collect()
                 })

@@ -283,7 +283,13 @@ fn builtin_columns(info: &ResourceInfo) -> Vec<(Value, CellFn)> {
         ],
         ("", "Namespace") => vec![(
             column_definition("Status", "string", "", "The status of the namespace", 0),
-            |o, _| json!(str_at(o, "/status/phase").unwrap_or("Active")),
+            |o, _| {
+                let deleting = o
+                    .pointer("/metadata/deletionTimestamp")
+                    .is_some_and(Value::is_string);
+                let fallback = if deleting { "Terminating" } else { "Active" };
+                json!(str_at(o, "/status/phase").unwrap_or(fallback))
+            },
         )],
         ("coordination.k8s.io", "Lease") => vec![(
             column_definition("Holder", "string", "", "The holder of the lease", 0),
@@ -645,6 +651,14 @@ mod tests {
         );
         assert_eq!(ns["rows"][0]["cells"], json!(["a", "Active", "10s"]));
         assert_eq!(ns["metadata"], json!({}));
+        let gone = json!({"metadata": {"name": "g", "deletionTimestamp": "2026-01-10T11:59:50Z"}});
+        let ns = to_table(
+            &core_info("Namespace", "namespaces", false),
+            &[gone],
+            json!({}),
+            now(),
+        );
+        assert_eq!(ns["rows"][0]["cells"][1], "Terminating");
     }
 
     #[test]

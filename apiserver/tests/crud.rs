@@ -431,3 +431,39 @@ async fn custom_resources_appear_in_discovery_after_their_crd() {
             .any(|c| c.type_ == "Established" && c.status == "True")
     );
 }
+
+#[tokio::test]
+async fn deleting_a_crd_stops_serving_its_resources() {
+    let f = start().await;
+    let api = widgets(&f.client, "default");
+    api.create(&PostParams::default(), &widget("w", json!({"size": 1})))
+        .await
+        .unwrap();
+    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
+        Api::all(f.client.clone());
+    crds.delete("widgets.test.charter.dev", &DeleteParams::default())
+        .await
+        .unwrap();
+    let e = api_error(api.get("w").await.unwrap_err());
+    assert_eq!(e.code, 404);
+    f.server.install_crd_values(vec![widget_crd()]).unwrap();
+    assert!(
+        api.get_opt("w").await.unwrap().is_none(),
+        "objects went with their CRD"
+    );
+}
+
+#[tokio::test]
+async fn a_tls_server_is_reached_through_its_kubeconfig() {
+    let server = charter_apiserver::ApiServer::start(charter_apiserver::Config {
+        tls: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(server.url().starts_with("https://127.0.0.1:"));
+    let client = server.client_for("admin").await.unwrap();
+    let ns: Api<Namespace> = Api::all(client);
+    assert!(ns.get("default").await.is_ok());
+    server.shutdown().await;
+}

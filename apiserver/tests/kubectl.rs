@@ -101,6 +101,8 @@ struct Kubectl {
     dir: tempfile::TempDir,
     kubeconfig: PathBuf,
     calls: AtomicUsize,
+    /// Share one discovery/OpenAPI cache between calls, as a user's `~/.kube/cache` is.
+    shared_cache: bool,
 }
 
 struct Run {
@@ -124,39 +126,16 @@ impl Kubectl {
         server
             .write_kubeconfig(&kubeconfig, "admin")
             .expect("kubeconfig");
-        let mut k = Kubectl {
+        let k = Kubectl {
             _server: server,
             dir,
             kubeconfig,
             calls: AtomicUsize::new(0),
+            shared_cache: false,
         };
-        // kubectl sends no credentials to an `http://` server (client-go only adds them over
-        // TLS). Until the server offers TLS or an anonymous user, put a local proxy in front
-        // that adds the token, so the rest of the protocol can be checked.
+        // kubectl sends bearer tokens only over TLS, which the server serves by default.
         let probe = k.run(&["get", "--raw", "/api"]).await;
-        if !probe.ok
-            && (probe.stderr.contains("provide credentials")
-                || probe.stderr.contains("Unauthorized"))
-        {
-            eprintln!(
-                "note: kubectl sent no token over http; testing through a token-adding proxy"
-            );
-            let kc: serde_json::Value =
-                serde_json::from_str(&k._server.kubeconfig("admin").expect("kubeconfig"))
-                    .expect("kubeconfig is JSON");
-            let token = kc
-                .pointer("/users/0/user/token")
-                .and_then(serde_json::Value::as_str)
-                .expect("token")
-                .to_string();
-            let upstream = k._server.url().trim_start_matches("http://").to_string();
-            let port = token_proxy(upstream, token).await;
-            let mut kc = kc;
-            kc["clusters"][0]["cluster"]["server"] =
-                serde_json::json!(format!("http://127.0.0.1:{port}"));
-            std::fs::write(&k.kubeconfig, kc.to_string()).expect("kubeconfig");
-            k.kubeconfig = k.dir.path().join("kubeconfig");
-        }
+        assert!(probe.ok, "kubectl reaches the server: {}", probe.stderr);
         Some(k)
     }
 
@@ -174,7 +153,11 @@ impl Kubectl {
         c.arg("--kubeconfig")
             .arg(&self.kubeconfig)
             .arg("--cache-dir")
-            .arg(self.dir.path().join(format!("cache-{n}")))
+            .arg(self.dir.path().join(if self.shared_cache {
+                "cache".to_string()
+            } else {
+                format!("cache-{n}")
+            }))
             .args(args)
             .env("HOME", self.dir.path())
             .stdin(Stdio::null());
@@ -423,7 +406,12 @@ async fn typed_commands_send_protobuf() {
 
     // `kubectl auth whoami` posts a protobuf SelfSubjectReview.
     let whoami = k.ok(&["auth", "whoami"]).await;
-    assert!(whoami.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Username", "admin"]), "{whoami}");
+    assert!(
+        whoami
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Username", "admin"]),
+        "{whoami}"
+    );
 
     // kubectl apply on a built-in kind computes a strategic merge patch from /openapi/v3.
     let cm = k.file(
@@ -572,60 +560,6 @@ async fn watch_and_wait_for_a_condition() {
     assert_eq!(row.get(2).map(String::as_str), Some("True"), "{out}");
 }
 
-/// A one-request-per-connection HTTP/1.1 proxy that adds `Authorization: Bearer <token>`
-/// and `Connection: close` to each request, then relays bytes both ways (watch streams too).
-async fn token_proxy(upstream: String, token: String) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("proxy listens");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((mut client, _)) = listener.accept().await {
-            let upstream = upstream.clone();
-            let token = token.clone();
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 8192];
-                let split = loop {
-                    let Ok(n) = client.read(&mut buf).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    head.extend_from_slice(&buf[..n]);
-                    if let Some(i) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break i;
-                    }
-                };
-                let text = String::from_utf8_lossy(&head[..split]).into_owned();
-                let mut lines: Vec<&str> = text
-                    .split("\r\n")
-                    .filter(|l| {
-                        let lower = l.to_ascii_lowercase();
-                        !lower.starts_with("connection:") && !lower.starts_with("authorization:")
-                    })
-                    .collect();
-                let auth = format!("Authorization: Bearer {token}");
-                lines.push(&auth);
-                lines.push("Connection: close");
-                let mut out = lines.join("\r\n").into_bytes();
-                out.extend_from_slice(b"\r\n\r\n");
-                out.extend_from_slice(&head[split + 4..]);
-                let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
-                    return;
-                };
-                if server.write_all(&out).await.is_err() {
-                    return;
-                }
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-            });
-        }
-    });
-    port
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn describe_events_categories_and_all_namespaces() {
     let Some(k) = Kubectl::start().await else {
@@ -680,7 +614,40 @@ async fn describe_events_categories_and_all_namespaces() {
         .await;
     assert_eq!(note, "all good/p1/charter");
 
+    // And one as kube's Recorder posts it: events.k8s.io/v1, repeated (series).
+    let ev2 = k.file(
+        "ev2.yaml",
+        &format!(
+            "apiVersion: events.k8s.io/v1\nkind: Event\nmetadata:\n  name: p1.2\n  namespace: default\nregarding:\n  apiVersion: catalog.charter.dev/v1alpha1\n  kind: Service\n  name: p1\n  namespace: default\n  uid: {uid}\nreason: Degraded\nnote: owner missing\ntype: Warning\naction: Reconcile\nreportingController: charter-operator\nreportingInstance: charter-operator-0\neventTime: \"2026-01-01T00:00:00.000000Z\"\nseries:\n  count: 3\n  lastObservedTime: \"2026-01-01T00:10:00.000000Z\"\n"
+        ),
+    );
+    assert_eq!(
+        k.ok(&["create", "-f", path(&ev2)]).await.trim(),
+        "event.events.k8s.io/p1.2 created"
+    );
+    let core = k
+        .ok(&[
+            "get",
+            "events.v1.",
+            "p1.2",
+            "-o",
+            "jsonpath={.message}/{.involvedObject.name}/{.source.component}/{.count}",
+        ])
+        .await;
+    assert_eq!(core, "owner missing/p1/charter-operator/3");
+
     let describe = k.ok(&["describe", "csvc", "p1"]).await;
+    let warning = describe
+        .lines()
+        .find(|l| l.contains("Degraded"))
+        .unwrap_or_default();
+    assert!(
+        warning.contains("Warning")
+            && warning.contains("(x3 over")
+            && warning.contains("charter-operator")
+            && warning.contains("owner missing"),
+        "{describe}"
+    );
     assert!(describe.contains("Owner:  team-a"), "{describe}");
     let event_line = describe
         .lines()
@@ -735,4 +702,153 @@ async fn describe_events_categories_and_all_namespaces() {
         k.ok(&["delete", "-f", path(&cr)]).await.trim(),
         "service.catalog.charter.dev \"p1\" deleted"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_replace_patch_annotate_and_leases() {
+    let Some(k) = Kubectl::start().await else {
+        return;
+    };
+    k.install_crd().await;
+    let cr = k.file("cr.yaml", CR);
+    assert_eq!(
+        k.ok(&["create", "-f", path(&cr)]).await.trim(),
+        "service.catalog.charter.dev/p1 created"
+    );
+    let again = k.run(&["create", "-f", path(&cr)]).await;
+    assert!(
+        !again.ok && again.stderr.contains("Error from server (AlreadyExists)"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        k.ok(&["replace", "-f", path(&cr)]).await.trim(),
+        "service.catalog.charter.dev/p1 replaced"
+    );
+    let json_patch = r#"[{"op":"replace","path":"/spec/owner","value":"team-q"}]"#;
+    assert_eq!(
+        k.ok(&["patch", "csvc", "p1", "--type=json", "-p", json_patch])
+            .await
+            .trim(),
+        "service.catalog.charter.dev/p1 patched"
+    );
+    assert_eq!(
+        k.ok(&["annotate", "csvc", "p1", "note=hi"]).await.trim(),
+        "service.catalog.charter.dev/p1 annotated"
+    );
+    let got = k
+        .ok(&[
+            "get",
+            "csvc",
+            "p1",
+            "-o",
+            "jsonpath={.spec.owner} {.metadata.annotations.note}",
+        ])
+        .await;
+    assert_eq!(got, "team-q hi");
+
+    // Server-side apply of a built-in kind, twice.
+    let cm = k.file(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: z\ndata:\n  k: one\n",
+    );
+    assert_eq!(
+        k.ok(&["apply", "--server-side", "-f", path(&cm)])
+            .await
+            .trim(),
+        "configmap/z serverside-applied"
+    );
+    let cm = k.file(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: z\ndata:\n  k: two\n",
+    );
+    assert_eq!(
+        k.ok(&["apply", "--server-side", "-f", path(&cm)])
+            .await
+            .trim(),
+        "configmap/z serverside-applied"
+    );
+    assert_eq!(
+        k.ok(&["get", "cm", "z", "-o", "jsonpath={.data.k}"]).await,
+        "two"
+    );
+
+    let lease = k.file("lease.yaml", "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: l\nspec:\n  holderIdentity: me\n");
+    assert_eq!(
+        k.ok(&["apply", "-f", path(&lease)]).await.trim(),
+        "lease.coordination.k8s.io/l created"
+    );
+    let leases = k.ok(&["get", "leases"]).await;
+    let (header, row) = table_row(&leases, "l");
+    assert_eq!(header, vec!["NAME", "HOLDER", "AGE"], "{leases}");
+    assert_eq!(row.get(1).map(String::as_str), Some("me"), "{leases}");
+    let explain = k.ok(&["explain", "lease.spec"]).await;
+    assert!(explain.contains("holderIdentity\t<string>"), "{explain}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_discovery_and_openapi_follow_crd_changes() {
+    let Some(mut k) = Kubectl::start().await else {
+        return;
+    };
+    k.shared_cache = true;
+    assert!(k.ok(&["get", "ns"]).await.contains("default"));
+    // The CRD arrives after kubectl cached discovery: apply must still find the new kind.
+    k.install_crd().await;
+    let cr = k.file("cr.yaml", CR);
+    assert_eq!(
+        k.ok(&["apply", "-f", path(&cr)]).await.trim(),
+        "service.catalog.charter.dev/p1 created"
+    );
+    assert!(!k.ok(&["explain", "csvc.spec"]).await.contains("region"));
+
+    // A changed CRD (new field, new column) changes the OpenAPI hash: explain and get follow.
+    let changed = CRD
+        .replace(
+            "              tier:\n                type: string\n",
+            "              tier:\n                type: string\n              region:\n                type: string\n                description: Where it runs.\n",
+        )
+        .replace("    - name: Age\n", "    - name: Tier\n      type: string\n      jsonPath: .spec.tier\n    - name: Age\n");
+    let crd = k.file("crd.yaml", &changed);
+    assert_eq!(
+        k.ok(&["apply", "-f", path(&crd)]).await.trim(),
+        "customresourcedefinition.apiextensions.k8s.io/services.catalog.charter.dev configured"
+    );
+    let explain = k.ok(&["explain", "csvc.spec"]).await;
+    assert!(
+        explain.contains("region\t<string>") && explain.contains("Where it runs."),
+        "{explain}"
+    );
+    let out = k.ok(&["get", "csvc"]).await;
+    let (header, _) = table_row(&out, "p1");
+    assert_eq!(
+        header,
+        vec!["NAME", "OWNER", "READY", "TIER", "AGE"],
+        "{out}"
+    );
+}
+
+/// `--sort-by` makes kubectl ask for `includeObject=Object` and sort on the full objects in
+/// the Table rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sort_by_uses_full_objects_in_table_rows() {
+    let Some(k) = Kubectl::start().await else {
+        return;
+    };
+    k.install_crd().await;
+    for (name, owner) in [("a", "team-z"), ("b", "team-a"), ("c", "team-m")] {
+        let f = k.file(
+            &format!("{name}.yaml"),
+            &format!("apiVersion: catalog.charter.dev/v1alpha1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  owner: {owner}\n"),
+        );
+        k.ok(&["apply", "-f", path(&f)]).await;
+    }
+    let out = k
+        .ok(&["get", "csvc", "--sort-by=.spec.owner", "--no-headers"])
+        .await;
+    let names: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(names, vec!["b", "c", "a"], "{out}");
 }

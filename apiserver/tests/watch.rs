@@ -356,3 +356,66 @@ async fn a_lease_manager_acquires_the_lease_and_a_second_candidate_waits() {
         .holder_identity;
     assert_eq!(holder.as_deref(), Some("a"));
 }
+
+#[tokio::test]
+async fn objects_moving_out_of_and_into_a_selection_are_deleted_and_added() {
+    use kube::api::{Patch, PatchParams};
+    let f = start().await;
+    let api: Api<ConfigMap> = Api::namespaced(f.client.clone(), "default");
+    let rv = api
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap();
+    let params = WatchParams::default().timeout(10).labels("team=a");
+    let mut stream = api.watch(&params, &rv).await.unwrap().boxed();
+    let mut labelled = cm("sel");
+    labelled.metadata.labels = Some([("team".to_string(), "a".to_string())].into());
+    api.create(&PostParams::default(), &labelled).await.unwrap();
+    let relabel = |team: &str| Patch::Merge(json!({"metadata": {"labels": {"team": team}}}));
+    api.patch("sel", &PatchParams::default(), &relabel("b"))
+        .await
+        .unwrap();
+    api.patch("sel", &PatchParams::default(), &relabel("c"))
+        .await
+        .unwrap();
+    api.patch("sel", &PatchParams::default(), &relabel("a"))
+        .await
+        .unwrap();
+    let mut kinds = Vec::new();
+    for _ in 0..3 {
+        kinds.push(match stream.try_next().await.unwrap() {
+            Some(WatchEvent::Added(_)) => "ADDED",
+            Some(WatchEvent::Deleted(_)) => "DELETED",
+            other => panic!("unexpected {other:?}"),
+        });
+    }
+    assert_eq!(kinds, ["ADDED", "DELETED", "ADDED"]);
+}
+
+#[tokio::test]
+async fn latency_and_pause_hold_requests() {
+    let f = start().await;
+    let api: Api<ConfigMap> = Api::namespaced(f.client.clone(), "default");
+    f.server
+        .faults()
+        .add_latency(Matcher::new(Some("list"), None), Duration::from_millis(200));
+    let t = std::time::Instant::now();
+    api.list(&ListParams::default()).await.unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(200));
+    f.server.faults().clear();
+    f.server.faults().pause();
+    let held =
+        tokio::time::timeout(Duration::from_millis(300), api.list(&ListParams::default())).await;
+    assert!(held.is_err(), "a paused server holds requests");
+    f.server.faults().resume();
+    assert!(
+        api.list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}

@@ -22,7 +22,7 @@ pub fn handle(
             .pointer("/metadata/resourceVersion")
             .cloned()
             .unwrap_or(json!(""));
-        return super::list::table_reply(target, &[obj], json!({"resourceVersion": rv}));
+        return super::list::table_reply(ctx, target, &[obj], json!({"resourceVersion": rv}));
     }
     Ok(Reply::json(200, obj))
 }

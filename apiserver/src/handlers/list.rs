@@ -19,12 +19,19 @@ pub fn wants_table(ctx: &RequestContext) -> bool {
 }
 
 pub fn table_reply(
+    ctx: &RequestContext,
     target: &Target,
     objects: &[Value],
     list_meta: Value,
 ) -> Result<Reply, ApiError> {
-    let table = contain("table::to_table", || {
-        crate::table::to_table(&target.served.info, objects, list_meta, chrono::Utc::now())
+    let table = contain("table::to_table_including", || {
+        crate::table::to_table_including(
+            &target.served.info,
+            objects,
+            list_meta,
+            chrono::Utc::now(),
+            ctx.param("includeObject"),
+        )
     })?;
     let mut r = Reply::json(200, table);
     r.content_type = TABLE_CONTENT_TYPE.into();
@@ -101,7 +108,7 @@ pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<
         metadata["remainingItemCount"] = json!(remaining);
     }
     if wants_table(ctx) {
-        return table_reply(target, &selected, metadata);
+        return table_reply(ctx, target, &selected, metadata);
     }
     let info = &target.served.info;
     Ok(Reply::json(

@@ -6,7 +6,7 @@ use crate::contain::contain;
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target, error_response};
 use crate::server::Shared;
-use crate::store::{Change, parse_rv};
+use crate::store::{Change, EventType, parse_rv};
 use crate::strategy;
 use axum::body::Body;
 use axum::http::HeaderValue;
@@ -21,6 +21,7 @@ struct Stream {
     target: Target,
     filter: Filter,
     table: bool,
+    include_object: Option<String>,
     tx: mpsc::Sender<Bytes>,
 }
 
@@ -40,20 +41,32 @@ impl Stream {
             return true;
         }
         let obj = strategy::to_served(&self.target, &c.object);
-        if !self.filter.matches(&obj) {
-            return true;
-        }
+        let now_matches = self.filter.matches(&obj);
+        let was_matching = c
+            .previous
+            .as_ref()
+            .map(|p| self.filter.matches(&strategy::to_served(&self.target, p)));
+        // An object moving into or out of the selection is ADDED or DELETED for this watch.
+        let event = match (c.event, was_matching, now_matches) {
+            (_, _, false) if c.event != EventType::Modified || was_matching != Some(true) => {
+                return true;
+            }
+            (EventType::Modified, Some(true), false) => EventType::Deleted,
+            (EventType::Modified, Some(false), true) => EventType::Added,
+            (e, _, _) => e,
+        };
         let obj = if self.table {
             let rv = obj
                 .pointer("/metadata/resourceVersion")
                 .cloned()
                 .unwrap_or(json!(""));
-            match contain("table::to_table", || {
-                crate::table::to_table(
+            match contain("table::to_table_including", || {
+                crate::table::to_table_including(
                     &self.target.served.info,
                     &[obj],
                     json!({"resourceVersion": rv}),
                     chrono::Utc::now(),
+                    self.include_object.as_deref(),
                 )
             }) {
                 Ok(t) => t,
@@ -65,7 +78,7 @@ impl Stream {
         } else {
             obj
         };
-        self.send(c.event.as_str(), obj).await
+        self.send(event.as_str(), obj).await
     }
 
     fn bookmark(&self, rv: u64, initial_end: bool) -> Value {
@@ -110,6 +123,7 @@ fn start(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Respo
         target: target.clone(),
         filter,
         table,
+        include_object: ctx.param("includeObject").map(String::from),
         tx,
     };
     let started = shared.store.watch_from(&target.bucket(), from);
