@@ -146,13 +146,14 @@ impl Writer {
         Api::namespaced(self.client.clone(), &self.target.namespace)
     }
 
-    /// Runs until `shutdown`. Writes nothing before every Service store has synced, so a
-    /// restart never serves (or deletes) a partial catalog.
+    /// Runs until `shutdown`. Writes nothing before `synced` (every Service cache has listed
+    /// once), so a restart never serves (or deletes) a partial catalog.
     pub async fn run(
         self,
         services: Vec<Store<Service>>,
         dirty: Dirty,
         mut marks: mpsc::Receiver<()>,
+        synced: impl Future<Output = ()>,
         shutdown: impl Future<Output = ()>,
     ) {
         let selector = format!("{LABEL}={}", self.target.name);
@@ -173,10 +174,9 @@ impl Writer {
         let watch = tokio::spawn(watch);
 
         tokio::pin!(shutdown);
+        // `synced` rather than the Service stores' own readiness: those wake one waiter only.
         let ready = async {
-            for store in &services {
-                let _ = store.wait_until_ready().await;
-            }
+            synced.await;
             let _ = stored.wait_until_ready().await;
         };
         tokio::select! {

@@ -42,6 +42,8 @@ pub struct Context {
     pub(crate) scopes: Vec<Scope>,
     pub(crate) catalog: Dirty,
     pub(crate) telemetry: Telemetry,
+    /// Cancelled once every cache has listed once.
+    pub(crate) synced: tokio_util::sync::CancellationToken,
     /// Consecutive failures per Service, for the exponential backoff; reset on success.
     pub(crate) failures: Mutex<HashMap<ObjectRef<Service>, u32>>,
     /// The phase each Service had when last reconciled: a change re-triggers its dependants.
@@ -56,10 +58,7 @@ pub(crate) fn backoff(failures: u32) -> Duration {
 impl Context {
     /// Waits until every cache has listed once, so no decision is taken on a partial view.
     pub(crate) async fn synced(&self) {
-        for scope in &self.scopes {
-            let _ = scope.services.wait_until_ready().await;
-            let _ = scope.approvals.wait_until_ready().await;
-        }
+        self.synced.cancelled().await;
     }
 
     fn scope_of(&self, namespace: &str) -> Option<&Scope> {

@@ -6,7 +6,13 @@ mod error;
 mod reconcile;
 pub mod telemetry;
 
-use std::{future::Future, sync::Arc};
+use std::{
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
 
 use futures::{StreamExt, TryStreamExt, channel::mpsc, stream};
 use kube::{
@@ -88,6 +94,10 @@ pub async fn run_with(
 
     let (dirty, marks) = catalog::dirty_channel();
     let mut scopes = Vec::new();
+    // Readiness comes from the watch streams themselves: `Store::wait_until_ready` wakes only
+    // its last waiter, so concurrent reconciliations must not wait on it.
+    let synced = CancellationToken::new();
+    let pending = Arc::new(AtomicUsize::new(2 * namespaces.len()));
     let mut queues = Vec::new();
     for namespace in namespaces {
         let (services, service_writer) = reflector::store();
@@ -99,6 +109,7 @@ pub async fn run_with(
         let own = watcher(service_api, watcher::Config::default())
             .default_backoff()
             .reflect(service_writer)
+            .inspect(first_sync(&pending, &synced))
             .inspect({
                 // A deleted Service is never reconciled, yet it must leave the catalog.
                 let dirty = dirty.clone();
@@ -121,6 +132,7 @@ pub async fn run_with(
         let related = watcher(approval_api, watcher::Config::default())
             .default_backoff()
             .reflect(approval_writer)
+            .inspect(first_sync(&pending, &synced))
             .touched_objects()
             .try_filter_map(|a: ServiceApproval| async move {
                 Ok(a.namespace().map(|ns| ReconcileRequest {
@@ -164,6 +176,7 @@ pub async fn run_with(
         scopes,
         catalog: dirty.clone(),
         telemetry: telemetry.clone(),
+        synced: synced.clone(),
         failures: Default::default(),
         phases: Default::default(),
     });
@@ -209,6 +222,7 @@ pub async fn run_with(
         service_stores,
         dirty,
         marks,
+        synced.clone().cancelled_owned(),
         token.clone().cancelled_owned(),
     );
 
@@ -252,5 +266,23 @@ where
     match namespace {
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
+    }
+}
+
+/// Counts down `pending` on a stream's first `InitDone` (the cache is then complete) and
+/// cancels `synced` when every stream has listed once.
+fn first_sync<K>(
+    pending: &Arc<AtomicUsize>,
+    synced: &CancellationToken,
+) -> impl FnMut(&Result<watcher::Event<K>, watcher::Error>) + Send + 'static {
+    let (pending, synced) = (pending.clone(), synced.clone());
+    let mut done = false;
+    move |event| {
+        if !done && matches!(event, Ok(watcher::Event::InitDone)) {
+            done = true;
+            if pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+                synced.cancel();
+            }
+        }
     }
 }
