@@ -25,8 +25,14 @@ async fn rejection_sends_the_service_back_to_planning_and_a_new_revision_resubmi
         "the history says why: {:?}",
         status.history
     );
-    assert_eq!(condition(&status, "Ready").map(|c| c.0), Some("False".into()));
-    assert!(fx.published("ledger").await.is_none(), "nothing rejected is published");
+    assert_eq!(
+        condition(&status, "Ready").map(|c| c.0),
+        Some("False".into())
+    );
+    assert!(
+        fx.published("ledger").await.is_none(),
+        "nothing rejected is published"
+    );
 
     fx.edit("ledger", |spec| {
         spec.content.description = Some("Books every payment, twice a day".into())
@@ -44,7 +50,10 @@ async fn rejection_sends_the_service_back_to_planning_and_a_new_revision_resubmi
             .filter(|e| e["provenance"]["revision"] == second.as_str())
     })
     .await;
-    assert_eq!(entry["content"]["description"], "Books every payment, twice a day");
+    assert_eq!(
+        entry["content"]["description"],
+        "Books every payment, twice a day"
+    );
     fx.shutdown().await;
 }
 
@@ -56,8 +65,10 @@ async fn a_quorum_of_two_counts_distinct_approvers_and_ignores_a_stale_approval(
     fx.create(service("ledger").approvers(&["ava", "bo", "cy"]).quorum(2))
         .await;
     let stale = fx.revision_in_approval("ledger").await;
-    fx.edit("ledger", |spec| spec.content.description = Some("Second draft".into()))
-        .await;
+    fx.edit("ledger", |spec| {
+        spec.content.description = Some("Second draft".into())
+    })
+    .await;
     let current = eventually("the new revision", || async {
         fx.status_of("ledger")
             .await?
@@ -65,7 +76,8 @@ async fn a_quorum_of_two_counts_distinct_approvers_and_ignores_a_stale_approval(
             .filter(|r| *r != stale)
     })
     .await;
-    fx.wait_for_phase_at("ledger", Phase::Approval, &current).await;
+    fx.wait_for_phase_at("ledger", Phase::Approval, &current)
+        .await;
 
     // bo approves the revision they reviewed, which is no longer current.
     let bo_stale = approve(&bo, "ledger", &stale, "bo").await;
@@ -84,17 +96,29 @@ async fn a_quorum_of_two_counts_distinct_approvers_and_ignores_a_stale_approval(
     let summary = status.approvals.clone().unwrap();
     assert_eq!((summary.received, summary.required), (1, 2));
     assert_eq!(summary.progress, "1/2");
-    assert_eq!(status.phase, Some(Phase::Approval), "one approver is not a quorum of two");
+    assert_eq!(
+        status.phase,
+        Some(Phase::Approval),
+        "one approver is not a quorum of two"
+    );
     assert!(fx.published("ledger").await.is_none());
 
     approve(&bo, "ledger", &current, "bo").await;
-    let status = fx.wait_for_phase_at("ledger", Phase::Active, &current).await;
+    let status = fx
+        .wait_for_phase_at("ledger", Phase::Active, &current)
+        .await;
     let summary = status.approvals.unwrap();
-    assert_eq!(summary.approved_by, vec!["ava".to_string(), "bo".to_string()]);
+    assert_eq!(
+        summary.approved_by,
+        vec!["ava".to_string(), "bo".to_string()]
+    );
     assert_eq!(summary.received, 2);
     let entry = eventually("the catalog entry", || fx.published("ledger")).await;
     assert_eq!(entry["provenance"]["revision"], current.as_str());
-    assert_eq!(entry["provenance"]["approvedBy"], serde_json::json!(["ava", "bo"]));
+    assert_eq!(
+        entry["provenance"]["approvedBy"],
+        serde_json::json!(["ava", "bo"])
+    );
     fx.shutdown().await;
 }
 
@@ -108,10 +132,13 @@ async fn the_owners_own_approval_does_not_count() {
 
     let own = approve(&dana, "ledger", &revision, "dana").await;
     assert_eq!(fx.wait_for_verdict(&own, "SelfApproval").await, false);
-    let status = eventually("the Service to be reconciled after the approval", || async {
-        let status = fx.status_of("ledger").await?;
-        status.approvals.is_some().then_some(status)
-    })
+    let status = eventually(
+        "the Service to be reconciled after the approval",
+        || async {
+            let status = fx.status_of("ledger").await?;
+            status.approvals.is_some().then_some(status)
+        },
+    )
     .await;
     assert_eq!(status.phase, Some(Phase::Approval));
     assert_eq!(status.approvals.unwrap().received, 0);
@@ -156,8 +183,10 @@ async fn a_content_change_while_active_keeps_the_approved_snapshot_until_the_new
     let first = activate(&fx, service("ledger"), "ledger").await;
     let before = fx.catalog_entry("default_ledger.json").await.unwrap();
 
-    fx.edit("ledger", |spec| spec.content.description = Some("Unreviewed words".into()))
-        .await;
+    fx.edit("ledger", |spec| {
+        spec.content.description = Some("Unreviewed words".into())
+    })
+    .await;
     let second = eventually("the new revision to be observed", || async {
         let service = fx.services().get("ledger").await.ok()?;
         let status = service.status?;
@@ -190,7 +219,8 @@ async fn a_content_change_while_active_keeps_the_approved_snapshot_until_the_new
 }
 
 async fn set_desired(fx: &Fixture, name: &str, desired: DesiredPhase) {
-    fx.edit(name, move |spec| spec.lifecycle.desired_phase = desired).await;
+    fx.edit(name, move |spec| spec.lifecycle.desired_phase = desired)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -201,13 +231,20 @@ async fn retire_withdraws_and_reactivation_without_change_returns_to_active_dire
     set_desired(&fx, "ledger", DesiredPhase::Retired).await;
     fx.wait_for_phase("ledger", Phase::Retired).await;
     eventually("the retired Service to leave the catalog", || async {
-        fx.catalog().await?.get("default_ledger.json").is_none().then_some(())
+        fx.catalog()
+            .await?
+            .get("default_ledger.json")
+            .is_none()
+            .then_some(())
     })
     .await;
 
     set_desired(&fx, "ledger", DesiredPhase::Active).await;
     let status = fx.wait_for_phase("ledger", Phase::Active).await;
-    assert_eq!(status.published_revision.as_deref(), Some(revision.as_str()));
+    assert_eq!(
+        status.published_revision.as_deref(),
+        Some(revision.as_str())
+    );
     let after_retire: Vec<Phase> = status
         .history
         .iter()
@@ -239,11 +276,17 @@ async fn reactivation_after_a_change_goes_through_approval() {
     set_desired(&fx, "ledger", DesiredPhase::Retired).await;
     fx.wait_for_phase("ledger", Phase::Retired).await;
     eventually("the retired Service to leave the catalog", || async {
-        fx.catalog().await?.get("default_ledger.json").is_none().then_some(())
+        fx.catalog()
+            .await?
+            .get("default_ledger.json")
+            .is_none()
+            .then_some(())
     })
     .await;
-    fx.edit("ledger", |spec| spec.content.description = Some("Reworked while retired".into()))
-        .await;
+    fx.edit("ledger", |spec| {
+        spec.content.description = Some("Reworked while retired".into())
+    })
+    .await;
     set_desired(&fx, "ledger", DesiredPhase::Active).await;
     let second = fx.revision_in_approval("ledger").await;
     assert_ne!(first, second);
@@ -284,12 +327,21 @@ async fn deleting_approvals_does_not_unpublish() {
     })
     .await;
     // A change to the owner's controls forces a reconcile that sees no approval objects.
-    fx.edit("ledger", |spec| spec.lifecycle.review_interval = Some("90d".into()))
-        .await;
+    fx.edit("ledger", |spec| {
+        spec.lifecycle.review_interval = Some("90d".into())
+    })
+    .await;
     let status = fx.wait_for_phase("ledger", Phase::Active).await;
-    assert_eq!(status.revision.as_deref(), Some(revision.as_str()), "lifecycle is not content");
+    assert_eq!(
+        status.revision.as_deref(),
+        Some(revision.as_str()),
+        "lifecycle is not content"
+    );
     assert_eq!(status.approved_revision.as_deref(), Some(revision.as_str()));
-    assert_eq!(status.published_revision.as_deref(), Some(revision.as_str()));
+    assert_eq!(
+        status.published_revision.as_deref(),
+        Some(revision.as_str())
+    );
     assert_eq!(
         condition(&status, "Published").map(|c| c.0),
         Some("True".into())
@@ -332,5 +384,117 @@ async fn the_catalog_configmap_is_repaired_after_a_hand_edit_and_after_deletion(
         (fx.catalog_entry("default_ledger.json").await? == good).then_some(())
     })
     .await;
+    fx.shutdown().await;
+}
+
+/// The global resourceVersion, as a list reports it.
+async fn global_resource_version(fx: &Fixture) -> String {
+    let all: kube::Api<k8s_openapi::api::core::v1::ConfigMap> = kube::Api::all(fx.admin.clone());
+    all.list_metadata(&ListParams::default())
+        .await
+        .expect("ConfigMaps can be listed")
+        .metadata
+        .resource_version
+        .expect("a list has a resourceVersion")
+}
+
+/// The resourceVersion of every object the operator could write, by kind and name.
+async fn object_versions(fx: &Fixture) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for s in fx
+        .services()
+        .list_metadata(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+    {
+        out.push((
+            format!("Service/{}", s.metadata.name.unwrap()),
+            s.metadata.resource_version.unwrap(),
+        ));
+    }
+    for a in fx
+        .approvals()
+        .list_metadata(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+    {
+        out.push((
+            format!("ServiceApproval/{}", a.metadata.name.unwrap()),
+            a.metadata.resource_version.unwrap(),
+        ));
+    }
+    for c in fx
+        .configmaps()
+        .list_metadata(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+    {
+        out.push((
+            format!("ConfigMap/{}", c.metadata.name.unwrap()),
+            c.metadata.resource_version.unwrap(),
+        ));
+    }
+    let events: kube::Api<k8s_openapi::api::events::v1::Event> = kube::Api::all(fx.admin.clone());
+    for e in events
+        .list_metadata(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+    {
+        out.push((
+            format!("Event/{}", e.metadata.name.unwrap()),
+            e.metadata.resource_version.unwrap(),
+        ));
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_restarted_over_a_converged_cluster_makes_no_writes() {
+    let mut fx = Fixture::start(false).await;
+    let ava = fx.client("ava").await;
+    // Converge: one Service published, one waiting for a second approval, one in Planning.
+    let revision = activate(&fx, service("ledger"), "ledger").await;
+    fx.create(service("payments").approvers(&["ava", "bo"]).quorum(2))
+        .await;
+    let pending = fx.revision_in_approval("payments").await;
+    let half = approve(&ava, "payments", &pending, "ava").await;
+    fx.wait_for_verdict(&half, "Counted").await;
+    eventually("payments to count ava's approval", || async {
+        (fx.status_of("payments").await?.approvals?.received == 1).then_some(())
+    })
+    .await;
+    fx.create(service("draft").desired(DesiredPhase::Planning))
+        .await;
+    fx.wait_for_phase("draft", Phase::Planning).await;
+    fx.stop_operator().await;
+
+    let before = global_resource_version(&fx).await;
+    let objects = object_versions(&fx).await;
+
+    fx.start_operator();
+    // The new operator lists and reconciles each of the three Services at least once.
+    eventually(
+        "the restarted operator to reconcile every Service",
+        || async { (fx.reconciliations() >= 3).then_some(()) },
+    )
+    .await;
+    let after = object_versions(&fx).await;
+    let changed: Vec<_> = after.iter().filter(|o| !objects.contains(o)).collect();
+    assert!(
+        changed.is_empty(),
+        "the restarted operator wrote: {changed:?}"
+    );
+    assert_eq!(
+        global_resource_version(&fx).await,
+        before,
+        "nothing at all was written"
+    );
+    let entry = fx.published("ledger").await.unwrap();
+    assert_eq!(entry["provenance"]["revision"], revision.as_str());
     fx.shutdown().await;
 }

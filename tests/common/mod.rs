@@ -38,6 +38,8 @@ pub struct Fixture {
     pub admin: Client,
     allow_self_approval: bool,
     operator: Option<Operator>,
+    /// The metrics of the operator started last.
+    pub telemetry: controller::Telemetry,
 }
 
 impl Fixture {
@@ -65,6 +67,7 @@ impl Fixture {
             admin,
             allow_self_approval,
             operator: None,
+            telemetry: controller::Telemetry::default(),
         }
     }
 
@@ -78,9 +81,15 @@ impl Fixture {
             allow_self_approval: self.allow_self_approval,
             ..Config::default()
         };
-        let task = tokio::spawn(controller::run(self.admin.clone(), config, async move {
-            let _ = stopped.await;
-        }));
+        self.telemetry = controller::Telemetry::default();
+        let task = tokio::spawn(controller::run_with(
+            self.admin.clone(),
+            config,
+            self.telemetry.clone(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         self.operator = Some(Operator { stop, task });
     }
 
@@ -93,6 +102,16 @@ impl Fixture {
             .expect("the operator shuts down gracefully")
             .expect("the operator task does not panic");
         result.expect("the operator stops without error");
+    }
+
+    /// How many reconciliations the operator started last has finished (`charter_reconciliations_total`).
+    pub fn reconciliations(&self) -> u64 {
+        self.telemetry
+            .encode()
+            .lines()
+            .find_map(|l| l.strip_prefix("charter_reconciliations_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .map_or(0, |v| v as u64)
     }
 
     pub async fn shutdown(mut self) {
@@ -167,12 +186,20 @@ impl Fixture {
     }
 
     /// Waits for `name` to be in `phase` at `revision` (the current revision).
-    pub async fn wait_for_phase_at(&self, name: &str, phase: Phase, revision: &str) -> ServiceStatus {
-        eventually(&format!("{name} to reach {phase} at {revision}"), || async {
-            let status = self.status_of(name).await?;
-            (status.phase == Some(phase) && status.revision.as_deref() == Some(revision))
-                .then_some(status)
-        })
+    pub async fn wait_for_phase_at(
+        &self,
+        name: &str,
+        phase: Phase,
+        revision: &str,
+    ) -> ServiceStatus {
+        eventually(
+            &format!("{name} to reach {phase} at {revision}"),
+            || async {
+                let status = self.status_of(name).await?;
+                (status.phase == Some(phase) && status.revision.as_deref() == Some(revision))
+                    .then_some(status)
+            },
+        )
         .await
     }
 
@@ -203,7 +230,9 @@ impl Fixture {
 
     /// The catalog entry of a Service in `default`, parsed.
     pub async fn published(&self, name: &str) -> Option<serde_json::Value> {
-        let entry = self.catalog_entry(&format!("{NAMESPACE}_{name}.json")).await?;
+        let entry = self
+            .catalog_entry(&format!("{NAMESPACE}_{name}.json"))
+            .await?;
         Some(serde_json::from_str(&entry).expect("a catalog entry is JSON"))
     }
 
