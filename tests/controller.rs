@@ -349,3 +349,83 @@ async fn a_dependant_becomes_active_when_its_dependency_does_and_deletion_leaves
 
     fx.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_activations_costs_a_handful_of_catalog_writes() {
+    use futures::StreamExt;
+    use kube::runtime::{WatchStreamExt, watcher};
+    use std::sync::{Arc, Mutex};
+
+    const N: usize = 12;
+    let fx = start().await;
+    let services: Api<Service> = Api::namespaced(fx.client.clone(), "default");
+    let approvals: Api<ServiceApproval> = Api::namespaced(fx.client.clone(), "default");
+    let mut revisions = Vec::new();
+    for i in 0..N {
+        let name = format!("svc-{i:02}");
+        services
+            .create(&PostParams::default(), &service(&name))
+            .await
+            .unwrap();
+        revisions.push(name);
+    }
+    let mut pending = Vec::new();
+    for name in &revisions {
+        let revision = eventually("the Service to wait in Approval", || async {
+            phase_and_revision(&services, name)
+                .await
+                .filter(|(p, _)| *p == Phase::Approval)
+                .map(|(_, r)| r)
+        })
+        .await;
+        pending.push((name.clone(), revision));
+    }
+
+    // Every version of the catalog ConfigMap a watcher sees from now on is one write.
+    let versions = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
+    let configmaps: Api<ConfigMap> = Api::namespaced(fx.client.clone(), CATALOG_NAMESPACE);
+    let seen = versions.clone();
+    let watch = tokio::spawn(
+        watcher(configmaps, watcher::Config::default())
+            .applied_objects()
+            .for_each(move |cm| {
+                if let Ok(cm) = cm
+                    && cm.metadata.name.as_deref() == Some("charter-catalog")
+                {
+                    seen.lock()
+                        .unwrap()
+                        .insert(cm.metadata.resource_version.unwrap_or_default());
+                }
+                std::future::ready(())
+            }),
+    );
+    eventually("the watcher to see the catalog", || {
+        std::future::ready((!versions.lock().unwrap().is_empty()).then_some(()))
+    })
+    .await;
+    let before = versions.lock().unwrap().len();
+
+    for (name, revision) in &pending {
+        approvals
+            .create(
+                &PostParams::default(),
+                &approval(&format!("{name}-ava"), name, revision, "ava"),
+            )
+            .await
+            .unwrap();
+    }
+    eventually("every Service in the catalog", || async {
+        let api: Api<ConfigMap> = Api::namespaced(fx.client.clone(), CATALOG_NAMESPACE);
+        (api.get("charter-catalog").await.ok()?.data?.len() == N).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let writes = versions.lock().unwrap().len() - before;
+    watch.abort();
+    assert!(
+        writes <= N / 2,
+        "{N} activations cost {writes} catalog writes"
+    );
+
+    fx.shutdown().await;
+}
