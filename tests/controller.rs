@@ -419,7 +419,6 @@ async fn a_burst_of_activations_costs_a_handful_of_catalog_writes() {
         (api.get("charter-catalog").await.ok()?.data?.len() == N).then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
     let writes = versions.lock().unwrap().len() - before;
     watch.abort();
     assert!(
