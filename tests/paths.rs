@@ -17,7 +17,7 @@ async fn rejection_sends_the_service_back_to_planning_and_a_new_revision_resubmi
 
     let rejection = reject(&ava, "ledger", &first, "ava").await;
     let status = fx.wait_for_phase("ledger", Phase::Planning).await;
-    assert_eq!(fx.wait_for_verdict(&rejection, "Counted").await, true);
+    assert!(fx.wait_for_verdict(&rejection, "Counted").await);
     assert_eq!(status.revision.as_deref(), Some(first.as_str()));
     assert_eq!(
         status.history.last().map(|t| t.reason.as_str()),
@@ -81,7 +81,7 @@ async fn a_quorum_of_two_counts_distinct_approvers_and_ignores_a_stale_approval(
 
     // bo approves the revision they reviewed, which is no longer current.
     let bo_stale = approve(&bo, "ledger", &stale, "bo").await;
-    assert_eq!(fx.wait_for_verdict(&bo_stale, "StaleRevision").await, false);
+    assert!(!fx.wait_for_verdict(&bo_stale, "StaleRevision").await);
     // ava approves twice: one approver, one vote.
     let ava_1 = approve(&ava, "ledger", &current, "ava").await;
     let ava_2 = approve(&ava, "ledger", &current, "ava").await;
@@ -131,7 +131,7 @@ async fn the_owners_own_approval_does_not_count() {
     let revision = fx.revision_in_approval("ledger").await;
 
     let own = approve(&dana, "ledger", &revision, "dana").await;
-    assert_eq!(fx.wait_for_verdict(&own, "SelfApproval").await, false);
+    assert!(!fx.wait_for_verdict(&own, "SelfApproval").await);
     let status = eventually(
         "the Service to be reconciled after the approval",
         || async {
@@ -154,7 +154,7 @@ async fn the_owners_own_approval_counts_when_the_operator_allows_it() {
         .await;
     let revision = fx.revision_in_approval("ledger").await;
     let own = approve(&dana, "ledger", &revision, "dana").await;
-    assert_eq!(fx.wait_for_verdict(&own, "Counted").await, true);
+    assert!(fx.wait_for_verdict(&own, "Counted").await);
     fx.wait_for_phase("ledger", Phase::Active).await;
     fx.shutdown().await;
 }
@@ -231,11 +231,7 @@ async fn retire_withdraws_and_reactivation_without_change_returns_to_active_dire
     set_desired(&fx, "ledger", DesiredPhase::Retired).await;
     fx.wait_for_phase("ledger", Phase::Retired).await;
     eventually("the retired Service to leave the catalog", || async {
-        fx.catalog()
-            .await?
-            .get("default_ledger.json")
-            .is_none()
-            .then_some(())
+        (!fx.catalog().await?.contains_key("default_ledger.json")).then_some(())
     })
     .await;
 
@@ -276,11 +272,7 @@ async fn reactivation_after_a_change_goes_through_approval() {
     set_desired(&fx, "ledger", DesiredPhase::Retired).await;
     fx.wait_for_phase("ledger", Phase::Retired).await;
     eventually("the retired Service to leave the catalog", || async {
-        fx.catalog()
-            .await?
-            .get("default_ledger.json")
-            .is_none()
-            .then_some(())
+        (!fx.catalog().await?.contains_key("default_ledger.json")).then_some(())
     })
     .await;
     fx.edit("ledger", |spec| {
@@ -496,5 +488,32 @@ async fn an_operator_restarted_over_a_converged_cluster_makes_no_writes() {
     );
     let entry = fx.published("ledger").await.unwrap();
     assert_eq!(entry["provenance"]["revision"], revision.as_str());
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejection_of_the_published_revision_withdraws_it() {
+    let fx = Fixture::start(false).await;
+    let ava = fx.client("ava").await;
+    let revision = activate(&fx, service("ledger"), "ledger").await;
+
+    let revocation = reject(&ava, "ledger", &revision, "ava").await;
+    let status = fx.wait_for_phase("ledger", Phase::Planning).await;
+    assert!(fx.wait_for_verdict(&revocation, "Counted").await);
+    assert_eq!(status.published_revision, None);
+    assert_eq!(
+        condition(&status, "Published").map(|c| c.0),
+        Some("False".into())
+    );
+    eventually("the revoked Service to leave the catalog", || async {
+        (!fx.catalog().await?.contains_key("default_ledger.json")).then_some(())
+    })
+    .await;
+    let reasons = eventually("the revocation Event", || async {
+        let reasons = fx.event_reasons("ledger").await;
+        reasons.iter().any(|r| r == "Revoked").then_some(reasons)
+    })
+    .await;
+    assert!(reasons.iter().any(|r| r == "QuorumReached"), "{reasons:?}");
     fx.shutdown().await;
 }

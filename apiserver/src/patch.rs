@@ -348,6 +348,31 @@ fn remove_path(v: &mut Value, path: &[String]) {
     }
 }
 
+/// Remove the maps (and keyed lists) along `path`, deepest first, that are left empty.
+fn prune_empty_ancestors(v: &mut Value, path: &[String]) {
+    let fields: Vec<&String> = path.iter().filter(|t| t.as_str() != ".").collect();
+    for len in (1..fields.len()).rev() {
+        let prefix = &fields[..len];
+        if !prefix.iter().all(|t| t.starts_with("f:")) {
+            continue;
+        }
+        let pointer: String = prefix
+            .iter()
+            .map(|t| format!("/{}", t[2..].replace('~', "~0").replace('/', "~1")))
+            .collect();
+        let empty = match v.pointer(&pointer) {
+            Some(Value::Object(m)) => m.is_empty(),
+            Some(Value::Array(a)) => a.is_empty(),
+            _ => false,
+        };
+        if !empty {
+            return;
+        }
+        let owned: Vec<String> = prefix.iter().map(|t| t.to_string()).collect();
+        remove_path(v, &owned);
+    }
+}
+
 fn set_to_fields_v1(set: &FieldSet) -> Value {
     let mut root = Value::Object(Map::new());
     for path in set {
@@ -801,6 +826,10 @@ pub fn server_side_apply(req: ApplyRequest<'_>) -> Result<Value, ApiError> {
             .any(|e| !mine(e) && e.set.iter().any(|q| overlaps(p, q)));
         if !others_own {
             remove_path(&mut obj, p);
+            // The real server drops the maps a removal leaves empty (an emptied
+            // `status.snapshot` must go, or it fails its schema's required fields).
+            // What is still applied comes back with the merge below.
+            prune_empty_ancestors(&mut obj, p);
         }
     }
     apply_merge(&mut obj, &applied);
@@ -1146,6 +1175,45 @@ mod tests {
         // Now a re-apply by A without force conflicts with B.
         let err = apply(&i, Some(&forced), &lease("a"), "mgr-a", false, None).unwrap_err();
         assert_eq!(err.code, 409);
+    }
+
+    #[test]
+    fn ssa_drops_the_maps_a_removal_leaves_empty() {
+        let i = info("Lease", false, false);
+        let mut with_nested = lease("a");
+        with_nested["spec"]["extra"] = json!({"inner": {"x": 1, "y": "z"}});
+        let created = apply(&i, None, &with_nested, "mgr-a", false, None).unwrap();
+        let out = apply(&i, Some(&created), &lease("a"), "mgr-a", false, None).unwrap();
+        assert_eq!(out["spec"].get("extra"), None, "{}", out["spec"]);
+        assert_eq!(out["spec"]["holderIdentity"], "a");
+    }
+
+    #[test]
+    fn ssa_status_drops_an_omitted_nested_snapshot() {
+        let i = info("Widget", true, true);
+        let base = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "default"}, "spec": {"a": 1}});
+        let created = apply(&i, None, &base, "owner", false, None).unwrap();
+        let full = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "default"},
+            "status": {"phase": "Active", "conditions": [{"type": "Ready", "status": "True"}],
+                       "snapshot": {"revision": "r1", "approvedBy": ["ava"], "content": {"owner": "dana", "categories": [{"name": "x", "subcategories": ["y"]}]}}}});
+        let published = apply(&i, Some(&created), &full, "charter", true, Some("status")).unwrap();
+        assert_eq!(published["status"]["snapshot"]["revision"], "r1");
+        let mut revoked = full.clone();
+        revoked["status"]
+            .as_object_mut()
+            .unwrap()
+            .remove("snapshot");
+        revoked["status"]["phase"] = json!("Planning");
+        let out = apply(
+            &i,
+            Some(&published),
+            &revoked,
+            "charter",
+            true,
+            Some("status"),
+        )
+        .unwrap();
+        assert_eq!(out["status"].get("snapshot"), None, "{}", out["status"]);
     }
 
     #[test]
