@@ -517,3 +517,53 @@ async fn a_rejection_of_the_published_revision_withdraws_it() {
     assert!(reasons.iter().any(|r| r == "QuorumReached"), "{reasons:?}");
     fx.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_due_turns_true_with_an_event_once_the_interval_has_passed() {
+    let fx = Fixture::start(false).await;
+    activate(&fx, service("ledger"), "ledger").await;
+    let status = fx.wait_for_phase("ledger", Phase::Active).await;
+    assert_ne!(
+        condition(&status, "ReviewDue").map(|c| c.0),
+        Some("True".into()),
+        "no review is due without an interval"
+    );
+
+    // Last reviewed long ago with a 30-day interval: the review is overdue.
+    fx.edit("ledger", |spec| {
+        spec.lifecycle.review_interval = Some("30d".into());
+        spec.lifecycle.last_reviewed = Some("2020-01-01".into());
+    })
+    .await;
+    eventually("ReviewDue to turn True", || async {
+        let status = fx.status_of("ledger").await?;
+        (condition(&status, "ReviewDue")?.0 == "True").then_some(())
+    })
+    .await;
+    eventually("the ReviewDue Event", || async {
+        let reasons = fx.event_reasons("ledger").await;
+        reasons.iter().any(|r| r == "ReviewDue").then_some(())
+    })
+    .await;
+    let status = fx.status_of("ledger").await.expect("status");
+    assert_eq!(
+        status.phase,
+        Some(Phase::Active),
+        "a due review does not unpublish"
+    );
+
+    // Reviewed today: no longer due.
+    let today = k8s_openapi::jiff::Timestamp::now()
+        .strftime("%Y-%m-%d")
+        .to_string();
+    fx.edit("ledger", |spec| {
+        spec.lifecycle.last_reviewed = Some(today.clone());
+    })
+    .await;
+    eventually("ReviewDue to turn False after a review", || async {
+        let status = fx.status_of("ledger").await?;
+        (condition(&status, "ReviewDue")?.0 == "False").then_some(())
+    })
+    .await;
+    fx.shutdown().await;
+}
