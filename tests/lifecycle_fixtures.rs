@@ -228,6 +228,7 @@ impl World {
             service: &self.service,
             approvals: &self.approvals,
             dependencies: &self.dependencies,
+            dependency_cycle: &[],
             now: self.now,
             policy: &self.policy,
         })

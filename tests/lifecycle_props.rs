@@ -154,6 +154,7 @@ fn evaluate_with(w: &World, approvals: &[ServiceApproval]) -> Outcome {
         service: &w.service,
         approvals,
         dependencies: &w.dependencies,
+        dependency_cycle: &[],
         now: w.now,
         policy: &w.policy,
     })
@@ -276,6 +277,7 @@ proptest! {
                 service: &again,
                 approvals: &w.approvals,
                 dependencies: &w.dependencies,
+                dependency_cycle: &[],
                 now: w.now,
                 policy: &w.policy,
             });

@@ -567,3 +567,42 @@ async fn review_due_turns_true_with_an_event_once_the_interval_has_passed() {
     .await;
     fx.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dependency_cycle_is_reported_as_a_cycle() {
+    let fx = Fixture::start(false).await;
+    for (name, needs) in [("ledger", "billing"), ("billing", "ledger")] {
+        let mut svc = service(name).build();
+        svc.spec.content.model = Some(charter::api::ServiceModel {
+            depends_on: vec![charter::api::ServiceRef {
+                namespace: None,
+                name: needs.into(),
+            }],
+            ..Default::default()
+        });
+        fx.services()
+            .create(&kube::api::PostParams::default(), &svc)
+            .await
+            .expect("the Service is created");
+    }
+    for name in ["ledger", "billing"] {
+        let (status, message) = eventually("DependenciesReady to name the cycle", || async {
+            let status = fx.status_of(name).await?;
+            let (value, reason) = condition(&status, "DependenciesReady")?;
+            (reason == "DependencyCycle").then_some((value, status))
+        })
+        .await;
+        assert_eq!(status, "False");
+        let ready = message
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "DependenciesReady")
+            .expect("condition");
+        assert!(
+            ready.message.contains("default/ledger") && ready.message.contains("default/billing"),
+            "{}",
+            ready.message
+        );
+    }
+    fx.shutdown().await;
+}

@@ -83,6 +83,28 @@ impl Context {
 
     /// The phase of every Service this one depends on, keyed with the namespace resolved;
     /// `None` when the Service is unknown (or outside the watched namespaces) or has no phase yet.
+    /// A dependency cycle through `service`, from the Services in the caches; empty when none.
+    pub(crate) fn dependency_cycle_of(&self, service: &Service) -> Vec<ServiceRef> {
+        let start = ServiceRef {
+            namespace: service.namespace(),
+            name: service.name_any(),
+        };
+        let depends_on = |r: &ServiceRef| -> Vec<ServiceRef> {
+            let namespace = r.namespace.as_deref().unwrap_or_default();
+            let Some(scope) = self.scope_of(namespace) else {
+                return Vec::new();
+            };
+            let Some(found) = scope
+                .services
+                .get(&ObjectRef::new(&r.name).within(namespace))
+            else {
+                return Vec::new();
+            };
+            self.dependencies_of(&found).into_keys().collect()
+        };
+        crate::lifecycle::find_cycle(&start, depends_on).unwrap_or_default()
+    }
+
     pub(crate) fn dependencies_of(&self, service: &Service) -> BTreeMap<ServiceRef, Option<Phase>> {
         let own = service.namespace().unwrap_or_default();
         let Some(model) = &service.spec.content.model else {

@@ -16,6 +16,8 @@ pub(crate) struct Facts<'a> {
     pub rejected_by: &'a [String],
     /// Dependencies that are not Active, as `namespace/name (phase)`.
     pub missing_dependencies: &'a [String],
+    /// A dependency cycle through this Service, as `namespace/name` steps; empty when none.
+    pub dependency_cycle: &'a [String],
     /// Set when this evaluation revoked the approved revision: (revision, rejecters).
     pub revoked: Option<(&'a str, &'a [String])>,
 }
@@ -262,6 +264,9 @@ fn categories_defined(content: &ServiceContent) -> Result<(), Refusal> {
 }
 
 pub(crate) fn dependencies_active(f: &Facts) -> Result<(), Refusal> {
+    if !f.dependency_cycle.is_empty() {
+        return Err(Refusal::dependency_cycle(f.dependency_cycle));
+    }
     if f.missing_dependencies.is_empty() {
         Ok(())
     } else {
@@ -335,6 +340,7 @@ mod tests {
                     approved_by: &[],
                     rejected_by: if bit(4) { &rejecters } else { &[] },
                     missing_dependencies: if bit(5) { &missing } else { &[] },
+                    dependency_cycle: &[],
                     revoked: None,
                 };
                 for start in PHASES {

@@ -9,6 +9,7 @@
 
 mod approvals;
 mod conditions;
+mod cycle;
 mod events;
 mod gates;
 mod history;
@@ -23,6 +24,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
 pub use conditions::{APPROVED, DEPENDENCIES_READY, PUBLISHED, READY, REVIEW_DUE};
+pub use cycle::find_cycle;
 pub use gates::allowed;
 pub use refusal::Refusal;
 pub use review::parse_interval;
@@ -62,6 +64,8 @@ pub struct Input<'a> {
     pub approvals: &'a [ServiceApproval],
     /// Each `dependsOn` (namespace filled in) and its phase; `None` when not found.
     pub dependencies: &'a BTreeMap<ServiceRef, Option<Phase>>,
+    /// A dependency cycle through this Service (`find_cycle`); empty when none.
+    pub dependency_cycle: &'a [ServiceRef],
     pub now: Timestamp,
     pub policy: &'a Policy,
 }
@@ -130,6 +134,11 @@ pub fn evaluate(input: &Input) -> Outcome {
     }
 
     let missing_dependencies = missing_dependencies(service, input.dependencies);
+    let dependency_cycle: Vec<String> = input
+        .dependency_cycle
+        .iter()
+        .map(|r| format!("{}/{}", r.namespace.as_deref().unwrap_or_default(), r.name))
+        .collect();
     let facts = Facts {
         desired: lifecycle.desired_phase,
         content,
@@ -138,6 +147,7 @@ pub fn evaluate(input: &Input) -> Outcome {
         approved_by: &approval.approved_by,
         rejected_by: &approval.rejected_by,
         missing_dependencies: &missing_dependencies,
+        dependency_cycle: &dependency_cycle,
         revoked: approval
             .revoked
             .as_ref()

@@ -105,6 +105,13 @@ impl Refusal {
         )
     }
 
+    pub fn dependency_cycle(cycle: &[String]) -> Self {
+        Refusal::new(
+            "DependencyCycle",
+            format!("dependency cycle: {}", cycle.join(" → ")),
+        )
+    }
+
     pub fn progressing(message: impl Into<String>) -> Self {
         Refusal::new("Progressing", message)
     }
