@@ -229,6 +229,7 @@ impl World {
             approvals: &self.approvals,
             dependencies: &self.dependencies,
             dependency_cycle: &[],
+            active_dependants: &[],
             now: self.now,
             policy: &self.policy,
         })

@@ -155,6 +155,7 @@ fn evaluate_with(w: &World, approvals: &[ServiceApproval]) -> Outcome {
         approvals,
         dependencies: &w.dependencies,
         dependency_cycle: &[],
+        active_dependants: &[],
         now: w.now,
         policy: &w.policy,
     })
@@ -278,6 +279,7 @@ proptest! {
                 approvals: &w.approvals,
                 dependencies: &w.dependencies,
                 dependency_cycle: &[],
+                active_dependants: &[],
                 now: w.now,
                 policy: &w.policy,
             });

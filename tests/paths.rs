@@ -606,3 +606,45 @@ async fn a_dependency_cycle_is_reported_as_a_cycle() {
     }
     fx.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retiring_a_service_active_services_depend_on_proceeds_and_names_them() {
+    let fx = Fixture::start(false).await;
+    let ava = fx.client("ava").await;
+    activate(&fx, service("identity"), "identity").await;
+    let mut ledger = service("ledger").build();
+    ledger.spec.content.model = Some(charter::api::ServiceModel {
+        depends_on: vec![charter::api::ServiceRef {
+            namespace: None,
+            name: "identity".into(),
+        }],
+        ..Default::default()
+    });
+    fx.services()
+        .create(&kube::api::PostParams::default(), &ledger)
+        .await
+        .expect("the dependant is created");
+    let revision = fx.revision_in_approval("ledger").await;
+    approve(&ava, "ledger", &revision, "ava").await;
+    fx.wait_for_phase("ledger", Phase::Active).await;
+
+    set_desired(&fx, "identity", DesiredPhase::Retired).await;
+    fx.wait_for_phase("identity", Phase::Retired).await;
+    eventually("the RetiredWithActiveDependants Event", || async {
+        let reasons = fx.event_reasons("identity").await;
+        reasons
+            .iter()
+            .any(|r| r == "RetiredWithActiveDependants")
+            .then_some(())
+    })
+    .await;
+    eventually(
+        "the dependant's DependenciesReady to turn False",
+        || async {
+            let status = fx.status_of("ledger").await?;
+            (condition(&status, "DependenciesReady")?.0 == "False").then_some(())
+        },
+    )
+    .await;
+    fx.shutdown().await;
+}

@@ -83,6 +83,28 @@ impl Context {
 
     /// The phase of every Service this one depends on, keyed with the namespace resolved;
     /// `None` when the Service is unknown (or outside the watched namespaces) or has no phase yet.
+    /// The Active Services, in every watched scope, whose dependsOn names `service`.
+    pub(crate) fn active_dependants_of(&self, service: &Service) -> Vec<ServiceRef> {
+        let me = ServiceRef {
+            namespace: service.namespace(),
+            name: service.name_any(),
+        };
+        let mut dependants: Vec<ServiceRef> = self
+            .scopes
+            .iter()
+            .flat_map(|scope| scope.services.state())
+            .filter(|s| s.status.as_ref().and_then(|st| st.phase) == Some(Phase::Active))
+            .filter(|s| self.dependencies_of(s).contains_key(&me))
+            .map(|s| ServiceRef {
+                namespace: s.namespace(),
+                name: s.name_any(),
+            })
+            .collect();
+        dependants.sort();
+        dependants.dedup();
+        dependants
+    }
+
     /// A dependency cycle through `service`, from the Services in the caches; empty when none.
     pub(crate) fn dependency_cycle_of(&self, service: &Service) -> Vec<ServiceRef> {
         let start = ServiceRef {

@@ -69,12 +69,14 @@ async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Err
     let approvals = ctx.approvals_for(&namespace, &name);
     let dependencies = ctx.dependencies_of(service);
     let dependency_cycle = ctx.dependency_cycle_of(service);
+    let active_dependants = ctx.active_dependants_of(service);
     let now = Timestamp::now();
     let outcome = lifecycle::evaluate(&Input {
         service,
         approvals: &approvals,
         dependencies: &dependencies,
         dependency_cycle: &dependency_cycle,
+        active_dependants: &active_dependants,
         now,
         policy: &ctx.policy,
     });

@@ -66,6 +66,8 @@ pub struct Input<'a> {
     pub dependencies: &'a BTreeMap<ServiceRef, Option<Phase>>,
     /// A dependency cycle through this Service (`find_cycle`); empty when none.
     pub dependency_cycle: &'a [ServiceRef],
+    /// The Active Services that depend on this one (told when it retires under them).
+    pub active_dependants: &'a [ServiceRef],
     pub now: Timestamp,
     pub policy: &'a Policy,
 }
@@ -158,6 +160,26 @@ pub fn evaluate(input: &Input) -> Outcome {
     let phase = walk.phase;
     let mut events = walk.events;
     events.extend(approval_events);
+    // Retirement is the owner's call and proceeds; Active dependants are named so that
+    // their owners can be told (their DependenciesReady turns False on their own).
+    if phase == Phase::Retired
+        && previous.phase != Some(Phase::Retired)
+        && !input.active_dependants.is_empty()
+    {
+        let names: Vec<String> = input
+            .active_dependants
+            .iter()
+            .map(|r| format!("{}/{}", r.namespace.as_deref().unwrap_or_default(), r.name))
+            .collect();
+        events.push(
+            true,
+            "RetiredWithActiveDependants",
+            format!(
+                "retired while Active services depend on it: {}",
+                names.join(", ")
+            ),
+        );
+    }
 
     // Publication: the approved snapshot, only while Active.
     let published_revision = match (approval.approved_revision(), phase) {
