@@ -246,19 +246,7 @@ pub(crate) mod tests {
     use crate::resource::PrinterColumn;
 
     fn verbs() -> Vec<String> {
-        [
-            "create",
-            "delete",
-            "deletecollection",
-            "get",
-            "list",
-            "patch",
-            "update",
-            "watch",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+        crate::registry::verbs_all()
     }
 
     pub(crate) fn crd_info() -> ResourceInfo {

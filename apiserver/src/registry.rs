@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-fn verbs_all() -> Vec<String> {
+pub(crate) fn verbs_all() -> Vec<String> {
     [
         "create",
         "delete",

@@ -64,6 +64,21 @@ pub fn not_found_for(target: &Target, name: &str) -> ApiError {
     not_found(target, name)
 }
 
+/// The optimistic-concurrency precondition of update and patch: a `resourceVersion` in the
+/// written object must be the stored one (an empty or absent one means "any").
+pub fn check_resource_version(
+    target: &Target,
+    name: &str,
+    written: &serde_json::Value,
+    stored: &serde_json::Value,
+) -> Result<(), ApiError> {
+    let meta_str = crate::store::meta_str;
+    match meta_str(written, "resourceVersion").filter(|rv| !rv.is_empty()) {
+        Some(rv) if Some(rv) != meta_str(stored, "resourceVersion") => Err(conflict(target, name)),
+        _ => Ok(()),
+    }
+}
+
 pub fn conflict(target: &Target, name: &str) -> ApiError {
     let info = &target.served.info;
     ApiError::new(

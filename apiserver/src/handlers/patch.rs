@@ -7,7 +7,7 @@ use crate::error::{ApiError, Cause};
 use crate::patch::{ApplyRequest, PatchType};
 use crate::request::{RequestContext, Target};
 use crate::server::{Reply, Shared};
-use crate::store::{Outcome, meta_str};
+use crate::store::Outcome;
 use crate::strategy;
 
 pub fn handle(
@@ -115,11 +115,7 @@ pub fn handle(
                 }
             };
             let patched = strategy::from_served(target, patched)?;
-            if let Some(rv) = meta_str(&patched, "resourceVersion").filter(|rv| !rv.is_empty())
-                && Some(rv) != meta_str(cur, "resourceVersion")
-            {
-                return Err(strategy::conflict(target, name));
-            }
+            strategy::check_resource_version(target, name, &patched, cur)?;
             let (next, w) = write_over(ctx, target, cur, patched, record)?;
             warnings = w;
             Ok(strategy::finish_update(cur, next))

@@ -4,7 +4,6 @@ use super::{crd_committed, decode_body, is_crd};
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target};
 use crate::server::{Reply, Shared};
-use crate::store::meta_str;
 use crate::strategy;
 use serde_json::Value;
 
@@ -68,11 +67,7 @@ pub fn update(
         ctx.dry_run(),
         |cur, _| {
             let cur = cur.ok_or_else(|| strategy::not_found_for(target, name))?;
-            if let Some(rv) = meta_str(&obj, "resourceVersion").filter(|rv| !rv.is_empty())
-                && Some(rv) != meta_str(cur, "resourceVersion")
-            {
-                return Err(strategy::conflict(target, name));
-            }
+            strategy::check_resource_version(target, name, &obj, cur)?;
             let (next, w) = write_over(ctx, target, cur, obj, true)?;
             warnings = w;
             Ok(strategy::finish_update(cur, next))
