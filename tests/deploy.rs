@@ -1,0 +1,259 @@
+//! `deploy/` as a platform engineer installs it: `kubectl kustomize deploy/` renders, every
+//! object validates against the official schemas, and the operator's RBAC is least privilege.
+
+#[path = "common/tools.rs"]
+mod tools;
+
+use serde_json::Value;
+use std::process::Command;
+
+fn rendered() -> Option<(String, Vec<Value>)> {
+    if !tools::kubectl() {
+        return None;
+    }
+    let out = Command::new("kubectl")
+        .args(["kustomize", concat!(env!("CARGO_MANIFEST_DIR"), "/deploy")])
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        out.status.success(),
+        "kubectl kustomize deploy/ failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let yaml = String::from_utf8(out.stdout).expect("utf-8");
+    let docs: Vec<Value> = serde_saphyr::from_multiple(&yaml).expect("rendered YAML parses");
+    Some((yaml, docs.into_iter().filter(|d| !d.is_null()).collect()))
+}
+
+fn kind_name(o: &Value) -> (String, String) {
+    let s = |p: &str| {
+        o.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    (s("/kind"), s("/metadata/name"))
+}
+
+fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| kind_name(d) == (kind.into(), name.into()))
+        .unwrap_or_else(|| panic!("deploy/ has no {kind} {name}"))
+}
+
+fn strings(v: &Value, key: &str) -> Vec<String> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Kustomize prints `32.0` as `32`: compare numbers by value.
+fn numbers_as_f64(v: Value) -> Value {
+    match v {
+        Value::Number(n) => serde_json::json!(n.as_f64()),
+        Value::Array(a) => Value::Array(a.into_iter().map(numbers_as_f64).collect()),
+        Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, v)| (k, numbers_as_f64(v))).collect())
+        }
+        other => other,
+    }
+}
+
+fn rules(role: &Value) -> &[Value] {
+    role.get("rules")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+#[test]
+fn deploy_renders_every_piece_of_an_installation() {
+    let Some((_, docs)) = rendered() else { return };
+    for (kind, name) in [
+        ("Namespace", "charter-system"),
+        ("CustomResourceDefinition", "services.catalog.charter.dev"),
+        (
+            "CustomResourceDefinition",
+            "serviceapprovals.catalog.charter.dev",
+        ),
+        ("ServiceAccount", "charter"),
+        ("ClusterRole", "charter-operator"),
+        ("Role", "charter-operator"),
+        ("ClusterRole", "charter-owner"),
+        ("ClusterRole", "charter-approver"),
+        ("ClusterRole", "charter-viewer"),
+        ("ClusterRole", "charter-catalog-reader"),
+        ("ValidatingAdmissionPolicy", "charter-approval-approver"),
+        ("ValidatingAdmissionPolicy", "charter-status-writer"),
+        ("MutatingAdmissionPolicy", "charter-service-creator"),
+        ("Deployment", "charter"),
+        ("PodDisruptionBudget", "charter"),
+        ("Service", "charter-metrics"),
+    ] {
+        find(&docs, kind, name);
+    }
+    // The CRDs shipped are the generated ones.
+    let crds = charter::crds::yaml();
+    let generated: Vec<Value> = serde_saphyr::from_multiple(&crds).expect("crds parse");
+    for crd in generated.iter().filter(|d| !d.is_null()) {
+        let (_, name) = kind_name(crd);
+        let mut shipped = find(&docs, "CustomResourceDefinition", &name).clone();
+        shipped["metadata"]
+            .as_object_mut()
+            .expect("metadata")
+            .remove("labels");
+        assert_eq!(
+            numbers_as_f64(shipped),
+            numbers_as_f64(crd.clone()),
+            "deploy/ ships the generated CRD {name}"
+        );
+    }
+}
+
+#[test]
+fn deploy_validates_against_the_official_schemas() {
+    let Some((yaml, _)) = rendered() else { return };
+    let Some(validate) = tools::kubernetes_validate() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("deploy.yaml");
+    std::fs::write(&file, yaml).expect("write");
+    let out = Command::new(validate)
+        .args(["--strict", "--kubernetes-version", "1.36.0"])
+        .arg(&file)
+        .output()
+        .expect("kubernetes-validate runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "kubernetes-validate failed:\n{text}");
+    assert_eq!(
+        text.matches("passed for resource").count(),
+        25,
+        "every object was validated:\n{text}"
+    );
+}
+
+#[test]
+fn operator_rbac_is_least_privilege() {
+    let Some((_, docs)) = rendered() else { return };
+    let cluster = find(&docs, "ClusterRole", "charter-operator");
+    let local = find(&docs, "Role", "charter-operator");
+    assert_eq!(
+        local.pointer("/metadata/namespace").and_then(Value::as_str),
+        Some("charter-system")
+    );
+    for rule in rules(cluster).iter().chain(rules(local)) {
+        for key in ["apiGroups", "resources", "verbs", "resourceNames"] {
+            assert!(
+                !strings(rule, key).iter().any(|s| s.contains('*')),
+                "no wildcard in {rule}"
+            );
+        }
+        assert!(!strings(rule, "resources").contains(&"secrets".to_string()));
+    }
+    let grants = |role: &Value, resource: &str| -> Vec<String> {
+        rules(role)
+            .iter()
+            .filter(|r| strings(r, "resources").iter().any(|x| x == resource))
+            .flat_map(|r| strings(r, "verbs"))
+            .collect()
+    };
+    assert!(
+        grants(cluster, "configmaps").is_empty(),
+        "ConfigMaps only in its namespace"
+    );
+    assert!(
+        grants(cluster, "leases").is_empty(),
+        "Leases only in its namespace"
+    );
+    assert_eq!(grants(cluster, "events"), ["create", "patch"]);
+    assert_eq!(grants(cluster, "services/status"), ["patch"]);
+    assert_eq!(grants(cluster, "services"), ["get", "list", "watch"]);
+    // Bound to the operator's ServiceAccount only.
+    for (kind, name) in [
+        ("ClusterRoleBinding", "charter-operator"),
+        ("RoleBinding", "charter-operator"),
+    ] {
+        let binding = find(&docs, kind, name);
+        let subjects = binding["subjects"].as_array().expect("subjects");
+        assert_eq!(subjects.len(), 1);
+        assert_eq!(subjects[0]["kind"], "ServiceAccount");
+        assert_eq!(subjects[0]["name"], "charter");
+    }
+}
+
+#[test]
+fn user_roles_keep_status_and_the_audit_trail_out_of_reach() {
+    let Some((_, docs)) = rendered() else { return };
+    for name in [
+        "charter-owner",
+        "charter-approver",
+        "charter-viewer",
+        "charter-catalog-reader",
+    ] {
+        for rule in rules(find(&docs, "ClusterRole", name)) {
+            let resources = strings(rule, "resources");
+            assert!(
+                !resources
+                    .iter()
+                    .any(|r| r.contains("status") || r.contains('*')),
+                "{name} grants no status: {rule}"
+            );
+            if resources.iter().any(|r| r == "serviceapprovals") {
+                let verbs = strings(rule, "verbs");
+                for verb in ["update", "patch", "delete", "deletecollection"] {
+                    assert!(
+                        !verbs.iter().any(|v| v == verb),
+                        "{name} may not {verb} approvals"
+                    );
+                }
+            }
+        }
+    }
+    let aggregated = |name: &str, into: &str| {
+        find(&docs, "ClusterRole", name)
+            .pointer(&format!(
+                "/metadata/labels/rbac.authorization.k8s.io~1aggregate-to-{into}"
+            ))
+            .and_then(Value::as_str)
+            == Some("true")
+    };
+    assert!(aggregated("charter-owner", "edit") && aggregated("charter-owner", "admin"));
+    assert!(aggregated("charter-approver", "edit"));
+    assert!(aggregated("charter-viewer", "view"));
+    assert!(!aggregated("charter-owner", "view"), "view stays read-only");
+}
+
+#[test]
+fn the_deployment_is_hardened() {
+    let Some((_, docs)) = rendered() else { return };
+    let d = find(&docs, "Deployment", "charter");
+    assert_eq!(d.pointer("/spec/replicas"), Some(&Value::from(2)));
+    let pod = &d["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], "charter");
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    let c = &pod["containers"][0];
+    assert!(strings(c, "args").contains(&"--leader-elect".to_string()));
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(
+        c["securityContext"]["capabilities"]["drop"],
+        serde_json::json!(["ALL"])
+    );
+    assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz");
+    assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz");
+    assert!(c["resources"]["requests"]["memory"].is_string());
+    assert!(c["resources"]["limits"]["memory"].is_string());
+}
