@@ -379,12 +379,15 @@ async fn route(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Respons
         Ok(u) => u,
         Err(e) => return error_response(&e),
     };
-    // As the real handler chain: authorization, then the handlers.
-    if let Err(e) =
-        crate::authz::check_request(&shared, &user, parts.method.as_str(), &path, &ctx_base.0)
-    {
-        return error_response(&e);
-    }
+    // As the real handler chain: impersonation, then authorization, then the handlers.
+    let user =
+        match crate::authz::impersonate::act_as(&shared, user, &parts.headers).and_then(|u| {
+            crate::authz::check_request(&shared, &u, parts.method.as_str(), &path, &ctx_base.0)
+                .map(|()| u)
+        }) {
+            Ok(u) => u,
+            Err(e) => return error_response(&e),
+        };
     if matches!(
         path.as_str(),
         "/version" | "/healthz" | "/readyz" | "/livez"

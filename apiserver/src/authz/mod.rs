@@ -7,6 +7,7 @@
 
 mod aggregation;
 mod bootstrap;
+pub mod impersonate;
 pub mod rbac;
 pub mod request_info;
 pub mod review;
