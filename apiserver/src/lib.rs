@@ -7,6 +7,7 @@
 
 pub mod admission;
 pub mod auth;
+pub mod authz;
 mod contain;
 pub mod discovery;
 pub mod error;

@@ -118,6 +118,9 @@ pub fn decode(body: &[u8]) -> Result<Value, ApiError> {
                 object_meta(r.metadata.unwrap_or_default()),
             );
         }
+        (v, k) if let Some(fields) = crate::authz::wire::decode(v, k, &raw) => {
+            out.extend(fields.map_err(bad)?);
+        }
         _ => {
             let what = if api_version.is_empty() && kind.is_empty() {
                 "no kind given".to_string()
@@ -174,7 +177,7 @@ fn time(t: Option<meta::Time>) -> Option<Value> {
     Some(json!(dt.format("%Y-%m-%dT%H:%M:%SZ").to_string()))
 }
 
-fn object_meta(m: meta::ObjectMeta) -> Value {
+pub(crate) fn object_meta(m: meta::ObjectMeta) -> Value {
     let mut out = Map::new();
     let put_str = |k: &str, v: Option<String>, out: &mut Map<String, Value>| {
         if let Some(v) = v.filter(|v| !v.is_empty()) {

@@ -25,7 +25,7 @@ pub(crate) fn verbs_all() -> Vec<String> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn builtin(
+pub(crate) fn builtin(
     group: &str,
     version: &str,
     kind: &str,
@@ -153,7 +153,10 @@ struct Inner {
 impl Registry {
     pub fn new() -> Self {
         let r = Registry::default();
-        r.inner.write().unwrap_or_else(|e| e.into_inner()).builtins = builtins();
+        r.inner.write().unwrap_or_else(|e| e.into_inner()).builtins = builtins()
+            .into_iter()
+            .chain(crate::authz::kinds())
+            .collect();
         r
     }
 

@@ -24,10 +24,7 @@ impl RequestContext {
     /// A context for writes the server makes itself (install_crds, create_namespace).
     pub fn internal() -> Self {
         RequestContext {
-            user: User {
-                name: "system:apiserver".into(),
-                groups: vec!["system:masters".into()],
-            },
+            user: User::new("system:apiserver", &[crate::auth::MASTERS]),
             query: HashMap::new(),
             accept: "application/json".into(),
             content_type: "application/json".into(),

@@ -73,6 +73,7 @@ pub struct Shared {
     pub auth: Authenticator,
     pub faults: Faults,
     pub bookmark_interval: Duration,
+    pub authz: crate::authz::Authz,
 }
 
 /// What a non-streaming handler answers.
@@ -120,7 +121,9 @@ impl ApiServer {
             registry: Registry::new(),
             auth: Authenticator::new(&users),
             bookmark_interval: config.bookmark_interval,
+            authz: Default::default(),
         });
+        crate::authz::bootstrap(&shared)?;
         let listener =
             tokio::net::TcpListener::bind(("127.0.0.1", config.port.unwrap_or(0))).await?;
         let addr = listener.local_addr()?;
@@ -285,6 +288,54 @@ impl ApiServer {
         Ok(())
     }
 
+    /// Create or replace objects of any served kind, given as YAML (multi-document allowed),
+    /// as the server itself (`system:masters`): RBAC policy, namespaces, fixtures. A
+    /// namespaced object without `metadata.namespace` goes to `default`.
+    pub fn install_objects(&self, yaml: &str) -> Result<(), ServerError> {
+        let docs: Vec<Value> =
+            serde_saphyr::from_multiple(yaml).map_err(|e| ServerError::Manifest(e.to_string()))?;
+        let ctx = RequestContext::internal();
+        for obj in docs.into_iter().filter(|d| !d.is_null()) {
+            let field = |k: &str| obj.get(k).and_then(Value::as_str).unwrap_or_default();
+            let (group, version) = match field("apiVersion").split_once('/') {
+                Some((g, v)) => (g.to_string(), v.to_string()),
+                None => (String::new(), field("apiVersion").to_string()),
+            };
+            let kind = field("kind");
+            let info = self
+                .shared
+                .registry
+                .all()
+                .into_iter()
+                .find(|i| i.group == group && i.version == version && i.kind == kind)
+                .ok_or_else(|| {
+                    ServerError::Manifest(format!("{kind} in {group}/{version} is not served"))
+                })?;
+            let ns = info.namespaced.then(|| {
+                crate::store::meta_str(&obj, "namespace")
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or("default")
+                    .to_string()
+            });
+            let target = self.target(&group, &version, &info.plural, ns.as_deref())?;
+            match handlers::create::create(&self.shared, &ctx, &target, obj.clone()) {
+                Ok(_) => {}
+                Err(e) if e.code == 409 => {
+                    let name = crate::store::meta_str(&obj, "name")
+                        .unwrap_or_default()
+                        .to_string();
+                    let mut obj = obj;
+                    if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+                        m.remove("resourceVersion");
+                    }
+                    handlers::update::update(&self.shared, &ctx, &target, &name, obj)?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     /// Stop serving and wait for the listener to close.
     pub async fn shutdown(mut self) {
         self.stop.cancel();
@@ -319,6 +370,24 @@ async fn route(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Respons
         header(&parts.headers, "content-type").to_string(),
         header(&parts.headers, "user-agent").to_string(),
     );
+    let user = match shared.auth.authenticate(
+        parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok()),
+    ) {
+        Ok(u) => u,
+        Err(e) => return error_response(&e),
+    };
+    // As the real handler chain: impersonation, then authorization, then the handlers.
+    let user =
+        match crate::authz::impersonate::act_as(&shared, user, &parts.headers).and_then(|u| {
+            crate::authz::check_request(&shared, &u, parts.method.as_str(), &path, &ctx_base.0)
+                .map(|()| u)
+        }) {
+            Ok(u) => u,
+            Err(e) => return error_response(&e),
+        };
     if matches!(
         path.as_str(),
         "/version" | "/healthz" | "/readyz" | "/livez"
@@ -329,15 +398,6 @@ async fn route(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Respons
             (axum::http::StatusCode::OK, "ok").into_response_ok()
         };
     }
-    let user = match shared.auth.authenticate(
-        parts
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok()),
-    ) {
-        Ok(u) => u,
-        Err(e) => return error_response(&e),
-    };
     let ctx = RequestContext {
         user,
         query: ctx_base.0,

@@ -284,6 +284,7 @@ pub fn admit(
     obj: &mut Value,
     old: Option<&Value>,
 ) -> Result<Vec<String>, ApiError> {
+    crate::authz::admit(served, obj, old)?;
     let Some(schema) = &served.schema else {
         return Ok(Vec::new());
     };

@@ -1,6 +1,6 @@
 //! POST on a collection: create (and SelfSubjectReview, which only answers).
 
-use super::{crd_committed, decode_body, is_crd, require_namespace};
+use super::{decode_body, is_crd, require_namespace};
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target};
 use crate::server::{Reply, Shared};
@@ -23,6 +23,9 @@ pub fn handle(
             "status": {"userInfo": {"username": ctx.user.name, "groups": ctx.user.groups}},
         });
         return Ok(Reply::json(201, review));
+    }
+    if crate::authz::review::is_review(target) {
+        return crate::authz::review::answer(shared, ctx, target, obj);
     }
     create(shared, ctx, target, obj)
 }
@@ -93,7 +96,7 @@ pub fn create(
         },
     )?;
     if !ctx.dry_run() {
-        crd_committed(shared, target, &committed.object, false);
+        super::committed(shared, target, &committed.object, false);
     }
     let mut reply = Reply::json(201, strategy::to_served(target, &committed.object));
     reply.warnings.append(&mut warnings);

@@ -1,6 +1,5 @@
 //! DELETE: immediate without finalizers; with them, deletionTimestamp first.
 
-use super::crd_committed;
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target};
 use crate::server::{Reply, Shared};
@@ -72,7 +71,7 @@ pub fn handle(
         },
     )?;
     if !dry_run && committed.deleted {
-        crd_committed(shared, target, &committed.object, true);
+        super::committed(shared, target, &committed.object, true);
         let info = &target.served.info;
         if info.group.is_empty() && info.plural == "namespaces" {
             super::namespace_deleted(shared, name);

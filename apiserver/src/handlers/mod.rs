@@ -62,8 +62,15 @@ pub fn require_namespace(shared: &Shared, target: &Target) -> Result<(), ApiErro
     )
 }
 
+/// After any committed write or delete (not dry-run): the hooks of the kinds whose
+/// writes change how the server serves (CRDs) or authorizes (RBAC).
+pub fn committed(shared: &Shared, target: &Target, obj: &Value, deleted: bool) {
+    crd_committed(shared, target, obj, deleted);
+    crate::authz::committed(shared, target);
+}
+
 /// After a CRD write or delete: (un)register its versions.
-pub fn crd_committed(shared: &Shared, target: &Target, obj: &Value, deleted: bool) {
+fn crd_committed(shared: &Shared, target: &Target, obj: &Value, deleted: bool) {
     let info = &target.served.info;
     if info.group != "apiextensions.k8s.io" || info.plural != "customresourcedefinitions" {
         return;
@@ -106,4 +113,6 @@ pub fn namespace_deleted(shared: &Shared, ns: &str) {
             });
         }
     }
+    // Its Roles and RoleBindings went with it.
+    crate::authz::refresh(shared);
 }

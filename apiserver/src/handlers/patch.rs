@@ -1,7 +1,7 @@
 //! PATCH: merge, JSON, strategic merge, and server-side apply (which may create).
 
 use super::update::write_over;
-use super::{crd_committed, decode_body, require_namespace};
+use super::{decode_body, require_namespace};
 use crate::contain::contain;
 use crate::error::{ApiError, Cause};
 use crate::patch::{ApplyRequest, PatchType};
@@ -122,7 +122,7 @@ pub fn handle(
         },
     )?;
     if !ctx.dry_run() {
-        crd_committed(shared, target, &committed.object, committed.deleted);
+        super::committed(shared, target, &committed.object, committed.deleted);
     }
     let mut r = Reply::json(
         if created { 201 } else { 200 },

@@ -1,6 +1,6 @@
 //! PUT of an object or its status: optimistic concurrency on metadata.resourceVersion.
 
-use super::{crd_committed, decode_body, is_crd};
+use super::{decode_body, is_crd};
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target};
 use crate::server::{Reply, Shared};
@@ -74,7 +74,7 @@ pub fn update(
         },
     )?;
     if !ctx.dry_run() {
-        crd_committed(shared, target, &committed.object, committed.deleted);
+        super::committed(shared, target, &committed.object, committed.deleted);
     }
     let mut r = Reply::json(200, strategy::to_served(target, &committed.object));
     r.warnings = warnings;

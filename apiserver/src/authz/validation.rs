@@ -1,0 +1,233 @@
+//! Defaulting and validation of RBAC objects, the cheap part of k8s.io/kubernetes
+//! `pkg/apis/rbac/validation`: rule shapes, roleRef and subject kinds, and the
+//! immutable `roleRef` of a binding. Worded as the real server words them.
+
+use super::request_info::quote;
+use crate::error::{ApiError, Cause};
+use crate::registry::Served;
+use serde_json::Value;
+
+const GROUP: &str = "rbac.authorization.k8s.io";
+
+fn strs(v: &Value, key: &str) -> Vec<String> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn cause(reason: &str, field: String, message: String) -> Cause {
+    Cause {
+        reason: reason.into(),
+        message,
+        field,
+    }
+}
+
+fn required(field: String, detail: &str) -> Cause {
+    let message = if detail.is_empty() {
+        "Required value".to_string()
+    } else {
+        format!("Required value: {detail}")
+    };
+    cause("FieldValueRequired", field, message)
+}
+
+fn not_supported(field: String, value: &str, supported: &[&str]) -> Cause {
+    let list: Vec<String> = supported.iter().map(|s| quote(s)).collect();
+    cause(
+        "FieldValueNotSupported",
+        field,
+        format!(
+            "Unsupported value: {}: supported values: {}",
+            quote(value),
+            list.join(", ")
+        ),
+    )
+}
+
+/// Go's `%#v` of a `[]string`, as the real server prints an invalid list value.
+fn go_strings(v: &[String]) -> String {
+    let items: Vec<String> = v.iter().map(|s| quote(s)).collect();
+    format!("[]string{{{}}}", items.join(", "))
+}
+
+fn role_ref(binding: &Value) -> (String, String, String) {
+    let r = binding.get("roleRef").cloned().unwrap_or_default();
+    (
+        str_at(&r, "apiGroup").into(),
+        str_at(&r, "kind").into(),
+        str_at(&r, "name").into(),
+    )
+}
+
+/// Fill in what the real server defaults: a User or Group subject's apiGroup.
+fn default_subjects(obj: &mut Value) {
+    let subjects = obj.get_mut("subjects").and_then(Value::as_array_mut);
+    for s in subjects.into_iter().flatten() {
+        let kind = str_at(s, "kind").to_string();
+        if let Some(m) = s.as_object_mut()
+            && m.get("apiGroup")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .is_empty()
+            && (kind == "User" || kind == "Group")
+        {
+            m.insert("apiGroup".into(), Value::String(GROUP.into()));
+        }
+    }
+}
+
+fn rule_causes(rules: Option<&Value>, namespaced: bool) -> Vec<Cause> {
+    let mut out = Vec::new();
+    for (i, r) in rules
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let at = |f: &str| format!("rules[{i}].{f}");
+        if strs(r, "verbs").is_empty() {
+            out.push(required(
+                at("verbs"),
+                "verbs must contain at least one value",
+            ));
+        }
+        let urls = strs(r, "nonResourceURLs");
+        if !urls.is_empty() {
+            let invalid = |detail: &str| {
+                cause(
+                    "FieldValueInvalid",
+                    at("nonResourceURLs"),
+                    format!("Invalid value: {}: {detail}", go_strings(&urls)),
+                )
+            };
+            if namespaced {
+                out.push(invalid(
+                    "namespaced rules cannot apply to non-resource URLs",
+                ));
+            }
+            let resourceful = ["apiGroups", "resources", "resourceNames"];
+            if resourceful.iter().any(|k| !strs(r, k).is_empty()) {
+                out.push(invalid(
+                    "rules cannot apply to both regular resources and non-resource URLs",
+                ));
+            }
+            continue;
+        }
+        if strs(r, "apiGroups").is_empty() {
+            out.push(required(
+                at("apiGroups"),
+                "resource rules must supply at least one api group",
+            ));
+        }
+        if strs(r, "resources").is_empty() {
+            out.push(required(
+                at("resources"),
+                "resource rules must supply at least one resource",
+            ));
+        }
+    }
+    out
+}
+
+fn binding_causes(obj: &Value, namespaced: bool) -> Vec<Cause> {
+    let mut out = Vec::new();
+    let (group, kind, name) = role_ref(obj);
+    if group != GROUP {
+        out.push(not_supported("roleRef.apiGroup".into(), &group, &[GROUP]));
+    }
+    let kinds: &[&str] = if namespaced {
+        &["Role", "ClusterRole"]
+    } else {
+        &["ClusterRole"]
+    };
+    if !kinds.contains(&kind.as_str()) {
+        out.push(not_supported("roleRef.kind".into(), &kind, kinds));
+    }
+    if name.is_empty() {
+        out.push(required("roleRef.name".into(), ""));
+    }
+    let subjects = obj.get("subjects").and_then(Value::as_array);
+    for (i, s) in subjects.into_iter().flatten().enumerate() {
+        let at = |f: &str| format!("subjects[{i}].{f}");
+        if str_at(s, "name").is_empty() {
+            out.push(required(at("name"), ""));
+        }
+        let api_group = str_at(s, "apiGroup");
+        match str_at(s, "kind") {
+            "ServiceAccount" => {
+                if !api_group.is_empty() {
+                    out.push(not_supported(at("apiGroup"), api_group, &[""]));
+                }
+                if !namespaced && str_at(s, "namespace").is_empty() {
+                    out.push(required(at("namespace"), ""));
+                }
+            }
+            "User" | "Group" => {
+                if api_group != GROUP {
+                    out.push(not_supported(at("apiGroup"), api_group, &[GROUP]));
+                }
+            }
+            other => out.push(not_supported(
+                at("kind"),
+                other,
+                &["ServiceAccount", "User", "Group"],
+            )),
+        }
+    }
+    out
+}
+
+/// Default and validate an RBAC object being written (`old` on update); 422 Invalid when
+/// it breaks a rule. Other kinds pass untouched.
+pub fn admit(served: &Served, obj: &mut Value, old: Option<&Value>) -> Result<(), ApiError> {
+    let info = &served.info;
+    if info.group != GROUP {
+        return Ok(());
+    }
+    let causes = match info.kind.as_str() {
+        "Role" => rule_causes(obj.get("rules"), true),
+        "ClusterRole" => rule_causes(obj.get("rules"), false),
+        "RoleBinding" | "ClusterRoleBinding" => {
+            default_subjects(obj);
+            let mut causes = binding_causes(obj, info.kind == "RoleBinding");
+            if let Some(old) = old
+                && role_ref(old) != role_ref(obj)
+            {
+                let (g, k, n) = role_ref(obj);
+                causes.push(cause(
+                    "FieldValueInvalid",
+                    "roleRef".into(),
+                    format!(
+                        "Invalid value: rbac.RoleRef{{APIGroup:{}, Kind:{}, Name:{}}}: cannot change roleRef",
+                        quote(&g),
+                        quote(&k),
+                        quote(&n)
+                    ),
+                ));
+            }
+            causes
+        }
+        _ => Vec::new(),
+    };
+    if causes.is_empty() {
+        return Ok(());
+    }
+    let name = crate::store::meta_str(obj, "name").unwrap_or_default();
+    Err(ApiError::invalid(
+        &info.kind,
+        &info.group,
+        &info.plural,
+        name,
+        causes,
+    ))
+}
