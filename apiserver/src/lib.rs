@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod admission;
+mod admission_chain;
 pub mod auth;
 mod contain;
 pub mod discovery;
