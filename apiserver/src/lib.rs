@@ -16,6 +16,7 @@ pub mod faults;
 mod handlers;
 pub mod openapi;
 pub mod patch;
+mod policy;
 pub mod protobuf;
 pub mod registry;
 pub mod request;

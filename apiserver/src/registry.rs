@@ -153,7 +153,9 @@ struct Inner {
 impl Registry {
     pub fn new() -> Self {
         let r = Registry::default();
-        r.inner.write().unwrap_or_else(|e| e.into_inner()).builtins = builtins();
+        let mut all = builtins();
+        all.extend(crate::policy::resources());
+        r.inner.write().unwrap_or_else(|e| e.into_inner()).builtins = all;
         r
     }
 

@@ -73,6 +73,8 @@ pub struct Shared {
     pub auth: Authenticator,
     pub faults: Faults,
     pub bookmark_interval: Duration,
+    /// Admission policies, compiled (rebuilt after writes to the policy kinds).
+    pub policies: crate::policy::Policies,
 }
 
 /// What a non-streaming handler answers.
@@ -120,6 +122,7 @@ impl ApiServer {
             registry: Registry::new(),
             auth: Authenticator::new(&users),
             bookmark_interval: config.bookmark_interval,
+            policies: Default::default(),
         });
         let listener =
             tokio::net::TcpListener::bind(("127.0.0.1", config.port.unwrap_or(0))).await?;

@@ -3,6 +3,7 @@
 use super::{crd_committed, decode_body, is_crd, require_namespace};
 use crate::admission_chain::Admission;
 use crate::error::ApiError;
+use crate::policy::Operation;
 use crate::request::{RequestContext, Target};
 use crate::server::{Reply, Shared};
 use crate::store::Outcome;
@@ -72,7 +73,7 @@ pub fn create(
     };
     strategy::prepare_create(target, &mut obj, &name)?;
     let admission = Admission::prepare(shared, ctx, target);
-    let mut warnings = admission.admit(&mut obj, None)?;
+    let mut warnings = admission.admit(Operation::Create, &mut obj, None)?;
     if is_crd(target) {
         strategy::prepare_crd(&mut obj, None)?;
     }

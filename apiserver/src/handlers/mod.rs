@@ -62,8 +62,10 @@ pub fn require_namespace(shared: &Shared, target: &Target) -> Result<(), ApiErro
     )
 }
 
-/// After a CRD write or delete: (un)register its versions.
+/// After a CRD write or delete: (un)register its versions. (And after a write to an
+/// admission policy kind: recompile the policies.)
 pub fn crd_committed(shared: &Shared, target: &Target, obj: &Value, deleted: bool) {
+    crate::policy::committed(shared, &target.served.info);
     let info = &target.served.info;
     if info.group != "apiextensions.k8s.io" || info.plural != "customresourcedefinitions" {
         return;

@@ -6,6 +6,7 @@ use crate::admission_chain::Admission;
 use crate::contain::contain;
 use crate::error::{ApiError, Cause};
 use crate::patch::{ApplyRequest, PatchType};
+use crate::policy::Operation;
 use crate::request::{RequestContext, Target};
 use crate::server::{Reply, Shared};
 use crate::store::Outcome;
@@ -82,7 +83,7 @@ pub fn handle(
                     crate::patch::server_side_apply(req)
                 })??;
                 strategy::prepare_create(target, &mut obj, name)?;
-                warnings = admission.admit(&mut obj, None)?;
+                warnings = admission.admit(Operation::Create, &mut obj, None)?;
                 if super::is_crd(target) {
                     strategy::prepare_crd(&mut obj, None)?;
                 }

@@ -3,6 +3,7 @@
 use super::{crd_committed, decode_body, is_crd};
 use crate::admission_chain::Admission;
 use crate::error::ApiError;
+use crate::policy::Operation;
 use crate::request::{RequestContext, Target};
 use crate::server::{Reply, Shared};
 use crate::strategy;
@@ -35,7 +36,7 @@ pub fn write_over(
     record: bool,
 ) -> Result<(Value, Vec<String>), ApiError> {
     let mut next = strategy::prepare_update(target, current, new)?;
-    let warnings = admission.admit(&mut next, Some(current))?;
+    let warnings = admission.admit(Operation::Update, &mut next, Some(current))?;
     if is_crd(target) && target.subresource.is_none() {
         strategy::prepare_crd(&mut next, Some(current))?;
     }
