@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod admission;
+mod admission_chain;
 pub mod auth;
 pub mod authz;
 mod contain;
@@ -16,6 +17,7 @@ pub mod faults;
 mod handlers;
 pub mod openapi;
 pub mod patch;
+mod policy;
 pub mod protobuf;
 pub mod registry;
 pub mod request;

@@ -604,8 +604,9 @@ fn print_manager(e: &Entry) -> String {
     s
 }
 
-/// Merge the ownable part of an applied configuration into `target`.
-fn apply_merge(target: &mut Value, applied: &Value) {
+/// Merge the ownable part of an applied configuration into `target` (also how a
+/// MutatingAdmissionPolicy's `ApplyConfiguration` is merged).
+pub(crate) fn apply_merge(target: &mut Value, applied: &Value) {
     match applied {
         Value::Object(am) => {
             if !target.is_object() {

@@ -156,6 +156,7 @@ impl Registry {
         r.inner.write().unwrap_or_else(|e| e.into_inner()).builtins = builtins()
             .into_iter()
             .chain(crate::authz::kinds())
+            .chain(crate::policy::resources())
             .collect();
         r
     }

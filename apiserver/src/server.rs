@@ -74,6 +74,8 @@ pub struct Shared {
     pub faults: Faults,
     pub bookmark_interval: Duration,
     pub authz: crate::authz::Authz,
+    /// Admission policies, compiled (rebuilt after writes to the policy kinds).
+    pub policies: crate::policy::Policies,
 }
 
 /// What a non-streaming handler answers.
@@ -122,6 +124,7 @@ impl ApiServer {
             auth: Authenticator::new(&users),
             bookmark_interval: config.bookmark_interval,
             authz: Default::default(),
+            policies: Default::default(),
         });
         crate::authz::bootstrap(&shared)?;
         let listener =

@@ -5,7 +5,7 @@
 mod common;
 
 use charter_apiserver::{ApiServer, Config, UserSpec};
-use common::kubectl::{Kubectl, kubectl_or_skip};
+use common::kubectl::Kubectl;
 use common::*;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use k8s_openapi::api::rbac::v1::ClusterRole;
@@ -792,28 +792,30 @@ subjects: [{kind: User, name: gus}]
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_auth_can_i_and_a_forbidden_get() {
-    if !kubectl_or_skip("kubectl_auth_can_i_and_a_forbidden_get") {
-        return;
-    }
     let server = server().await;
-    let gus = Kubectl::new(&server, "gus");
-    let admin = Kubectl::new(&server, "admin");
+    let Some(k) = Kubectl::for_users(
+        &server,
+        &["gus", "admin"],
+        "kubectl_auth_can_i_and_a_forbidden_get",
+    ) else {
+        return;
+    };
 
-    let r = gus.run(&["get", "configmaps", "-n", NS]).await;
+    let r = k.run("gus", &["get", "configmaps", "-n", NS]).await;
     assert!(!r.ok);
     assert_eq!(
         r.stderr.trim(),
         r#"Error from server (Forbidden): configmaps is forbidden: User "gus" cannot list resource "configmaps" in API group "" in the namespace "payments""#
     );
-    let r = gus
-        .run(&["auth", "can-i", "list", "configmaps", "-n", NS])
+    let r = k
+        .run("gus", &["auth", "can-i", "list", "configmaps", "-n", NS])
         .await;
     assert!(!r.ok, "`no` exits non-zero");
     assert_eq!(r.stdout.trim(), "no");
 
     // kubectl's typed create sends the binding as protobuf.
-    admin
-        .ok(&[
+    k
+        .ok("admin", &[
             "create",
             "rolebinding",
             "gus-view",
@@ -824,21 +826,21 @@ async fn kubectl_auth_can_i_and_a_forbidden_get() {
         ])
         .await;
     assert_eq!(
-        gus.ok(&["auth", "can-i", "list", "configmaps", "-n", NS])
+        k.ok("gus", &["auth", "can-i", "list", "configmaps", "-n", NS])
             .await
             .trim(),
         "yes"
     );
     assert_eq!(
-        gus.run(&["auth", "can-i", "create", "configmaps", "-n", NS])
+        k.run("gus", &["auth", "can-i", "create", "configmaps", "-n", NS])
             .await
             .stdout
             .trim(),
         "no"
     );
-    gus.ok(&["get", "configmaps", "-n", NS]).await;
+    k.ok("gus", &["get", "configmaps", "-n", NS]).await;
 
-    let list = gus.ok(&["auth", "can-i", "--list", "-n", NS]).await;
+    let list = k.ok("gus", &["auth", "can-i", "--list", "-n", NS]).await;
     assert!(
         list.lines()
             .any(|l| l.starts_with("configmaps ") && l.contains("[get list watch]")),
@@ -848,8 +850,8 @@ async fn kubectl_auth_can_i_and_a_forbidden_get() {
 
     // --as: allowed for the superuser, refused for gus.
     assert_eq!(
-        admin
-            .ok(&[
+        k
+            .ok("admin", &[
                 "auth",
                 "can-i",
                 "list",
@@ -866,8 +868,8 @@ async fn kubectl_auth_can_i_and_a_forbidden_get() {
     // Refused impersonation fails kubectl's discovery first; kubectl 1.32 prints such a
     // discovery 403 as "unknown", as it does against a real server (the exact Status is
     // asserted in impersonation_needs_the_impersonate_verb).
-    let r = gus
-        .run(&["get", "configmaps", "-n", NS, "--as", "dana"])
+    let r = k
+        .run("gus", &["get", "configmaps", "-n", NS, "--as", "dana"])
         .await;
     assert!(!r.ok);
     assert!(
@@ -875,8 +877,8 @@ async fn kubectl_auth_can_i_and_a_forbidden_get() {
         "{}",
         r.stderr
     );
-    let r = admin
-        .run(&[
+    let r = k
+        .run("admin", &[
             "get",
             "configmaps",
             "-n",
@@ -895,8 +897,8 @@ async fn kubectl_auth_can_i_and_a_forbidden_get() {
     );
 
     // The aggregated admin role, as a user sees it.
-    let yaml = admin
-        .ok(&["get", "clusterrole", "admin", "-o", "yaml"])
+    let yaml = k
+        .ok("admin", &["get", "clusterrole", "admin", "-o", "yaml"])
         .await;
     assert!(
         yaml.contains("rbac.authorization.k8s.io/aggregate-to-admin"),

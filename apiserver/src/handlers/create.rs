@@ -1,7 +1,9 @@
 //! POST on a collection: create (and SelfSubjectReview, which only answers).
 
 use super::{decode_body, is_crd, require_namespace};
+use crate::admission_chain::Admission;
 use crate::error::ApiError;
+use crate::policy::Operation;
 use crate::request::{RequestContext, Target};
 use crate::server::{Reply, Shared};
 use crate::store::Outcome;
@@ -73,7 +75,8 @@ pub fn create(
         }
     };
     strategy::prepare_create(target, &mut obj, &name)?;
-    let mut warnings = strategy::admit(&target.served, ctx, &mut obj, None)?;
+    let admission = Admission::prepare(shared, ctx, target);
+    let mut warnings = admission.admit(Operation::Create, &mut obj, None)?;
     if is_crd(target) {
         strategy::prepare_crd(&mut obj, None)?;
     }

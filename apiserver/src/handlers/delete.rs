@@ -1,5 +1,6 @@
 //! DELETE: immediate without finalizers; with them, deletionTimestamp first.
 
+use crate::admission_chain::Admission;
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target};
 use crate::server::{Reply, Shared};
@@ -24,6 +25,8 @@ pub fn handle(
             .get("dryRun")
             .and_then(Value::as_array)
             .is_some_and(|a| a.iter().any(|v| v == "All"));
+    let admission = Admission::prepare(shared, ctx, target).dry_run(dry_run);
+    let mut warnings = Vec::new();
     let committed = shared.store.mutate(
         &target.bucket(),
         target.ns(),
@@ -50,6 +53,7 @@ pub fn handle(
             {
                 return Err(strategy::conflict(target, name));
             }
+            warnings = admission.admit_delete(cur)?;
             if strategy::finalizers(cur).is_empty() {
                 return Ok(Outcome::Delete(cur.clone()));
             }
@@ -77,8 +81,7 @@ pub fn handle(
             super::namespace_deleted(shared, name);
         }
     }
-    Ok(Reply::json(
-        200,
-        strategy::to_served(target, &committed.object),
-    ))
+    let mut reply = Reply::json(200, strategy::to_served(target, &committed.object));
+    reply.warnings = warnings;
+    Ok(reply)
 }

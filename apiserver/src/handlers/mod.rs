@@ -63,10 +63,11 @@ pub fn require_namespace(shared: &Shared, target: &Target) -> Result<(), ApiErro
 }
 
 /// After any committed write or delete (not dry-run): the hooks of the kinds whose
-/// writes change how the server serves (CRDs) or authorizes (RBAC).
+/// writes change how the server serves (CRDs), authorizes (RBAC) or admits (policies).
 pub fn committed(shared: &Shared, target: &Target, obj: &Value, deleted: bool) {
     crd_committed(shared, target, obj, deleted);
     crate::authz::committed(shared, target);
+    crate::policy::committed(shared, &target.served.info);
 }
 
 /// After a CRD write or delete: (un)register its versions.

@@ -2,9 +2,11 @@
 
 use super::update::write_over;
 use super::{decode_body, require_namespace};
+use crate::admission_chain::Admission;
 use crate::contain::contain;
 use crate::error::{ApiError, Cause};
 use crate::patch::{ApplyRequest, PatchType};
+use crate::policy::Operation;
 use crate::request::{RequestContext, Target};
 use crate::server::{Reply, Shared};
 use crate::store::Outcome;
@@ -53,6 +55,7 @@ pub fn handle(
     }
     let mut warnings = Vec::new();
     let mut created = false;
+    let admission = Admission::prepare(shared, ctx, target);
     let committed = shared.store.mutate(
         &target.bucket(),
         target.ns(),
@@ -80,7 +83,7 @@ pub fn handle(
                     crate::patch::server_side_apply(req)
                 })??;
                 strategy::prepare_create(target, &mut obj, name)?;
-                warnings = strategy::admit(&target.served, ctx, &mut obj, None)?;
+                warnings = admission.admit(Operation::Create, &mut obj, None)?;
                 if super::is_crd(target) {
                     strategy::prepare_crd(&mut obj, None)?;
                 }
@@ -116,7 +119,7 @@ pub fn handle(
             };
             let patched = strategy::from_served(target, patched)?;
             strategy::check_resource_version(target, name, &patched, cur)?;
-            let (next, w) = write_over(ctx, target, cur, patched, record)?;
+            let (next, w) = write_over(ctx, target, &admission, cur, patched, record)?;
             warnings = w;
             Ok(strategy::finish_update(cur, next))
         },

@@ -1,7 +1,9 @@
 //! PUT of an object or its status: optimistic concurrency on metadata.resourceVersion.
 
 use super::{decode_body, is_crd};
+use crate::admission_chain::Admission;
 use crate::error::ApiError;
+use crate::policy::Operation;
 use crate::request::{RequestContext, Target};
 use crate::server::{Reply, Shared};
 use crate::strategy;
@@ -28,16 +30,13 @@ pub fn handle(
 pub fn write_over(
     ctx: &RequestContext,
     target: &Target,
+    admission: &Admission<'_>,
     current: &Value,
     new: Value,
     record: bool,
 ) -> Result<(Value, Vec<String>), ApiError> {
     let mut next = strategy::prepare_update(target, current, new)?;
-    let warnings = if target.subresource.is_none() || target.served.info.custom {
-        strategy::admit(&target.served, ctx, &mut next, Some(current))?
-    } else {
-        Vec::new()
-    };
+    let warnings = admission.admit(Operation::Update, &mut next, Some(current))?;
     if is_crd(target) && target.subresource.is_none() {
         strategy::prepare_crd(&mut next, Some(current))?;
     }
@@ -60,6 +59,7 @@ pub fn update(
     obj: Value,
 ) -> Result<Reply, ApiError> {
     let mut warnings = Vec::new();
+    let admission = Admission::prepare(shared, ctx, target);
     let committed = shared.store.mutate(
         &target.bucket(),
         target.ns(),
@@ -68,7 +68,7 @@ pub fn update(
         |cur, _| {
             let cur = cur.ok_or_else(|| strategy::not_found_for(target, name))?;
             strategy::check_resource_version(target, name, &obj, cur)?;
-            let (next, w) = write_over(ctx, target, cur, obj, true)?;
+            let (next, w) = write_over(ctx, target, &admission, cur, obj, true)?;
             warnings = w;
             Ok(strategy::finish_update(cur, next))
         },

@@ -1,6 +1,5 @@
-//! Driving the real `kubectl` against a test server: one kubeconfig per user, a fresh
-//! discovery cache per call. Without kubectl on PATH a test is skipped with a printed
-//! reason, except under `CI=true`, where it fails: CI must run them.
+//! The real `kubectl` against a started server, one kubeconfig per user. A test that needs
+//! kubectl skips (with a printed reason) when it is not on PATH, and fails under `CI=true`.
 
 use charter_apiserver::ApiServer;
 use std::path::PathBuf;
@@ -9,7 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub struct Kubectl {
     dir: tempfile::TempDir,
-    kubeconfig: PathBuf,
     calls: AtomicUsize,
 }
 
@@ -26,38 +24,41 @@ fn available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// Whether kubectl tests can run here; panics under `CI=true` when they cannot.
-pub fn kubectl_or_skip(test: &str) -> bool {
-    if available() {
-        return true;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{test}: kubectl is not on PATH, and CI=true requires the kubectl tests to run");
-    }
-    eprintln!("skipping {test}: no kubectl on PATH");
-    false
-}
-
 impl Kubectl {
-    /// kubectl acting as `user` (who must be one of the server's token users).
-    pub fn new(server: &ApiServer, user: &str) -> Kubectl {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let kubeconfig = dir.path().join("kubeconfig");
-        server
-            .write_kubeconfig(&kubeconfig, user)
-            .expect("kubeconfig");
-        Kubectl {
-            dir,
-            kubeconfig,
-            calls: AtomicUsize::new(0),
+    /// Kubeconfigs for `users` of `server`; `None` (skip) without kubectl, a panic under CI.
+    pub fn for_users(server: &ApiServer, users: &[&str], test: &str) -> Option<Kubectl> {
+        if !available() {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("{test}: kubectl is required when CI=true, and it is not on PATH");
+            }
+            eprintln!("skipping {test}: no kubectl on PATH");
+            return None;
         }
+        let dir = tempfile::tempdir().expect("tempdir");
+        for u in users {
+            server
+                .write_kubeconfig(&dir.path().join(format!("{u}.kubeconfig")), u)
+                .expect("kubeconfig");
+        }
+        Some(Kubectl {
+            dir,
+            calls: AtomicUsize::new(0),
+        })
     }
 
-    pub async fn run(&self, args: &[&str]) -> Run {
+    /// A manifest written into the harness's directory.
+    pub fn file(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, text).expect("write manifest");
+        p
+    }
+
+    /// Run kubectl as `user`, with a fresh discovery cache (a new kind is never hidden).
+    pub async fn run(&self, user: &str, args: &[&str]) -> Run {
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
         let mut c = Command::new("kubectl");
         c.arg("--kubeconfig")
-            .arg(&self.kubeconfig)
+            .arg(self.dir.path().join(format!("{user}.kubeconfig")))
             .arg("--cache-dir")
             .arg(self.dir.path().join(format!("cache-{n}")))
             .args(args)
@@ -75,8 +76,8 @@ impl Kubectl {
     }
 
     /// Run, require success, return stdout.
-    pub async fn ok(&self, args: &[&str]) -> String {
-        let r = self.run(args).await;
+    pub async fn ok(&self, user: &str, args: &[&str]) -> String {
+        let r = self.run(user, args).await;
         assert!(
             r.ok,
             "kubectl {args:?} failed\nstdout:\n{}\nstderr:\n{}",

@@ -1,0 +1,156 @@
+//! The admission chain every write passes through once, in kube-apiserver's order:
+//! mutating admission policies; then the kind's own admission (for custom resources
+//! pruning, defaults, schema and CEL rules; the policy kinds' own validation); then
+//! validating admission policies. Handlers `prepare` it before taking the store's lock
+//! (that is when params and the namespace are read) and run it inside.
+
+use crate::error::ApiError;
+use crate::policy::params::{Resolved, Wanted};
+use crate::policy::{self, Operation, Request, Snapshot};
+use crate::request::{RequestContext, Target};
+use crate::server::Shared;
+use crate::strategy;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub struct Admission<'a> {
+    ctx: &'a RequestContext,
+    target: &'a Target,
+    snapshot: Arc<Snapshot>,
+    params: Resolved,
+    namespace_object: Value,
+    dry_run: bool,
+}
+
+/// The request's Namespace as `namespaceObject` shows it (k8s `CreateNamespaceObject`).
+fn as_namespace_object(ns: &Value) -> Value {
+    let keep = [
+        "name",
+        "generateName",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "labels",
+        "annotations",
+        "finalizers",
+    ];
+    let meta: serde_json::Map<String, Value> = ns
+        .get("metadata")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| keep.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "metadata": meta,
+        "spec": ns.get("spec").cloned().unwrap_or(json!({})),
+        "status": ns.get("status").cloned().unwrap_or(json!({})),
+    })
+}
+
+impl<'a> Admission<'a> {
+    /// Read what admission needs from outside the snapshot. Call before `Store::mutate`.
+    pub fn prepare(shared: &Shared, ctx: &'a RequestContext, target: &'a Target) -> Self {
+        let snapshot = shared.policies.snapshot();
+        let info = &target.served.info;
+        let mut params = Resolved::default();
+        let mut namespace_object = Value::Null;
+        if !snapshot.is_empty() && !policy::is_policy_resource(&info.group, &info.plural) {
+            if let Some(ns) = &target.namespace
+                && let Some(o) = shared
+                    .store
+                    .get(&(String::new(), "namespaces".into()), "", ns)
+            {
+                namespace_object = as_namespace_object(&o);
+            }
+            let wanted = Wanted {
+                group: &info.group,
+                version: &info.version,
+                resource: &info.plural,
+                namespace: target.ns(),
+            };
+            params = Resolved::read(&shared.store, &shared.registry, &snapshot, &wanted);
+        }
+        Admission {
+            ctx,
+            target,
+            snapshot,
+            params,
+            namespace_object,
+            dry_run: ctx.dry_run(),
+        }
+    }
+
+    /// A delete's dry run may also come from its DeleteOptions body.
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    fn request(&self, operation: Operation, object: &Value) -> Request {
+        Request {
+            operation,
+            info: self.target.served.info.clone(),
+            subresource: self.target.subresource.clone().unwrap_or_default(),
+            namespace: self.target.ns().to_string(),
+            name: crate::store::meta_str(object, "name")
+                .unwrap_or_default()
+                .to_string(),
+            user: self.ctx.user.clone(),
+            dry_run: self.dry_run,
+            namespace_object: self.namespace_object.clone(),
+        }
+    }
+
+    /// Admit a create (`old` is `None`) or an update; returns the warnings to send.
+    pub fn admit(
+        &self,
+        operation: Operation,
+        obj: &mut Value,
+        old: Option<&Value>,
+    ) -> Result<Vec<String>, ApiError> {
+        let req = self.request(operation, obj);
+        let null = Value::Null;
+        let old_object = old.unwrap_or(&null);
+        let before = (!self.snapshot.mutating.is_empty()).then(|| obj.clone());
+        policy::mutate(&self.snapshot, &req, obj, old_object, &self.params)?;
+        // What a mutation may not change on update (identity, status of a main-resource
+        // write) is restored by the strategy, as when the real server prepares an update
+        // after mutating admission.
+        if let Some(old) = old
+            && before.as_ref().is_some_and(|b| b != obj)
+        {
+            *obj = strategy::prepare_update(self.target, old, std::mem::take(obj))?;
+        }
+        let info = &self.target.served.info;
+        let mut warnings = if self.target.subresource.is_none() || info.custom {
+            strategy::admit(&self.target.served, self.ctx, obj, old)?
+        } else {
+            Vec::new()
+        };
+        if self.target.subresource.is_none() {
+            policy::validate_object(info, obj)?;
+        }
+        warnings.extend(policy::validate(
+            &self.snapshot,
+            &req,
+            obj,
+            old_object,
+            &self.params,
+        )?);
+        Ok(warnings)
+    }
+
+    /// Admit a delete of `old`: validating policies see `object` null.
+    pub fn admit_delete(&self, old: &Value) -> Result<Vec<String>, ApiError> {
+        let req = self.request(Operation::Delete, old);
+        policy::validate(&self.snapshot, &req, &Value::Null, old, &self.params)
+    }
+}
