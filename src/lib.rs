@@ -5,5 +5,6 @@ pub mod catalog;
 pub mod cli;
 pub mod controller;
 pub mod crds;
+pub mod deploy;
 pub mod lifecycle;
 pub mod manifests;

@@ -814,8 +814,9 @@ async fn kubectl_auth_can_i_and_a_forbidden_get() {
     assert_eq!(r.stdout.trim(), "no");
 
     // kubectl's typed create sends the binding as protobuf.
-    k
-        .ok("admin", &[
+    k.ok(
+        "admin",
+        &[
             "create",
             "rolebinding",
             "gus-view",
@@ -823,8 +824,9 @@ async fn kubectl_auth_can_i_and_a_forbidden_get() {
             "--user=gus",
             "-n",
             NS,
-        ])
-        .await;
+        ],
+    )
+    .await;
     assert_eq!(
         k.ok("gus", &["auth", "can-i", "list", "configmaps", "-n", NS])
             .await
@@ -850,8 +852,9 @@ async fn kubectl_auth_can_i_and_a_forbidden_get() {
 
     // --as: allowed for the superuser, refused for gus.
     assert_eq!(
-        k
-            .ok("admin", &[
+        k.ok(
+            "admin",
+            &[
                 "auth",
                 "can-i",
                 "list",
@@ -860,9 +863,10 @@ async fn kubectl_auth_can_i_and_a_forbidden_get() {
                 NS,
                 "--as",
                 "gus"
-            ])
-            .await
-            .trim(),
+            ]
+        )
+        .await
+        .trim(),
         "yes"
     );
     // Refused impersonation fails kubectl's discovery first; kubectl 1.32 prints such a
@@ -878,16 +882,19 @@ async fn kubectl_auth_can_i_and_a_forbidden_get() {
         r.stderr
     );
     let r = k
-        .run("admin", &[
-            "get",
-            "configmaps",
-            "-n",
-            NS,
-            "--as",
-            "dana",
-            "--as-group",
-            "devs",
-        ])
+        .run(
+            "admin",
+            &[
+                "get",
+                "configmaps",
+                "-n",
+                NS,
+                "--as",
+                "dana",
+                "--as-group",
+                "devs",
+            ],
+        )
         .await;
     assert!(
         r.stderr

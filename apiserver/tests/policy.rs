@@ -75,6 +75,31 @@ async fn cluster() -> Cluster {
         .await;
         assert_eq!(r.code, 201, "{}", r.body);
     }
+    // Authorization is not what these tests are about: both users may write everything
+    // the policies are tried on, so every refusal below is the policies'.
+    let rbac = "/apis/rbac.authorization.k8s.io/v1";
+    let r = post(
+        &c.admin,
+        &format!("{rbac}/clusterroles"),
+        json!({"metadata": {"name": "policy-tests"}, "rules": [
+            {"apiGroups": ["catalog.charter.dev"], "resources": ["*"], "verbs": ["*"]},
+            {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["*"]},
+        ]}),
+    )
+    .await;
+    assert_eq!(r.code, 201, "{}", r.body);
+    let r = post(
+        &c.admin,
+        &format!("{rbac}/clusterrolebindings"),
+        json!({"metadata": {"name": "policy-tests"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "policy-tests"},
+            "subjects": [
+                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "owners"},
+                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "approvers"},
+            ]}),
+    )
+    .await;
+    assert_eq!(r.code, 201, "{}", r.body);
     c
 }
 

@@ -39,6 +39,9 @@ pub struct RunArgs {
     /// Namespace of the leader-election Lease (default: the catalog namespace).
     #[arg(long, env = "CHARTER_LEASE_NAMESPACE")]
     pub lease_namespace: Option<String>,
+    /// How long a leader's Lease lasts without renewal: a standby takes over within it.
+    #[arg(long, env = "CHARTER_LEASE_DURATION_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(2..))]
+    pub lease_duration_seconds: u64,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,11 +113,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let manager = kube_lease_manager::LeaseManagerBuilder::new(client.clone(), "charter-leader")
         .with_namespace(lease_namespace.clone())
         .with_identity(identity.clone())
-        .with_duration(15)
-        .with_grace(5)
+        .with_duration(args.lease_duration_seconds)
+        .with_grace((args.lease_duration_seconds / 3).max(1))
         .build()
         .await?;
     let (mut leader, lease_task) = manager.watch().await;
+    // A standby is ready: it serves /metrics and is what a rollout waits for; the leader
+    // turns ready again once its caches have synced.
+    telemetry.set_ready(true);
     tracing::info!(%identity, namespace = %lease_namespace, "waiting for leadership");
     let became_leader = tokio::select! {
         _ = super::sandbox::shutdown_signal() => false,
@@ -126,6 +132,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     tracing::info!(%identity, "became leader");
+    telemetry.set_ready(false);
     let mut lost = leader.clone();
     let stop = async move {
         tokio::select! {

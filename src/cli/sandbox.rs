@@ -14,7 +14,7 @@ pub const DEMO_USERS: &[&str] = &[
 ];
 
 /// The namespace the operator runs in and publishes the catalog to.
-pub const OPERATOR_NAMESPACE: &str = "charter-system";
+pub const OPERATOR_NAMESPACE: &str = crate::deploy::NAMESPACE;
 
 #[derive(clap::Args, Debug)]
 pub struct SandboxArgs {
@@ -35,22 +35,60 @@ pub struct SandboxArgs {
     pub allow_self_approval: bool,
 }
 
+/// The group of the demo users, bound to the owner and approver roles of `deploy/`.
+pub const DEMO_GROUP: &str = "charter:users";
+
+/// An API server secured as `deploy/` secures a cluster: its RBAC and admission policies
+/// installed, `users` bound to the owner and approver roles through `group`, and `admin`
+/// listed as an approval delegate (it stands in for a GitOps pipeline: `--apply` creates
+/// approvals in their approvers' names). Returns the operator's client, authenticated as
+/// deploy/'s ServiceAccount and holding exactly deploy/'s RBAC, and the admin client.
+pub async fn secured_server(
+    config: Config,
+    group: &str,
+) -> anyhow::Result<(ApiServer, kube::Client, kube::Client)> {
+    let mut config = config;
+    config.users.push(UserSpec::service_account(
+        crate::deploy::NAMESPACE,
+        crate::deploy::SERVICE_ACCOUNT,
+    ));
+    if !config.users.iter().any(|u| u.name == "admin") {
+        config.users.push(UserSpec::admin());
+    }
+    if !config
+        .namespaces
+        .iter()
+        .any(|n| n == crate::deploy::NAMESPACE)
+    {
+        config.namespaces.push(crate::deploy::NAMESPACE.to_string());
+    }
+    let server = ApiServer::start(config).await?;
+    server.install_crds(&crate::crds::yaml())?;
+    let admin = server.client_for("admin").await?;
+    let mut objects = crate::deploy::security_objects(&["admin"]);
+    objects.extend(crate::deploy::user_bindings(group));
+    super::apply::apply_all(&admin, &objects).await?;
+    let operator = server.client_for(&crate::deploy::operator_user()).await?;
+    Ok((server, operator, admin))
+}
+
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let mut users: Vec<UserSpec> = DEMO_USERS
         .iter()
-        .map(|u| UserSpec::new(u, &["charter:users"]))
+        .map(|u| UserSpec::new(u, &[DEMO_GROUP]))
         .collect();
     users.push(UserSpec::admin());
-    let server = ApiServer::start(Config {
-        port: args.port,
-        users: users.clone(),
-        namespaces: vec![OPERATOR_NAMESPACE.to_string()],
-        ..Config::default()
-    })
+    let (server, operator_client, client) = secured_server(
+        Config {
+            port: args.port,
+            users: users.clone(),
+            namespaces: vec![OPERATOR_NAMESPACE.to_string()],
+            ..Config::default()
+        },
+        DEMO_GROUP,
+    )
     .await?;
-    server.install_crds(&crate::crds::yaml())?;
     write_kubeconfig(&args.kubeconfig, server.kubeconfig_cluster(), &users)?;
-    let client = server.client_for("admin").await?;
 
     let operator = if args.api_only {
         None
@@ -63,9 +101,8 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
             allow_self_approval: args.allow_self_approval,
         };
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let client = client.clone();
         let task = tokio::spawn(async move {
-            crate::controller::run(client, config, async move {
+            crate::controller::run(operator_client, config, async move {
                 let _ = stop_rx.await;
             })
             .await

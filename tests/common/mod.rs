@@ -26,6 +26,8 @@ pub const CATALOG_NAME: &str = "charter-catalog";
 pub const NAMESPACE: &str = "default";
 pub const DEADLINE: Duration = Duration::from_secs(20);
 pub const USERS: &[&str] = &["dana", "ava", "bo", "cy"];
+/// The group of `USERS`, bound to deploy/'s owner and approver roles.
+pub const USER_GROUP: &str = "users";
 
 struct Operator {
     stop: oneshot::Sender<()>,
@@ -34,8 +36,10 @@ struct Operator {
 
 pub struct Fixture {
     pub server: ApiServer,
-    /// The admin client (what the operator uses).
+    /// The admin client (also an approval delegate, as a GitOps pipeline would be).
     pub admin: Client,
+    /// The operator's client: deploy/'s ServiceAccount with exactly deploy/'s RBAC.
+    pub operator_client: Client,
     allow_self_approval: bool,
     operator: Option<Operator>,
     /// The metrics of the operator started last.
@@ -51,20 +55,23 @@ impl Fixture {
     }
 
     pub async fn start_without_operator(allow_self_approval: bool) -> Fixture {
-        let server = ApiServer::start(ServerConfig {
-            users: USERS.iter().map(|u| UserSpec::new(u, &["users"])).collect(),
-            namespaces: vec![CATALOG_NAMESPACE.into()],
-            ..ServerConfig::default()
-        })
+        let (server, operator, admin) = charter::cli::sandbox::secured_server(
+            ServerConfig {
+                users: USERS
+                    .iter()
+                    .map(|u| UserSpec::new(u, &[USER_GROUP]))
+                    .collect(),
+                namespaces: vec![CATALOG_NAMESPACE.into()],
+                ..ServerConfig::default()
+            },
+            USER_GROUP,
+        )
         .await
-        .expect("the API server starts");
-        server
-            .install_crds(&charter::crds::yaml())
-            .expect("the CRDs install");
-        let admin = server.client_for("admin").await.expect("an admin client");
+        .expect("the API server starts, secured as deploy/ secures a cluster");
         Fixture {
             server,
             admin,
+            operator_client: operator,
             allow_self_approval,
             operator: None,
             telemetry: controller::Telemetry::default(),
@@ -83,7 +90,7 @@ impl Fixture {
         };
         self.telemetry = controller::Telemetry::default();
         let task = tokio::spawn(controller::run_with(
-            self.admin.clone(),
+            self.operator_client.clone(),
             config,
             self.telemetry.clone(),
             async move {

@@ -1,0 +1,130 @@
+//! The parts of `deploy/` the embedded API server serves (the operator's ServiceAccount and
+//! RBAC, the user roles, the admission policies and their parameters), compiled in from the
+//! very files `kubectl apply -k deploy/` installs, so that `charter sandbox` and the tests
+//! enforce what a cluster gets.
+
+use serde_json::{Value, json};
+
+/// The namespace `deploy/` installs the operator into.
+pub const NAMESPACE: &str = "charter-system";
+/// The operator's ServiceAccount in [`NAMESPACE`].
+pub const SERVICE_ACCOUNT: &str = "charter";
+/// The ConfigMap holding the admission policies' parameters.
+pub const ADMISSION_PARAMS: &str = "charter-admission";
+
+const FILES: &[(&str, &str)] = &[
+    (
+        "deploy/operator/serviceaccount.yaml",
+        include_str!("../deploy/operator/serviceaccount.yaml"),
+    ),
+    (
+        "deploy/operator/rbac.yaml",
+        include_str!("../deploy/operator/rbac.yaml"),
+    ),
+    (
+        "deploy/roles/users.yaml",
+        include_str!("../deploy/roles/users.yaml"),
+    ),
+    (
+        "deploy/policies/params.yaml",
+        include_str!("../deploy/policies/params.yaml"),
+    ),
+    (
+        "deploy/policies/approval-approver.yaml",
+        include_str!("../deploy/policies/approval-approver.yaml"),
+    ),
+    (
+        "deploy/policies/status-writer.yaml",
+        include_str!("../deploy/policies/status-writer.yaml"),
+    ),
+    (
+        "deploy/policies/service-creator.yaml",
+        include_str!("../deploy/policies/service-creator.yaml"),
+    ),
+];
+
+/// The user name the operator's ServiceAccount authenticates as.
+pub fn operator_user() -> String {
+    format!("system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}")
+}
+
+/// The objects, in the order they are applied. `approval_delegates` replaces the (empty)
+/// delegate list of the shipped parameters, as an installer edits that ConfigMap.
+pub fn security_objects(approval_delegates: &[&str]) -> Vec<Value> {
+    let mut objects: Vec<Value> = FILES
+        .iter()
+        .flat_map(|(path, text)| {
+            serde_saphyr::from_multiple::<Value>(text)
+                .unwrap_or_else(|e| panic!("{path} is compiled in and parses: {e}"))
+        })
+        .filter(|o| !o.is_null())
+        .collect();
+    if !approval_delegates.is_empty() {
+        for o in &mut objects {
+            if o["kind"] == "ConfigMap" && o["metadata"]["name"] == ADMISSION_PARAMS {
+                o["data"]["approvalDelegates"] = json!(approval_delegates.join(","));
+            }
+        }
+    }
+    objects
+}
+
+/// ClusterRoleBindings giving everyone in `group` the owner, approver and viewer roles (the
+/// sandbox's demo users, the tests' users).
+pub fn user_bindings(group: &str) -> Vec<Value> {
+    ["charter-owner", "charter-approver", "charter-viewer"]
+        .iter()
+        .map(|role| {
+            json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRoleBinding",
+                "metadata": {"name": format!("{role}s")},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}],
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_compiled_in_file_parses_into_objects() {
+        let objects = security_objects(&[]);
+        assert!(objects.iter().all(|o| o["kind"].is_string()));
+        let kinds: Vec<&str> = objects.iter().filter_map(|o| o["kind"].as_str()).collect();
+        for kind in [
+            "ServiceAccount",
+            "ClusterRole",
+            "Role",
+            "ValidatingAdmissionPolicy",
+            "MutatingAdmissionPolicy",
+        ] {
+            assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+        }
+    }
+
+    #[test]
+    fn delegates_replace_the_shipped_empty_list() {
+        let params = |objects: Vec<Value>| {
+            objects
+                .into_iter()
+                .find(|o| o["metadata"]["name"] == ADMISSION_PARAMS)
+                .expect("params")
+        };
+        assert_eq!(
+            params(security_objects(&[]))["data"]["approvalDelegates"],
+            ""
+        );
+        assert_eq!(
+            params(security_objects(&["admin", "ci"]))["data"]["approvalDelegates"],
+            "admin,ci"
+        );
+        assert_eq!(
+            params(security_objects(&[]))["data"]["operator"],
+            operator_user()
+        );
+    }
+}
