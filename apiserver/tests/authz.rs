@@ -903,6 +903,49 @@ async fn kubectl_auth_can_i_and_a_forbidden_get() {
         r.stderr
     );
 
+    // kubectl apply of RBAC objects, and a second apply that changes the subjects.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = |subject: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: cm-writer, namespace: {NS}}}\nrules:\n- apiGroups: [\"\"]\n  resources: [configmaps]\n  verbs: [create]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: cm-writer, namespace: {NS}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-writer}}\nsubjects: [{{kind: User, name: {subject}}}]\n"
+        )
+    };
+    let path = dir.path().join("rbac.yaml");
+    std::fs::write(&path, manifest("dana")).unwrap();
+    let file = path.to_str().unwrap();
+    admin.ok(&["apply", "-f", file]).await;
+    assert_eq!(
+        gus.run(&["auth", "can-i", "create", "configmaps", "-n", NS])
+            .await
+            .stdout
+            .trim(),
+        "no"
+    );
+    std::fs::write(&path, manifest("gus")).unwrap();
+    admin.ok(&["apply", "-f", file]).await;
+    assert_eq!(
+        gus.ok(&["auth", "can-i", "create", "configmaps", "-n", NS])
+            .await
+            .trim(),
+        "yes"
+    );
+    let subjects = admin
+        .ok(&[
+            "get",
+            "rolebinding",
+            "cm-writer",
+            "-n",
+            NS,
+            "-o",
+            "jsonpath={.subjects[*].name}",
+        ])
+        .await;
+    assert_eq!(
+        subjects.trim(),
+        "gus",
+        "the applied list replaces the old one"
+    );
+
     // The aggregated admin role, as a user sees it.
     let yaml = k
         .ok("admin", &["get", "clusterrole", "admin", "-o", "yaml"])
