@@ -913,32 +913,35 @@ async fn kubectl_auth_can_i_and_a_forbidden_get() {
     let path = dir.path().join("rbac.yaml");
     std::fs::write(&path, manifest("dana")).unwrap();
     let file = path.to_str().unwrap();
-    admin.ok(&["apply", "-f", file]).await;
+    k.ok("admin", &["apply", "-f", file]).await;
     assert_eq!(
-        gus.run(&["auth", "can-i", "create", "configmaps", "-n", NS])
+        k.run("gus", &["auth", "can-i", "create", "configmaps", "-n", NS])
             .await
             .stdout
             .trim(),
         "no"
     );
     std::fs::write(&path, manifest("gus")).unwrap();
-    admin.ok(&["apply", "-f", file]).await;
+    k.ok("admin", &["apply", "-f", file]).await;
     assert_eq!(
-        gus.ok(&["auth", "can-i", "create", "configmaps", "-n", NS])
+        k.ok("gus", &["auth", "can-i", "create", "configmaps", "-n", NS])
             .await
             .trim(),
         "yes"
     );
-    let subjects = admin
-        .ok(&[
-            "get",
-            "rolebinding",
-            "cm-writer",
-            "-n",
-            NS,
-            "-o",
-            "jsonpath={.subjects[*].name}",
-        ])
+    let subjects = k
+        .ok(
+            "admin",
+            &[
+                "get",
+                "rolebinding",
+                "cm-writer",
+                "-n",
+                NS,
+                "-o",
+                "jsonpath={.subjects[*].name}",
+            ],
+        )
         .await;
     assert_eq!(
         subjects.trim(),
