@@ -960,3 +960,48 @@ async fn kubectl_auth_can_i_and_a_forbidden_get() {
     assert!(yaml.contains("- leases"), "{yaml}");
     assert!(yaml.contains("- rolebindings"), "{yaml}");
 }
+
+#[tokio::test]
+async fn a_server_side_apply_that_creates_needs_create_as_well_as_patch() {
+    let server = server().await;
+    let gus = client(&server, "gus").await;
+    server
+        .install_objects(&format!(
+            r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {{name: cm-patcher, namespace: {NS}}}
+rules: [{{apiGroups: [""], resources: [configmaps], verbs: [get, patch]}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: gus-patcher, namespace: {NS}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-patcher}}
+subjects: [{{kind: User, name: gus}}]
+"#
+        ))
+        .unwrap();
+    let api = Api::<ConfigMap>::namespaced(gus.clone(), NS);
+    let apply = PatchParams::apply("gus");
+    let e = api_error(
+        api.patch("fresh", &apply, &Patch::Apply(&cm("fresh")))
+            .await
+            .unwrap_err(),
+    );
+    forbidden(
+        &e,
+        r#"configmaps "fresh" is forbidden: User "gus" cannot create resource "configmaps" in API group "" in the namespace "payments""#,
+    );
+    // An existing object: patch is enough.
+    Api::<ConfigMap>::namespaced(client(&server, "admin").await, NS)
+        .create(&PostParams::default(), &cm("fresh"))
+        .await
+        .unwrap();
+    let mut changed = cm("fresh");
+    changed.data = Some([("k".to_string(), "w".to_string())].into());
+    let applied = api
+        .patch("fresh", &apply.force(), &Patch::Apply(&changed))
+        .await
+        .unwrap();
+    assert_eq!(applied.data.unwrap()["k"], "w");
+}

@@ -70,6 +70,7 @@ pub fn handle(
                 if sub.is_some() {
                     return Err(strategy::not_found_for(target, name));
                 }
+                may_create(shared, ctx, target, name)?;
                 let req = ApplyRequest {
                     info,
                     current: None,
@@ -133,4 +134,36 @@ pub fn handle(
     );
     r.warnings = warnings;
     Ok(r)
+}
+
+/// An apply that creates the object needs `create` as well as `patch`, as kube-apiserver's
+/// patch handler authorizes the create (`withAuthorization` on its create validation).
+fn may_create(
+    shared: &Shared,
+    ctx: &RequestContext,
+    target: &Target,
+    name: &str,
+) -> Result<(), ApiError> {
+    let info = &target.served.info;
+    let attrs = crate::authz::Attributes {
+        user: ctx.user.clone(),
+        verb: "create".into(),
+        path: String::new(),
+        resource: Some(crate::authz::ResourceAttributes {
+            group: info.group.clone(),
+            resource: info.plural.clone(),
+            subresource: String::new(),
+            name: name.to_string(),
+            namespace: target.ns().to_string(),
+        }),
+    };
+    let decision = crate::authz::authorize(shared, &attrs);
+    if decision.allowed {
+        Ok(())
+    } else {
+        Err(crate::authz::request_info::forbidden(
+            &attrs,
+            &decision.reason,
+        ))
+    }
 }
