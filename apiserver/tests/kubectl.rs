@@ -1,6 +1,8 @@
 //! Conformance with the real `kubectl` (1.32): every assertion checks what kubectl prints.
 //! Skipped (passing, with a note) when no `kubectl` is on PATH.
 
+mod common;
+
 use charter_apiserver::{ApiServer, Config};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -89,13 +91,6 @@ spec:
   tier: gold
 "#;
 
-fn kubectl_available() -> bool {
-    Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 struct Kubectl {
     _server: ApiServer,
     dir: tempfile::TempDir,
@@ -114,8 +109,7 @@ struct Run {
 impl Kubectl {
     /// Start a server and write a kubeconfig for it; `None` (with a note) without kubectl.
     async fn start() -> Option<Kubectl> {
-        if !kubectl_available() {
-            eprintln!("skipping: no kubectl on PATH");
+        if !common::kubectl::kubectl_or_skip("kubectl conformance") {
             return None;
         }
         let server = ApiServer::start(Config::default())

@@ -24,14 +24,23 @@ fn available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Whether kubectl is here: false (with a printed reason) when it is not, a panic under
+/// `CI=true`, where the kubectl tests must run.
+pub fn kubectl_or_skip(test: &str) -> bool {
+    if available() {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{test}: kubectl is required when CI=true, and it is not on PATH");
+    }
+    eprintln!("skipping {test}: no kubectl on PATH");
+    false
+}
+
 impl Kubectl {
     /// Kubeconfigs for `users` of `server`; `None` (skip) without kubectl, a panic under CI.
     pub fn for_users(server: &ApiServer, users: &[&str], test: &str) -> Option<Kubectl> {
-        if !available() {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("{test}: kubectl is required when CI=true, and it is not on PATH");
-            }
-            eprintln!("skipping {test}: no kubectl on PATH");
+        if !kubectl_or_skip(test) {
             return None;
         }
         let dir = tempfile::tempdir().expect("tempdir");
