@@ -322,7 +322,7 @@ pub struct ApprovalSummary {
     pub required: u32,
     /// Distinct valid approvals received.
     pub received: u32,
-    /// `received/required`, for printer columns.
+    /// `received/required`, or `rejected` while a valid rejection holds the revision; for printer columns.
     pub progress: String,
     /// Who approved (sorted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

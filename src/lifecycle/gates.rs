@@ -274,14 +274,14 @@ pub(crate) fn dependencies_active(f: &Facts) -> Result<(), Refusal> {
     }
 }
 
-/// While Active, a new revision waits for approval; the catalog keeps serving the approved one.
-pub(crate) fn pending_revision(f: &Facts) -> Result<(), Refusal> {
+/// A new revision waits for approval; while Active the catalog keeps serving the published one.
+pub(crate) fn pending_revision(f: &Facts, published: Option<&str>) -> Result<(), Refusal> {
     if f.current_is_approved() {
         return Ok(());
     }
     not_rejected(f)?;
     let received = f.approved_by.len();
-    match f.approved_revision {
+    match published {
         Some(served) => Err(Refusal::awaiting_approval_while_published(
             f.revision,
             received,
@@ -294,6 +294,22 @@ pub(crate) fn pending_revision(f: &Facts) -> Result<(), Refusal> {
             f.content.quorum(),
         )),
     }
+}
+
+/// The Approved condition: approved, rejected, waiting for approvers, or not submitted at all.
+pub(crate) fn approval_state(
+    f: &Facts,
+    phase: Phase,
+    published: Option<&str>,
+) -> Result<(), Refusal> {
+    if f.current_is_approved() {
+        return Ok(());
+    }
+    not_rejected(f)?;
+    if matches!(phase, Planning | Retired) {
+        return Err(Refusal::not_submitted(f.revision, phase));
+    }
+    pending_revision(f, published)
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
+pub use approvals::for_unknown_service;
 pub use conditions::{APPROVED, DEPENDENCIES_READY, PUBLISHED, READY, REVIEW_DUE};
 pub use cycle::find_cycle;
 pub use gates::allowed;
@@ -205,7 +206,7 @@ pub fn evaluate(input: &Input) -> Outcome {
     let ready = if phase != Phase::from(lifecycle.desired_phase) {
         Err(transitions::holding_refusal(phase, &facts))
     } else if phase == Phase::Active {
-        gates::pending_revision(&facts)
+        gates::pending_revision(&facts, published_revision.as_deref())
             .map(|()| ("Active", format!("Active, serving revision {revision}")))
     } else {
         Ok((phase.as_str(), format!("{phase}, as desired")))
@@ -252,7 +253,7 @@ pub fn evaluate(input: &Input) -> Outcome {
     conditions.set(READY, ready);
     conditions.set(
         APPROVED,
-        gates::pending_revision(&facts)
+        gates::approval_state(&facts, phase, published_revision.as_deref())
             .map(|()| ("QuorumReached", format!("revision {revision} is approved"))),
     );
     conditions.set(
@@ -278,6 +279,7 @@ pub fn evaluate(input: &Input) -> Outcome {
         .flatten()
         .min();
     let summary = approval.summary(&revision, quorum);
+    let approval_statuses = approvals::statuses(ledger.verdicts, input.approvals, &revision);
     let approved_revision = approval.approved_revision().map(str::to_owned);
 
     Outcome {
@@ -294,7 +296,7 @@ pub fn evaluate(input: &Input) -> Outcome {
             history: walk.history,
             snapshot: approval.snapshot,
         },
-        approvals: approvals::statuses(ledger.verdicts, input.approvals),
+        approvals: approval_statuses,
         events: events.into_notes(),
         requeue_at,
     }
@@ -330,7 +332,8 @@ fn missing_dependencies(
             match dependencies.get(&key).copied().flatten() {
                 Some(Phase::Active) => None,
                 Some(p) => Some(format!("{shown} ({p})")),
-                None => Some(format!("{shown} (not found)")),
+                // The caller cannot yet tell a missing Service from one not reconciled yet.
+                None => Some(format!("{shown} (not found or not reconciled yet)")),
             }
         })
         .collect();

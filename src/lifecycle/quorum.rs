@@ -116,7 +116,12 @@ impl Approval {
         ApprovalSummary {
             required: quorum,
             received: received.len() as u32,
-            progress: format!("{}/{quorum}", received.len()),
+            // A valid rejection holds the revision whatever its approvals: never show a quorum then.
+            progress: if self.rejected_by.is_empty() {
+                format!("{}/{quorum}", received.len())
+            } else {
+                "rejected".to_owned()
+            },
             approved_by: received,
             rejected_by: self.rejected_by.clone(),
         }

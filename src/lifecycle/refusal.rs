@@ -16,6 +16,9 @@ impl fmt::Display for Refusal {
     }
 }
 
+/// The reason on the status of an approval that counts.
+pub const COUNTED: &str = "Counted";
+
 // Internal: the edge does not apply (the owner did not ask for it, or its trigger is absent).
 // Never shown to users; a held service reports the first refusal that is not this one.
 pub(crate) const NOT_APPLICABLE: &str = "NotApplicable";
@@ -74,6 +77,16 @@ impl Refusal {
             "AwaitingApproval",
             format!(
                 "revision {revision} has {received}/{required} valid approvals; the catalog keeps serving revision {served}"
+            ),
+        )
+    }
+
+    /// Planning (or Retired): the current revision is not before approvers at all.
+    pub fn not_submitted(revision: &str, phase: crate::api::Phase) -> Self {
+        Refusal::new(
+            "NotSubmitted",
+            format!(
+                "revision {revision} is not submitted for approval while {phase}; ask for Development or Active with complete content to submit it"
             ),
         )
     }
@@ -156,11 +169,33 @@ impl Refusal {
         )
     }
 
+    /// An approval whose `spec.serviceName` names no Service in its namespace (a typo, or a
+    /// Service deleted since).
+    pub fn no_such_service(named: &str, namespace: &str) -> Self {
+        Refusal::new(
+            "UnknownService",
+            format!(
+                "there is no Service {named:?} in namespace {namespace:?}; check spec.serviceName"
+            ),
+        )
+    }
+
     pub fn stale_revision(revision: &str, current: &str) -> Self {
         Refusal::new(
             "StaleRevision",
             format!(
                 "revision {revision} is neither the current revision {current} nor the approved one"
+            ),
+        )
+    }
+
+    /// A decision on the approved revision once the content moved on: it neither counts toward
+    /// the current revision nor changes the approved one (approvals are sticky).
+    pub fn for_approved_revision(revision: &str, current: &str) -> Self {
+        Refusal::new(
+            "StaleRevision",
+            format!(
+                "revision {revision} is the approved one, not the current revision {current}: this approval does not count toward {current}"
             ),
         )
     }
