@@ -197,9 +197,23 @@ fn a_new_user_applies_approves_and_reads_the_catalog() {
         "Approval",
     );
 
-    // The owner's own approval does not count; frank's does.
+    // The owner's own approval will not count: refused unless forced, and then it does not count;
+    // frank's does.
     let (ok, text) = sandbox.charter(&["approve", "billing", "-n", "payments", "--context", "gus"]);
-    assert!(ok, "{text}");
+    assert!(
+        !ok && text.contains("owns the Service") && text.contains("--force"),
+        "{text}"
+    );
+    let (ok, text) = sandbox.charter(&[
+        "approve",
+        "billing",
+        "-n",
+        "payments",
+        "--context",
+        "gus",
+        "--force",
+    ]);
+    assert!(ok && text.contains("warning"), "{text}");
     let (ok, text) = sandbox.charter(&[
         "approve",
         "billing",
