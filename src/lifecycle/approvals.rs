@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::jiff::Timestamp;
 
-use super::refusal::{COUNTED, Refusal};
+use super::reason;
+use super::refusal::Refusal;
 use crate::api::{Decision, ServiceApproval, ServiceApprovalStatus, ServiceContent};
 
 /// What the approvals say, for the revisions that matter.
@@ -184,7 +185,7 @@ pub(crate) fn statuses(
             let (counted, reason, message) = match verdict {
                 Ok(()) => (
                     true,
-                    COUNTED.to_owned(),
+                    reason::COUNTED.to_owned(),
                     format!("counts toward revision {}", approval.spec.revision),
                 ),
                 Err(r) => (false, r.reason, r.message),

@@ -5,7 +5,8 @@
 //! Where each rule lives: the phases and their gates in `gates.rs` (one table); which approvals
 //! count in `approvals.rs`; quorum, sticky approval and revocation in `quorum.rs`; walking the
 //! table and the history in `transitions.rs` and `history.rs`; periodic review in `review.rs`;
-//! conditions in `conditions.rs`; every reason string a user sees in `refusal.rs`.
+//! conditions in `conditions.rs`; every reason string a user sees in `reason.rs`, and why a gate is
+//! closed in `refusal.rs`.
 
 mod approvals;
 mod conditions;
@@ -14,6 +15,7 @@ mod events;
 mod gates;
 mod history;
 mod quorum;
+pub mod reason;
 mod refusal;
 mod review;
 mod transitions;
@@ -174,7 +176,7 @@ pub fn evaluate(input: &Input) -> Outcome {
             .collect();
         events.push(
             true,
-            "RetiredWithActiveDependants",
+            reason::RETIRED_WITH_ACTIVE_DEPENDANTS,
             format!(
                 "retired while Active services depend on it: {}",
                 names.join(", ")
@@ -191,12 +193,12 @@ pub fn evaluate(input: &Input) -> Outcome {
         match &published_revision {
             Some(r) => events.push(
                 false,
-                "Published",
+                reason::PUBLISHED,
                 format!("the catalog serves revision {r}"),
             ),
             None => events.push(
                 false,
-                "Withdrawn",
+                reason::WITHDRAWN,
                 "the service was withdrawn from the catalog".to_owned(),
             ),
         }
@@ -206,8 +208,12 @@ pub fn evaluate(input: &Input) -> Outcome {
     let ready = if phase != Phase::from(lifecycle.desired_phase) {
         Err(transitions::holding_refusal(phase, &facts))
     } else if phase == Phase::Active {
-        gates::pending_revision(&facts, published_revision.as_deref())
-            .map(|()| ("Active", format!("Active, serving revision {revision}")))
+        gates::pending_revision(&facts, published_revision.as_deref()).map(|()| {
+            (
+                reason::ACTIVE,
+                format!("Active, serving revision {revision}"),
+            )
+        })
     } else {
         Ok((phase.as_str(), format!("{phase}, as desired")))
     };
@@ -227,9 +233,10 @@ pub fn evaluate(input: &Input) -> Outcome {
     let review_due = review_due_at.is_some_and(|due| due <= now);
     let review_condition = match (&review, review_due_at) {
         (Err(refusal), _) => Err(refusal.clone()),
-        (Ok(_), Some(due)) if review_due => {
-            Ok(("ReviewDue", format!("the periodic review was due at {due}")))
-        }
+        (Ok(_), Some(due)) if review_due => Ok((
+            reason::REVIEW_DUE,
+            format!("the periodic review was due at {due}"),
+        )),
         (Ok(_), Some(due)) => Err(Refusal::review_not_due(format!(
             "the next review is due at {due}"
         ))),
@@ -253,13 +260,20 @@ pub fn evaluate(input: &Input) -> Outcome {
     conditions.set(READY, ready);
     conditions.set(
         APPROVED,
-        gates::approval_state(&facts, phase, published_revision.as_deref())
-            .map(|()| ("QuorumReached", format!("revision {revision} is approved"))),
+        gates::approval_state(&facts, phase, published_revision.as_deref()).map(|()| {
+            (
+                reason::QUORUM_REACHED,
+                format!("revision {revision} is approved"),
+            )
+        }),
     );
     conditions.set(
         PUBLISHED,
         match &published_revision {
-            Some(r) => Ok(("Published", format!("the catalog serves revision {r}"))),
+            Some(r) => Ok((
+                reason::PUBLISHED,
+                format!("the catalog serves revision {r}"),
+            )),
             None => Err(Refusal::not_published(phase)),
         },
     );
@@ -267,7 +281,7 @@ pub fn evaluate(input: &Input) -> Outcome {
         DEPENDENCIES_READY,
         gates::dependencies_active(&facts).map(|()| {
             (
-                "DependenciesActive",
+                reason::DEPENDENCIES_ACTIVE,
                 "every dependency is Active".to_owned(),
             )
         }),
