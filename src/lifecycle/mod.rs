@@ -14,9 +14,12 @@ mod cycle;
 mod events;
 mod gates;
 mod history;
+mod publication;
 mod quorum;
+mod readiness;
 pub mod reason;
 mod refusal;
+mod retirement;
 mod review;
 mod transitions;
 
@@ -163,132 +166,34 @@ pub fn evaluate(input: &Input) -> Outcome {
     let phase = walk.phase;
     let mut events = walk.events;
     events.extend(approval_events);
-    // Retirement is the owner's call and proceeds; Active dependants are named so that
-    // their owners can be told (their DependenciesReady turns False on their own).
-    if phase == Phase::Retired
-        && previous.phase != Some(Phase::Retired)
-        && !input.active_dependants.is_empty()
-    {
-        let names: Vec<String> = input
-            .active_dependants
-            .iter()
-            .map(|r| format!("{}/{}", r.namespace.as_deref().unwrap_or_default(), r.name))
-            .collect();
-        events.push(
-            true,
-            reason::RETIRED_WITH_ACTIVE_DEPENDANTS,
-            format!(
-                "retired while Active services depend on it: {}",
-                names.join(", ")
-            ),
-        );
-    }
+    retirement::warn_dependants(previous.phase, phase, input.active_dependants, &mut events);
 
-    // Publication: the approved snapshot, only while Active.
-    let published_revision = match (approval.approved_revision(), phase) {
-        (Some(r), Phase::Active) => Some(r.to_owned()),
-        _ => None,
-    };
-    if published_revision != previous.published_revision {
-        match &published_revision {
-            Some(r) => events.push(
-                false,
-                reason::PUBLISHED,
-                format!("the catalog serves revision {r}"),
-            ),
-            None => events.push(
-                false,
-                reason::WITHDRAWN,
-                "the service was withdrawn from the catalog".to_owned(),
-            ),
-        }
-    }
+    let published_revision = publication::published_revision(approval.approved_revision(), phase);
+    let published = published_revision.as_deref();
+    publication::announce(
+        previous.published_revision.as_deref(),
+        published,
+        &mut events,
+    );
 
-    // Readiness: the desired phase reached with its content live, or the refusal holding it.
-    let ready = if phase != Phase::from(lifecycle.desired_phase) {
-        Err(transitions::holding_refusal(phase, &facts))
-    } else if phase == Phase::Active {
-        gates::pending_revision(&facts, published_revision.as_deref()).map(|()| {
-            (
-                reason::ACTIVE,
-                format!("Active, serving revision {revision}"),
-            )
-        })
-    } else {
-        Ok((phase.as_str(), format!("{phase}, as desired")))
-    };
+    let ready = readiness::ready(phase, &facts, published);
     if let Err(refusal) = &ready
-        && !previous_reason_is(&previous, READY, &refusal.reason)
+        && !conditions::previous_reason_is(&previous.conditions, READY, &refusal.reason)
     {
         events.refused(refusal);
     }
 
-    // Periodic review, while Active.
-    let review = if phase == Phase::Active {
-        review::due_at(lifecycle, walk.activated_at)
-    } else {
-        Ok(None)
-    };
-    let review_due_at = review.clone().ok().flatten();
-    let review_due = review_due_at.is_some_and(|due| due <= now);
-    let review_condition = match (&review, review_due_at) {
-        (Err(refusal), _) => Err(refusal.clone()),
-        (Ok(_), Some(due)) if review_due => Ok((
-            reason::REVIEW_DUE,
-            format!("the periodic review was due at {due}"),
-        )),
-        (Ok(_), Some(due)) => Err(Refusal::review_not_due(format!(
-            "the next review is due at {due}"
-        ))),
-        (Ok(_), None) => Err(Refusal::review_not_due(
-            "no periodic review is scheduled".to_owned(),
-        )),
-    };
-    match &review_condition {
-        Ok((reason, message)) if !conditions::is_true(&previous.conditions, REVIEW_DUE) => {
-            events.push(false, reason, message.clone())
-        }
-        Err(refusal)
-            if refusal.warning() && !previous_reason_is(&previous, REVIEW_DUE, &refusal.reason) =>
-        {
-            events.refused(refusal)
-        }
-        _ => {}
-    }
+    let review = review::assess(lifecycle, phase, walk.activated_at, now);
+    review.announce(&previous, &mut events);
 
     let mut conditions = Conditions::new(&previous.conditions, meta.generation, now);
     conditions.set(READY, ready);
-    conditions.set(
-        APPROVED,
-        gates::approval_state(&facts, phase, published_revision.as_deref()).map(|()| {
-            (
-                reason::QUORUM_REACHED,
-                format!("revision {revision} is approved"),
-            )
-        }),
-    );
-    conditions.set(
-        PUBLISHED,
-        match &published_revision {
-            Some(r) => Ok((
-                reason::PUBLISHED,
-                format!("the catalog serves revision {r}"),
-            )),
-            None => Err(Refusal::not_published(phase)),
-        },
-    );
-    conditions.set(
-        DEPENDENCIES_READY,
-        gates::dependencies_active(&facts).map(|()| {
-            (
-                reason::DEPENDENCIES_ACTIVE,
-                "every dependency is Active".to_owned(),
-            )
-        }),
-    );
-    conditions.set(REVIEW_DUE, review_condition);
+    conditions.set(APPROVED, readiness::approved(phase, &facts, published));
+    conditions.set(PUBLISHED, publication::condition(published, phase));
+    conditions.set(DEPENDENCIES_READY, readiness::dependencies(&facts));
+    conditions.set(REVIEW_DUE, review.condition);
 
-    let requeue_at = [review_due_at.filter(|due| *due > now), ledger.next_expiry]
+    let requeue_at = [review.due_at.filter(|due| *due > now), ledger.next_expiry]
         .into_iter()
         .flatten()
         .min();
@@ -305,7 +210,7 @@ pub fn evaluate(input: &Input) -> Outcome {
             published_revision,
             approvals: Some(summary),
             activated_at: walk.activated_at.map(Time),
-            review_due_at: review_due_at.map(Time),
+            review_due_at: review.due_at.map(Time),
             conditions: conditions.build(),
             history: walk.history,
             snapshot: approval.snapshot,
@@ -354,8 +259,4 @@ fn missing_dependencies(
     missing.sort();
     missing.dedup();
     missing
-}
-
-fn previous_reason_is(previous: &ServiceStatus, type_: &str, reason: &str) -> bool {
-    conditions::previous(&previous.conditions, type_).is_some_and(|c| c.reason == reason)
 }
