@@ -111,42 +111,10 @@ pub fn evaluate(input: &Input) -> Outcome {
     let revision = revision_of(content);
     let quorum = content.quorum();
 
-    let judge_with = |approved: Option<&Snapshot>| {
-        let ctx = Judge {
-            service_name: meta.name.as_deref().unwrap_or_default(),
-            service_namespace: meta.namespace.as_deref(),
-            revision: &revision,
-            content,
-            approved: approved.map(|s| (s.revision.as_str(), &s.content, Some(s.approved_at.0))),
-            allow_self_approval: input.policy.allow_self_approval,
-            now,
-        };
-        judge(&ctx, input.approvals)
-    };
-    let approved_before = quorum::previous_snapshot(&previous);
-    let mut ledger = judge_with(approved_before.as_ref());
-    let mut approval_events = Events::default();
-    let mut approval = quorum::settle(
-        &previous,
-        &ledger,
-        &revision,
-        content,
-        now,
-        &mut approval_events,
-    );
-    // When the approved revision changed, approvals are re-judged against the new one, so the
-    // statuses written now are those the next evaluation will find.
-    if approval.approved_revision() != approved_before.as_ref().map(|s| s.revision.as_str()) {
-        ledger = judge_with(approval.snapshot.as_ref());
-        approval.recount(&ledger, &revision);
-    }
+    let (ledger, approval, approval_events) = count_approvals(input, &previous, &revision, now);
 
     let missing_dependencies = missing_dependencies(service, input.dependencies);
-    let dependency_cycle: Vec<String> = input
-        .dependency_cycle
-        .iter()
-        .map(|r| format!("{}/{}", r.namespace.as_deref().unwrap_or_default(), r.name))
-        .collect();
+    let dependency_cycle: Vec<String> = input.dependency_cycle.iter().map(shown).collect();
     let facts = Facts {
         desired: lifecycle.desired_phase,
         content,
@@ -219,6 +187,44 @@ pub fn evaluate(input: &Input) -> Outcome {
         events: events.into_notes(),
         requeue_at,
     }
+}
+
+/// Which approvals count and which revision is approved after them. When the approved revision
+/// changed, approvals are re-judged against the new one, so the statuses written now are those
+/// the next evaluation will find.
+fn count_approvals(
+    input: &Input,
+    previous: &ServiceStatus,
+    revision: &str,
+    now: Timestamp,
+) -> (approvals::Ledger, quorum::Approval, Events) {
+    let meta = &input.service.metadata;
+    let content = &input.service.spec.content;
+    let judge_with = |approved: Option<&Snapshot>| {
+        let ctx = Judge {
+            service_name: meta.name.as_deref().unwrap_or_default(),
+            service_namespace: meta.namespace.as_deref(),
+            revision,
+            content,
+            approved: approved.map(|s| (s.revision.as_str(), &s.content, Some(s.approved_at.0))),
+            allow_self_approval: input.policy.allow_self_approval,
+            now,
+        };
+        judge(&ctx, input.approvals)
+    };
+    let approved_before = quorum::previous_snapshot(previous);
+    let mut ledger = judge_with(approved_before.as_ref());
+    let mut events = Events::default();
+    let mut approval = quorum::settle(previous, &ledger, revision, content, now, &mut events);
+    if approval.approved_revision() != approved_before.as_ref().map(|s| s.revision.as_str()) {
+        ledger = judge_with(approval.snapshot.as_ref());
+        approval.recount(&ledger, revision);
+    }
+    (ledger, approval, events)
+}
+
+fn shown(r: &ServiceRef) -> String {
+    format!("{}/{}", r.namespace.as_deref().unwrap_or_default(), r.name)
 }
 
 /// Each `dependsOn` that is not Active, as `namespace/name (phase)`, sorted.
