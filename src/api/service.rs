@@ -117,7 +117,7 @@ pub struct Lifecycle {
     #[schemars(length(max = 16))]
     pub review_interval: Option<String>,
     /// The date of the last review, written `YYYY-MM-DD`. The next review is due
-    /// reviewInterval after it (or after activation, when later).
+    /// reviewInterval after it; without it, reviewInterval after the service became Active.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 10))]
     pub last_reviewed: Option<String>,
