@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
     printcolumn = r#"{"name":"Desired","type":"string","jsonPath":".spec.lifecycle.desiredPhase","description":"Phase the owner asks for"}"#,
     printcolumn = r#"{"name":"Owner","type":"string","jsonPath":".spec.owner","description":"Accountable owner"}"#,
     printcolumn = r#"{"name":"Revision","type":"string","jsonPath":".status.revision","description":"Hash of the approvable content"}"#,
-    printcolumn = r#"{"name":"Approvals","type":"string","jsonPath":".status.approvals.progress","description":"Valid approvals received / required"}"#,
+    printcolumn = r#"{"name":"Approvals","type":"string","jsonPath":".status.approvals.progress","description":"Valid approvals of the current revision received / required, or rejected"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status","description":"Whether the desired phase is reached"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
     validation = Rule::new("!has(self.spec.model) || !has(self.spec.model.dependsOn) || !self.spec.model.dependsOn.exists(d, d.name == self.metadata.name && (!has(d.__namespace__) || d.__namespace__ == ''))").message("a Service cannot depend on itself").field_path(".spec.model.dependsOn")
