@@ -8,6 +8,37 @@ use kube::CustomResourceExt;
 /// Both CRDs, Service first.
 pub fn all() -> Vec<CustomResourceDefinition> {
     vec![Service::crd(), ServiceApproval::crd()]
+        .into_iter()
+        .map(whole_sentences)
+        .collect()
+}
+
+/// Doc comments wrap lines where the source wraps them; `kubectl explain` wraps on its own, so
+/// a description keeps only its paragraph breaks.
+fn whole_sentences(crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    fn unwrap(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    match v {
+                        serde_json::Value::String(text) if key == "description" => {
+                            *text = text
+                                .split("\n\n")
+                                .map(|p| p.split('\n').map(str::trim).collect::<Vec<_>>().join(" "))
+                                .collect::<Vec<_>>()
+                                .join("\n\n");
+                        }
+                        _ => unwrap(v),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(unwrap),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(&crd).expect("a CRD always serialises");
+    unwrap(&mut value);
+    serde_json::from_value(value).expect("only descriptions changed")
 }
 
 /// The CRDs as one multi-document YAML stream, exactly the content of `crds/charter.yaml`.

@@ -225,7 +225,8 @@ fn development_moves_to_active_when_asked_with_categories_and_active_dependencie
         .stepped();
     let message = w.condition("DependenciesReady").message;
     assert!(
-        message.contains("shop/ident (not found)") && !message.contains("billing"),
+        message.contains("shop/ident (not found or not reconciled yet)")
+            && !message.contains("billing"),
         "{message}"
     );
 }
@@ -716,4 +717,151 @@ fn a_rejected_new_revision_while_active_keeps_the_approved_snapshot_published() 
     );
     w.step();
     assert!(w.events().is_empty());
+}
+
+#[test]
+fn the_approved_condition_says_the_catalog_keeps_serving_a_revision_only_while_it_is_published() {
+    // (what, world after an edit, expected phase, the old revision is named as served)
+    let developed = {
+        let s = service("ledger").complete().desired(Development);
+        let rev = s.revision();
+        world(s)
+            .with(approval("a1").by("erin").approves(&rev))
+            .stepped()
+    };
+    let cases = [
+        (
+            "approved in Development, never published",
+            developed,
+            Phase::Approval,
+            false,
+        ),
+        ("Active and published", active_world(), Phase::Active, true),
+    ];
+    for (what, mut w, phase, served) in cases {
+        let old = w.revision();
+        w.edit("the general ledger, v2");
+        w.step();
+        let approved = w.condition("Approved");
+        assert_eq!(w.phase(), phase, "{what}");
+        assert_eq!(approved.reason, "AwaitingApproval", "{what}");
+        assert!(
+            approved.message.contains(&w.revision()),
+            "{what}: {approved:?}"
+        );
+        assert_eq!(
+            approved
+                .message
+                .contains(&format!("the catalog keeps serving revision {old}")),
+            served,
+            "{what}: {approved:?}"
+        );
+        assert_eq!(
+            approved.message.contains(&old),
+            served,
+            "{what}: {approved:?}"
+        );
+    }
+}
+
+#[test]
+fn before_anything_is_submitted_approved_says_so_rather_than_awaiting_approval() {
+    // (what, service, Approved reason)
+    let cases = [
+        (
+            "incomplete content",
+            service("ledger").desired(Development),
+            "NotSubmitted",
+        ),
+        (
+            "Planning asked for",
+            service("ledger").complete(),
+            "NotSubmitted",
+        ),
+        (
+            "submitted",
+            service("ledger").complete().desired(Development),
+            "AwaitingApproval",
+        ),
+    ];
+    for (what, s, reason) in cases {
+        let w = world(s).stepped();
+        assert_eq!(w.condition("Approved").reason, reason, "{what}");
+        assert_eq!(w.condition("Approved").status, "False", "{what}");
+    }
+}
+
+#[test]
+fn after_a_revocation_the_approvals_column_shows_no_quorum() {
+    let mut w = active_world();
+    let rev = w.revision();
+    assert_eq!(w.status().approvals.as_ref().unwrap().progress, "1/1");
+    w.add(approval("r1").by("frank").rejects(&rev).created(hours(1)));
+    w.step();
+    assert_eq!(w.phase(), Phase::Planning);
+    let summary = w.status().approvals.clone().unwrap();
+    assert_eq!(summary.progress, "rejected");
+    assert_eq!(summary.rejected_by, ["frank"]);
+    assert_eq!(w.condition("Approved").reason, "Rejected");
+}
+
+#[test]
+fn an_approval_of_the_previously_approved_revision_does_not_count_toward_the_current_one() {
+    let mut w = active_world();
+    let old = w.revision();
+    w.edit("the general ledger, v2");
+    w.step();
+    let status = |w: &World, name: &str| {
+        w.last
+            .as_ref()
+            .unwrap()
+            .approvals
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap()
+            .1
+            .clone()
+    };
+    let a1 = status(&w, "a1");
+    assert_eq!((a1.counted, a1.reason.as_str()), (false, "StaleRevision"));
+    assert!(
+        a1.message.contains(&old) && a1.message.contains(&w.revision()),
+        "{a1:?}"
+    );
+    assert_eq!(w.status().approvals.as_ref().unwrap().progress, "0/1");
+    assert_eq!(
+        w.published(),
+        Some(old.clone()),
+        "the approval stays sticky"
+    );
+
+    // A rejection of the approved revision still acts: it revokes.
+    w.add(approval("r1").by("frank").rejects(&old).created(hours(1)));
+    w.step();
+    assert_eq!(w.published(), None);
+    assert!(w.event_reasons().contains(&"Revoked".to_owned()));
+}
+
+#[test]
+fn a_dependency_without_a_phase_is_not_claimed_to_be_missing() {
+    let w = world(service("ledger").ready_to_activate().depends_on("ident"))
+        .dependency("ident", None)
+        .stepped();
+    let message = w.condition("DependenciesReady").message;
+    assert!(
+        message.contains("not found or not reconciled yet"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_approval_naming_a_service_that_does_not_exist_is_unknown_service() {
+    let a = approval("typo").of("ledgre").approves("0123456789").build();
+    let status = charter::lifecycle::for_unknown_service(&a);
+    assert!(!status.counted);
+    assert_eq!(status.reason, "UnknownService");
+    assert!(
+        status.message.contains("\"ledgre\"") && status.message.contains(NS),
+        "{status:?}"
+    );
 }

@@ -308,6 +308,59 @@ proptest! {
             Ok(())
         })?;
     }
+
+    /// (f) What a user sees is true in every reachable state: a condition message names no
+    /// revision but the current one, except the one the catalog serves; the APPROVALS column
+    /// shows a quorum only for an approved revision; Approved and Published agree with the phase;
+    /// an approval counted as an approval counts toward the current revision.
+    #[test]
+    fn every_message_names_only_the_revision_it_describes_and_columns_agree_with_the_phase((start, actions) in history()) {
+        play(&start, &actions, |w, _, outcome| {
+            let status = &outcome.status;
+            let current = status.revision.clone().unwrap_or_default();
+            let current_is_approved = status.approved_revision.as_deref() == Some(current.as_str());
+            for condition in &status.conditions {
+                for other in (0..WORDING.len()).map(|i| revision_with(w, i)).filter(|r| *r != current) {
+                    if !condition.message.contains(&other) {
+                        continue;
+                    }
+                    let served = status.published_revision.as_deref() == Some(other.as_str())
+                        && (condition.message.contains(&format!("serving revision {other}"))
+                            || condition.message.contains(&format!("serves revision {other}")));
+                    prop_assert!(served, "{} names revision {} while the current one is {}: {:?}", condition.type_, other, current, condition.message);
+                }
+            }
+            let condition = |type_: &str| status.conditions.iter().find(|c| c.type_ == type_).cloned().unwrap();
+            let approved = condition("Approved");
+            prop_assert_eq!(approved.status == "True", current_is_approved);
+            let phase = status.phase.unwrap_or_default();
+            match phase {
+                Phase::Planning | Phase::Retired if !current_is_approved => {
+                    prop_assert!(["NotSubmitted", "Rejected"].contains(&approved.reason.as_str()), "{:?} in {}", approved, phase);
+                }
+                Phase::Approval => prop_assert_eq!(approved.reason.as_str(), "AwaitingApproval"),
+                Phase::Development => prop_assert!(current_is_approved),
+                _ => {}
+            }
+            prop_assert_eq!(condition("Published").status == "True", phase == Phase::Active);
+            let summary = status.approvals.clone().unwrap_or_default();
+            if let Some((received, required)) = summary.progress.split_once('/') {
+                let (received, required): (u32, u32) = (received.parse().unwrap(), required.parse().unwrap());
+                prop_assert_eq!(received, summary.received);
+                prop_assert_eq!(received >= required, current_is_approved, "APPROVALS {} for revision {}", summary.progress, current);
+            } else {
+                prop_assert_eq!(summary.progress.as_str(), "rejected");
+                prop_assert!(!summary.rejected_by.is_empty() && !current_is_approved);
+            }
+            for (name, verdict) in &outcome.approvals {
+                let approval = w.approvals.iter().find(|a| a.metadata.name.as_ref() == Some(name)).unwrap();
+                if verdict.counted && approval.spec.decision == Decision::Approved {
+                    prop_assert_eq!(&approval.spec.revision, &current);
+                }
+            }
+            Ok(())
+        })?;
+    }
 }
 
 /// The histories above do reach every phase and publish: the properties are not vacuous.

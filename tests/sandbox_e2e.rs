@@ -197,9 +197,23 @@ fn a_new_user_applies_approves_and_reads_the_catalog() {
         "Approval",
     );
 
-    // The owner's own approval does not count; frank's does.
+    // The owner's own approval will not count: refused unless forced, and then it does not count;
+    // frank's does.
     let (ok, text) = sandbox.charter(&["approve", "billing", "-n", "payments", "--context", "gus"]);
-    assert!(ok, "{text}");
+    assert!(
+        !ok && text.contains("owns the Service") && text.contains("--force"),
+        "{text}"
+    );
+    let (ok, text) = sandbox.charter(&[
+        "approve",
+        "billing",
+        "-n",
+        "payments",
+        "--context",
+        "gus",
+        "--force",
+    ]);
+    assert!(ok && text.contains("warning"), "{text}");
     let (ok, text) = sandbox.charter(&[
         "approve",
         "billing",
@@ -217,6 +231,36 @@ fn a_new_user_applies_approves_and_reads_the_catalog() {
         !ok && text.contains("already"),
         "a second decision on the same revision is refused: {text}"
     );
+
+    // For a pull request: the revision computed offline, and a changed mind as a manifest with a
+    // deterministic name, printed and not created.
+    let (ok, revisions) =
+        sandbox.charter(&["revision", "-f", manifest.to_str().expect("utf-8 path")]);
+    let revision = revisions
+        .trim()
+        .strip_prefix("payments/billing\t")
+        .unwrap_or_else(|| panic!("{ok} {revisions}"))
+        .to_owned();
+    let (ok, yaml) = sandbox.charter(&[
+        "reject",
+        "billing",
+        "-n",
+        "payments",
+        "--context",
+        "frank",
+        "--dry-run",
+        "-o",
+        "yaml",
+    ]);
+    let name = format!("billing-{revision}-frank-rejected");
+    assert!(
+        ok && yaml.contains(&format!("name: {name}"))
+            && yaml.contains("decision: Rejected")
+            && yaml.contains(&revision),
+        "{yaml}"
+    );
+    let (exists, _) = sandbox.kubectl(&["get", "csa", &name, "-n", "payments"]);
+    assert!(!exists, "a dry run creates nothing");
     sandbox.kubectl_ok(&[
         "wait",
         "--for=condition=Ready",

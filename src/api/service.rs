@@ -17,12 +17,13 @@ use serde::{Deserialize, Serialize};
     shortname = "csvc",
     category = "charter",
     namespaced,
+    doc = "A business or IT service offered through the catalog. The owner describes it in spec and asks for a phase in spec.lifecycle.desiredPhase. Asking for Development or Active submits the current content (its hash is status.revision) to approvers, who answer with ServiceApprovals; once a quorum approves it, the Service moves to Development, and, when Active was asked for, categories are defined and every dependency is Active, to Active, where the catalog publishes the approved content. Everything in spec except lifecycle is approvable content: changing it makes a new revision that needs approval again, while the catalog keeps serving the approved one. Read status.conditions (Ready, Approved, Published, DependenciesReady, ReviewDue) for what the Service waits for.",
     status = "ServiceStatus",
     printcolumn = r#"{"name":"Phase","type":"string","jsonPath":".status.phase","description":"Current lifecycle phase"}"#,
     printcolumn = r#"{"name":"Desired","type":"string","jsonPath":".spec.lifecycle.desiredPhase","description":"Phase the owner asks for"}"#,
     printcolumn = r#"{"name":"Owner","type":"string","jsonPath":".spec.owner","description":"Accountable owner"}"#,
     printcolumn = r#"{"name":"Revision","type":"string","jsonPath":".status.revision","description":"Hash of the approvable content"}"#,
-    printcolumn = r#"{"name":"Approvals","type":"string","jsonPath":".status.approvals.progress","description":"Valid approvals received / required"}"#,
+    printcolumn = r#"{"name":"Approvals","type":"string","jsonPath":".status.approvals.progress","description":"Valid approvals of the current revision received / required, or rejected"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status","description":"Whether the desired phase is reached"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
     validation = Rule::new("!has(self.spec.model) || !has(self.spec.model.dependsOn) || !self.spec.model.dependsOn.exists(d, d.name == self.metadata.name && (!has(d.__namespace__) || d.__namespace__ == ''))").message("a Service cannot depend on itself").field_path(".spec.model.dependsOn")
@@ -95,21 +96,38 @@ impl ServiceContent {
 }
 
 /// The owner's controls over the lifecycle.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new(REVIEW_INTERVAL_RULE).message("reviewInterval must be a whole number of hours, days or weeks, such as 36h, 90d or 12w").field_path(".reviewInterval"))]
+#[x_kube(validation = Rule::new(LAST_REVIEWED_RULE).message("lastReviewed must be a real calendar date written YYYY-MM-DD, such as 2026-02-28").field_path(".lastReviewed"))]
 pub struct Lifecycle {
-    /// The phase the owner asks for. Forward moves pass gates; backward moves are immediate.
+    /// The phase the owner asks for. Planning (the default) drafts the service and submits
+    /// nothing. Development submits the current revision to the approvers once owner,
+    /// description and serviceLevel are set, and moves to Development when a quorum approves it.
+    /// Active does the same, then activates the service once categories are defined and every
+    /// dependsOn Service is Active, and the catalog publishes the approved content. Retired
+    /// withdraws it from the catalog. Moving back to Planning or Development is immediate and
+    /// also withdraws it from the catalog.
     #[serde(default)]
     pub desired_phase: DesiredPhase,
-    /// How often the service must be reviewed, e.g. `90d`, `12w`, `36h`.
+    /// How often the service must be reviewed while Active, as a whole number of hours, days or
+    /// weeks, such as `36h`, `90d` or `12w`. When the review falls due, the ReviewDue condition
+    /// turns True.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[1-9][0-9]{0,4}[hdw]$"))]
+    #[schemars(length(max = 16))]
     pub review_interval: Option<String>,
-    /// The date of the last review, `YYYY-MM-DD`.
+    /// The date of the last review, written `YYYY-MM-DD`. The next review is due
+    /// reviewInterval after it; without it, reviewInterval after the service became Active.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"))]
+    #[schemars(length(max = 10))]
     pub last_reviewed: Option<String>,
 }
+
+const REVIEW_INTERVAL_RULE: &str =
+    "!has(self.reviewInterval) || self.reviewInterval.matches('^[1-9][0-9]{0,4}[hdw]$')";
+
+/// A real date: the shape, then the day within the month's length (leap years included).
+const LAST_REVIEWED_RULE: &str = "!has(self.lastReviewed) || (self.lastReviewed.matches('^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$') && int(self.lastReviewed.substring(8, 10)) <= (self.lastReviewed.substring(5, 7) == '02' ? ((int(self.lastReviewed.substring(0, 4)) % 4 == 0 && (int(self.lastReviewed.substring(0, 4)) % 100 != 0 || int(self.lastReviewed.substring(0, 4)) % 400 == 0)) ? 29 : 28) : (self.lastReviewed.substring(5, 7) in ['04', '06', '09', '11'] ? 30 : 31)))";
 
 /// The phases an owner may ask for.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
@@ -322,7 +340,7 @@ pub struct ApprovalSummary {
     pub required: u32,
     /// Distinct valid approvals received.
     pub received: u32,
-    /// `received/required`, for printer columns.
+    /// `received/required`, or `rejected` while a valid rejection holds the revision; for printer columns.
     pub progress: String,
     /// Who approved (sorted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod decide;
+pub mod revision;
 pub mod run;
 pub mod sandbox;
 
@@ -29,6 +30,8 @@ pub enum Command {
     Approve(DecideArgs),
     /// Reject the current revision of a Service as the current kubeconfig user.
     Reject(DecideArgs),
+    /// Print the revision of every Service in a manifest, computed offline as the operator does.
+    Revision(RevisionArgs),
     /// Start an embedded API server with the CRDs and the operator; no cluster needed.
     Sandbox(sandbox::SandboxArgs),
 }
@@ -46,6 +49,29 @@ pub struct DecideArgs {
     /// The kubeconfig context to act as (default: the current context).
     #[arg(long)]
     pub context: Option<String>,
+    /// The revision you reviewed (default: the revision of the Service's current content).
+    #[arg(long)]
+    pub revision: Option<String>,
+    /// Record the decision even when it will not count (owner, not an approver, stale revision).
+    #[arg(long)]
+    pub force: bool,
+    /// Print the ServiceApproval instead of creating it (for a pull request); needs `-o yaml`.
+    #[arg(long, requires = "output")]
+    pub dry_run: bool,
+    /// Output format of a dry run.
+    #[arg(short, long, value_parser = ["yaml"], requires = "dry_run")]
+    pub output: Option<String>,
+    /// The approver named in a dry-run manifest (default: the current user); in a cluster,
+    /// admission accepts it from that user or from an approval delegate (GitOps).
+    #[arg(long, requires = "dry_run")]
+    pub approver: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RevisionArgs {
+    /// A manifest file, or a directory of them.
+    #[arg(short = 'f', long = "filename", required = true)]
+    pub files: Vec<std::path::PathBuf>,
 }
 
 /// Run the parsed command; errors are printed by `main`.
@@ -58,6 +84,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Approve(args) => decide_cmd(args, Decision::Approved).await,
         Command::Reject(args) => decide_cmd(args, Decision::Rejected).await,
+        Command::Revision(args) => {
+            for file in &args.files {
+                for found in revision::of_path(file)? {
+                    println!("{}\t{}", found.service, found.revision);
+                }
+            }
+            Ok(())
+        }
         Command::Sandbox(args) => sandbox::run(args).await,
     }
 }
@@ -77,8 +111,32 @@ async fn decide_cmd(args: DecideArgs, decision: Decision) -> anyhow::Result<()> 
         .namespace
         .unwrap_or_else(|| config.default_namespace.clone());
     let client = kube::Client::try_from(config)?;
-    let approval =
-        decide::decide(&client, &namespace, &args.service, decision, args.comment).await?;
+    let decided = decide::decide(
+        &client,
+        decide::Request {
+            namespace: &namespace,
+            name: &args.service,
+            decision,
+            comment: args.comment,
+            revision: args.revision,
+            force: args.force,
+            dry_run: args.dry_run,
+            approver: args.approver,
+        },
+    )
+    .await?;
+    for warning in &decided.warnings {
+        eprintln!("warning: {warning} (recorded anyway: --force)");
+    }
+    let approval = decided.approval;
+    if args.dry_run {
+        let mut value = serde_json::to_value(&approval)?;
+        if let Some(meta) = value["metadata"].as_object_mut() {
+            meta.retain(|k, _| k == "name" || k == "namespace");
+        }
+        print!("{}", serde_saphyr::to_string(&value)?);
+        return Ok(());
+    }
     println!(
         "serviceapproval.catalog.charter.dev/{} created: {} {:?} revision {} of {}/{}",
         approval.metadata.name.unwrap_or_default(),
@@ -88,5 +146,8 @@ async fn decide_cmd(args: DecideArgs, decision: Decision) -> anyhow::Result<()> 
         namespace,
         args.service
     );
+    if let Some(earlier) = decided.supersedes {
+        println!("it supersedes your earlier decision {earlier}");
+    }
     Ok(())
 }

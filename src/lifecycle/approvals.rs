@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::jiff::Timestamp;
 
+use super::reason;
 use super::refusal::Refusal;
 use crate::api::{Decision, ServiceApproval, ServiceApprovalStatus, ServiceContent};
 
@@ -165,15 +166,26 @@ fn expired(j: &Judge, a: &ServiceApproval) -> bool {
 pub(crate) fn statuses(
     verdicts: Vec<(String, Result<(), Refusal>)>,
     approvals: &[ServiceApproval],
+    current: &str,
 ) -> Vec<(String, ServiceApprovalStatus)> {
     verdicts
         .into_iter()
         .zip(approvals)
         .map(|((name, verdict), approval)| {
+            let spec = &approval.spec;
+            // A decision on the approved revision that still counts after re-judging is an
+            // approval (a rejection of it revoked it): it counts toward nothing current.
+            let verdict = verdict.and_then(|()| {
+                if spec.revision == current {
+                    Ok(())
+                } else {
+                    Err(Refusal::for_approved_revision(&spec.revision, current))
+                }
+            });
             let (counted, reason, message) = match verdict {
                 Ok(()) => (
                     true,
-                    "Counted".to_owned(),
+                    reason::COUNTED.to_owned(),
                     format!("counts toward revision {}", approval.spec.revision),
                 ),
                 Err(r) => (false, r.reason, r.message),
@@ -190,4 +202,18 @@ pub(crate) fn statuses(
             )
         })
         .collect()
+}
+
+/// The status of an approval whose Service does not exist: it counts toward nothing.
+pub fn for_unknown_service(approval: &ServiceApproval) -> ServiceApprovalStatus {
+    let refusal = Refusal::no_such_service(
+        &approval.spec.service_name,
+        approval.metadata.namespace.as_deref().unwrap_or_default(),
+    );
+    ServiceApprovalStatus {
+        counted: false,
+        reason: refusal.reason,
+        message: refusal.message,
+        observed_generation: approval.metadata.generation,
+    }
 }

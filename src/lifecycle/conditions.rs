@@ -63,3 +63,7 @@ pub(crate) fn previous<'c>(conditions: &'c [Condition], type_: &str) -> Option<&
 pub(crate) fn is_true(conditions: &[Condition], type_: &str) -> bool {
     previous(conditions, type_).is_some_and(|c| c.status == "True")
 }
+
+pub(crate) fn previous_reason_is(conditions: &[Condition], type_: &str, reason: &str) -> bool {
+    previous(conditions, type_).is_some_and(|c| c.reason == reason)
+}

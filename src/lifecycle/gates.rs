@@ -1,6 +1,7 @@
 //! The lifecycle as data: one table of (from, to, gate) that reads like DESIGN.md's lifecycle,
 //! and each gate a named function saying why it is closed.
 
+use super::reason;
 use super::refusal::Refusal;
 use crate::api::{DesiredPhase, Phase, ServiceContent};
 
@@ -47,77 +48,77 @@ pub(crate) const EDGES: &[Edge] = &[
         from: &[Planning, Approval, Development, Active],
         to: Retired,
         gate: retirement_requested,
-        reason: "Retired",
+        reason: reason::RETIRED,
     },
     // Backward moves are immediate.
     Edge {
         from: &[Approval, Development, Active, Retired],
         to: Planning,
         gate: planning_requested,
-        reason: "BackToPlanning",
+        reason: reason::BACK_TO_PLANNING,
     },
     Edge {
         from: &[Development, Active],
         to: Planning,
         gate: approval_revoked,
-        reason: "Revoked",
+        reason: reason::REVOKED,
     },
     Edge {
         from: &[Approval],
         to: Planning,
         gate: rejected,
-        reason: "Rejected",
+        reason: reason::REJECTED,
     },
     Edge {
         from: &[Active],
         to: Development,
         gate: development_requested,
-        reason: "BackToDevelopment",
+        reason: reason::BACK_TO_DEVELOPMENT,
     },
     // A new revision in Development resubmits it.
     Edge {
         from: &[Development],
         to: Approval,
         gate: content_changed,
-        reason: "Resubmitted",
+        reason: reason::RESUBMITTED,
     },
     // Forward moves pass gates.
     Edge {
         from: &[Planning],
         to: Approval,
         gate: submission,
-        reason: "AwaitingApproval",
+        reason: reason::AWAITING_APPROVAL,
     },
     Edge {
         from: &[Approval],
         to: Development,
         gate: quorum,
-        reason: "QuorumReached",
+        reason: reason::QUORUM_REACHED,
     },
     Edge {
         from: &[Development],
         to: Active,
         gate: activation,
-        reason: "Activated",
+        reason: reason::ACTIVATED,
     },
     // Reactivation: directly when the current revision is the approved one, else through Approval.
     Edge {
         from: &[Retired],
         to: Active,
         gate: reactivation,
-        reason: "Reactivated",
+        reason: reason::REACTIVATED,
     },
     Edge {
         from: &[Retired],
         to: Development,
         gate: redevelopment,
-        reason: "Reactivated",
+        reason: reason::REACTIVATED,
     },
     Edge {
         from: &[Retired],
         to: Approval,
         gate: resubmission,
-        reason: "AwaitingApproval",
+        reason: reason::AWAITING_APPROVAL,
     },
 ];
 
@@ -274,14 +275,14 @@ pub(crate) fn dependencies_active(f: &Facts) -> Result<(), Refusal> {
     }
 }
 
-/// While Active, a new revision waits for approval; the catalog keeps serving the approved one.
-pub(crate) fn pending_revision(f: &Facts) -> Result<(), Refusal> {
+/// A new revision waits for approval; while Active the catalog keeps serving the published one.
+pub(crate) fn pending_revision(f: &Facts, published: Option<&str>) -> Result<(), Refusal> {
     if f.current_is_approved() {
         return Ok(());
     }
     not_rejected(f)?;
     let received = f.approved_by.len();
-    match f.approved_revision {
+    match published {
         Some(served) => Err(Refusal::awaiting_approval_while_published(
             f.revision,
             received,
@@ -294,6 +295,22 @@ pub(crate) fn pending_revision(f: &Facts) -> Result<(), Refusal> {
             f.content.quorum(),
         )),
     }
+}
+
+/// The Approved condition: approved, rejected, waiting for approvers, or not submitted at all.
+pub(crate) fn approval_state(
+    f: &Facts,
+    phase: Phase,
+    published: Option<&str>,
+) -> Result<(), Refusal> {
+    if f.current_is_approved() {
+        return Ok(());
+    }
+    not_rejected(f)?;
+    if matches!(phase, Planning | Retired) {
+        return Err(Refusal::not_submitted(f.revision, phase));
+    }
+    pending_revision(f, published)
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! Where each rule lives: the phases and their gates in `gates.rs` (one table); which approvals
 //! count in `approvals.rs`; quorum, sticky approval and revocation in `quorum.rs`; walking the
 //! table and the history in `transitions.rs` and `history.rs`; periodic review in `review.rs`;
-//! conditions in `conditions.rs`; every reason string a user sees in `refusal.rs`.
+//! conditions in `conditions.rs`; every reason string a user sees in `reason.rs`, and why a gate is
+//! closed in `refusal.rs`.
 
 mod approvals;
 mod conditions;
@@ -13,8 +14,12 @@ mod cycle;
 mod events;
 mod gates;
 mod history;
+mod publication;
 mod quorum;
+mod readiness;
+pub mod reason;
 mod refusal;
+mod retirement;
 mod review;
 mod transitions;
 
@@ -23,6 +28,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
+pub use approvals::for_unknown_service;
 pub use conditions::{APPROVED, DEPENDENCIES_READY, PUBLISHED, READY, REVIEW_DUE};
 pub use cycle::find_cycle;
 pub use gates::allowed;
@@ -105,42 +111,10 @@ pub fn evaluate(input: &Input) -> Outcome {
     let revision = revision_of(content);
     let quorum = content.quorum();
 
-    let judge_with = |approved: Option<&Snapshot>| {
-        let ctx = Judge {
-            service_name: meta.name.as_deref().unwrap_or_default(),
-            service_namespace: meta.namespace.as_deref(),
-            revision: &revision,
-            content,
-            approved: approved.map(|s| (s.revision.as_str(), &s.content, Some(s.approved_at.0))),
-            allow_self_approval: input.policy.allow_self_approval,
-            now,
-        };
-        judge(&ctx, input.approvals)
-    };
-    let approved_before = quorum::previous_snapshot(&previous);
-    let mut ledger = judge_with(approved_before.as_ref());
-    let mut approval_events = Events::default();
-    let mut approval = quorum::settle(
-        &previous,
-        &ledger,
-        &revision,
-        content,
-        now,
-        &mut approval_events,
-    );
-    // When the approved revision changed, approvals are re-judged against the new one, so the
-    // statuses written now are those the next evaluation will find.
-    if approval.approved_revision() != approved_before.as_ref().map(|s| s.revision.as_str()) {
-        ledger = judge_with(approval.snapshot.as_ref());
-        approval.recount(&ledger, &revision);
-    }
+    let (ledger, approval, approval_events) = count_approvals(input, &previous, &revision, now);
 
     let missing_dependencies = missing_dependencies(service, input.dependencies);
-    let dependency_cycle: Vec<String> = input
-        .dependency_cycle
-        .iter()
-        .map(|r| format!("{}/{}", r.namespace.as_deref().unwrap_or_default(), r.name))
-        .collect();
+    let dependency_cycle: Vec<String> = input.dependency_cycle.iter().map(shown).collect();
     let facts = Facts {
         desired: lifecycle.desired_phase,
         content,
@@ -160,124 +134,39 @@ pub fn evaluate(input: &Input) -> Outcome {
     let phase = walk.phase;
     let mut events = walk.events;
     events.extend(approval_events);
-    // Retirement is the owner's call and proceeds; Active dependants are named so that
-    // their owners can be told (their DependenciesReady turns False on their own).
-    if phase == Phase::Retired
-        && previous.phase != Some(Phase::Retired)
-        && !input.active_dependants.is_empty()
-    {
-        let names: Vec<String> = input
-            .active_dependants
-            .iter()
-            .map(|r| format!("{}/{}", r.namespace.as_deref().unwrap_or_default(), r.name))
-            .collect();
-        events.push(
-            true,
-            "RetiredWithActiveDependants",
-            format!(
-                "retired while Active services depend on it: {}",
-                names.join(", ")
-            ),
-        );
-    }
+    retirement::warn_dependants(previous.phase, phase, input.active_dependants, &mut events);
 
-    // Publication: the approved snapshot, only while Active.
-    let published_revision = match (approval.approved_revision(), phase) {
-        (Some(r), Phase::Active) => Some(r.to_owned()),
-        _ => None,
-    };
-    if published_revision != previous.published_revision {
-        match &published_revision {
-            Some(r) => events.push(
-                false,
-                "Published",
-                format!("the catalog serves revision {r}"),
-            ),
-            None => events.push(
-                false,
-                "Withdrawn",
-                "the service was withdrawn from the catalog".to_owned(),
-            ),
-        }
-    }
+    let published_revision = publication::published_revision(approval.approved_revision(), phase);
+    let published = published_revision.as_deref();
+    publication::announce(
+        previous.published_revision.as_deref(),
+        published,
+        &mut events,
+    );
 
-    // Readiness: the desired phase reached with its content live, or the refusal holding it.
-    let ready = if phase != Phase::from(lifecycle.desired_phase) {
-        Err(transitions::holding_refusal(phase, &facts))
-    } else if phase == Phase::Active {
-        gates::pending_revision(&facts)
-            .map(|()| ("Active", format!("Active, serving revision {revision}")))
-    } else {
-        Ok((phase.as_str(), format!("{phase}, as desired")))
-    };
+    let ready = readiness::ready(phase, &facts, published);
     if let Err(refusal) = &ready
-        && !previous_reason_is(&previous, READY, &refusal.reason)
+        && !conditions::previous_reason_is(&previous.conditions, READY, &refusal.reason)
     {
         events.refused(refusal);
     }
 
-    // Periodic review, while Active.
-    let review = if phase == Phase::Active {
-        review::due_at(lifecycle, walk.activated_at)
-    } else {
-        Ok(None)
-    };
-    let review_due_at = review.clone().ok().flatten();
-    let review_due = review_due_at.is_some_and(|due| due <= now);
-    let review_condition = match (&review, review_due_at) {
-        (Err(refusal), _) => Err(refusal.clone()),
-        (Ok(_), Some(due)) if review_due => {
-            Ok(("ReviewDue", format!("the periodic review was due at {due}")))
-        }
-        (Ok(_), Some(due)) => Err(Refusal::review_not_due(format!(
-            "the next review is due at {due}"
-        ))),
-        (Ok(_), None) => Err(Refusal::review_not_due(
-            "no periodic review is scheduled".to_owned(),
-        )),
-    };
-    match &review_condition {
-        Ok((reason, message)) if !conditions::is_true(&previous.conditions, REVIEW_DUE) => {
-            events.push(false, reason, message.clone())
-        }
-        Err(refusal)
-            if refusal.warning() && !previous_reason_is(&previous, REVIEW_DUE, &refusal.reason) =>
-        {
-            events.refused(refusal)
-        }
-        _ => {}
-    }
+    let review = review::assess(lifecycle, phase, walk.activated_at, now);
+    review.announce(&previous, &mut events);
 
     let mut conditions = Conditions::new(&previous.conditions, meta.generation, now);
     conditions.set(READY, ready);
-    conditions.set(
-        APPROVED,
-        gates::pending_revision(&facts)
-            .map(|()| ("QuorumReached", format!("revision {revision} is approved"))),
-    );
-    conditions.set(
-        PUBLISHED,
-        match &published_revision {
-            Some(r) => Ok(("Published", format!("the catalog serves revision {r}"))),
-            None => Err(Refusal::not_published(phase)),
-        },
-    );
-    conditions.set(
-        DEPENDENCIES_READY,
-        gates::dependencies_active(&facts).map(|()| {
-            (
-                "DependenciesActive",
-                "every dependency is Active".to_owned(),
-            )
-        }),
-    );
-    conditions.set(REVIEW_DUE, review_condition);
+    conditions.set(APPROVED, readiness::approved(phase, &facts, published));
+    conditions.set(PUBLISHED, publication::condition(published, phase));
+    conditions.set(DEPENDENCIES_READY, readiness::dependencies(&facts));
+    conditions.set(REVIEW_DUE, review.condition);
 
-    let requeue_at = [review_due_at.filter(|due| *due > now), ledger.next_expiry]
+    let requeue_at = [review.due_at.filter(|due| *due > now), ledger.next_expiry]
         .into_iter()
         .flatten()
         .min();
     let summary = approval.summary(&revision, quorum);
+    let approval_statuses = approvals::statuses(ledger.verdicts, input.approvals, &revision);
     let approved_revision = approval.approved_revision().map(str::to_owned);
 
     Outcome {
@@ -289,15 +178,53 @@ pub fn evaluate(input: &Input) -> Outcome {
             published_revision,
             approvals: Some(summary),
             activated_at: walk.activated_at.map(Time),
-            review_due_at: review_due_at.map(Time),
+            review_due_at: review.due_at.map(Time),
             conditions: conditions.build(),
             history: walk.history,
             snapshot: approval.snapshot,
         },
-        approvals: approvals::statuses(ledger.verdicts, input.approvals),
+        approvals: approval_statuses,
         events: events.into_notes(),
         requeue_at,
     }
+}
+
+/// Which approvals count and which revision is approved after them. When the approved revision
+/// changed, approvals are re-judged against the new one, so the statuses written now are those
+/// the next evaluation will find.
+fn count_approvals(
+    input: &Input,
+    previous: &ServiceStatus,
+    revision: &str,
+    now: Timestamp,
+) -> (approvals::Ledger, quorum::Approval, Events) {
+    let meta = &input.service.metadata;
+    let content = &input.service.spec.content;
+    let judge_with = |approved: Option<&Snapshot>| {
+        let ctx = Judge {
+            service_name: meta.name.as_deref().unwrap_or_default(),
+            service_namespace: meta.namespace.as_deref(),
+            revision,
+            content,
+            approved: approved.map(|s| (s.revision.as_str(), &s.content, Some(s.approved_at.0))),
+            allow_self_approval: input.policy.allow_self_approval,
+            now,
+        };
+        judge(&ctx, input.approvals)
+    };
+    let approved_before = quorum::previous_snapshot(previous);
+    let mut ledger = judge_with(approved_before.as_ref());
+    let mut events = Events::default();
+    let mut approval = quorum::settle(previous, &ledger, revision, content, now, &mut events);
+    if approval.approved_revision() != approved_before.as_ref().map(|s| s.revision.as_str()) {
+        ledger = judge_with(approval.snapshot.as_ref());
+        approval.recount(&ledger, revision);
+    }
+    (ledger, approval, events)
+}
+
+fn shown(r: &ServiceRef) -> String {
+    format!("{}/{}", r.namespace.as_deref().unwrap_or_default(), r.name)
 }
 
 /// Each `dependsOn` that is not Active, as `namespace/name (phase)`, sorted.
@@ -330,15 +257,12 @@ fn missing_dependencies(
             match dependencies.get(&key).copied().flatten() {
                 Some(Phase::Active) => None,
                 Some(p) => Some(format!("{shown} ({p})")),
-                None => Some(format!("{shown} (not found)")),
+                // The caller cannot yet tell a missing Service from one not reconciled yet.
+                None => Some(format!("{shown} (not found or not reconciled yet)")),
             }
         })
         .collect();
     missing.sort();
     missing.dedup();
     missing
-}
-
-fn previous_reason_is(previous: &ServiceStatus, type_: &str, reason: &str) -> bool {
-    conditions::previous(&previous.conditions, type_).is_some_and(|c| c.reason == reason)
 }

@@ -6,6 +6,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::approvals::Ledger;
 use super::events::Events;
+use super::reason;
 use super::refusal::Refusal;
 use crate::api::{ApprovalSummary, ServiceContent, ServiceStatus, Snapshot};
 
@@ -48,7 +49,7 @@ pub(crate) fn settle(
                 s.revision,
                 rejecters.join(", ")
             );
-            events.push(true, "Revoked", message);
+            events.push(true, reason::REVOKED, message);
             revoked = Some((s.revision.clone(), rejecters));
             snapshot = None;
         }
@@ -66,7 +67,7 @@ pub(crate) fn settle(
             approved_by.join(", "),
             approved_by.len()
         );
-        events.push(false, "QuorumReached", message);
+        events.push(false, reason::QUORUM_REACHED, message);
         snapshot = Some(Snapshot {
             revision: revision.to_owned(),
             approved_by: approved_by.clone(),
@@ -116,7 +117,12 @@ impl Approval {
         ApprovalSummary {
             required: quorum,
             received: received.len() as u32,
-            progress: format!("{}/{quorum}", received.len()),
+            // A valid rejection holds the revision whatever its approvals: never show a quorum then.
+            progress: if self.rejected_by.is_empty() {
+                format!("{}/{quorum}", received.len())
+            } else {
+                "rejected".to_owned()
+            },
             approved_by: received,
             rejected_by: self.rejected_by.clone(),
         }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::reason;
+
 /// Why something did not happen: `reason` is CamelCase and machine-readable, `message` is for people.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
@@ -18,7 +20,7 @@ impl fmt::Display for Refusal {
 
 // Internal: the edge does not apply (the owner did not ask for it, or its trigger is absent).
 // Never shown to users; a held service reports the first refusal that is not this one.
-pub(crate) const NOT_APPLICABLE: &str = "NotApplicable";
+pub(crate) use super::reason::NOT_APPLICABLE;
 
 impl Refusal {
     fn new(reason: &str, message: impl Into<String>) -> Self {
@@ -32,11 +34,11 @@ impl Refusal {
     pub fn warning(&self) -> bool {
         matches!(
             self.reason.as_str(),
-            "Incomplete"
-                | "Rejected"
-                | "NoCategories"
-                | "InvalidReviewInterval"
-                | "InvalidLastReviewed"
+            reason::INCOMPLETE
+                | reason::REJECTED
+                | reason::NO_CATEGORIES
+                | reason::INVALID_REVIEW_INTERVAL
+                | reason::INVALID_LAST_REVIEWED
         )
     }
 
@@ -52,14 +54,14 @@ impl Refusal {
 
     pub fn incomplete(missing: &[&str]) -> Self {
         Refusal::new(
-            "Incomplete",
+            reason::INCOMPLETE,
             format!("the content is incomplete: missing {}", missing.join(", ")),
         )
     }
 
     pub fn awaiting_approval(revision: &str, received: usize, required: u32) -> Self {
         Refusal::new(
-            "AwaitingApproval",
+            reason::AWAITING_APPROVAL,
             format!("revision {revision} has {received}/{required} valid approvals"),
         )
     }
@@ -71,16 +73,26 @@ impl Refusal {
         served: &str,
     ) -> Self {
         Refusal::new(
-            "AwaitingApproval",
+            reason::AWAITING_APPROVAL,
             format!(
                 "revision {revision} has {received}/{required} valid approvals; the catalog keeps serving revision {served}"
             ),
         )
     }
 
+    /// Planning (or Retired): the current revision is not before approvers at all.
+    pub fn not_submitted(revision: &str, phase: crate::api::Phase) -> Self {
+        Refusal::new(
+            reason::NOT_SUBMITTED,
+            format!(
+                "revision {revision} is not submitted for approval while {phase}; ask for Development or Active with complete content to submit it"
+            ),
+        )
+    }
+
     pub fn rejected(revision: &str, by: &[String]) -> Self {
         Refusal::new(
-            "Rejected",
+            reason::REJECTED,
             format!(
                 "revision {revision} was rejected by {}; change the content to resubmit",
                 by.join(", ")
@@ -90,14 +102,14 @@ impl Refusal {
 
     pub fn no_categories() -> Self {
         Refusal::new(
-            "NoCategories",
+            reason::NO_CATEGORIES,
             "categories must be defined before activation",
         )
     }
 
     pub fn dependencies_not_ready(missing: &[String]) -> Self {
         Refusal::new(
-            "DependenciesNotReady",
+            reason::DEPENDENCIES_NOT_READY,
             format!(
                 "waiting for dependencies to be Active: {}",
                 missing.join(", ")
@@ -107,33 +119,33 @@ impl Refusal {
 
     pub fn dependency_cycle(cycle: &[String]) -> Self {
         Refusal::new(
-            "DependencyCycle",
+            reason::DEPENDENCY_CYCLE,
             format!("dependency cycle: {}", cycle.join(" → ")),
         )
     }
 
     pub fn progressing(message: impl Into<String>) -> Self {
-        Refusal::new("Progressing", message)
+        Refusal::new(reason::PROGRESSING, message)
     }
 
     // Conditions that are simply not true (yet).
 
     pub fn not_published(phase: crate::api::Phase) -> Self {
         Refusal::new(
-            "NotPublished",
+            reason::NOT_PUBLISHED,
             format!("{phase} services are not in the catalog"),
         )
     }
 
     pub fn review_not_due(message: String) -> Self {
-        Refusal::new("ReviewNotDue", message)
+        Refusal::new(reason::REVIEW_NOT_DUE, message)
     }
 
     // Review.
 
     pub fn invalid_review_interval(interval: &str) -> Self {
         Refusal::new(
-            "InvalidReviewInterval",
+            reason::INVALID_REVIEW_INTERVAL,
             format!(
                 "reviewInterval {interval:?} is not a number of hours, days or weeks (e.g. 90d)"
             ),
@@ -142,7 +154,7 @@ impl Refusal {
 
     pub fn invalid_last_reviewed(date: &str) -> Self {
         Refusal::new(
-            "InvalidLastReviewed",
+            reason::INVALID_LAST_REVIEWED,
             format!("lastReviewed {date:?} is not a date (YYYY-MM-DD)"),
         )
     }
@@ -151,44 +163,66 @@ impl Refusal {
 
     pub fn unknown_service(named: &str, service: &str) -> Self {
         Refusal::new(
-            "UnknownService",
+            reason::UNKNOWN_SERVICE,
             format!("the approval names service {named:?}, not {service:?}"),
+        )
+    }
+
+    /// An approval whose `spec.serviceName` names no Service in its namespace (a typo, or a
+    /// Service deleted since).
+    pub fn no_such_service(named: &str, namespace: &str) -> Self {
+        Refusal::new(
+            reason::UNKNOWN_SERVICE,
+            format!(
+                "there is no Service {named:?} in namespace {namespace:?}; check spec.serviceName"
+            ),
         )
     }
 
     pub fn stale_revision(revision: &str, current: &str) -> Self {
         Refusal::new(
-            "StaleRevision",
+            reason::STALE_REVISION,
             format!(
                 "revision {revision} is neither the current revision {current} nor the approved one"
             ),
         )
     }
 
+    /// A decision on the approved revision once the content moved on: it neither counts toward
+    /// the current revision nor changes the approved one (approvals are sticky).
+    pub fn for_approved_revision(revision: &str, current: &str) -> Self {
+        Refusal::new(
+            reason::STALE_REVISION,
+            format!(
+                "revision {revision} is the approved one, not the current revision {current}: this approval does not count toward {current}"
+            ),
+        )
+    }
+
     pub fn self_approval(approver: &str) -> Self {
         Refusal::new(
-            "SelfApproval",
+            reason::SELF_APPROVAL,
             format!("{approver} owns the service; an owner's decision does not count"),
         )
     }
 
     pub fn approver_not_allowed(approver: &str) -> Self {
         Refusal::new(
-            "ApproverNotAllowed",
+            reason::APPROVER_NOT_ALLOWED,
             format!("{approver} is not in the service's approvers"),
         )
     }
 
     pub fn superseded(approver: &str, by: &str) -> Self {
         Refusal::new(
-            "Superseded",
+            reason::SUPERSEDED,
             format!("{approver} decided again on this revision in {by}"),
         )
     }
 
     pub fn expired(revision: &str) -> Self {
         Refusal::new(
-            "Expired",
+            reason::EXPIRED,
             format!("the approval expired before revision {revision} reached quorum"),
         )
     }

@@ -4,8 +4,69 @@ use k8s_openapi::jiff::civil::Date;
 use k8s_openapi::jiff::tz::TimeZone;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 
+use super::conditions;
+use super::events::Events;
+use super::reason;
 use super::refusal::Refusal;
-use crate::api::Lifecycle;
+use crate::api::{Lifecycle, Phase, ServiceStatus};
+
+/// The review state of a Service: when the next review is due, and the ReviewDue condition.
+pub(crate) struct Review {
+    pub due_at: Option<Timestamp>,
+    pub condition: Result<(&'static str, String), Refusal>,
+}
+
+/// Periodic review, while Active.
+pub(crate) fn assess(
+    lifecycle: &Lifecycle,
+    phase: Phase,
+    activated_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Review {
+    let due = if phase == Phase::Active {
+        due_at(lifecycle, activated_at)
+    } else {
+        Ok(None)
+    };
+    let due_at = due.clone().ok().flatten();
+    let condition = match (due, due_at) {
+        (Err(refusal), _) => Err(refusal),
+        (Ok(_), Some(due)) if due <= now => Ok((
+            reason::REVIEW_DUE,
+            format!("the periodic review was due at {due}"),
+        )),
+        (Ok(_), Some(due)) => Err(Refusal::review_not_due(format!(
+            "the next review is due at {due}"
+        ))),
+        (Ok(_), None) => Err(Refusal::review_not_due(
+            "no periodic review is scheduled".to_owned(),
+        )),
+    };
+    Review { due_at, condition }
+}
+
+impl Review {
+    /// One Event when the review falls due, or when the review settings turn invalid.
+    pub fn announce(&self, previous: &ServiceStatus, events: &mut Events) {
+        let type_ = conditions::REVIEW_DUE;
+        match &self.condition {
+            Ok((reason, message)) if !conditions::is_true(&previous.conditions, type_) => {
+                events.push(false, reason, message.clone())
+            }
+            Err(refusal)
+                if refusal.warning()
+                    && !conditions::previous_reason_is(
+                        &previous.conditions,
+                        type_,
+                        &refusal.reason,
+                    ) =>
+            {
+                events.refused(refusal)
+            }
+            _ => {}
+        }
+    }
+}
 
 /// When the next review is due; `Ok(None)` when no review is scheduled.
 pub(crate) fn due_at(

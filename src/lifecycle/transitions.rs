@@ -6,6 +6,7 @@ use k8s_openapi::jiff::Timestamp;
 use super::events::Events;
 use super::gates::{Facts, edges_from};
 use super::history;
+use super::reason;
 use super::refusal::Refusal;
 use crate::api::{Phase, ServiceStatus, Transition};
 
@@ -34,7 +35,7 @@ pub(crate) fn walk(
     if previous.phase.is_none() {
         w.record(
             Phase::Planning,
-            "Created",
+            reason::CREATED,
             "the service entered Planning".to_owned(),
             now,
             history_limit,
@@ -57,8 +58,11 @@ pub(crate) fn walk(
 impl Walk {
     fn record(&mut self, to: Phase, reason: &str, message: String, now: Timestamp, limit: usize) {
         history::record(&mut self.history, limit, to, now, reason, &message);
-        self.events
-            .push(matches!(reason, "Rejected" | "Revoked"), reason, message);
+        self.events.push(
+            matches!(reason, reason::REJECTED | reason::REVOKED),
+            reason,
+            message,
+        );
         self.phase = to;
     }
 }
@@ -76,7 +80,7 @@ pub(crate) fn holding_refusal(phase: Phase, facts: &Facts) -> Refusal {
 
 fn message(reason: &str, from: Phase, to: Phase, f: &Facts) -> String {
     match reason {
-        "Revoked" => match f.revoked {
+        reason::REVOKED => match f.revoked {
             Some((revision, by)) => {
                 format!(
                     "approval of revision {revision} was revoked by {}; back to Planning",
@@ -85,21 +89,21 @@ fn message(reason: &str, from: Phase, to: Phase, f: &Facts) -> String {
             }
             None => format!("no approved revision; {from} goes back to Planning"),
         },
-        "Rejected" => format!(
+        reason::REJECTED => format!(
             "revision {} was rejected by {}; back to Planning for rework",
             f.revision,
             f.rejected_by.join(", ")
         ),
-        "QuorumReached" => format!(
+        reason::QUORUM_REACHED => format!(
             "revision {} approved by {}",
             f.revision,
             f.approved_by.join(", ")
         ),
-        "Resubmitted" => format!(
+        reason::RESUBMITTED => format!(
             "the content changed: revision {} needs approval",
             f.revision
         ),
-        "AwaitingApproval" => format!("revision {} submitted for approval", f.revision),
+        reason::AWAITING_APPROVAL => format!("revision {} submitted for approval", f.revision),
         _ if to == Phase::Active => format!("revision {} is Active and published", f.revision),
         _ => format!("{from} → {to} ({:?} desired)", f.desired),
     }
