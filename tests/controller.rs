@@ -316,18 +316,32 @@ async fn a_dependant_becomes_active_when_its_dependency_does_and_deletion_leaves
 
     let events: Api<k8s_openapi::api::events::v1::Event> =
         Api::namespaced(fx.client.clone(), "default");
-    let reasons: Vec<String> = events
+    let events: Vec<(String, String)> = events
         .list(&Default::default())
         .await
         .expect("Events can be listed")
         .items
         .into_iter()
         .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("ledger"))
-        .filter_map(|e| e.reason)
+        .map(|e| (e.reason.unwrap_or_default(), e.note.unwrap_or_default()))
         .collect();
+    // One Event for the move to Active, naming every step walked.
+    let activation: Vec<&(String, String)> =
+        events.iter().filter(|(r, _)| r == "Activated").collect();
+    assert_eq!(
+        activation.len(),
+        1,
+        "the transition is one Event: {events:?}"
+    );
     assert!(
-        reasons.iter().any(|r| r == "QuorumReached"),
-        "the transition is an Event: {reasons:?}"
+        activation[0]
+            .1
+            .starts_with("Approval → Development → Active. ")
+            && activation[0].1.contains("QuorumReached: revision")
+            && activation[0]
+                .1
+                .contains("Published: the catalog serves revision"),
+        "the Event names every step: {events:?}"
     );
 
     services
@@ -416,7 +430,13 @@ async fn a_burst_of_activations_costs_a_handful_of_catalog_writes() {
     }
     eventually("every Service in the catalog", || async {
         let api: Api<ConfigMap> = Api::namespaced(fx.client.clone(), CATALOG_NAMESPACE);
-        (api.get("charter-catalog").await.ok()?.data?.len() == N).then_some(())
+        let data = api.get("charter-catalog").await.ok()?.data?;
+        (data
+            .keys()
+            .filter(|k| *k != charter::catalog::INDEX_KEY)
+            .count()
+            == N)
+            .then_some(())
     })
     .await;
     let writes = versions.lock().unwrap().len() - before;

@@ -509,12 +509,18 @@ async fn a_rejection_of_the_published_revision_withdraws_it() {
         (!fx.catalog().await?.contains_key("default_ledger.json")).then_some(())
     })
     .await;
-    let reasons = eventually("the revocation Event", || async {
-        let reasons = fx.event_reasons("ledger").await;
-        reasons.iter().any(|r| r == "Revoked").then_some(reasons)
+    let events = eventually("the revocation Event", || async {
+        let events = fx.events("ledger").await;
+        events.iter().any(|(r, _)| r == "Revoked").then_some(events)
     })
     .await;
-    assert!(reasons.iter().any(|r| r == "QuorumReached"), "{reasons:?}");
+    // The activation is one Event naming every step walked, the quorum among them.
+    assert!(
+        events
+            .iter()
+            .any(|(r, note)| r == "Activated" && note.contains("QuorumReached")),
+        "{events:?}"
+    );
     fx.shutdown().await;
 }
 

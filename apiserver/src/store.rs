@@ -1,6 +1,9 @@
 //! The versioned object store: every object of every kind under one global
 //! resourceVersion counter, plus a bounded history of changes that watches resume from.
 //! A resourceVersion older than the history window is "too old" (410) by construction.
+//! The window is bounded by count and by bytes, like the real watch cache: a burst of large
+//! objects cannot hold the server's memory hostage. Objects are stored once, as `Arc`s shared
+//! by the live map, the history and the watches.
 
 use crate::error::ApiError;
 use serde_json::{Value, json};
@@ -56,13 +59,35 @@ pub struct Committed {
     pub deleted: bool,
 }
 
+/// How much the watch history may hold, by the estimate of `weight`, whatever its count.
+pub const HISTORY_BYTES: usize = 64 << 20;
+
 struct State {
     rv: u64,
     objects: HashMap<Bucket, BTreeMap<(String, String), Arc<Value>>>,
-    history: VecDeque<Change>,
+    /// Each change with its weight.
+    history: VecDeque<(Change, usize)>,
+    /// The weight of the history.
+    history_bytes: usize,
     /// Events with rv > floor are in the history; watches from an rv below it are too old.
     floor: u64,
     window: usize,
+}
+
+/// Roughly the memory an object takes as a `Value` (allocations included): what the history's
+/// bound in bytes counts.
+fn weight(value: &Value) -> usize {
+    match value {
+        Value::String(s) => 32 + s.len(),
+        Value::Array(items) => 32 + items.iter().map(weight).sum::<usize>(),
+        Value::Object(map) => {
+            32 + map
+                .iter()
+                .map(|(k, v)| 56 + k.len() + weight(v))
+                .sum::<usize>()
+        }
+        _ => 32,
+    }
 }
 
 #[derive(Clone)]
@@ -88,6 +113,7 @@ impl Store {
                 rv: 1,
                 objects: HashMap::new(),
                 history: VecDeque::new(),
+                history_bytes: 0,
                 floor: 1,
                 window: window.max(1),
             })),
@@ -226,10 +252,15 @@ impl Store {
     }
 
     fn record(&self, st: &mut State, change: Change) {
-        st.history.push_back(change.clone());
-        while st.history.len() > st.window {
-            if let Some(old) = st.history.pop_front() {
+        let bytes = weight(&change.object);
+        st.history.push_back((change.clone(), bytes));
+        st.history_bytes += bytes;
+        while st.history.len() > st.window
+            || (st.history_bytes > HISTORY_BYTES && st.history.len() > 1)
+        {
+            if let Some((old, bytes)) = st.history.pop_front() {
                 st.floor = old.rv;
+                st.history_bytes -= bytes;
             }
         }
         let _ = self.tx.send(change);
@@ -265,6 +296,7 @@ impl Store {
     pub fn compact(&self) {
         let mut st = self.lock();
         st.history.clear();
+        st.history_bytes = 0;
         st.floor = st.rv;
     }
 
@@ -296,6 +328,7 @@ impl Store {
                 }
                 st.history
                     .iter()
+                    .map(|(c, _)| c)
                     .filter(|c| c.rv > rv && &c.bucket == bucket)
                     .cloned()
                     .collect()
@@ -314,4 +347,54 @@ pub struct WatchStart {
     pub rx: broadcast::Receiver<Change>,
     /// The store's resourceVersion when the watch started.
     pub rv: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(store: &Store, bucket: &Bucket, name: &str, data: &str) {
+        store
+            .mutate(bucket, "ns", name, false, |_, _| {
+                Ok(Outcome::Write(json!({
+                    "metadata": {"name": name, "namespace": "ns"},
+                    "data": {"k": data},
+                })))
+            })
+            .map(|_| ())
+            .unwrap_or_else(|e| panic!("write {name}: {}", e.message));
+    }
+
+    #[test]
+    fn the_history_is_bounded_by_bytes_as_well_as_by_count() {
+        let store = Store::new(1_000_000);
+        let bucket: Bucket = (String::new(), "configmaps".into());
+        let first = store.current_rv();
+        let big = "x".repeat(1 << 20);
+        for i in 0..80 {
+            write(&store, &bucket, &format!("cm{i}"), &big);
+        }
+        assert!(
+            store.watch_from(&bucket, Some(first)).is_err(),
+            "80 MiB of changes do not fit: the oldest are too old"
+        );
+        let recent = store.current_rv() - 10;
+        let start = store
+            .watch_from(&bucket, Some(recent))
+            .unwrap_or_else(|_| panic!("the last ten changes are in the history"));
+        assert_eq!(start.backlog.len(), 10);
+    }
+
+    #[test]
+    fn the_history_and_the_live_objects_share_one_copy() {
+        let store = Store::new(100);
+        let bucket: Bucket = (String::new(), "configmaps".into());
+        let before = store.current_rv();
+        write(&store, &bucket, "cm", "v");
+        let start = store
+            .watch_from(&bucket, Some(before))
+            .unwrap_or_else(|_| panic!("in the history"));
+        let (live, _) = store.list(&bucket, Some("ns"));
+        assert!(Arc::ptr_eq(&start.backlog[0].object, &live[0]));
+    }
 }

@@ -272,6 +272,30 @@ pub struct ServiceRef {
     pub name: String,
 }
 
+impl ServiceRef {
+    /// The Service named, with the namespace filled in: a reference without one (or with an
+    /// empty one) names a Service in the referring Service's own `namespace`.
+    pub fn resolved_in(&self, namespace: &str) -> ServiceRef {
+        let namespace = self
+            .namespace
+            .as_deref()
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or(namespace);
+        ServiceRef {
+            namespace: Some(namespace.to_owned()),
+            name: self.name.clone(),
+        }
+    }
+
+    /// The Service a resource is, as a reference.
+    pub fn of(service: &Service) -> ServiceRef {
+        ServiceRef {
+            namespace: service.metadata.namespace.clone(),
+            name: service.metadata.name.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// A named link.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -1,52 +1,57 @@
 //! The pure part of the catalog: from Services to ConfigMap names and data, deterministically.
+//! This is the one definition of what the catalog is; the writer keeps the cluster equal to it.
+//!
+//! The layout: each entry goes to the shard given by the first `shardBits` bits of the SHA-256
+//! of its key, so an entry never moves unless the number of shards changes, and one Service
+//! changing changes one ConfigMap. The number of shards is the smallest power of two that keeps
+//! the catalog under half a ConfigMap per shard on average and every shard under `max_bytes`;
+//! it is a function of the entries alone. Shard 0 is `<catalog_name>` and also holds
+//! `index.json`, which names every shard; shard i is `<catalog_name>-<i>`.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::api::{Phase, Service};
 
 /// A ConfigMap holds at most 1 MiB; the headroom leaves room for metadata and the labels.
 pub const MAX_BYTES: usize = 1024 * 1024 - 64 * 1024;
 
+/// The key of the index in shard 0. Entry keys always contain `_`, so it cannot collide.
+pub const INDEX_KEY: &str = "index.json";
+
+/// The version of the catalog's layout and entry format, in `index.json`.
+pub const FORMAT: &str = "charter.dev/catalog/v2";
+
+/// Past this many bits (65,536 shards) the layout stops splitting: only entries larger than
+/// a ConfigMap could ask for more, and the API server refuses those anyway.
+const MAX_SHARD_BITS: u32 = 16;
+
 /// The catalog key of a Service: unambiguous, since a namespace cannot contain `_`.
 pub fn key_of(namespace: &str, name: &str) -> String {
     format!("{namespace}_{name}.json")
 }
 
-/// The catalog ConfigMaps: `(name, data)` pairs, the first named `catalog_name` (always present,
-/// possibly empty), then `<catalog_name>-1`, `-2`, … when the data spills past `max_bytes`.
-/// One key per Service that is Active and has an approved snapshot; keys are filled greedily
-/// in sorted order, so the same Services always give the same ConfigMaps.
-pub fn compute<'a>(
-    catalog_name: &str,
-    services: impl IntoIterator<Item = &'a Service>,
-    max_bytes: usize,
-) -> Vec<(String, BTreeMap<String, String>)> {
-    let entries: BTreeMap<String, String> = services.into_iter().filter_map(entry).collect();
-
-    let mut maps: Vec<BTreeMap<String, String>> = vec![BTreeMap::new()];
-    let mut size = 0usize;
-    for (key, value) in entries {
-        let cost = key.len() + value.len();
-        let current = maps.last_mut().expect("there is always one map");
-        if !current.is_empty() && size + cost > max_bytes {
-            maps.push(BTreeMap::new());
-            size = 0;
-        }
-        size += cost;
-        maps.last_mut()
-            .expect("there is always one map")
-            .insert(key, value);
-    }
-
-    maps.into_iter()
-        .enumerate()
-        .map(|(i, data)| (spill_name(catalog_name, i), data))
-        .collect()
+/// Where a key lives: the first 64 bits of the SHA-256 of the key, big-endian.
+pub fn key_hash(key: &str) -> u64 {
+    let digest = Sha256::digest(key.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first)
 }
 
-fn spill_name(catalog_name: &str, index: usize) -> String {
+/// The shard of a key hash when there are `2^bits` shards: its first `bits` bits.
+pub fn shard_of(hash: u64, bits: u32) -> usize {
+    if bits == 0 {
+        0
+    } else {
+        usize::try_from(hash >> (64 - bits)).unwrap_or(usize::MAX)
+    }
+}
+
+/// The name of shard `index`: the catalog name itself for shard 0, then `<name>-<index>`.
+pub fn shard_name(catalog_name: &str, index: usize) -> String {
     if index == 0 {
         catalog_name.to_owned()
     } else {
@@ -54,9 +59,100 @@ fn spill_name(catalog_name: &str, index: usize) -> String {
     }
 }
 
+/// The value of `index.json`: the format and every shard, for consumers to find an entry
+/// (`shardOf`) or to read the whole catalog (`shards`). It changes only with the shard count.
+pub fn index(catalog_name: &str, bits: u32) -> String {
+    let shards: Vec<String> = (0..1usize << bits)
+        .map(|i| shard_name(catalog_name, i))
+        .collect();
+    let value = json!({
+        "format": FORMAT,
+        "shardBits": bits,
+        "shardOf": "the first shardBits bits of the SHA-256 of the key, as an unsigned number",
+        "shards": shards,
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+}
+
+/// The bytes an entry costs in its ConfigMap.
+pub fn cost(key: &str, value_len: usize) -> usize {
+    key.len() + value_len
+}
+
+/// How many bits of shard number the catalog needs, from each entry's hash and cost (any
+/// order): the smallest number such that the catalog averages at most half of `max_bytes`
+/// per shard and no shard with more than one entry exceeds `max_bytes`.
+pub fn shard_bits(
+    catalog_name: &str,
+    entries: impl Iterator<Item = (u64, usize)> + Clone,
+    max_bytes: usize,
+) -> u32 {
+    let index_cost = |bits: u32| cost(INDEX_KEY, index(catalog_name, bits).len());
+    let total: usize = entries.clone().map(|(_, c)| c).sum();
+    let target = (max_bytes / 2).max(1);
+    let mut bits = 0;
+    while bits < MAX_SHARD_BITS && total + index_cost(bits) > target << bits {
+        bits += 1;
+    }
+    while bits < MAX_SHARD_BITS && !fits(&entries, bits, index_cost(bits), max_bytes) {
+        bits += 1;
+    }
+    bits
+}
+
+/// Whether no shard with more than one entry exceeds `max_bytes` (shard 0 holds the index).
+fn fits(
+    entries: &(impl Iterator<Item = (u64, usize)> + Clone),
+    bits: u32,
+    index_cost: usize,
+    max_bytes: usize,
+) -> bool {
+    // (bytes, entries) per shard.
+    let mut sizes = vec![(0usize, 0usize); 1 << bits];
+    sizes[0].0 = index_cost;
+    for (hash, c) in entries.clone() {
+        let shard = &mut sizes[shard_of(hash, bits)];
+        shard.0 += c;
+        shard.1 += 1;
+    }
+    sizes
+        .iter()
+        .all(|(bytes, count)| *bytes <= max_bytes || *count <= 1)
+}
+
+/// The catalog ConfigMaps: `(name, data)` pairs, shard 0 (`catalog_name`, always present,
+/// holding `index.json`) first, then shards 1, 2, … up to the shard count. One key per Service
+/// that is Active and has an approved snapshot. The same Services always give the same
+/// ConfigMaps, whatever their order.
+pub fn compute<'a>(
+    catalog_name: &str,
+    services: impl IntoIterator<Item = &'a Service>,
+    max_bytes: usize,
+) -> Vec<(String, BTreeMap<String, String>)> {
+    let entries: Vec<(u64, String, String)> = services
+        .into_iter()
+        .filter_map(entry)
+        .map(|(key, value)| (key_hash(&key), key, value))
+        .collect();
+    let bits = shard_bits(
+        catalog_name,
+        entries.iter().map(|(h, k, v)| (*h, cost(k, v.len()))),
+        max_bytes,
+    );
+    let mut maps: Vec<BTreeMap<String, String>> = vec![BTreeMap::new(); 1 << bits];
+    maps[0].insert(INDEX_KEY.to_owned(), index(catalog_name, bits));
+    for (hash, key, value) in entries {
+        maps[shard_of(hash, bits)].insert(key, value);
+    }
+    maps.into_iter()
+        .enumerate()
+        .map(|(i, data)| (shard_name(catalog_name, i), data))
+        .collect()
+}
+
 /// The catalog entry of one Service, if it is published: the approved snapshot, never the
 /// current spec, so unapproved content cannot reach the catalog.
-fn entry(service: &Service) -> Option<(String, String)> {
+pub fn entry(service: &Service) -> Option<(String, String)> {
     let status = service.status.as_ref()?;
     if status.phase != Some(Phase::Active) {
         return None;
@@ -136,10 +232,21 @@ mod tests {
         }
     }
 
+    /// The entry keys of each ConfigMap (the index aside).
     fn keys(maps: &[(String, BTreeMap<String, String>)]) -> Vec<(String, Vec<String>)> {
         maps.iter()
-            .map(|(n, d)| (n.clone(), d.keys().cloned().collect()))
+            .map(|(n, d)| {
+                let keys = d.keys().filter(|k| *k != INDEX_KEY).cloned().collect();
+                (n.clone(), keys)
+            })
             .collect()
+    }
+
+    fn active(namespace: &str, name: &str) -> Service {
+        service(namespace, name)
+            .phase(Phase::Active)
+            .approved("0123456789")
+            .build()
     }
 
     #[test]
@@ -171,9 +278,15 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_catalog_is_still_one_configmap() {
+    fn an_empty_catalog_is_still_one_configmap_with_its_index() {
         let maps = compute("charter-catalog", &[], MAX_BYTES);
-        assert_eq!(maps, vec![("charter-catalog".to_string(), BTreeMap::new())]);
+        assert_eq!(maps.len(), 1);
+        assert_eq!(maps[0].0, "charter-catalog");
+        assert_eq!(maps[0].1.keys().collect::<Vec<_>>(), vec![INDEX_KEY]);
+        let index: Value = serde_json::from_str(&maps[0].1[INDEX_KEY]).unwrap();
+        assert_eq!(index["format"], FORMAT);
+        assert_eq!(index["shardBits"], 0);
+        assert_eq!(index["shards"], json!(["charter-catalog"]));
     }
 
     #[test]
@@ -222,41 +335,58 @@ mod tests {
     }
 
     #[test]
-    fn the_catalog_spills_into_numbered_configmaps_at_the_limit() {
-        let services: Vec<Service> = ["a", "b", "c"]
-            .iter()
-            .map(|n| {
-                service("ns", n)
-                    .phase(Phase::Active)
-                    .approved("0123456789")
-                    .build()
-            })
-            .collect();
-        let one = compute("c", &services, MAX_BYTES);
-        let cost = |k: &str| k.len() + one[0].1[k].len();
-        let (a, b, c) = (cost("ns_a.json"), cost("ns_b.json"), cost("ns_c.json"));
+    fn past_half_a_configmap_the_catalog_shards_by_the_hash_of_each_key() {
+        let services: Vec<Service> = (0..40).map(|i| active("ns", &format!("svc{i}"))).collect();
+        let maps = compute("c", &services, 8_000);
+        assert!(maps.len() > 1, "the small limit makes it shard");
+        assert!(maps.len().is_power_of_two());
+        let bits = maps.len().trailing_zeros();
+        let names: Vec<String> = (0..maps.len()).map(|i| shard_name("c", i)).collect();
+        assert_eq!(
+            maps.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+            names
+        );
+        let index: Value = serde_json::from_str(&maps[0].1[INDEX_KEY]).unwrap();
+        assert_eq!(index["shardBits"], bits);
+        assert_eq!(index["shards"], json!(names));
+        for (i, (_, data)) in maps.iter().enumerate() {
+            let bytes: usize = data.iter().map(|(k, v)| cost(k, v.len())).sum();
+            assert!(bytes <= 8_000, "shard {i} holds {bytes} bytes");
+            for key in data.keys().filter(|k| *k != INDEX_KEY) {
+                assert_eq!(shard_of(key_hash(key), bits), i, "{key} is in its shard");
+            }
+        }
+        let total: usize = keys(&maps).iter().map(|(_, k)| k.len()).sum();
+        assert_eq!(total, 40);
+    }
 
-        // Exactly at the limit everything fits; one byte less and the last entry spills.
-        assert_eq!(compute("c", &services, a + b + c).len(), 1);
-        let spilled = compute("c", &services, a + b + c - 1);
-        assert_eq!(
-            keys(&spilled),
-            vec![
-                (
-                    "c".to_string(),
-                    vec!["ns_a.json".to_string(), "ns_b.json".to_string()]
-                ),
-                ("c-1".to_string(), vec!["ns_c.json".to_string()]),
-            ]
-        );
-        let each = compute("c", &services, a.max(b).max(c));
-        assert_eq!(
-            keys(&each)
-                .iter()
-                .map(|(n, _)| n.as_str())
-                .collect::<Vec<_>>(),
-            vec!["c", "c-1", "c-2"]
-        );
+    #[test]
+    fn one_service_changing_changes_one_configmap() {
+        let mut services: Vec<Service> =
+            (0..40).map(|i| active("ns", &format!("svc{i}"))).collect();
+        let before = compute("c", &services, 20_000);
+        services.push(active("ns", "newcomer"));
+        let after = compute("c", &services, 20_000);
+        assert_eq!(before.len(), after.len(), "the shard count holds");
+        let changed: Vec<&String> = before
+            .iter()
+            .zip(&after)
+            .filter(|(b, a)| b != a)
+            .map(|(_, (name, _))| name)
+            .collect();
+        assert_eq!(changed.len(), 1, "{changed:?}");
+    }
+
+    #[test]
+    fn the_shard_count_follows_the_size_of_the_catalog() {
+        let services: Vec<Service> = (0..64).map(|i| active("ns", &format!("svc{i}"))).collect();
+        let counts: Vec<usize> = [0, 8, 16, 32, 64]
+            .iter()
+            .map(|n| compute("c", &services[..*n], 8_000).len())
+            .collect();
+        assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+        assert_eq!(counts[0], 1);
+        assert!(counts[4] >= 4, "{counts:?}");
     }
 
     #[test]
@@ -266,17 +396,14 @@ mod tests {
             .phase(Phase::Active)
             .approved("0123456789")
             .build();
-        let small = service("ns", "small")
-            .phase(Phase::Active)
-            .approved("0123456789")
-            .build();
+        let small = active("ns", "small");
         let maps = compute("c", [&big, &small], 1_000);
-        assert_eq!(
-            keys(&maps),
-            vec![
-                ("c".to_string(), vec!["ns_big.json".to_string()]),
-                ("c-1".to_string(), vec!["ns_small.json".to_string()])
-            ]
-        );
+        let all = keys(&maps);
+        let holding_big: Vec<&Vec<String>> = all
+            .iter()
+            .filter(|(_, k)| k.iter().any(|k| k == "ns_big.json"))
+            .map(|(_, k)| k)
+            .collect();
+        assert_eq!(holding_big, vec![&vec!["ns_big.json".to_string()]]);
     }
 }

@@ -36,6 +36,10 @@ pub struct RunArgs {
     /// Take a Lease before reconciling, so that only one of several replicas is active.
     #[arg(long, env = "CHARTER_LEADER_ELECT")]
     pub leader_elect: bool,
+    /// List the caches with streaming lists (Kubernetes 1.32+, or the WatchList feature gate)
+    /// instead of pages of 500: faster and lighter at start with many Services.
+    #[arg(long, env = "CHARTER_STREAMING_LISTS")]
+    pub streaming_lists: bool,
     /// Namespace of the leader-election Lease (default: the catalog namespace).
     #[arg(long, env = "CHARTER_LEASE_NAMESPACE")]
     pub lease_namespace: Option<String>,
@@ -97,9 +101,19 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         concurrency: args.concurrency,
         allow_self_approval: args.allow_self_approval,
     };
+    let tuning = controller::Tuning {
+        streaming_lists: args.streaming_lists,
+    };
 
     if !args.leader_elect {
-        controller::run_with(client, config, telemetry, super::sandbox::shutdown_signal()).await?;
+        controller::run_tuned(
+            client,
+            config,
+            tuning,
+            telemetry,
+            super::sandbox::shutdown_signal(),
+        )
+        .await?;
         return Ok(());
     }
 
@@ -140,7 +154,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             _ = lost.wait_for(|is_leader| !*is_leader) => { tracing::warn!("lost leadership; stopping"); },
         }
     };
-    controller::run_with(client, config, telemetry, stop).await?;
+    controller::run_tuned(client, config, tuning, telemetry, stop).await?;
     drop(leader);
     if let Ok(Ok(manager)) = lease_task.await {
         let _ = manager.release().await;

@@ -1,21 +1,20 @@
-//! The shared handles of the controller, built once at start, and the lookups in its caches.
+//! The shared handles of the controller, built once at start, and the lookups a reconcile
+//! makes: each by key in a cache or an index, none scanning every object.
 
 use std::{
     collections::{BTreeMap, HashMap},
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
-use futures::channel::mpsc::UnboundedSender;
 use kube::{
     Client, ResourceExt,
-    runtime::{events::Recorder, reflector::ObjectRef, reflector::Store},
+    runtime::{events::Reporter, reflector::ObjectRef, reflector::Store},
 };
 
-use super::telemetry::Telemetry;
+use super::{approvals::ApprovalIndex, graph::Graph, telemetry::Telemetry};
 use crate::{
-    api::{Phase, Service, ServiceApproval, ServiceRef},
-    catalog::Dirty,
+    api::{Phase, Service, ServiceApproval, ServiceApprovalStatus, ServiceRef},
     lifecycle::Policy,
 };
 
@@ -24,30 +23,39 @@ pub(crate) struct Scope {
     pub namespace: Option<String>,
     pub services: Store<Service>,
     pub approvals: Store<ServiceApproval>,
-    /// Requests reconciliation of a Service of this scope (dependants whose dependency moved).
-    pub retrigger: UnboundedSender<ObjectRef<Service>>,
+    pub approval_index: Arc<ApprovalIndex>,
 }
 
 impl Scope {
-    fn covers(&self, namespace: &str) -> bool {
-        self.namespace.as_deref().is_none_or(|ns| ns == namespace)
+    pub(crate) fn covers(&self, namespace: &str) -> bool {
+        covers(self.namespace.as_deref(), namespace)
     }
+}
+
+/// Whether a scope watching `scope` (`None`: every namespace) sees `namespace`.
+pub(crate) fn covers(scope: Option<&str>, namespace: &str) -> bool {
+    scope.is_none_or(|ns| ns == namespace)
 }
 
 /// Shared by every reconciliation.
 pub struct Context {
     pub(crate) client: Client,
-    pub(crate) recorder: Recorder,
+    /// Who the Events come from; a `Recorder` is made per reconcile from it (see `reconcile`).
+    pub(crate) reporter: Reporter,
     pub(crate) policy: Policy,
     pub(crate) scopes: Vec<Scope>,
-    pub(crate) catalog: Dirty,
+    pub(crate) graph: Arc<Graph>,
     pub(crate) telemetry: Telemetry,
     /// Cancelled once every cache has listed once.
     pub(crate) synced: tokio_util::sync::CancellationToken,
     /// Consecutive failures per Service, for the exponential backoff; reset on success.
     pub(crate) failures: Mutex<HashMap<ObjectRef<Service>, u32>>,
-    /// The phase each Service had when last reconciled: a change re-triggers its dependants.
-    pub(crate) phases: Mutex<HashMap<ObjectRef<Service>, Option<Phase>>>,
+    /// Services whose status we wrote and whose cache has not seen it yet: the
+    /// resourceVersion the cache still holds. Only writes in flight are kept.
+    pub(crate) echoes: Mutex<HashMap<ObjectRef<Service>, String>>,
+    /// The same for approval statuses: the version the cache still holds and what we wrote.
+    pub(crate) approval_echoes:
+        Mutex<HashMap<ObjectRef<ServiceApproval>, (String, ServiceApprovalStatus)>>,
 }
 
 /// Backoff after the n-th consecutive failure: 1 s, 2 s, 4 s, … capped at 5 minutes.
@@ -70,63 +78,28 @@ impl Context {
         let Some(scope) = self.scope_of(namespace) else {
             return Vec::new();
         };
-        let mut approvals: Vec<ServiceApproval> = scope
-            .approvals
-            .state()
+        scope
+            .approval_index
+            .names_for(namespace, name)
             .iter()
-            .filter(|a| a.namespace().as_deref() == Some(namespace) && a.spec.service_name == name)
+            .filter_map(|a| scope.approvals.get(&ObjectRef::new(a).within(namespace)))
+            .filter(|a| a.spec.service_name == name)
             .map(|a| a.as_ref().clone())
-            .collect();
-        approvals.sort_by_key(|a| a.name_any());
-        approvals
+            .collect()
     }
 
-    /// The phase of every Service this one depends on, keyed with the namespace resolved;
-    /// `None` when the Service is unknown (or outside the watched namespaces) or has no phase yet.
     /// The Active Services, in every watched scope, whose dependsOn names `service`.
     pub(crate) fn active_dependants_of(&self, service: &Service) -> Vec<ServiceRef> {
-        let me = ServiceRef {
-            namespace: service.namespace(),
-            name: service.name_any(),
-        };
-        let mut dependants: Vec<ServiceRef> = self
-            .scopes
-            .iter()
-            .flat_map(|scope| scope.services.state())
-            .filter(|s| s.status.as_ref().and_then(|st| st.phase) == Some(Phase::Active))
-            .filter(|s| self.dependencies_of(s).contains_key(&me))
-            .map(|s| ServiceRef {
-                namespace: s.namespace(),
-                name: s.name_any(),
-            })
-            .collect();
-        dependants.sort();
-        dependants.dedup();
-        dependants
+        self.graph.active_dependants(&ServiceRef::of(service))
     }
 
     /// A dependency cycle through `service`, from the Services in the caches; empty when none.
     pub(crate) fn dependency_cycle_of(&self, service: &Service) -> Vec<ServiceRef> {
-        let start = ServiceRef {
-            namespace: service.namespace(),
-            name: service.name_any(),
-        };
-        let depends_on = |r: &ServiceRef| -> Vec<ServiceRef> {
-            let namespace = r.namespace.as_deref().unwrap_or_default();
-            let Some(scope) = self.scope_of(namespace) else {
-                return Vec::new();
-            };
-            let Some(found) = scope
-                .services
-                .get(&ObjectRef::new(&r.name).within(namespace))
-            else {
-                return Vec::new();
-            };
-            self.dependencies_of(&found).into_keys().collect()
-        };
-        crate::lifecycle::find_cycle(&start, depends_on).unwrap_or_default()
+        self.graph.cycle_through(&ServiceRef::of(service))
     }
 
+    /// The phase of every Service this one depends on, keyed with the namespace resolved;
+    /// `None` when the Service is unknown (or outside the watched namespaces) or has no phase yet.
     pub(crate) fn dependencies_of(&self, service: &Service) -> BTreeMap<ServiceRef, Option<Phase>> {
         let own = service.namespace().unwrap_or_default();
         let Some(model) = &service.spec.content.model else {
@@ -136,62 +109,85 @@ impl Context {
             .depends_on
             .iter()
             .map(|dep| {
-                let namespace = dep
-                    .namespace
-                    .as_deref()
-                    .filter(|ns| !ns.is_empty())
-                    .unwrap_or(&own);
+                let dep = dep.resolved_in(&own);
+                let namespace = dep.namespace.as_deref().unwrap_or_default();
                 let phase = self.scope_of(namespace).and_then(|scope| {
                     let found = scope
                         .services
                         .get(&ObjectRef::new(&dep.name).within(namespace))?;
                     found.status.as_ref()?.phase
                 });
-                (
-                    ServiceRef {
-                        namespace: Some(namespace.to_owned()),
-                        name: dep.name.clone(),
-                    },
-                    phase,
-                )
+                (dep, phase)
             })
             .collect()
     }
 
-    /// Re-triggers every Service whose `dependsOn` names this one.
-    pub(crate) fn retrigger_dependants(&self, service: &Service) {
-        let (Some(namespace), name) = (service.namespace(), service.name_any()) else {
+    /// Records a status write: until the cache moves past the version it was computed from,
+    /// that version is stale. A write that changed nothing awaits no echo.
+    pub(crate) fn await_echo(&self, before: &Service, written: &Service) {
+        let (Some(old), Some(new)) = (before.resource_version(), written.resource_version()) else {
             return;
         };
-        for scope in &self.scopes {
-            for candidate in scope.services.state() {
-                let own = candidate.namespace().unwrap_or_default();
-                let depends = candidate.spec.content.model.as_ref().is_some_and(|m| {
-                    m.depends_on.iter().any(|d| {
-                        d.name == name
-                            && d.namespace
-                                .as_deref()
-                                .filter(|ns| !ns.is_empty())
-                                .unwrap_or(&own)
-                                == namespace
-                    })
-                });
-                if depends {
-                    let _ = scope
-                        .retrigger
-                        .unbounded_send(ObjectRef::from_obj(candidate.as_ref()));
-                }
-            }
+        if old != new {
+            let mut echoes = self.echoes.lock().unwrap_or_else(|e| e.into_inner());
+            echoes.insert(ObjectRef::from_obj(before), old);
         }
     }
 
-    /// Records the phase seen for this Service; true when it differs from the last one seen.
-    pub(crate) fn phase_moved(&self, service: &Service) -> bool {
-        let phase = service.status.as_ref().and_then(|s| s.phase);
-        let mut phases = self.phases.lock().unwrap_or_else(|e| e.into_inner());
-        phases
-            .insert(ObjectRef::from_obj(service), phase)
-            .is_some_and(|before| before != phase)
+    /// Whether this is the version a status write of ours has already replaced.
+    pub(crate) fn is_before_echo(&self, service: &Service) -> bool {
+        let key = ObjectRef::from_obj(service);
+        let mut echoes = self.echoes.lock().unwrap_or_else(|e| e.into_inner());
+        match echoes.get(&key) {
+            Some(stale) if service.resource_version().as_ref() == Some(stale) => true,
+            Some(_) => {
+                echoes.remove(&key);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Records an approval status write, as `await_echo` does for Services.
+    pub(crate) fn await_approval_echo(
+        &self,
+        before: &ServiceApproval,
+        written: &ServiceApproval,
+        status: &ServiceApprovalStatus,
+    ) {
+        let (Some(old), Some(new)) = (before.resource_version(), written.resource_version()) else {
+            return;
+        };
+        if old != new {
+            let mut echoes = self
+                .approval_echoes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            echoes.insert(ObjectRef::from_obj(before), (old, status.clone()));
+        }
+    }
+
+    /// Whether `status` was written already over this version of the approval.
+    pub(crate) fn approval_status_written(
+        &self,
+        approval: &ServiceApproval,
+        status: &ServiceApprovalStatus,
+    ) -> bool {
+        let key = ObjectRef::from_obj(approval);
+        let mut echoes = self
+            .approval_echoes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match echoes.get(&key) {
+            Some((stale, written)) if approval.resource_version().as_ref() == Some(stale) => {
+                written == status
+            }
+            Some(_) => {
+                echoes.remove(&key);
+                false
+            }
+            None => false,
+        }
     }
 
     pub(crate) fn record_failure(&self, service: &Service) -> u32 {

@@ -1,8 +1,12 @@
 //! The controller: kube glue. It turns watch events into calls of `lifecycle::evaluate` and
 //! its answer into status writes, Events, requeues and catalog refreshes. It decides nothing.
 
+mod approvals;
 mod context;
 mod error;
+mod follow;
+mod graph;
+mod narrate;
 mod reconcile;
 pub mod telemetry;
 
@@ -20,7 +24,7 @@ use kube::{
     runtime::{
         WatchStreamExt, applier,
         controller::{self, ReconcileReason, ReconcileRequest},
-        events::{Recorder, Reporter},
+        events::Reporter,
         reflector::{self, ObjectRef},
         watcher,
     },
@@ -35,7 +39,7 @@ use reconcile::{error_policy, reconcile};
 
 use crate::{
     api::{Service, ServiceApproval},
-    catalog::{self, CatalogTarget},
+    catalog::{self, CatalogTarget, Published},
     lifecycle::Policy,
 };
 
@@ -49,12 +53,22 @@ pub struct Config {
     pub namespaces: Option<Vec<String>>,
     /// Where the catalog ConfigMaps live.
     pub catalog_namespace: String,
-    /// The name of the first catalog ConfigMap; spill-overs are `<name>-1`, `<name>-2`, …
+    /// The name of the first catalog ConfigMap (shard 0, with the index); the other shards
+    /// are `<name>-1`, `<name>-2`, …
     pub catalog_name: String,
     /// How many Services are reconciled at the same time.
     pub concurrency: u16,
     /// Whether the owner's own approval counts (separation of duties is the default).
     pub allow_self_approval: bool,
+}
+
+/// How the operator talks to the API server, beyond what `Config` says.
+#[derive(Clone, Debug, Default)]
+pub struct Tuning {
+    /// List the caches with a streaming list (a watch with `sendInitialEvents`: Kubernetes
+    /// 1.32+, or the WatchList feature gate) rather than in pages of 500: lighter on the API
+    /// server and on the operator's memory at start.
+    pub streaming_lists: bool,
 }
 
 impl Default for Config {
@@ -86,6 +100,17 @@ pub async fn run_with(
     telemetry: Telemetry,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), Error> {
+    run_tuned(client, config, Tuning::default(), telemetry, shutdown).await
+}
+
+/// `run_with`, tuned.
+pub async fn run_tuned(
+    client: Client,
+    config: Config,
+    tuning: Tuning,
+    telemetry: Telemetry,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
     let token = CancellationToken::new();
     let namespaces: Vec<Option<String>> = match config.namespaces.clone() {
         Some(list) if !list.is_empty() => list.into_iter().map(Some).collect(),
@@ -93,46 +118,64 @@ pub async fn run_with(
     };
 
     let (dirty, marks) = catalog::dirty_channel();
+    let published = Arc::new(Published::new(dirty.clone()));
+    let graph = Arc::new(graph::Graph::default());
+    // Dependants cross namespaces, so every scope's stream may wake any scope's Services.
+    let (senders, receivers): (Vec<_>, Vec<_>) = namespaces
+        .iter()
+        .map(|namespace| {
+            let (tx, rx) = mpsc::unbounded();
+            ((namespace.clone(), tx), rx)
+        })
+        .unzip();
+    let wake = Arc::new(follow::Wake(senders));
     let mut scopes = Vec::new();
     // Readiness comes from the watch streams themselves: `Store::wait_until_ready` wakes only
     // its last waiter, so concurrent reconciliations must not wait on it.
     let synced = CancellationToken::new();
     let pending = Arc::new(AtomicUsize::new(2 * namespaces.len()));
     let mut queues = Vec::new();
-    for namespace in namespaces {
+    let watch_config = if tuning.streaming_lists {
+        watcher::Config::default().streaming_lists()
+    } else {
+        watcher::Config::default()
+    };
+    for (namespace, retriggered) in namespaces.into_iter().zip(receivers) {
         let (services, service_writer) = reflector::store();
         let (approvals, approval_writer) = reflector::store();
-        let (retrigger, retriggered) = mpsc::unbounded();
+        let approval_index = Arc::new(approvals::ApprovalIndex::default());
         let service_api: Api<Service> = api(&client, namespace.as_deref());
         let approval_api: Api<ServiceApproval> = api(&client, namespace.as_deref());
 
-        let own = watcher(service_api, watcher::Config::default())
+        let own = watcher(service_api, watch_config.clone())
             .default_backoff()
+            .modify(follow::strip)
             .reflect(service_writer)
             .inspect(first_sync(&pending, &synced))
-            .inspect({
-                // A deleted Service is never reconciled, yet it must leave the catalog.
-                let dirty = dirty.clone();
-                move |event| {
-                    if matches!(
-                        event,
-                        Ok(watcher::Event::Delete(_) | watcher::Event::InitDone)
-                    ) {
-                        dirty.mark();
-                    }
-                }
-            })
+            .inspect(follow::services(
+                namespace.clone(),
+                services.clone(),
+                graph.clone(),
+                published.clone(),
+                wake.clone(),
+            ))
             .applied_objects()
             .map_ok(|s: Service| ReconcileRequest {
                 obj_ref: ObjectRef::from_obj(&s),
                 reason: ReconcileReason::ObjectUpdated,
             });
-        // The approval cache is updated before the request is emitted, so the reconciliation
-        // it triggers sees the approval. Deleted approvals trigger too.
-        let related = watcher(approval_api, watcher::Config::default())
+        // The approval cache and index are updated before the request is emitted, so the
+        // reconciliation it triggers sees the approval. Deleted approvals trigger too.
+        let related = watcher(approval_api, watch_config.clone())
             .default_backoff()
+            .modify(follow::strip)
             .reflect(approval_writer)
             .inspect(first_sync(&pending, &synced))
+            .inspect(follow::approvals(
+                namespace.clone(),
+                approvals.clone(),
+                approval_index.clone(),
+            ))
             .touched_objects()
             .try_filter_map(|a: ServiceApproval| async move {
                 Ok(a.namespace().map(|ns| ReconcileRequest {
@@ -157,28 +200,28 @@ pub async fn run_with(
             namespace,
             services,
             approvals,
-            retrigger,
+            approval_index,
         });
     }
 
     let service_stores: Vec<_> = scopes.iter().map(|s| s.services.clone()).collect();
-    let reporter = Reporter {
-        controller: "charter".into(),
-        instance: std::env::var("POD_NAME").ok(),
-    };
     let ctx = Arc::new(Context {
         client: client.clone(),
-        recorder: Recorder::new(client.clone(), reporter),
+        reporter: Reporter {
+            controller: "charter".into(),
+            instance: std::env::var("POD_NAME").ok(),
+        },
         policy: Policy {
             allow_self_approval: config.allow_self_approval,
             history_limit: HISTORY_LIMIT,
         },
         scopes,
-        catalog: dirty.clone(),
+        graph,
         telemetry: telemetry.clone(),
         synced: synced.clone(),
         failures: Default::default(),
-        phases: Default::default(),
+        echoes: Default::default(),
+        approval_echoes: Default::default(),
     });
 
     let controller_config = controller::Config::default().concurrency(config.concurrency);
@@ -219,6 +262,7 @@ pub async fn run_with(
         },
     )
     .run(
+        published,
         service_stores,
         dirty,
         marks,

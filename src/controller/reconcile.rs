@@ -8,7 +8,7 @@ use kube::{
     api::{Patch, PatchParams},
     runtime::{
         controller::Action,
-        events::{Event, EventType},
+        events::{Event, EventType, Recorder},
     },
 };
 use serde_json::json;
@@ -17,6 +17,7 @@ use tracing::{instrument, warn};
 use super::{
     context::{Context, backoff},
     error::Error,
+    narrate,
 };
 use crate::{
     api::{Service, ServiceApproval},
@@ -66,6 +67,13 @@ async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Err
         .await
         .map_err(|_| Error::NotSynced(SYNC_TIMEOUT))?;
 
+    // Triggered (by our approval status write, say) before the echo of our own status write
+    // reached the cache: evaluating this older version would write and tell it all again.
+    // The echo triggers the next reconcile.
+    if ctx.is_before_echo(service) {
+        return Ok(Action::await_change());
+    }
+
     let approvals = ctx.approvals_for(&namespace, &name);
     let dependencies = ctx.dependencies_of(service);
     let dependency_cycle = ctx.dependency_cycle_of(service);
@@ -88,26 +96,27 @@ async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Err
             "kind": Service::kind(&()),
             "status": outcome.status,
         });
-        api.patch_status(
-            &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(patch),
-        )
-        .await
-        .map_err(|source| Error::ServiceStatus {
-            name: name.clone(),
-            source,
-        })?;
+        let written = api
+            .patch_status(
+                &name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(patch),
+            )
+            .await
+            .map_err(|source| Error::ServiceStatus {
+                name: name.clone(),
+                source,
+            })?;
         ctx.telemetry.wrote("service");
+        ctx.await_echo(service, &written);
     }
 
     let approval_api: Api<ServiceApproval> = Api::namespaced(ctx.client.clone(), &namespace);
     for (approval_name, status) in &outcome.approvals {
-        let current = approvals
-            .iter()
-            .find(|a| a.name_any() == *approval_name)
-            .and_then(|a| a.status.as_ref());
-        if current == Some(status) {
+        let Some(cached) = approvals.iter().find(|a| a.name_any() == *approval_name) else {
+            continue;
+        };
+        if cached.status.as_ref() == Some(status) || ctx.approval_status_written(cached, status) {
             continue;
         }
         let patch = json!({
@@ -123,7 +132,10 @@ async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Err
             )
             .await
         {
-            Ok(_) => ctx.telemetry.wrote("approval"),
+            Ok(written) => {
+                ctx.telemetry.wrote("approval");
+                ctx.await_approval_echo(cached, &written, status);
+            }
             // Deleted since the cache saw it: nothing left to tell.
             Err(kube::Error::Api(status)) if status.code == 404 => {}
             Err(source) => {
@@ -136,17 +148,10 @@ async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Err
     }
 
     // Events only after the writes succeeded: a retry evaluates again and emits them then.
-    for note in &outcome.events {
-        publish(ctx, service, note).await;
+    // Dependants and the catalog follow from the watch event of the status write.
+    for note in narrate::events_of(service.status.as_ref(), &outcome) {
+        publish(ctx, service, &note).await;
     }
-
-    // The cache already holds this version, so dependants reconciled now see the new phase.
-    if ctx.phase_moved(service) {
-        ctx.retrigger_dependants(service);
-    }
-    // Marked on every reconcile, not only on a write: the one that follows our own status write
-    // is the first to see the new status in the cache the catalog reads. Marks coalesce.
-    ctx.catalog.mark();
 
     Ok(match outcome.requeue_at {
         Some(at) => Action::requeue(until(now, at)),
@@ -181,7 +186,11 @@ async fn publish(ctx: &Context, service: &Service, note: &Note) {
         action: "Reconcile".into(),
         secondary: None,
     };
-    if let Err(error) = ctx.recorder.publish(&event, &service.object_ref(&())).await {
+    // A recorder per Event, as kube-runtime intends: its cache (series of repeated Events) is
+    // scanned in full on every publish and kept for minutes, which at 10,000 Services is a scan
+    // per reconcile and megabytes of Events for a gain nobody reads.
+    let recorder = Recorder::new(ctx.client.clone(), ctx.reporter.clone());
+    if let Err(error) = recorder.publish(&event, &service.object_ref(&())).await {
         warn!(%error, reason = %note.reason, "publishing an Event failed");
     }
 }

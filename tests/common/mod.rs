@@ -257,6 +257,20 @@ impl Fixture {
             .collect()
     }
 
+    /// The Events about `name` as (reason, note), in no particular order.
+    pub async fn events(&self, name: &str) -> Vec<(String, String)> {
+        let events: Api<Event> = Api::namespaced(self.admin.clone(), NAMESPACE);
+        events
+            .list(&Default::default())
+            .await
+            .expect("Events can be listed")
+            .items
+            .into_iter()
+            .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+            .map(|e| (e.reason.unwrap_or_default(), e.note.unwrap_or_default()))
+            .collect()
+    }
+
     /// Waits for the approval's status to be computed; returns (counted, reason).
     pub async fn approval_verdict(&self, approval: &str) -> (bool, String) {
         eventually(&format!("the verdict on {approval}"), || async {

@@ -1,0 +1,102 @@
+//! The approvals of each Service, by name: an index kept in step with the ServiceApproval watch
+//! stream, so that a reconcile reads its Service's approvals without scanning them all.
+
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::{RwLock, RwLockWriteGuard},
+};
+
+use kube::ResourceExt;
+
+use crate::api::ServiceApproval;
+
+/// `(namespace, service name)` → the names of the approvals naming that Service.
+#[derive(Default)]
+pub(crate) struct ApprovalIndex {
+    by_service: RwLock<HashMap<(String, String), BTreeSet<String>>>,
+}
+
+impl ApprovalIndex {
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<(String, String), BTreeSet<String>>> {
+        self.by_service.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn upsert(&self, approval: &ServiceApproval) {
+        let Some(namespace) = approval.namespace() else {
+            return;
+        };
+        self.write()
+            .entry((namespace, approval.spec.service_name.clone()))
+            .or_default()
+            .insert(approval.name_any());
+    }
+
+    pub fn remove(&self, approval: &ServiceApproval) {
+        let Some(namespace) = approval.namespace() else {
+            return;
+        };
+        let key = (namespace, approval.spec.service_name.clone());
+        let mut index = self.write();
+        if let Some(names) = index.get_mut(&key) {
+            names.remove(&approval.name_any());
+            if names.is_empty() {
+                index.remove(&key);
+            }
+        }
+    }
+
+    /// After a relist: keeps the approvals `keep(namespace, service, name)` says still exist.
+    pub fn retain(&self, keep: impl Fn(&str, &str, &str) -> bool) {
+        self.write().retain(|(namespace, service), names| {
+            names.retain(|name| keep(namespace, service, name));
+            !names.is_empty()
+        });
+    }
+
+    /// The names of the approvals naming `service` in `namespace`, sorted.
+    pub fn names_for(&self, namespace: &str, service: &str) -> Vec<String> {
+        self.by_service
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(namespace.to_owned(), service.to_owned()))
+            .map(|names| names.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Decision, ServiceApprovalSpec};
+
+    fn approval(name: &str, service: &str) -> ServiceApproval {
+        let mut a = ServiceApproval::new(
+            name,
+            ServiceApprovalSpec {
+                service_name: service.into(),
+                revision: "0123456789".into(),
+                decision: Decision::Approved,
+                approver: "ava".into(),
+                comment: None,
+                expires_at: None,
+            },
+        );
+        a.metadata.namespace = Some("ns".into());
+        a
+    }
+
+    #[test]
+    fn approvals_are_found_by_their_service() {
+        let index = ApprovalIndex::default();
+        index.upsert(&approval("b", "ledger"));
+        index.upsert(&approval("a", "ledger"));
+        index.upsert(&approval("c", "payments"));
+        index.upsert(&approval("a", "ledger"));
+        assert_eq!(index.names_for("ns", "ledger"), vec!["a", "b"]);
+        assert!(index.names_for("other", "ledger").is_empty());
+        index.remove(&approval("a", "ledger"));
+        assert_eq!(index.names_for("ns", "ledger"), vec!["b"]);
+        index.retain(|_, _, name| name != "c");
+        assert!(index.names_for("ns", "payments").is_empty());
+    }
+}

@@ -1,0 +1,294 @@
+//! The benchmark's processes: the embedded API server and the operator each run in a child
+//! process of the bench binary (the same executable, told its role by an environment
+//! variable), so that each one's RSS is its own. The driver talks to them over stdin/stdout.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use charter::controller::{self, Telemetry};
+use charter_apiserver::{ApiServer, Config as ServerConfig};
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines},
+    process::{ChildStdin, ChildStdout},
+};
+
+use super::{CATALOG_NAME, CATALOG_NAMESPACE, LATENCY_NAMESPACE, NAMESPACE, RAW_NAMESPACE};
+
+/// Which process this is.
+pub const ROLE: &str = "CHARTER_BENCH_ROLE";
+/// Where the server child writes the admin kubeconfig.
+pub const KUBECONFIG: &str = "CHARTER_BENCH_KUBECONFIG";
+
+/// Runs the role this process was started for; false when it is the driver.
+pub fn run_role() -> bool {
+    let role = match std::env::var(ROLE) {
+        Ok(role) => role,
+        Err(_) => return false,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    match role.as_str() {
+        "server" => runtime.block_on(serve()),
+        "operator" => runtime.block_on(operate()),
+        other => panic!("unknown bench role {other}"),
+    }
+    true
+}
+
+/// The server child: the embedded API server (plain HTTP, as in-process tests use it),
+/// serving until its stdin closes.
+async fn serve() {
+    let server = ApiServer::start(ServerConfig {
+        namespaces: vec![
+            CATALOG_NAMESPACE.into(),
+            NAMESPACE.into(),
+            LATENCY_NAMESPACE.into(),
+            RAW_NAMESPACE.into(),
+        ],
+        // The history is bounded by bytes as well (store.rs); the count must not make
+        // watchers that fall a few seconds behind relist 10,000 objects.
+        watch_history: 1_000_000,
+        tls: false,
+        ..ServerConfig::default()
+    })
+    .await
+    .expect("the API server starts");
+    server
+        .install_crds(&charter::crds::yaml())
+        .expect("the CRDs install");
+    let path = std::env::var(KUBECONFIG).expect("a kubeconfig path");
+    server
+        .write_kubeconfig(Path::new(&path), "admin")
+        .expect("the kubeconfig is written");
+    println!("ready");
+    wait_for_eof().await;
+    server.shutdown().await;
+}
+
+async fn wait_for_eof() {
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(_)) = lines.next_line().await {}
+}
+
+/// API writes (anything but GET) the operator's client sent, by what they wrote.
+#[derive(Default)]
+struct Writes {
+    service_status: AtomicU64,
+    approval_status: AtomicU64,
+    events: AtomicU64,
+    configmaps: AtomicU64,
+    other: AtomicU64,
+}
+
+impl Writes {
+    fn count(&self, method: &http::Method, path: &str) {
+        if method == http::Method::GET {
+            return;
+        }
+        let counter = if path.contains("/configmaps") {
+            &self.configmaps
+        } else if path.contains("/events") {
+            &self.events
+        } else if path.contains("/serviceapprovals/") && path.ends_with("/status") {
+            &self.approval_status
+        } else if path.contains("/services/") && path.ends_with("/status") {
+            &self.service_status
+        } else {
+            &self.other
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn json(&self) -> Value {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let by = json!({
+            "service_status": get(&self.service_status),
+            "approval_status": get(&self.approval_status),
+            "events": get(&self.events),
+            "configmaps": get(&self.configmaps),
+            "other": get(&self.other),
+        });
+        let total: u64 = by
+            .as_object()
+            .map(|m| m.values().filter_map(Value::as_u64).sum())
+            .unwrap_or(0);
+        json!({"total": total, "by": by})
+    }
+}
+
+/// The operator child: `controller::run_with` with a client that counts its writes.
+/// Answers `stats` with one JSON line; stops gracefully on `stop` or when stdin closes.
+async fn operate() {
+    if let Ok(filter) = std::env::var("CHARTER_BENCH_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+    let path = std::env::var(KUBECONFIG).expect("a kubeconfig path");
+    let kubeconfig = kube::config::Kubeconfig::read_from(&path).expect("the kubeconfig reads");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .expect("a client config");
+    let writes = Arc::new(Writes::default());
+    let counting = {
+        let writes = writes.clone();
+        tower::util::MapRequestLayer::new(move |request: http::Request<kube::client::Body>| {
+            writes.count(request.method(), request.uri().path());
+            request
+        })
+    };
+    let client = kube::client::ClientBuilder::try_from(config)
+        .expect("a client builder")
+        .with_layer(&counting)
+        .build();
+    let telemetry = Telemetry::default();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let operator = tokio::spawn(controller::run_tuned(
+        client,
+        controller::Config {
+            namespaces: Some(vec![NAMESPACE.into(), LATENCY_NAMESPACE.into()]),
+            catalog_namespace: CATALOG_NAMESPACE.into(),
+            catalog_name: CATALOG_NAME.into(),
+            ..controller::Config::default()
+        },
+        controller::Tuning {
+            streaming_lists: std::env::var("CHARTER_BENCH_STREAMING").is_ok_and(|v| v == "1"),
+        },
+        telemetry.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let stats = || {
+        let mut s = writes.json();
+        s["reconciliations"] = json!(reconciliations(&telemetry));
+        s["ready"] = json!(telemetry.ready());
+        s.to_string()
+    };
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        match line.trim() {
+            "stats" => println!("{}", stats()),
+            "stop" => break,
+            _ => {}
+        }
+    }
+    let _ = stop.send(());
+    let result = operator.await.expect("the operator task does not panic");
+    result.expect("the operator stops without error");
+    println!("{}", stats());
+}
+
+fn reconciliations(telemetry: &Telemetry) -> u64 {
+    telemetry
+        .encode()
+        .lines()
+        .find_map(|l| l.strip_prefix("charter_reconciliations_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map_or(0, |v| v as u64)
+}
+
+/// A child process of the driver.
+pub struct Child {
+    child: tokio::process::Child,
+    stdin: ChildStdin,
+    lines: Lines<BufReader<ChildStdout>>,
+}
+
+/// Resident memory of a process, from /proc: now and at its peak.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rss {
+    pub current_mib: f64,
+    pub peak_mib: f64,
+}
+
+impl Child {
+    pub async fn spawn(role: &str, kubeconfig: &Path) -> Child {
+        let exe = std::env::current_exe().expect("the bench executable");
+        let mut child = tokio::process::Command::new(exe)
+            .env(ROLE, role)
+            .env(KUBECONFIG, kubeconfig)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("the {role} child starts: {e}"));
+        let stdin = child.stdin.take().expect("piped stdin");
+        let lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+        Child {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    /// The next line the child prints.
+    pub async fn line(&mut self) -> String {
+        tokio::time::timeout(Duration::from_secs(120), self.lines.next_line())
+            .await
+            .expect("the child answers in time")
+            .expect("the child's stdout reads")
+            .expect("the child is alive")
+    }
+
+    pub async fn request(&mut self, command: &str) -> Value {
+        self.stdin
+            .write_all(format!("{command}\n").as_bytes())
+            .await
+            .expect("the child reads its stdin");
+        let line = self.line().await;
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("a JSON answer ({e}): {line}"))
+    }
+
+    pub fn rss(&self) -> Rss {
+        let Some(pid) = self.child.id() else {
+            return Rss::default();
+        };
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+                .map_or(0.0, |kib| kib / 1024.0)
+        };
+        Rss {
+            current_mib: field("VmRSS:"),
+            peak_mib: field("VmHWM:"),
+        }
+    }
+
+    /// Asks the child to stop and waits for it; returns its last line (the operator's final
+    /// stats), if any.
+    pub async fn stop(mut self) -> Option<String> {
+        let _ = self.stdin.write_all(b"stop\n").await;
+        drop(self.stdin);
+        let mut last = None;
+        while let Ok(Ok(Some(line))) =
+            tokio::time::timeout(Duration::from_secs(60), self.lines.next_line()).await
+        {
+            last = Some(line);
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await;
+        last
+    }
+}
+
+/// A scratch directory for the kubeconfig, removed at the end.
+pub fn scratch() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let path = dir.path().join("kubeconfig");
+    (dir, path)
+}
