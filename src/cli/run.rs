@@ -36,8 +36,8 @@ pub struct RunArgs {
     /// Take a Lease before reconciling, so that only one of several replicas is active.
     #[arg(long, env = "CHARTER_LEADER_ELECT")]
     pub leader_elect: bool,
-    /// List the caches with streaming lists (Kubernetes 1.32+, or the WatchList feature gate)
-    /// instead of pages of 500: faster and lighter at start with many Services.
+    /// List the caches with streaming lists (where the API server serves them: the WatchList
+    /// feature) instead of pages of 500: faster and lighter at start with many Services.
     #[arg(long, env = "CHARTER_STREAMING_LISTS")]
     pub streaming_lists: bool,
     /// Namespace of the leader-election Lease (default: the catalog namespace).

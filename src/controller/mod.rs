@@ -65,8 +65,8 @@ pub struct Config {
 /// How the operator talks to the API server, beyond what `Config` says.
 #[derive(Clone, Debug, Default)]
 pub struct Tuning {
-    /// List the caches with a streaming list (a watch with `sendInitialEvents`: Kubernetes
-    /// 1.32+, or the WatchList feature gate) rather than in pages of 500: lighter on the API
+    /// List the caches with a streaming list (a watch with `sendInitialEvents`, where the API
+    /// server serves it: the WatchList feature) rather than in pages of 500: lighter on the API
     /// server and on the operator's memory at start.
     pub streaming_lists: bool,
 }

@@ -163,7 +163,8 @@ async fn operate() {
             ..controller::Config::default()
         },
         controller::Tuning {
-            streaming_lists: std::env::var("CHARTER_BENCH_STREAMING").is_ok_and(|v| v == "1"),
+            // As `charter run --streaming-lists`; CHARTER_BENCH_STREAMING=0 lists in pages.
+            streaming_lists: std::env::var("CHARTER_BENCH_STREAMING").as_deref() != Ok("0"),
         },
         telemetry.clone(),
         async move {

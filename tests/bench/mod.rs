@@ -470,18 +470,19 @@ fn print_table(r: &Value) {
 
 fn print_curve(reports: &[Value]) {
     println!(
-        "  {:>8} {:>10} {:>12} {:>10} {:>10} {:>10}",
-        "N", "converge", "ms/Service", "writes/N", "RSS MiB", "server"
+        "  {:>8} {:>10} {:>12} {:>10} {:>10} {:>12}",
+        "N", "converge s", "ms/Service", "writes/N", "RSS MiB", "server MiB"
     );
     for r in reports {
+        let cell = |v: &Value| v.to_string();
         println!(
-            "  {:>8} {:>9}s {:>12} {:>10} {:>10} {:>10}",
-            r["services"],
-            r["converge_s"],
-            r["_detail"]["ms_per_service"],
-            r["api_writes_per_service"],
-            r["rss_mib"],
-            r["server_rss_mib"]
+            "  {:>8} {:>10} {:>12} {:>10} {:>10} {:>12}",
+            cell(&r["services"]),
+            cell(&r["converge_s"]),
+            cell(&r["_detail"]["ms_per_service"]),
+            cell(&r["api_writes_per_service"]),
+            cell(&r["rss_mib"]),
+            cell(&r["server_rss_mib"])
         );
     }
     println!();
