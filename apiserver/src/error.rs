@@ -140,6 +140,12 @@ impl ApiError {
         if !details.is_empty() {
             status["details"] = Value::Object(details);
         }
+        // StatusReasonUnknown is "" and omitted, as by the real server.
+        if self.reason.is_empty()
+            && let Some(o) = status.as_object_mut()
+        {
+            o.remove("reason");
+        }
         status
     }
 }

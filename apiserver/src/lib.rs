@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod faults;
 mod handlers;
+mod object_meta;
 pub mod openapi;
 pub mod patch;
 mod policy;

@@ -270,7 +270,11 @@ impl ApiServer {
             None,
         )?;
         let ctx = RequestContext::internal();
-        for crd in crds {
+        for mut crd in crds {
+            // Installing is create-or-replace of the manifest as written, whatever its version.
+            if let Some(m) = crd.get_mut("metadata").and_then(Value::as_object_mut) {
+                m.remove("resourceVersion");
+            }
             match handlers::create::create(&self.shared, &ctx, &target, crd.clone()) {
                 Ok(_) => {}
                 Err(e) if e.code == 409 => {
@@ -283,7 +287,7 @@ impl ApiServer {
                     if let Some(m) = crd.get_mut("metadata").and_then(Value::as_object_mut) {
                         m.remove("resourceVersion");
                     }
-                    handlers::update::update(&self.shared, &ctx, &target, &name, crd)?;
+                    handlers::update::update(&self.shared, &ctx, &target, &name, crd, false)?;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -298,7 +302,11 @@ impl ApiServer {
         let docs: Vec<Value> =
             serde_saphyr::from_multiple(yaml).map_err(|e| ServerError::Manifest(e.to_string()))?;
         let ctx = RequestContext::internal();
-        for obj in docs.into_iter().filter(|d| !d.is_null()) {
+        for mut obj in docs.into_iter().filter(|d| !d.is_null()) {
+            // Installing is create-or-replace of the manifest as written, whatever its version.
+            if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+                m.remove("resourceVersion");
+            }
             let field = |k: &str| obj.get(k).and_then(Value::as_str).unwrap_or_default();
             let (group, version) = match field("apiVersion").split_once('/') {
                 Some((g, v)) => (g.to_string(), v.to_string()),
@@ -331,7 +339,7 @@ impl ApiServer {
                     if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
                         m.remove("resourceVersion");
                     }
-                    handlers::update::update(&self.shared, &ctx, &target, &name, obj)?;
+                    handlers::update::update(&self.shared, &ctx, &target, &name, obj, false)?;
                 }
                 Err(e) => return Err(e.into()),
             }

@@ -38,7 +38,8 @@ pub struct Change {
     pub bucket: Bucket,
     pub event: EventType,
     pub object: Arc<Value>,
-    /// The object before a MODIFIED change (watches with selectors need it).
+    /// The object before a MODIFIED or DELETED change: watches with selectors need it,
+    /// and a paged list undoes later changes with it to serve its snapshot.
     pub previous: Option<Arc<Value>>,
 }
 
@@ -154,6 +155,50 @@ impl Store {
         (items, st.rv)
     }
 
+    /// The objects of a bucket as they were at resourceVersion `at` (a paged list's
+    /// snapshot), rebuilt by undoing the history's later changes. None when `at` has
+    /// fallen out of the history window (or lies in the future): the list is expired.
+    pub fn list_at(&self, bucket: &Bucket, ns: Option<&str>, at: u64) -> Option<Vec<Arc<Value>>> {
+        let st = self.lock();
+        if at < st.floor || at > st.rv {
+            return None;
+        }
+        let in_scope = |obj: &Value| ns.is_none_or(|want| meta_str(obj, "namespace") == Some(want));
+        let key = |obj: &Value| {
+            (
+                meta_str(obj, "namespace").unwrap_or_default().to_string(),
+                meta_str(obj, "name").unwrap_or_default().to_string(),
+            )
+        };
+        let mut objects: BTreeMap<(String, String), Arc<Value>> = st
+            .objects
+            .get(bucket)
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, v)| in_scope(v))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for change in st.history.iter().rev() {
+            if change.rv <= at {
+                break;
+            }
+            if &change.bucket != bucket || !in_scope(&change.object) {
+                continue;
+            }
+            match (change.event, &change.previous) {
+                (EventType::Added, _) | (_, None) => {
+                    objects.remove(&key(&change.object));
+                }
+                (EventType::Modified | EventType::Deleted, Some(before)) => {
+                    objects.insert(key(before), before.clone());
+                }
+            }
+        }
+        Some(objects.into_values().collect())
+    }
+
     /// Read-modify-write of one object, atomically. The closure sees the stored object.
     pub fn mutate<F>(
         &self,
@@ -239,7 +284,7 @@ impl Store {
                         bucket: bucket.clone(),
                         event: EventType::Deleted,
                         object: arc,
-                        previous: None,
+                        previous: current.clone(),
                     },
                 );
                 Ok(Committed {
@@ -276,6 +321,7 @@ impl Store {
             st.rv += 1;
             let rv = st.rv;
             let mut o = (*obj).clone();
+            let previous = Some(obj);
             if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
                 m.insert("resourceVersion".into(), json!(rv.to_string()));
             }
@@ -286,7 +332,7 @@ impl Store {
                     bucket: bucket.clone(),
                     event: EventType::Deleted,
                     object: Arc::new(o),
-                    previous: None,
+                    previous,
                 },
             );
         }

@@ -79,6 +79,63 @@ pub fn check_resource_version(
     }
 }
 
+/// Whether a PUT may omit `metadata.resourceVersion` (`AllowUnconditionalUpdate`): the
+/// built-in kinds served here allow it; custom resources and CRDs do not.
+pub fn allows_unconditional_update(target: &Target) -> bool {
+    let info = &target.served.info;
+    !(info.custom
+        || (info.group == "apiextensions.k8s.io" && info.plural == "customresourcedefinitions"))
+}
+
+/// The 422 of a PUT without `metadata.resourceVersion` on a kind that requires one.
+pub fn require_resource_version(
+    target: &Target,
+    name: &str,
+    written: &serde_json::Value,
+) -> Result<(), ApiError> {
+    if crate::store::meta_str(written, "resourceVersion").is_some_and(|rv| !rv.is_empty()) {
+        return Ok(());
+    }
+    let info = &target.served.info;
+    Err(ApiError::invalid(
+        &info.kind,
+        &info.group,
+        &info.plural,
+        name,
+        vec![Cause {
+            reason: "FieldValueInvalid".into(),
+            message: "Invalid value: 0x0: must be specified for an update".into(),
+            field: "metadata.resourceVersion".into(),
+        }],
+    ))
+}
+
+/// A `metadata.uid` in the written object is a precondition: it must be the stored one.
+pub fn check_uid(
+    target: &Target,
+    name: &str,
+    written: &serde_json::Value,
+    stored: &serde_json::Value,
+) -> Result<(), ApiError> {
+    let meta_str = crate::store::meta_str;
+    match meta_str(written, "uid").filter(|u| !u.is_empty()) {
+        Some(uid) if Some(uid) != meta_str(stored, "uid") => {
+            let info = &target.served.info;
+            Err(ApiError::new(
+                409,
+                "Conflict",
+                format!(
+                    "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                    info.qualified_name(),
+                    meta_str(stored, "uid").unwrap_or_default()
+                ),
+            )
+            .with_details(&info.group, &info.plural, name))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn conflict(target: &Target, name: &str) -> ApiError {
     let info = &target.served.info;
     ApiError::new(
@@ -90,6 +147,37 @@ pub fn conflict(target: &Target, name: &str) -> ApiError {
         ),
     )
     .with_details(&info.group, &info.plural, name)
+}
+
+/// etcd's `ErrResourceVersionSetOnCreate`: a plain storage error, which kube-apiserver
+/// answers as a 500 without a reason (kubectl clears the field before creating).
+pub fn refuse_resource_version_on_create(obj: &Value) -> Result<(), ApiError> {
+    match crate::store::meta_str(obj, "resourceVersion") {
+        Some(rv) if !rv.is_empty() => Err(ApiError::new(
+            500,
+            "",
+            "resourceVersion should not be set on objects to be created",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `ValidateObjectMeta` for the target's kind: 422 Invalid naming every bad field.
+pub fn validate_meta(target: &Target, obj: &Value) -> Result<(), ApiError> {
+    let info = &target.served.info;
+    let rule = crate::object_meta::name_rule(&info.group, &info.plural);
+    let causes = crate::object_meta::validate(rule, obj);
+    if causes.is_empty() {
+        return Ok(());
+    }
+    let name = crate::store::meta_str(obj, "name").unwrap_or_default();
+    Err(ApiError::invalid(
+        &info.kind,
+        &info.group,
+        &info.plural,
+        name,
+        causes,
+    ))
 }
 
 /// Stamp a new object: identity, namespace, timestamps, generation; status reset for
@@ -111,6 +199,8 @@ pub fn prepare_create(target: &Target, obj: &mut Value, name: &str) -> Result<()
         ));
     }
     m.insert("name".into(), json!(name));
+    validate_meta(target, obj)?;
+    let m = meta_mut(obj);
     match &ns {
         Some(n) => m.insert("namespace".into(), json!(n)),
         None => m.remove("namespace"),
@@ -140,6 +230,17 @@ pub fn prepare_update(target: &Target, old: &Value, mut new: Value) -> Result<Va
     if !new.is_object() {
         return Err(ApiError::bad_request(
             "the body of the request must be an object",
+        ));
+    }
+    // rest.BeforeUpdate: a namespace in the body must be the request's.
+    if let Some(body_ns) = crate::store::meta_str(&new, "namespace").filter(|n| !n.is_empty())
+        && target
+            .namespace
+            .as_deref()
+            .is_some_and(|url_ns| url_ns != body_ns)
+    {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
         ));
     }
     if target.subresource.as_deref() == Some("status") {
@@ -197,6 +298,7 @@ pub fn prepare_update(target: &Target, old: &Value, mut new: Value) -> Result<Va
             };
         }
     }
+    validate_meta(target, &new)?;
     // Finalizers may only be removed from an object being deleted.
     if old.pointer("/metadata/deletionTimestamp").is_some() {
         let old_f = finalizers(old);

@@ -53,6 +53,7 @@ pub fn create(
         ));
     }
     let mut obj = strategy::from_served(target, obj)?;
+    strategy::refuse_resource_version_on_create(&obj)?;
     let info = &target.served.info;
     let name = match (
         crate::store::meta_str(&obj, "name"),

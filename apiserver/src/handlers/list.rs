@@ -1,5 +1,6 @@
 //! GET on a collection: selectors, limit/continue, and Table responses.
 
+use super::continue_token::Continue;
 use crate::contain::contain;
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target};
@@ -60,6 +61,11 @@ impl Filter {
         })
     }
 
+    /// No selector at all (the list's `remainingItemCount` is known only then).
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_none() && self.fields.is_none()
+    }
+
     /// Whether an object in its served shape is selected.
     pub fn matches(&self, obj: &Value) -> bool {
         self.labels.as_ref().is_none_or(|l| l.matches(obj))
@@ -67,29 +73,51 @@ impl Filter {
     }
 }
 
+/// The real server's answer to a continue token whose snapshot left the history window.
+const CONTINUE_EXPIRED: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
+
+/// A list is a snapshot: the first page reads the store now, every continued page reads
+/// it as it was at the first page's resourceVersion (kept in the token), as etcd does.
 pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Reply, ApiError> {
     let filter = Filter::from_ctx(ctx)?;
-    let (items, rv) = shared
-        .store
-        .list(&target.bucket(), target.namespace.as_deref());
+    let bucket = target.bucket();
+    let ns = target.namespace.as_deref();
+    let (items, rv, after) = match ctx.param("continue").filter(|c| !c.is_empty()) {
+        None => {
+            let (items, rv) = shared.store.list(&bucket, ns);
+            (items, rv, None)
+        }
+        Some(token) => {
+            if ctx
+                .param("resourceVersion")
+                .is_some_and(|rv| !rv.is_empty() && rv != "0")
+            {
+                return Err(ApiError::bad_request(
+                    "specifying resource version is not allowed when using continue",
+                ));
+            }
+            let token = Continue::decode(token)?;
+            let items = shared
+                .store
+                .list_at(&bucket, ns, token.rv)
+                .ok_or_else(|| ApiError::new(410, "Expired", CONTINUE_EXPIRED))?;
+            (items, token.rv, Some(token.after))
+        }
+    };
     let mut selected: Vec<Value> = items
         .iter()
+        .filter(|o| {
+            after.as_ref().is_none_or(|(ans, aname)| {
+                let key = (
+                    crate::store::meta_str(o, "namespace").unwrap_or_default(),
+                    crate::store::meta_str(o, "name").unwrap_or_default(),
+                );
+                key > (ans.as_str(), aname.as_str())
+            })
+        })
         .map(|o| strategy::to_served(target, o))
         .filter(|o| filter.matches(o))
         .collect();
-    // continue token: "<namespace>/<name>" of the last item returned
-    if let Some(token) = ctx.param("continue").filter(|c| !c.is_empty()) {
-        let (cns, cname) = token
-            .split_once('/')
-            .ok_or_else(|| ApiError::bad_request("invalid continue token"))?;
-        selected.retain(|o| {
-            let key = (
-                crate::store::meta_str(o, "namespace").unwrap_or_default(),
-                crate::store::meta_str(o, "name").unwrap_or_default(),
-            );
-            key > (cns, cname)
-        });
-    }
     let mut metadata = json!({"resourceVersion": rv.to_string()});
     if let Some(limit) = ctx
         .param("limit")
@@ -100,12 +128,22 @@ pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<
         let remaining = selected.len() - limit;
         selected.truncate(limit);
         let last = &selected[limit - 1];
-        metadata["continue"] = json!(format!(
-            "{}/{}",
-            crate::store::meta_str(last, "namespace").unwrap_or_default(),
-            crate::store::meta_str(last, "name").unwrap_or_default()
-        ));
-        metadata["remainingItemCount"] = json!(remaining);
+        let token = Continue {
+            rv,
+            after: (
+                crate::store::meta_str(last, "namespace")
+                    .unwrap_or_default()
+                    .to_string(),
+                crate::store::meta_str(last, "name")
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+        };
+        metadata["continue"] = json!(token.encode());
+        // The API conventions: not set when the list has a label or field selector.
+        if filter.is_empty() {
+            metadata["remainingItemCount"] = json!(remaining);
+        }
     }
     if wants_table(ctx) {
         return table_reply(ctx, target, &selected, metadata);

@@ -1,5 +1,6 @@
 //! One handler per verb, as kube-apiserver's `pkg/endpoints/handlers`.
 
+mod continue_token;
 pub mod create;
 pub mod delete;
 pub mod get;

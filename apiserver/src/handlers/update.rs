@@ -1,4 +1,5 @@
-//! PUT of an object or its status: optimistic concurrency on metadata.resourceVersion.
+//! PUT of an object or its status: optimistic concurrency on metadata.resourceVersion,
+//! required where the kind forbids unconditional updates, and a uid precondition.
 
 use super::{decode_body, is_crd};
 use crate::admission_chain::Admission;
@@ -23,7 +24,8 @@ pub fn handle(
         ));
     }
     let obj = strategy::from_served(target, obj)?;
-    update(shared, ctx, target, name, obj)
+    let require_rv = !strategy::allows_unconditional_update(target);
+    update(shared, ctx, target, name, obj, require_rv)
 }
 
 /// Turn a client's full object into the stored one (shared by PUT and patches).
@@ -57,6 +59,7 @@ pub fn update(
     target: &Target,
     name: &str,
     obj: Value,
+    require_rv: bool,
 ) -> Result<Reply, ApiError> {
     let mut warnings = Vec::new();
     let admission = Admission::prepare(shared, ctx, target);
@@ -67,6 +70,11 @@ pub fn update(
         ctx.dry_run(),
         |cur, _| {
             let cur = cur.ok_or_else(|| strategy::not_found_for(target, name))?;
+            // kube-apiserver's order: the uid precondition, then the resourceVersion.
+            strategy::check_uid(target, name, &obj, cur)?;
+            if require_rv {
+                strategy::require_resource_version(target, name, &obj)?;
+            }
             strategy::check_resource_version(target, name, &obj, cur)?;
             let (next, w) = write_over(ctx, target, &admission, cur, obj, true)?;
             warnings = w;
