@@ -180,7 +180,7 @@ impl Store {
                     .collect()
             })
             .unwrap_or_default();
-        for change in st.history.iter().rev() {
+        for (change, _) in st.history.iter().rev() {
             if change.rv <= at {
                 break;
             }
