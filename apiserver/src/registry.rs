@@ -8,20 +8,20 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+/// Every verb of a fully served kind.
+pub(crate) const VERBS: [&str; 8] = [
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
 pub(crate) fn verbs_all() -> Vec<String> {
-    [
-        "create",
-        "delete",
-        "deletecollection",
-        "get",
-        "list",
-        "patch",
-        "update",
-        "watch",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    VERBS.iter().map(|s| s.to_string()).collect()
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -166,7 +166,15 @@ pub fn refuse_resource_version_on_create(obj: &Value) -> Result<(), ApiError> {
 pub fn validate_meta(target: &Target, obj: &Value) -> Result<(), ApiError> {
     let info = &target.served.info;
     let rule = crate::object_meta::name_rule(&info.group, &info.plural);
-    let causes = crate::object_meta::validate(rule, obj);
+    invalid_unless_empty(info, obj, crate::object_meta::validate(rule, obj))
+}
+
+/// 422 Invalid for `obj` naming every cause, or Ok when there are none.
+pub fn invalid_unless_empty(
+    info: &crate::resource::ResourceInfo,
+    obj: &Value,
+    causes: Vec<Cause>,
+) -> Result<(), ApiError> {
     if causes.is_empty() {
         return Ok(());
     }
@@ -409,16 +417,7 @@ pub fn admit(
         warnings.extend(pruned.iter().map(|p| format!("unknown field \"{p}\"")));
     }
     let causes = contain("admission validate", || schema.validate(obj, old))?;
-    if !causes.is_empty() {
-        let name = crate::store::meta_str(obj, "name").unwrap_or_default();
-        return Err(ApiError::invalid(
-            &info.kind,
-            &info.group,
-            &info.plural,
-            name,
-            causes,
-        ));
-    }
+    invalid_unless_empty(info, obj, causes)?;
     Ok(warnings)
 }
 

@@ -6,16 +6,8 @@
 
 use serde_json::{Value, json};
 
-const RW: [&str; 8] = [
-    "create",
-    "delete",
-    "deletecollection",
-    "get",
-    "list",
-    "patch",
-    "update",
-    "watch",
-];
+/// Every verb of a served kind (the registry's one list).
+const RW: [&str; 8] = crate::registry::VERBS;
 const READ: [&str; 3] = ["get", "list", "watch"];
 const WRITE: [&str; 5] = ["create", "delete", "deletecollection", "patch", "update"];
 

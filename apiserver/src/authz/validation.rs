@@ -219,15 +219,5 @@ pub fn admit(served: &Served, obj: &mut Value, old: Option<&Value>) -> Result<()
         }
         _ => Vec::new(),
     };
-    if causes.is_empty() {
-        return Ok(());
-    }
-    let name = crate::store::meta_str(obj, "name").unwrap_or_default();
-    Err(ApiError::invalid(
-        &info.kind,
-        &info.group,
-        &info.plural,
-        name,
-        causes,
-    ))
+    crate::strategy::invalid_unless_empty(info, obj, causes)
 }
