@@ -14,7 +14,8 @@ pub struct PolicyRule {
     pub non_resource_urls: Vec<String>,
 }
 
-fn strings(v: &Value, key: &str) -> Vec<String> {
+/// The strings of a JSON array field (absent or mistyped items are skipped).
+pub(crate) fn strings(v: &Value, key: &str) -> Vec<String> {
     v.get(key)
         .and_then(Value::as_array)
         .map(|a| {
