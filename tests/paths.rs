@@ -654,3 +654,49 @@ async fn retiring_a_service_active_services_depend_on_proceeds_and_names_them() 
     .await;
     fx.shutdown().await;
 }
+
+/// The approval's status once it has `reason`: (counted, message).
+async fn verdict_with(fx: &Fixture, approval: &str, reason: &str) -> (bool, String) {
+    eventually(&format!("{approval} to be {reason}"), || async {
+        let status = fx.approvals().get(approval).await.ok()?.status?;
+        (status.reason == reason).then_some((status.counted, status.message))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_naming_no_service_is_unknown_service_until_the_service_appears() {
+    let fx = Fixture::start(false).await;
+    let ava = fx.client("ava").await;
+    // The approver reviewed the manifest before it was applied: the revision is computed offline.
+    let revision = charter::api::revision_of(&service("ledger").build().spec.content);
+    let approval = approve(&ava, "ledger", &revision, "ava").await;
+
+    let (counted, message) = verdict_with(&fx, &approval, "UnknownService").await;
+    assert!(!counted, "an approval of nothing counts toward nothing");
+    assert!(
+        message.contains("\"ledger\"") && message.contains("\"default\""),
+        "the message names the missing service and its namespace: {message}"
+    );
+
+    fx.create(service("ledger")).await;
+    let (counted, _) = verdict_with(&fx, &approval, "Counted").await;
+    assert!(
+        counted,
+        "the Service appeared: its approval is judged and counts"
+    );
+    fx.wait_for_phase_at("ledger", Phase::Active, &revision)
+        .await;
+
+    fx.services()
+        .delete("ledger", &DeleteParams::default())
+        .await
+        .expect("the Service is deleted");
+    let (counted, message) = verdict_with(&fx, &approval, "UnknownService").await;
+    assert!(
+        !counted,
+        "the Service is gone: the approval counts toward nothing"
+    );
+    assert!(message.contains("\"ledger\""), "{message}");
+    fx.shutdown().await;
+}

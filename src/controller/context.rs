@@ -73,6 +73,13 @@ impl Context {
         self.scopes.iter().find(|s| s.covers(namespace))
     }
 
+    /// Whether the Service is in the cache (its scope's).
+    pub(crate) fn service_exists(&self, service: &ObjectRef<Service>) -> bool {
+        let namespace = service.namespace.as_deref().unwrap_or_default();
+        self.scope_of(namespace)
+            .is_some_and(|scope| scope.services.get(service).is_some())
+    }
+
     /// The ServiceApprovals naming this Service, sorted by name.
     pub(crate) fn approvals_for(&self, namespace: &str, name: &str) -> Vec<ServiceApproval> {
         let Some(scope) = self.scope_of(namespace) else {

@@ -1,7 +1,8 @@
 //! Keeps the indexes in step with the watch streams, relists included: the dependency graph and
 //! the published catalog entries from the Services, the approvals index from the approvals; and
-//! wakes the dependants of a Service whose phase moved. Runs right after the reflector has
-//! stored the event, so whatever it wakes reads the new version.
+//! wakes the dependants of a Service whose phase moved, and the approvals left without their
+//! Service. Runs right after the reflector has stored the event, so whatever it wakes reads the
+//! new version.
 
 use std::sync::Arc;
 
@@ -36,6 +37,9 @@ impl Wake {
     }
 }
 
+/// Where to send an approval whose Service may be missing: its scope's orphans queue.
+pub(crate) type Orphans = UnboundedSender<ObjectRef<ServiceApproval>>;
+
 /// What the caches keep of an object: not its managedFields, annotations (kubectl's
 /// last-applied copy of the spec) or labels, which the operator never reads.
 pub(crate) fn strip<K: Resource>(object: &mut K) {
@@ -54,6 +58,8 @@ pub(crate) fn services(
     graph: Arc<Graph>,
     published: Arc<Published>,
     wake: Arc<Wake>,
+    approvals: Arc<ApprovalIndex>,
+    orphans: Orphans,
 ) -> impl FnMut(&WatchEvent<Service>) + Send + 'static {
     move |event| match event {
         Ok(watcher::Event::Apply(s) | watcher::Event::InitApply(s)) => {
@@ -63,6 +69,10 @@ pub(crate) fn services(
         Ok(watcher::Event::Delete(s)) => {
             if let Some(namespace) = s.namespace() {
                 published.remove(&namespace, &s.name_any());
+                // Its approvals now name a Service that does not exist.
+                for name in approvals.names_for(&namespace, &s.name_any()) {
+                    let _ = orphans.unbounded_send(ObjectRef::new(&name).within(&namespace));
+                }
             }
             wake.send(graph.remove(&ServiceRef::of(s)));
         }
@@ -81,14 +91,26 @@ pub(crate) fn services(
     }
 }
 
-/// Follows one scope's ServiceApproval stream into its approvals index.
+/// Follows one scope's ServiceApproval stream into its approvals index, and sends the approvals
+/// naming a Service not in the cache (yet: the orphans controller checks again once synced) to
+/// `orphans`.
 pub(crate) fn approvals(
     scope: Option<String>,
     store: Store<ServiceApproval>,
     index: Arc<ApprovalIndex>,
+    services: Store<Service>,
+    orphans: Orphans,
 ) -> impl FnMut(&WatchEvent<ServiceApproval>) + Send + 'static {
     move |event| match event {
-        Ok(watcher::Event::Apply(a) | watcher::Event::InitApply(a)) => index.upsert(a),
+        Ok(watcher::Event::Apply(a) | watcher::Event::InitApply(a)) => {
+            index.upsert(a);
+            if let Some(namespace) = a.namespace() {
+                let service = ObjectRef::new(&a.spec.service_name).within(&namespace);
+                if services.get(&service).is_none() {
+                    let _ = orphans.unbounded_send(ObjectRef::from_obj(a));
+                }
+            }
+        }
         Ok(watcher::Event::Delete(a)) => index.remove(a),
         Ok(watcher::Event::InitDone) => index.retain(|namespace, service, name| {
             !covers(scope.as_deref(), namespace)

@@ -7,6 +7,7 @@ mod error;
 mod follow;
 mod graph;
 mod narrate;
+mod orphans;
 mod reconcile;
 pub mod telemetry;
 
@@ -135,6 +136,7 @@ pub async fn run_tuned(
     let synced = CancellationToken::new();
     let pending = Arc::new(AtomicUsize::new(2 * namespaces.len()));
     let mut queues = Vec::new();
+    let mut orphan_queues = Vec::new();
     let watch_config = if tuning.streaming_lists {
         watcher::Config::default().streaming_lists()
     } else {
@@ -144,6 +146,7 @@ pub async fn run_tuned(
         let (services, service_writer) = reflector::store();
         let (approvals, approval_writer) = reflector::store();
         let approval_index = Arc::new(approvals::ApprovalIndex::default());
+        let (orphans_tx, orphans_rx) = mpsc::unbounded();
         let service_api: Api<Service> = api(&client, namespace.as_deref());
         let approval_api: Api<ServiceApproval> = api(&client, namespace.as_deref());
 
@@ -158,6 +161,8 @@ pub async fn run_tuned(
                 graph.clone(),
                 published.clone(),
                 wake.clone(),
+                approval_index.clone(),
+                orphans_tx.clone(),
             ))
             .applied_objects()
             .map_ok(|s: Service| ReconcileRequest {
@@ -175,6 +180,8 @@ pub async fn run_tuned(
                 namespace.clone(),
                 approvals.clone(),
                 approval_index.clone(),
+                services.clone(),
+                orphans_tx,
             ))
             .touched_objects()
             .try_filter_map(|a: ServiceApproval| async move {
@@ -196,6 +203,17 @@ pub async fn run_tuned(
         let queue = stream::select_all([own.boxed(), related.boxed(), dependants.boxed()])
             .take_until(token.clone().cancelled_owned());
         queues.push((services.clone(), queue));
+        let orphans = orphans_rx
+            .map(|obj_ref| {
+                Ok::<_, std::convert::Infallible>(ReconcileRequest {
+                    obj_ref,
+                    reason: ReconcileReason::Custom {
+                        reason: "its Service may be missing".into(),
+                    },
+                })
+            })
+            .take_until(token.clone().cancelled_owned());
+        orphan_queues.push((approvals.clone(), orphans));
         scopes.push(Scope {
             namespace,
             services,
@@ -252,7 +270,26 @@ pub async fn run_tuned(
             }
         })
     });
-    let controllers = futures::future::join_all(appliers);
+    let orphan_appliers = orphan_queues.into_iter().map(|(store, queue)| {
+        applier(
+            |approval, ctx| Box::pin(orphans::reconcile(approval, ctx)),
+            orphans::error_policy,
+            ctx.clone(),
+            store,
+            queue,
+            controller_config.clone(),
+        )
+        .for_each(|result| async move {
+            match result {
+                Ok(_) | Err(controller::Error::ObjectNotFound(_)) => {}
+                Err(error) => tracing::warn!(%error, "approvals without their Service"),
+            }
+        })
+    });
+    let controllers = futures::future::join(
+        futures::future::join_all(appliers),
+        futures::future::join_all(orphan_appliers),
+    );
 
     let writer = catalog::Writer::new(
         client.clone(),

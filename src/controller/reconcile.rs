@@ -40,7 +40,7 @@ pub(crate) async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Resul
             if let Some(source) = error.kube_error() {
                 let note = Note {
                     warning: true,
-                    reason: "ApiError".into(),
+                    reason: lifecycle::reason::API_ERROR.into(),
                     message: truncate(&format!("{error}: {source}")),
                 };
                 publish(&ctx, &service, &note).await;

@@ -3,6 +3,8 @@
 //! all use these names; no reason is spelled anywhere else.
 
 pub const ACTIVATED: &str = "Activated";
+/// A write to the API server failed (a Warning Event on the object concerned).
+pub const API_ERROR: &str = "ApiError";
 pub const ACTIVE: &str = "Active";
 pub const APPROVER_NOT_ALLOWED: &str = "ApproverNotAllowed";
 pub const AWAITING_APPROVAL: &str = "AwaitingApproval";
