@@ -141,6 +141,7 @@ pub fn evaluate(input: &Input) -> Outcome {
     publication::announce(
         previous.published_revision.as_deref(),
         published,
+        approval.snapshot.as_ref().map_or(&[], |s| &s.approved_by),
         &mut events,
     );
 

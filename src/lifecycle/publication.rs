@@ -14,22 +14,37 @@ pub(crate) fn published_revision(approved: Option<&str>, phase: Phase) -> Option
     }
 }
 
-/// One Event when the catalog starts serving another revision or withdraws the service.
-pub(crate) fn announce(before: Option<&str>, now: Option<&str>, events: &mut Events) {
+/// One Event when the catalog starts serving another revision or withdraws the service, naming
+/// the revision and who approved it: every such note is about one revision only.
+pub(crate) fn announce(
+    before: Option<&str>,
+    now: Option<&str>,
+    approved_by: &[String],
+    events: &mut Events,
+) {
     if before == now {
         return;
     }
-    match now {
-        Some(r) => events.push(
+    match (now, before) {
+        (Some(r), _) if approved_by.is_empty() => events.push(
             false,
             reason::PUBLISHED,
             format!("the catalog serves revision {r}"),
         ),
-        None => events.push(
+        (Some(r), _) => events.push(
+            false,
+            reason::PUBLISHED,
+            format!(
+                "the catalog serves revision {r}, approved by {}",
+                approved_by.join(", ")
+            ),
+        ),
+        (None, Some(r)) => events.push(
             false,
             reason::WITHDRAWN,
-            "the service was withdrawn from the catalog".to_owned(),
+            format!("revision {r} was withdrawn from the catalog"),
         ),
+        (None, None) => {}
     }
 }
 
