@@ -98,10 +98,6 @@ fn service(name: &str) -> Service {
         description: Some("Books every payment".into()),
         owner: "dana".into(),
         approvers: vec!["ava".into()],
-        categories: vec![Category {
-            name: "finance".into(),
-            subcategories: vec!["payments".into()],
-        }],
         service_level: Some(ServiceLevel {
             availability: Some("99.9".into()),
             support_hours: Some("24x7".into()),
@@ -111,6 +107,10 @@ fn service(name: &str) -> Service {
     };
     let mut spec = ServiceSpec {
         lifecycle: Default::default(),
+        categories: vec![Category {
+            name: "finance".into(),
+            subcategories: vec!["payments".into()],
+        }],
         content,
     };
     spec.lifecycle.desired_phase = DesiredPhase::Active;

@@ -232,6 +232,43 @@ fn development_moves_to_active_when_asked_with_categories_and_active_dependencie
 }
 
 #[test]
+fn categories_defined_in_development_activate_without_a_new_approval() {
+    let s = service("ledger").complete().desired(Active);
+    let rev = s.revision();
+    let mut w = world(s).with(approval("a1").by("erin").approves(&rev));
+    w.step();
+    assert_eq!(
+        w.phase(),
+        Phase::Development,
+        "no categories: held before Active"
+    );
+    let ready = w.condition("Ready");
+    assert_eq!(ready.reason, "NoCategories");
+    assert!(
+        ready.message.contains("categories must be defined"),
+        "a clear condition: {}",
+        ready.message
+    );
+
+    w.categorise("finance", &["accounting"]);
+    assert_eq!(w.revision(), rev, "categories are not part of the revision");
+    w.step();
+    assert_eq!(
+        w.phase(),
+        Phase::Active,
+        "the same approval carries it to Active"
+    );
+    assert_eq!(w.published().as_deref(), Some(rev.as_str()));
+
+    // Changed while Active: still the same revision, still published.
+    w.categorise("platform", &[]);
+    w.step();
+    assert_eq!(w.phase(), Phase::Active);
+    assert_eq!(w.status().revision.as_deref(), Some(rev.as_str()));
+    assert_eq!(w.published().as_deref(), Some(rev.as_str()));
+}
+
+#[test]
 fn backward_moves_are_immediate_and_withdraw_the_service_from_the_catalog() {
     for (desired, phase) in [
         (Planning, Phase::Planning),

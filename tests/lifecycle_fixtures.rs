@@ -59,7 +59,7 @@ impl ServiceBuilder {
         self
     }
     pub fn categories(mut self) -> Self {
-        self.0.spec.content.categories = vec![Category {
+        self.0.spec.categories = vec![Category {
             name: "finance".to_owned(),
             subcategories: vec!["accounting".to_owned()],
         }];
@@ -217,6 +217,18 @@ impl World {
     /// Changes the approvable content: a new revision.
     pub fn edit(&mut self, description: &str) {
         self.service.spec.content.description = Some(description.to_owned());
+        self.service.metadata.generation = Some(self.service.metadata.generation.unwrap_or(0) + 1);
+    }
+    /// The owner defines (or changes) the categories: not the approvable content.
+    pub fn categorise(&mut self, name: &str, subcategories: &[&str]) {
+        self.service.spec.categories = vec![Category {
+            name: name.to_owned(),
+            subcategories: subcategories.iter().map(|s| s.to_string()).collect(),
+        }];
+        self.service.metadata.generation = Some(self.service.metadata.generation.unwrap_or(0) + 1);
+    }
+    pub fn uncategorise(&mut self) {
+        self.service.spec.categories.clear();
         self.service.metadata.generation = Some(self.service.metadata.generation.unwrap_or(0) + 1);
     }
     pub fn at(mut self, now: Timestamp) -> Self {

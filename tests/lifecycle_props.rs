@@ -19,6 +19,8 @@ const WORDING: [&str; 3] = [
     "the general ledger, v3",
 ];
 
+const CATEGORIES: [&str; 2] = ["finance", "platform"];
+
 #[derive(Clone, Debug)]
 enum Action {
     Desire(DesiredPhase),
@@ -32,6 +34,8 @@ enum Action {
     Delete(usize),
     Wait(i64),
     Dependency(Option<Phase>),
+    /// The owner defines categories (`Some`), or removes them all.
+    Categorise(Option<usize>),
 }
 
 fn desired() -> impl Strategy<Value = DesiredPhase> {
@@ -61,6 +65,7 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (0usize..8).prop_map(Action::Delete),
         1 => (0i64..48).prop_map(Action::Wait),
         1 => phase().prop_map(Action::Dependency),
+        1 => prop::option::of(0..CATEGORIES.len()).prop_map(Action::Categorise),
     ]
 }
 
@@ -146,6 +151,8 @@ fn apply(w: &mut World, action: &Action, seq: &mut i64) {
         }
         Action::Wait(h) => w.now = w.now.checked_add(SignedDuration::from_hours(*h)).unwrap(),
         Action::Dependency(p) => w.set_dependency("ident", *p),
+        Action::Categorise(Some(i)) => w.categorise(CATEGORIES[*i], &["all"]),
+        Action::Categorise(None) => w.uncategorise(),
     }
 }
 
@@ -252,6 +259,27 @@ proptest! {
             prop_assert!(phases.len() >= before.history.len());
             Ok(())
         })?;
+    }
+
+    /// Categories are the owner's, outside the revision: defining or changing them never makes a
+    /// new revision, and a Service only becomes Active with categories defined.
+    #[test]
+    fn categories_never_change_the_revision_and_activation_needs_them((start, actions) in history()) {
+        play(&start, &actions, |w, before, outcome| {
+            prop_assert_eq!(outcome.status.revision.clone(), Some(revision_of(&w.service.spec.content)));
+            let activated = outcome.status.phase == Some(Phase::Active)
+                && before.phase != Some(Phase::Active);
+            if activated {
+                prop_assert!(!w.service.spec.categories.is_empty(), "Active without categories");
+            }
+            Ok(())
+        })?;
+        let mut w = new_world(&start);
+        let revision = w.revision();
+        w.categorise("platform", &["anything"]);
+        prop_assert_eq!(w.revision(), revision.clone());
+        w.uncategorise();
+        prop_assert_eq!(w.revision(), revision);
     }
 
     /// (c) Planning, Approval, Development and Retired services are never published.

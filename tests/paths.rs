@@ -700,3 +700,58 @@ async fn an_approval_naming_no_service_is_unknown_service_until_the_service_appe
     assert!(message.contains("\"ledger\""), "{message}");
     fx.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn categories_are_the_owners_to_define_in_development_and_the_catalog_shows_the_current_ones()
+{
+    let fx = Fixture::start(false).await;
+    let ava = fx.client("ava").await;
+    fx.create(service("ledger").without_categories()).await;
+    let revision = fx.revision_in_approval("ledger").await;
+    approve(&ava, "ledger", &revision, "ava").await;
+    let status = fx.wait_for_phase("ledger", Phase::Development).await;
+    assert_eq!(
+        condition(&status, "Ready"),
+        Some(("False".into(), "NoCategories".into())),
+        "held before Active, and says why"
+    );
+
+    fx.edit("ledger", |spec| {
+        spec.categories = vec![charter::api::Category {
+            name: "finance".into(),
+            subcategories: vec!["ledger".into()],
+        }]
+    })
+    .await;
+    let status = fx.wait_for_phase("ledger", Phase::Active).await;
+    assert_eq!(
+        status.revision.as_deref(),
+        Some(revision.as_str()),
+        "no new revision"
+    );
+    assert_eq!(
+        status.approvals.map(|a| a.received),
+        Some(1),
+        "no new approval"
+    );
+    let entry = eventually("the entry", || fx.published("ledger")).await;
+    assert_eq!(
+        entry["content"]["categories"],
+        serde_json::json!([{"name": "finance", "subcategories": ["ledger"]}])
+    );
+
+    fx.edit("ledger", |spec| {
+        spec.categories[0].subcategories = vec!["ledger".into(), "reporting".into()]
+    })
+    .await;
+    eventually("the current categories in the catalog", || async {
+        let entry = fx.published("ledger").await?;
+        (entry["content"]["categories"][0]["subcategories"]
+            == serde_json::json!(["ledger", "reporting"]))
+        .then_some(())
+    })
+    .await;
+    let status = fx.wait_for_phase("ledger", Phase::Active).await;
+    assert_eq!(status.revision.as_deref(), Some(revision.as_str()));
+    fx.shutdown().await;
+}

@@ -5,8 +5,8 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// A service offered through the catalog. `spec.lifecycle` is the owner's controls; the rest
-/// of `spec` is the approvable content, whose hash is `status.revision`.
+/// A service offered through the catalog. `spec.lifecycle` and `spec.categories` are the
+/// owner's; the rest of `spec` is the approvable content, whose hash is `status.revision`.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[kube(
     group = "catalog.charter.dev",
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
     shortname = "csvc",
     category = "charter",
     namespaced,
-    doc = "A business or IT service offered through the catalog. The owner describes it in spec and asks for a phase in spec.lifecycle.desiredPhase. Asking for Development or Active submits the current content (its hash is status.revision) to approvers, who answer with ServiceApprovals; once a quorum approves it, the Service moves to Development, and, when Active was asked for, categories are defined and every dependency is Active, to Active, where the catalog publishes the approved content. Everything in spec except lifecycle is approvable content: changing it makes a new revision that needs approval again, while the catalog keeps serving the approved one. Read status.conditions (Ready, Approved, Published, DependenciesReady, ReviewDue) for what the Service waits for.",
+    doc = "A business or IT service offered through the catalog. The owner describes it in spec and asks for a phase in spec.lifecycle.desiredPhase. Asking for Development or Active submits the current content (its hash is status.revision) to approvers, who answer with ServiceApprovals; once a quorum approves it, the Service moves to Development, and, when Active was asked for, categories are defined and every dependency is Active, to Active, where the catalog publishes the approved content. Everything in spec except lifecycle and categories is approvable content: changing it makes a new revision that needs approval again, while the catalog keeps serving the approved one. Read status.conditions (Ready, Approved, Published, DependenciesReady, ReviewDue) for what the Service waits for.",
     status = "ServiceStatus",
     printcolumn = r#"{"name":"Phase","type":"string","jsonPath":".status.phase","description":"Current lifecycle phase"}"#,
     printcolumn = r#"{"name":"Desired","type":"string","jsonPath":".spec.lifecycle.desiredPhase","description":"Phase the owner asks for"}"#,
@@ -35,6 +35,13 @@ pub struct ServiceSpec {
     /// never needs a new approval.
     #[serde(default)]
     pub lifecycle: Lifecycle,
+    /// Service categories, each with subcategories: the owner's to define or change in
+    /// Development (or later) without a new approval, as they are not part of the revision.
+    /// Required before activation; the catalog shows the current ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    #[x_kube(validation = Rule::new("self.all(c, self.exists_one(d, d.name == c.name))").message("category names must be unique"))]
+    pub categories: Vec<Category>,
     /// The approvable content: everything reviewed by approvers and published to the catalog.
     #[serde(flatten)]
     pub content: ServiceContent,
@@ -64,11 +71,6 @@ pub struct ServiceContent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 32))]
     pub required_approvals: Option<u32>,
-    /// Service categories, each with subcategories. Required before activation.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 32))]
-    #[x_kube(validation = Rule::new("self.all(c, self.exists_one(d, d.name == c.name))").message("category names must be unique"))]
-    pub categories: Vec<Category>,
     /// The service level requirements (SLA). Required before the service can go to Approval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_level: Option<ServiceLevel>,

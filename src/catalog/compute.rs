@@ -10,10 +10,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::api::{Phase, Service};
+use super::entry::entry;
+use crate::api::Service;
 
 /// A ConfigMap holds at most 1 MiB; the headroom leaves room for metadata and the labels.
 pub const MAX_BYTES: usize = 1024 * 1024 - 64 * 1024;
@@ -150,38 +151,13 @@ pub fn compute<'a>(
         .collect()
 }
 
-/// The catalog entry of one Service, if it is published: the approved snapshot, never the
-/// current spec, so unapproved content cannot reach the catalog.
-pub fn entry(service: &Service) -> Option<(String, String)> {
-    let status = service.status.as_ref()?;
-    if status.phase != Some(Phase::Active) {
-        return None;
-    }
-    let snapshot = status.snapshot.as_ref()?;
-    let namespace = service.metadata.namespace.as_deref()?;
-    let name = service.metadata.name.as_deref()?;
-    // serde_json's Map is a BTreeMap (no `preserve_order`), so keys come out sorted.
-    let value: Value = json!({
-        "service": { "namespace": namespace, "name": name },
-        "content": snapshot.content,
-        "provenance": {
-            "revision": snapshot.revision,
-            "approvedBy": snapshot.approved_by,
-            "approvedAt": snapshot.approved_at,
-            "activatedAt": status.activated_at,
-            "reviewDueAt": status.review_due_at,
-        },
-    });
-    let text = serde_json::to_string_pretty(&value).ok()?;
-    Some((key_of(namespace, name), text + "\n"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{ServiceContent, ServiceSpec, ServiceStatus, Snapshot};
+    use crate::api::{Phase, ServiceContent, ServiceSpec, ServiceStatus, Snapshot};
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
     use k8s_openapi::jiff::Timestamp;
+    use serde_json::Value;
 
     struct Fixture(Service);
 
@@ -195,6 +171,7 @@ mod tests {
             name,
             ServiceSpec {
                 lifecycle: Default::default(),
+                categories: Vec::new(),
                 content,
             },
         );

@@ -2,11 +2,11 @@
 //! lifecycle made Active and keeps the cluster's copy in line. It never decides who is Active.
 
 mod compute;
+mod entry;
 mod published;
 mod writer;
 
-pub use compute::{
-    FORMAT, INDEX_KEY, MAX_BYTES, compute, entry, key_hash, key_of, shard_name, shard_of,
-};
+pub use compute::{FORMAT, INDEX_KEY, MAX_BYTES, compute, key_hash, key_of, shard_name, shard_of};
+pub use entry::entry;
 pub use published::Published;
 pub use writer::{CatalogTarget, Dirty, Error, FIELD_MANAGER, LABEL, Pace, Writer, dirty_channel};

@@ -9,7 +9,8 @@ use std::{
 
 use sha2::{Digest, Sha256};
 
-use super::compute::{entry, key_hash, key_of};
+use super::compute::{key_hash, key_of};
+use super::entry::entry;
 use super::writer::Dirty;
 use crate::api::Service;
 

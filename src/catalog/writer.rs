@@ -25,7 +25,8 @@ use kube::{
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::compute::{INDEX_KEY, MAX_BYTES, cost, entry, index, shard_bits, shard_name, shard_of};
+use super::compute::{INDEX_KEY, MAX_BYTES, cost, index, shard_bits, shard_name, shard_of};
+use super::entry::entry;
 use super::published::{Published, Record, digest, parse_key};
 use crate::api::Service;
 
@@ -586,6 +587,7 @@ mod tests {
             name,
             ServiceSpec {
                 lifecycle: Default::default(),
+                categories: Vec::new(),
                 content: content.clone(),
             },
         );

@@ -226,6 +226,7 @@ mod tests {
             "ledger",
             ServiceSpec {
                 lifecycle: Default::default(),
+                categories: Vec::new(),
                 content: ServiceContent {
                     owner: owner.into(),
                     approvers: approvers.iter().map(|a| a.to_string()).collect(),

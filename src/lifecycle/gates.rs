@@ -3,12 +3,14 @@
 
 use super::reason;
 use super::refusal::Refusal;
-use crate::api::{DesiredPhase, Phase, ServiceContent};
+use crate::api::{Category, DesiredPhase, Phase, ServiceContent};
 
 /// What the gates look at, computed once per evaluation.
 pub(crate) struct Facts<'a> {
     pub desired: DesiredPhase,
     pub content: &'a ServiceContent,
+    /// The owner's current categories (not part of the content: no approval needed).
+    pub categories: &'a [Category],
     pub revision: &'a str,
     /// The revision that reached quorum (after this evaluation's approvals), if any.
     pub approved_revision: Option<&'a str>,
@@ -205,7 +207,7 @@ pub(crate) fn activation(f: &Facts) -> Result<(), Refusal> {
     if !f.current_is_approved() {
         return Err(Refusal::not_applicable());
     }
-    categories_defined(f.content)?;
+    categories_defined(f.categories)?;
     dependencies_active(f)
 }
 
@@ -256,8 +258,8 @@ fn not_rejected(f: &Facts) -> Result<(), Refusal> {
     }
 }
 
-fn categories_defined(content: &ServiceContent) -> Result<(), Refusal> {
-    if content.categories.is_empty() {
+fn categories_defined(categories: &[Category]) -> Result<(), Refusal> {
+    if categories.is_empty() {
         Err(Refusal::no_categories())
     } else {
         Ok(())
@@ -339,7 +341,7 @@ mod tests {
             let bit = |i: u32| bits & (1 << i) != 0;
             content.description = bit(0).then(|| "x".to_owned());
             content.service_level = bit(0).then(ServiceLevel::default);
-            content.categories = if bit(1) {
+            let categories = if bit(1) {
                 vec![Category::default()]
             } else {
                 Vec::new()
@@ -348,6 +350,7 @@ mod tests {
                 let facts = Facts {
                     desired,
                     content: &content,
+                    categories: &categories,
                     revision: "aaaaaaaaaa",
                     approved_revision: match (bit(2), bit(3)) {
                         (true, _) => Some("aaaaaaaaaa"),

@@ -118,6 +118,7 @@ pub fn evaluate(input: &Input) -> Outcome {
     let facts = Facts {
         desired: lifecycle.desired_phase,
         content,
+        categories: &service.spec.categories,
         revision: &revision,
         approved_revision: approval.approved_revision(),
         approved_by: &approval.approved_by,

@@ -21,16 +21,6 @@ pub fn service(name: &str) -> Service {
         owner: "dana".into(),
         approvers: vec!["ava".into(), "bo".into()],
         required_approvals: None,
-        categories: vec![
-            Category {
-                name: "finance".into(),
-                subcategories: vec!["payments".into(), "ledger".into()],
-            },
-            Category {
-                name: "platform".into(),
-                subcategories: vec![],
-            },
-        ],
         service_level: Some(ServiceLevel {
             availability: Some("99.95".into()),
             support_hours: Some("24x7".into()),
@@ -70,6 +60,16 @@ pub fn service(name: &str) -> Service {
     };
     let mut spec = ServiceSpec {
         lifecycle: Default::default(),
+        categories: vec![
+            Category {
+                name: "finance".into(),
+                subcategories: vec!["payments".into(), "ledger".into()],
+            },
+            Category {
+                name: "platform".into(),
+                subcategories: vec![],
+            },
+        ],
         content,
     };
     spec.lifecycle.desired_phase = DesiredPhase::Active;

@@ -295,6 +295,7 @@ impl Fixture {
 pub struct ServiceBuilder {
     name: String,
     content: ServiceContent,
+    categories: Vec<Category>,
     desired: DesiredPhase,
 }
 
@@ -306,10 +307,6 @@ pub fn service(name: &str) -> ServiceBuilder {
             description: Some("Books every payment".into()),
             owner: "dana".into(),
             approvers: vec!["ava".into()],
-            categories: vec![Category {
-                name: "finance".into(),
-                subcategories: vec!["payments".into()],
-            }],
             service_level: Some(ServiceLevel {
                 availability: Some("99.9".into()),
                 support_hours: Some("24x7".into()),
@@ -317,6 +314,10 @@ pub fn service(name: &str) -> ServiceBuilder {
             }),
             ..Default::default()
         },
+        categories: vec![Category {
+            name: "finance".into(),
+            subcategories: vec!["payments".into()],
+        }],
         desired: DesiredPhase::Active,
     }
 }
@@ -342,9 +343,15 @@ impl ServiceBuilder {
         self.content.description = Some(description.into());
         self
     }
+    /// No categories: the Service waits in Development before Active.
+    pub fn without_categories(mut self) -> Self {
+        self.categories.clear();
+        self
+    }
     pub fn build(self) -> Service {
         let mut spec = ServiceSpec {
             lifecycle: Default::default(),
+            categories: self.categories,
             content: self.content,
         };
         spec.lifecycle.desired_phase = self.desired;
