@@ -72,3 +72,70 @@ async fn review_dates_and_intervals_are_refused_in_words_unless_real() {
     }
     fx.shutdown().await;
 }
+
+#[tokio::test]
+async fn how_consumers_reach_a_service_is_validated_in_words() {
+    use charter::api::{Contact, Request};
+    let fx = Fixture::start_without_operator(false).await;
+    let contact = |email: Option<&str>, chat: Option<&str>| Contact {
+        team: "Payments Platform".into(),
+        email: email.map(str::to_owned),
+        chat: chat.map(str::to_owned),
+    };
+    let request = |url: Option<&str>, instructions: Option<&str>| Request {
+        url: url.map(str::to_owned),
+        instructions: instructions.map(str::to_owned),
+    };
+    // (contact, request, refused with)
+    let cases: Vec<(Option<Contact>, Option<Request>, Option<&str>)> = vec![
+        (
+            Some(contact(Some("payments@example.com"), None)),
+            Some(request(Some("https://forms.example.com/ledger"), None)),
+            None,
+        ),
+        (
+            Some(contact(None, Some("#payments"))),
+            Some(request(None, Some("Open a ticket in the PAY queue"))),
+            None,
+        ),
+        (
+            Some(contact(Some("payments at example"), None)),
+            None,
+            Some("contact.email must be an email address"),
+        ),
+        (
+            Some(contact(None, None)),
+            None,
+            Some("a contact needs an email address or a chat channel"),
+        ),
+        (
+            None,
+            Some(request(None, None)),
+            Some("request needs a url, instructions, or both"),
+        ),
+        (
+            None,
+            Some(request(Some("forms.example.com"), None)),
+            Some("request.url must be an http or https address"),
+        ),
+    ];
+    for (i, (contact, request, refused)) in cases.into_iter().enumerate() {
+        let mut s = service(&format!("svc-{i}")).build();
+        s.spec.contact = contact;
+        s.spec.content.request = request;
+        let result = fx.services().create(&PostParams::default(), &s).await;
+        match (refused, result) {
+            (None, Ok(_)) => {}
+            (Some(words), Err(kube::Error::Api(status))) => {
+                assert_eq!(status.code, 422, "case {i}: {status:?}");
+                assert!(
+                    status.message.contains(words),
+                    "case {i}: {}",
+                    status.message
+                );
+            }
+            (expected, got) => panic!("case {i}: expected refusal {expected:?}, got {got:?}"),
+        }
+    }
+    fx.shutdown().await;
+}

@@ -2,10 +2,12 @@
 //! Field names follow DESIGN.md; every field is documented so `kubectl explain` is useful.
 
 mod approval;
+mod reach;
 mod revision;
 mod service;
 
 pub use approval::*;
+pub use reach::{Contact, Request, Support};
 pub use revision::revision_of;
 pub use service::*;
 

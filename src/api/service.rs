@@ -3,10 +3,12 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
+
+use super::reach::{Contact, Request, Support};
 use serde::{Deserialize, Serialize};
 
-/// A service offered through the catalog. `spec.lifecycle` and `spec.categories` are the
-/// owner's; the rest of `spec` is the approvable content, whose hash is `status.revision`.
+/// A service offered through the catalog. `spec.lifecycle`, `spec.categories` and
+/// `spec.contact` are the owner's; the rest of `spec` is the approvable content, whose hash is `status.revision`.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[kube(
     group = "catalog.charter.dev",
@@ -17,7 +19,7 @@ use serde::{Deserialize, Serialize};
     shortname = "csvc",
     category = "charter",
     namespaced,
-    doc = "A business or IT service offered through the catalog. The owner describes it in spec and asks for a phase in spec.lifecycle.desiredPhase. Asking for Development or Active submits the current content (its hash is status.revision) to approvers, who answer with ServiceApprovals; once a quorum approves it, the Service moves to Development, and, when Active was asked for, categories are defined and every dependency is Active, to Active, where the catalog publishes the approved content. Everything in spec except lifecycle and categories is approvable content: changing it makes a new revision that needs approval again, while the catalog keeps serving the approved one. Read status.conditions (Ready, Approved, Published, DependenciesReady, ReviewDue) for what the Service waits for.",
+    doc = "A business or IT service offered through the catalog. The owner describes it in spec and asks for a phase in spec.lifecycle.desiredPhase. Asking for Development or Active submits the current content (its hash is status.revision) to approvers, who answer with ServiceApprovals; once a quorum approves it, the Service moves to Development, and, when Active was asked for, categories are defined and every dependency is Active, to Active, where the catalog publishes the approved content. Everything in spec except lifecycle, categories and contact is approvable content: changing it makes a new revision that needs approval again, while the catalog keeps serving the approved one. Read status.conditions (Ready, Approved, Published, DependenciesReady, ReviewDue) for what the Service waits for.",
     status = "ServiceStatus",
     printcolumn = r#"{"name":"Phase","type":"string","jsonPath":".status.phase","description":"Current lifecycle phase"}"#,
     printcolumn = r#"{"name":"Desired","type":"string","jsonPath":".spec.lifecycle.desiredPhase","description":"Phase the owner asks for"}"#,
@@ -42,6 +44,12 @@ pub struct ServiceSpec {
     #[schemars(length(max = 32))]
     #[x_kube(validation = Rule::new("self.all(c, self.exists_one(d, d.name == c.name))").message("category names must be unique"))]
     pub categories: Vec<Category>,
+    /// Who consumers talk to about the service. Not part of the revision: a contact changes
+    /// with every reorganisation and promises nothing, so the owner keeps it current without
+    /// a new approval (unlike support and request, which consumers rely on). The catalog
+    /// shows the current one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
     /// The approvable content: everything reviewed by approvers and published to the catalog.
     #[serde(flatten)]
     pub content: ServiceContent,
@@ -81,6 +89,12 @@ pub struct ServiceContent {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 32))]
     pub links: Vec<Link>,
+    /// Where consumers get help. Approved content: consumers rely on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support: Option<Support>,
+    /// How consumers request the service. Approved content: consumers rely on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Request>,
     /// Criticality of the service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<Tier>,

@@ -6,14 +6,15 @@
 //! changing changes one ConfigMap. The number of shards is the smallest power of two that keeps
 //! the catalog under half a ConfigMap per shard on average and every shard under `max_bytes`;
 //! it is a function of the entries alone. Shard 0 is `<catalog_name>` and also holds
-//! `index.json`, which names every shard; shard i is `<catalog_name>-<i>`.
+//! `index.json`, which names every shard; shard i is `<catalog_name>-<i>`. Every shard holds
+//! `services.json`, the briefs of its entries, so one Service changing still changes one shard.
 
 use std::collections::BTreeMap;
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::entry::entry;
+use super::entry::{brief_cost, entry, listing};
 use crate::api::Service;
 
 /// A ConfigMap holds at most 1 MiB; the headroom leaves room for metadata and the labels.
@@ -22,8 +23,16 @@ pub const MAX_BYTES: usize = 1024 * 1024 - 64 * 1024;
 /// The key of the index in shard 0. Entry keys always contain `_`, so it cannot collide.
 pub const INDEX_KEY: &str = "index.json";
 
-/// The version of the catalog's layout and entry format, in `index.json`.
-pub const FORMAT: &str = "charter.dev/catalog/v2";
+/// The key of each shard's list of its entries, in brief.
+pub const SERVICES_KEY: &str = "services.json";
+
+/// What an empty `services.json` costs its shard (`[]` and a newline); each entry's brief adds
+/// `brief_cost` to it.
+const LISTING_COST: usize = SERVICES_KEY.len() + 3;
+
+/// The version of the catalog's layout and entry format, in `index.json`; its JSON Schema is
+/// `docs/catalog-v3.schema.json`.
+pub const FORMAT: &str = "charter.dev/catalog/v3";
 
 /// Past this many bits (65,536 shards) the layout stops splitting: only entries larger than
 /// a ConfigMap could ask for more, and the API server refuses those anyway.
@@ -71,6 +80,7 @@ pub fn index(catalog_name: &str, bits: u32) -> String {
         "shardBits": bits,
         "shardOf": "the first shardBits bits of the SHA-256 of the key, as an unsigned number",
         "shards": shards,
+        "servicesKey": SERVICES_KEY,
     });
     serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }
@@ -92,7 +102,9 @@ pub fn shard_bits(
     let total: usize = entries.clone().map(|(_, c)| c).sum();
     let target = (max_bytes / 2).max(1);
     let mut bits = 0;
-    while bits < MAX_SHARD_BITS && total + index_cost(bits) > target << bits {
+    while bits < MAX_SHARD_BITS
+        && total + index_cost(bits) + (LISTING_COST << bits) > target << bits
+    {
         bits += 1;
     }
     while bits < MAX_SHARD_BITS && !fits(&entries, bits, index_cost(bits), max_bytes) {
@@ -109,8 +121,8 @@ fn fits(
     max_bytes: usize,
 ) -> bool {
     // (bytes, entries) per shard.
-    let mut sizes = vec![(0usize, 0usize); 1 << bits];
-    sizes[0].0 = index_cost;
+    let mut sizes = vec![(LISTING_COST, 0usize); 1 << bits];
+    sizes[0].0 += index_cost;
     for (hash, c) in entries.clone() {
         let shard = &mut sizes[shard_of(hash, bits)];
         shard.0 += c;
@@ -130,20 +142,31 @@ pub fn compute<'a>(
     services: impl IntoIterator<Item = &'a Service>,
     max_bytes: usize,
 ) -> Vec<(String, BTreeMap<String, String>)> {
-    let entries: Vec<(u64, String, String)> = services
+    let entries: Vec<(u64, super::entry::Entry)> = services
         .into_iter()
         .filter_map(entry)
-        .map(|(key, value)| (key_hash(&key), key, value))
+        .map(|e| (key_hash(&e.key), e))
         .collect();
     let bits = shard_bits(
         catalog_name,
-        entries.iter().map(|(h, k, v)| (*h, cost(k, v.len()))),
+        entries
+            .iter()
+            .map(|(h, e)| (*h, cost(&e.key, e.value.len()) + brief_cost(&e.brief))),
         max_bytes,
     );
     let mut maps: Vec<BTreeMap<String, String>> = vec![BTreeMap::new(); 1 << bits];
+    let mut briefs: Vec<BTreeMap<String, String>> = vec![BTreeMap::new(); 1 << bits];
     maps[0].insert(INDEX_KEY.to_owned(), index(catalog_name, bits));
-    for (hash, key, value) in entries {
-        maps[shard_of(hash, bits)].insert(key, value);
+    for (hash, e) in entries {
+        let shard = shard_of(hash, bits);
+        briefs[shard].insert(e.key.clone(), e.brief);
+        maps[shard].insert(e.key, e.value);
+    }
+    for (data, briefs) in maps.iter_mut().zip(&briefs) {
+        data.insert(
+            SERVICES_KEY.to_owned(),
+            listing(briefs.values().map(String::as_str)),
+        );
     }
     maps.into_iter()
         .enumerate()
@@ -171,6 +194,7 @@ mod tests {
             name,
             ServiceSpec {
                 lifecycle: Default::default(),
+                contact: None,
                 categories: Vec::new(),
                 content,
             },
@@ -213,7 +237,11 @@ mod tests {
     fn keys(maps: &[(String, BTreeMap<String, String>)]) -> Vec<(String, Vec<String>)> {
         maps.iter()
             .map(|(n, d)| {
-                let keys = d.keys().filter(|k| *k != INDEX_KEY).cloned().collect();
+                let keys = d
+                    .keys()
+                    .filter(|k| *k != INDEX_KEY && *k != SERVICES_KEY)
+                    .cloned()
+                    .collect();
                 (n.clone(), keys)
             })
             .collect()
@@ -259,7 +287,11 @@ mod tests {
         let maps = compute("charter-catalog", &[], MAX_BYTES);
         assert_eq!(maps.len(), 1);
         assert_eq!(maps[0].0, "charter-catalog");
-        assert_eq!(maps[0].1.keys().collect::<Vec<_>>(), vec![INDEX_KEY]);
+        assert_eq!(
+            maps[0].1.keys().collect::<Vec<_>>(),
+            vec![INDEX_KEY, SERVICES_KEY]
+        );
+        assert_eq!(maps[0].1[SERVICES_KEY], "[]\n");
         let index: Value = serde_json::from_str(&maps[0].1[INDEX_KEY]).unwrap();
         assert_eq!(index["format"], FORMAT);
         assert_eq!(index["shardBits"], 0);
@@ -329,9 +361,23 @@ mod tests {
         for (i, (_, data)) in maps.iter().enumerate() {
             let bytes: usize = data.iter().map(|(k, v)| cost(k, v.len())).sum();
             assert!(bytes <= 8_000, "shard {i} holds {bytes} bytes");
-            for key in data.keys().filter(|k| *k != INDEX_KEY) {
+            for key in data
+                .keys()
+                .filter(|k| *k != INDEX_KEY && *k != SERVICES_KEY)
+            {
                 assert_eq!(shard_of(key_hash(key), bits), i, "{key} is in its shard");
             }
+            let listed: Vec<Value> = serde_json::from_str(&data[SERVICES_KEY]).unwrap();
+            let listed: Vec<&str> = listed.iter().filter_map(|b| b["key"].as_str()).collect();
+            let held: Vec<&str> = data
+                .keys()
+                .filter(|k| *k != INDEX_KEY && *k != SERVICES_KEY)
+                .map(String::as_str)
+                .collect();
+            assert_eq!(
+                listed, held,
+                "services.json lists exactly its shard's entries"
+            );
         }
         let total: usize = keys(&maps).iter().map(|(_, k)| k.len()).sum();
         assert_eq!(total, 40);

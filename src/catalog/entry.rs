@@ -2,6 +2,7 @@
 //! approved snapshot (never unapproved content) with what the owner keeps current outside the
 //! revision (categories, contact) and without the approval process's own fields; `provenance`
 //! says which revision it is, who approved it and when. Absent fields are omitted, never null.
+//! Its brief is its line in its shard's `services.json`: enough to list and find services.
 
 use serde_json::{Map, Value, json};
 
@@ -11,8 +12,19 @@ use crate::api::{Phase, Service};
 /// Fields of the approvable content that are about the approval process, not the service.
 const PROCESS_FIELDS: &[&str] = &["approvers", "requiredApprovals"];
 
-/// The catalog entry of one Service, if it is published: `(key, pretty JSON with sorted keys)`.
-pub fn entry(service: &Service) -> Option<(String, String)> {
+/// One published Service in the catalog.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// `<namespace>_<name>.json`.
+    pub key: String,
+    /// The entry: pretty JSON with sorted keys.
+    pub value: String,
+    /// Its line in `services.json`: compact JSON with sorted keys.
+    pub brief: String,
+}
+
+/// The catalog entry of one Service, if it is published.
+pub fn entry(service: &Service) -> Option<Entry> {
     let status = service.status.as_ref()?;
     if status.phase != Some(Phase::Active) {
         return None;
@@ -34,11 +46,15 @@ pub fn entry(service: &Service) -> Option<(String, String)> {
     for field in PROCESS_FIELDS {
         content.remove(*field);
     }
+    // The owner's, outside the revision: the current ones.
     if !service.spec.categories.is_empty() {
         content.insert(
             "categories".into(),
             serde_json::to_value(&service.spec.categories).ok()?,
         );
+    }
+    if let Some(contact) = &service.spec.contact {
+        content.insert("contact".into(), serde_json::to_value(contact).ok()?);
     }
 
     let mut provenance = Map::new();
@@ -59,12 +75,51 @@ pub fn entry(service: &Service) -> Option<(String, String)> {
         provenance.insert("reviewDueAt".into(), json!(due));
     }
 
+    let key = key_of(namespace, name);
+    let mut brief = Map::new();
+    brief.insert("key".into(), json!(key));
+    brief.insert("namespace".into(), json!(namespace));
+    brief.insert("name".into(), json!(name));
+    brief.insert("revision".into(), json!(snapshot.revision));
+    for field in ["displayName", "tier"] {
+        if let Some(v) = content.get(field) {
+            brief.insert(field.into(), v.clone());
+        }
+    }
+    if !service.spec.categories.is_empty() {
+        let names: Vec<&str> = service
+            .spec
+            .categories
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        brief.insert("categories".into(), json!(names));
+    }
+
     // serde_json's Map is a BTreeMap (no `preserve_order`), so keys come out sorted.
     let value = json!({
         "service": { "namespace": namespace, "name": name },
         "content": content,
         "provenance": provenance,
     });
-    let text = serde_json::to_string_pretty(&value).ok()?;
-    Some((key_of(namespace, name), text + "\n"))
+    Some(Entry {
+        key,
+        value: serde_json::to_string_pretty(&value).ok()? + "\n",
+        brief: serde_json::to_string(&brief).ok()?,
+    })
+}
+
+/// The value of a shard's `services.json`: the briefs of its entries, sorted by key, one a line.
+pub fn listing<'a>(briefs: impl Iterator<Item = &'a str>) -> String {
+    let lines: Vec<&str> = briefs.collect();
+    if lines.is_empty() {
+        "[]\n".to_owned()
+    } else {
+        format!("[\n{}\n]\n", lines.join(",\n"))
+    }
+}
+
+/// What a brief adds to its shard's `services.json`.
+pub fn brief_cost(brief: &str) -> usize {
+    brief.len() + 2
 }

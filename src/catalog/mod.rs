@@ -6,7 +6,9 @@ mod entry;
 mod published;
 mod writer;
 
-pub use compute::{FORMAT, INDEX_KEY, MAX_BYTES, compute, key_hash, key_of, shard_name, shard_of};
-pub use entry::entry;
+pub use compute::{
+    FORMAT, INDEX_KEY, MAX_BYTES, SERVICES_KEY, compute, key_hash, key_of, shard_name, shard_of,
+};
+pub use entry::{Entry, entry};
 pub use published::Published;
 pub use writer::{CatalogTarget, Dirty, Error, FIELD_MANAGER, LABEL, Pace, Writer, dirty_channel};

@@ -14,11 +14,13 @@ use super::entry::entry;
 use super::writer::Dirty;
 use crate::api::Service;
 
-/// An entry as the writer needs it: its value's digest and length.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An entry as the writer needs it: its value's digest and length, and its brief (its line in
+/// its shard's `services.json`).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Record {
     pub digest: u64,
     pub len: usize,
+    pub brief: String,
 }
 
 /// The digest the writer compares entries by: the first 64 bits of the value's SHA-256.
@@ -56,15 +58,18 @@ impl Published {
         ) else {
             return;
         };
-        let Some((key, value)) = entry(service) else {
+        let Some(e) = entry(service) else {
             self.remove(namespace, name);
             return;
         };
         let record = Record {
-            digest: digest(&value),
-            len: value.len(),
+            digest: digest(&e.value),
+            len: e.value.len(),
+            brief: e.brief,
         };
-        let previous = self.lock().insert((key_hash(&key), key), record);
+        let previous = self
+            .lock()
+            .insert((key_hash(&e.key), e.key), record.clone());
         if previous != Some(record) {
             self.dirty.mark();
         }
@@ -92,7 +97,7 @@ impl Published {
     pub(crate) fn snapshot(&self) -> Vec<(u64, String, Record)> {
         self.lock()
             .iter()
-            .map(|((hash, key), record)| (*hash, key.clone(), *record))
+            .map(|((hash, key), record)| (*hash, key.clone(), record.clone()))
             .collect()
     }
 }

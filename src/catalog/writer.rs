@@ -25,8 +25,10 @@ use kube::{
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::compute::{INDEX_KEY, MAX_BYTES, cost, index, shard_bits, shard_name, shard_of};
-use super::entry::entry;
+use super::compute::{
+    INDEX_KEY, MAX_BYTES, SERVICES_KEY, cost, index, shard_bits, shard_name, shard_of,
+};
+use super::entry::{brief_cost, entry, listing};
 use super::published::{Published, Record, digest, parse_key};
 use crate::api::Service;
 
@@ -462,30 +464,38 @@ fn layout<'a>(
 ) -> (String, Vec<(String, Digests<'a>)>) {
     let bits = shard_bits(
         name,
-        entries.iter().map(|(h, k, r)| (*h, cost(k, r.len))),
+        entries
+            .iter()
+            .map(|(h, k, r)| (*h, cost(k, r.len) + brief_cost(&r.brief))),
         max_bytes,
     );
     let index_value = index(name, bits);
     let mut desired: Vec<(String, Digests)> = (0..1usize << bits)
         .map(|i| (shard_name(name, i), Digests::new()))
         .collect();
+    let mut briefs: Vec<BTreeMap<&str, &str>> = vec![BTreeMap::new(); 1 << bits];
     desired[0].1.insert(INDEX_KEY, digest(&index_value));
     for (hash, key, record) in entries {
-        desired[shard_of(*hash, bits)]
-            .1
-            .insert(key.as_str(), record.digest);
+        let shard = shard_of(*hash, bits);
+        desired[shard].1.insert(key.as_str(), record.digest);
+        briefs[shard].insert(key.as_str(), record.brief.as_str());
+    }
+    for ((_, digests), briefs) in desired.iter_mut().zip(&briefs) {
+        digests.insert(SERVICES_KEY, digest(&listing(briefs.values().copied())));
     }
     (index_value, desired)
 }
 
 /// The data of one shard: its entries rendered from the Services as the caches hold them now
-/// (at least as new as the records they were laid out from), and the index in shard 0.
+/// (at least as new as the records they were laid out from), the list of those entries, and
+/// the index in shard 0.
 fn render(
     keys: &Digests,
     index_value: &str,
     services: &[Store<Service>],
 ) -> BTreeMap<String, String> {
     let mut data = BTreeMap::new();
+    let mut briefs = BTreeMap::new();
     for key in keys.keys() {
         if *key == INDEX_KEY {
             data.insert(INDEX_KEY.to_owned(), index_value.to_owned());
@@ -498,12 +508,17 @@ fn render(
             .iter()
             .find_map(|s| s.get(&ObjectRef::new(name).within(namespace)));
         // Gone or withdrawn since it was laid out: its watch event follows and marks again.
-        if let Some((k, value)) = found.as_deref().and_then(entry)
-            && k == *key
+        if let Some(e) = found.as_deref().and_then(entry)
+            && e.key == *key
         {
-            data.insert(k, value);
+            briefs.insert(e.key.clone(), e.brief);
+            data.insert(e.key, e.value);
         }
     }
+    data.insert(
+        SERVICES_KEY.to_owned(),
+        listing(briefs.values().map(String::as_str)),
+    );
     data
 }
 
@@ -587,6 +602,7 @@ mod tests {
             name,
             ServiceSpec {
                 lifecycle: Default::default(),
+                contact: None,
                 categories: Vec::new(),
                 content: content.clone(),
             },

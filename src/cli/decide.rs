@@ -226,6 +226,7 @@ mod tests {
             "ledger",
             ServiceSpec {
                 lifecycle: Default::default(),
+                contact: None,
                 categories: Vec::new(),
                 content: ServiceContent {
                     owner: owner.into(),

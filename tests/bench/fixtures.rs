@@ -55,11 +55,14 @@ pub fn service(name: &str) -> Service {
                 url: format!("https://grafana.example.com/d/{name}"),
             },
         ],
+        support: None,
+        request: None,
         tier: Some(Tier::High),
         tags: vec!["pci".into(), "tier-1".into(), "eu".into()],
     };
     let mut spec = ServiceSpec {
         lifecycle: Default::default(),
+        contact: None,
         categories: vec![
             Category {
                 name: "finance".into(),

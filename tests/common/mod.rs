@@ -11,8 +11,9 @@ use std::{
 
 use charter::{
     api::{
-        Category, Decision, DesiredPhase, Phase, Service, ServiceApproval, ServiceApprovalSpec,
-        ServiceContent, ServiceLevel, ServiceSpec, ServiceStatus,
+        Category, Contact, Decision, DesiredPhase, Phase, Request, Service, ServiceApproval,
+        ServiceApprovalSpec, ServiceContent, ServiceLevel, ServiceRef, ServiceSpec, ServiceStatus,
+        Support,
     },
     controller::{self, Config},
 };
@@ -296,6 +297,7 @@ pub struct ServiceBuilder {
     name: String,
     content: ServiceContent,
     categories: Vec<Category>,
+    contact: Option<Contact>,
     desired: DesiredPhase,
 }
 
@@ -318,6 +320,7 @@ pub fn service(name: &str) -> ServiceBuilder {
             name: "finance".into(),
             subcategories: vec!["payments".into()],
         }],
+        contact: None,
         desired: DesiredPhase::Active,
     }
 }
@@ -343,6 +346,35 @@ impl ServiceBuilder {
         self.content.description = Some(description.into());
         self
     }
+    /// How consumers reach it: a contact, a support channel and a request form.
+    pub fn reachable(mut self) -> Self {
+        self.contact = Some(Contact {
+            team: "Payments Platform".into(),
+            email: Some("payments@example.com".into()),
+            chat: Some("#payments".into()),
+        });
+        self.content.support = Some(Support {
+            channel: "https://support.example.com/payments".into(),
+            hours: Some("Mon-Fri 08:00-18:00 CET".into()),
+        });
+        self.content.request = Some(Request {
+            url: Some("https://forms.example.com/ledger".into()),
+            instructions: None,
+        });
+        self
+    }
+    /// Depends on `name` in the same namespace (written without a namespace).
+    pub fn depends_on(mut self, name: &str) -> Self {
+        self.content
+            .model
+            .get_or_insert_with(Default::default)
+            .depends_on
+            .push(ServiceRef {
+                namespace: None,
+                name: name.into(),
+            });
+        self
+    }
     /// No categories: the Service waits in Development before Active.
     pub fn without_categories(mut self) -> Self {
         self.categories.clear();
@@ -351,6 +383,7 @@ impl ServiceBuilder {
     pub fn build(self) -> Service {
         let mut spec = ServiceSpec {
             lifecycle: Default::default(),
+            contact: self.contact,
             categories: self.categories,
             content: self.content,
         };
