@@ -38,6 +38,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../deploy/policies/status-writer.yaml"),
     ),
     (
+        "deploy/policies/catalog-mirror.yaml",
+        include_str!("../deploy/policies/catalog-mirror.yaml"),
+    ),
+    (
         "deploy/policies/service-creator.yaml",
         include_str!("../deploy/policies/service-creator.yaml"),
     ),

@@ -166,9 +166,30 @@ fn operator_rbac_is_least_privilege() {
             .flat_map(|r| strings(r, "verbs"))
             .collect()
     };
-    assert!(
-        grants(cluster, "configmaps").is_empty(),
-        "ConfigMaps only in its namespace"
+    // ConfigMaps: read only in its namespace; cluster-wide it writes (never reads) the copies of
+    // the catalog, which the admission policy charter-catalog-mirror narrows to the catalog's
+    // names in namespaces that opt in.
+    assert_eq!(grants(cluster, "configmaps"), ["create", "patch", "delete"]);
+    assert_eq!(grants(cluster, "namespaces"), ["list", "watch"]);
+    let mirror = find(&docs, "ValidatingAdmissionPolicy", "charter-catalog-mirror");
+    let rule = mirror["spec"]["validations"][0]["expression"]
+        .as_str()
+        .expect("the policy has its expression");
+    for words in [
+        "params.data.operator",
+        "params.data.catalogName",
+        "namespaceObject.metadata.labels['catalog.charter.dev/mirror'] == 'true'",
+    ] {
+        assert!(rule.contains(words), "the policy checks {words}: {rule}");
+    }
+    let binding = find(
+        &docs,
+        "ValidatingAdmissionPolicyBinding",
+        "charter-catalog-mirror",
+    );
+    assert_eq!(
+        binding["spec"]["validationActions"],
+        serde_json::json!(["Deny"])
     );
     assert!(
         grants(cluster, "leases").is_empty(),

@@ -3,6 +3,7 @@
 
 mod compute;
 mod entry;
+mod mirror;
 mod published;
 mod writer;
 
@@ -10,5 +11,6 @@ pub use compute::{
     FORMAT, INDEX_KEY, MAX_BYTES, SERVICES_KEY, compute, key_hash, key_of, shard_name, shard_of,
 };
 pub use entry::{Entry, entry};
+pub use mirror::{MIRROR_LABEL, MIRROR_OF_LABEL};
 pub use published::Published;
 pub use writer::{CatalogTarget, Dirty, Error, FIELD_MANAGER, LABEL, Pace, Writer, dirty_channel};

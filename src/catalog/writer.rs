@@ -12,7 +12,7 @@ use std::{
 };
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::{
     Api, Client, ResourceExt,
     api::{DeleteParams, ObjectMeta, Patch, PatchParams},
@@ -29,6 +29,7 @@ use super::compute::{
     INDEX_KEY, MAX_BYTES, SERVICES_KEY, cost, index, shard_bits, shard_name, shard_of,
 };
 use super::entry::{brief_cost, entry, listing};
+use super::mirror::{Mirrors, Shard};
 use super::published::{Published, Record, digest, parse_key};
 use crate::api::Service;
 
@@ -250,6 +251,30 @@ impl Writer {
                 std::future::ready(())
             });
         let watch = tokio::spawn(watch);
+        // Namespaces that ask for a copy of the catalog (or stop asking): compare again.
+        let (namespaces, ns_writer) = reflector::store();
+        let wake = dirty.clone();
+        let namespace_watch = watcher(
+            Api::<Namespace>::all(self.client.clone()),
+            watcher::Config::default(),
+        )
+        .default_backoff()
+        .modify(|ns: &mut Namespace| {
+            ns.metadata.managed_fields = None;
+            ns.metadata.annotations = None;
+            ns.spec = None;
+            ns.status = None;
+        })
+        .reflect(ns_writer)
+        .for_each(move |event| {
+            if let Err(error) = event {
+                tracing::warn!(%error, "namespace watch failed");
+            }
+            wake.verify();
+            std::future::ready(())
+        });
+        let namespace_watch = tokio::spawn(namespace_watch);
+        let mut mirrors = Mirrors::default();
 
         tokio::pin!(shutdown);
         // `synced` rather than the Service stores' own readiness: those wake one waiter only.
@@ -258,7 +283,7 @@ impl Writer {
             let _ = stored.wait_until_ready().await;
         };
         tokio::select! {
-            () = &mut shutdown => { watch.abort(); return; }
+            () = &mut shutdown => { watch.abort(); namespace_watch.abort(); return; }
             () = ready => {}
         }
         dirty.verify();
@@ -311,7 +336,10 @@ impl Writer {
                 streak = 0;
             }
             while marks.try_recv().is_ok() {}
-            match self.write_once(&published, &services, &stored).await {
+            match self
+                .write_once(&published, &services, &stored, &namespaces, &mut mirrors)
+                .await
+            {
                 Ok(Written {
                     writes,
                     bytes,
@@ -348,6 +376,7 @@ impl Writer {
             }
         }
         watch.abort();
+        namespace_watch.abort();
     }
 
     /// Lays the published entries out, compares them with the stored ConfigMaps and writes the
@@ -357,6 +386,8 @@ impl Writer {
         published: &Published,
         services: &[Store<Service>],
         stored: &Store<ConfigMap>,
+        namespaces: &Store<Namespace>,
+        mirrors: &mut Mirrors,
     ) -> Result<Written, Error> {
         let name = &self.target.name;
         let entries = published.snapshot();
@@ -415,8 +446,25 @@ impl Writer {
                 },
             }
         }
+        let shards: Vec<Shard> = desired
+            .iter()
+            .map(|(name, digests)| Shard {
+                name,
+                digest: shard_digest(digests),
+            })
+            .collect();
+        let copies = mirrors
+            .sync(
+                &self.client,
+                name,
+                &self.target.namespace,
+                namespaces,
+                &shards,
+                |i| render(&desired[i].1, &index_value, services),
+            )
+            .await?;
         Ok(Written {
-            writes: ops.len(),
+            writes: ops.len() + copies,
             bytes,
             catalog: entries.iter().map(|(_, k, r)| cost(k, r.len)).sum(),
         })
@@ -520,6 +568,15 @@ fn render(
         listing(briefs.values().map(String::as_str)),
     );
     data
+}
+
+/// One digest for a shard's whole data, from its keys' digests.
+fn shard_digest(digests: &Digests) -> u64 {
+    let text: String = digests
+        .iter()
+        .map(|(k, d)| format!("{k}={d:016x}\n"))
+        .collect();
+    digest(&text)
 }
 
 /// What the ConfigMap cache keeps of each value: its digest, in hex.

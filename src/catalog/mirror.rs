@@ -1,0 +1,164 @@
+//! Copies of the catalog where consumers run: every namespace labelled
+//! `catalog.charter.dev/mirror=true` gets the catalog's ConfigMaps under the same names, byte
+//! for byte, for its pods to mount. The writer calls `sync` after each pass: a copy is written
+//! only when its shard's content differs from what was last copied there, so copies cost
+//! nothing while the catalog is unchanged; a namespace that loses the label loses its copies.
+//! The operator never reads ConfigMaps outside its own namespace: what it copied is kept in
+//! memory (after a restart every copy is applied once; the API server treats an identical apply
+//! as a no-op). The admission policy `charter-catalog-mirror` limits these writes to the
+//! catalog's names in labelled namespaces.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::{
+    Api, Client, ResourceExt,
+    api::{DeleteParams, ObjectMeta, Patch, PatchParams},
+    runtime::reflector::Store,
+};
+use serde_json::json;
+
+use super::writer::{Error, FIELD_MANAGER};
+
+/// The namespace label that asks for a copy of the catalog.
+pub const MIRROR_LABEL: &str = "catalog.charter.dev/mirror";
+/// The label on each copy: the name of the catalog it copies.
+pub const MIRROR_OF_LABEL: &str = "catalog.charter.dev/mirror-of";
+
+/// Whether `namespace` asks for a copy.
+pub fn opted_in(namespace: &Namespace) -> bool {
+    namespace.labels().get(MIRROR_LABEL).map(String::as_str) == Some("true")
+}
+
+/// What was copied where: namespace → shard name → digest of the shard's data.
+#[derive(Default)]
+pub(crate) struct Mirrors {
+    copied: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// One shard of the catalog as it should be everywhere: its name and its data's digest.
+pub(crate) struct Shard<'a> {
+    pub name: &'a str,
+    pub digest: u64,
+}
+
+impl Mirrors {
+    /// Brings every labelled namespace's copies to `shards`, rendering a shard's data (with
+    /// `render`) only where a copy needs it, and removes copies from namespaces that lost the
+    /// label and shards the catalog no longer has. Returns how many requests it made.
+    pub async fn sync(
+        &mut self,
+        client: &Client,
+        catalog: &str,
+        source_namespace: &str,
+        namespaces: &Store<Namespace>,
+        shards: &[Shard<'_>],
+        mut render: impl FnMut(usize) -> BTreeMap<String, String>,
+    ) -> Result<usize, Error> {
+        let wanted: BTreeSet<String> = namespaces
+            .state()
+            .iter()
+            .filter(|ns| opted_in(ns) && ns.metadata.deletion_timestamp.is_none())
+            .map(|ns| ns.name_any())
+            .filter(|ns| ns != source_namespace)
+            .collect();
+        let mut requests = 0;
+        let mut rendered: BTreeMap<usize, BTreeMap<String, String>> = BTreeMap::new();
+        for namespace in &wanted {
+            let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+            for (i, shard) in shards.iter().enumerate() {
+                let copied = self.copied.get(namespace).and_then(|c| c.get(shard.name));
+                if copied == Some(&shard.digest) {
+                    continue;
+                }
+                let data = rendered.entry(i).or_insert_with(|| render(i)).clone();
+                apply(&api, catalog, namespace, shard.name, data).await?;
+                requests += 1;
+                self.copied
+                    .entry(namespace.clone())
+                    .or_default()
+                    .insert(shard.name.to_owned(), shard.digest);
+            }
+            // Shards the catalog no longer has.
+            let current: BTreeSet<&str> = shards.iter().map(|s| s.name).collect();
+            let stale: Vec<String> = self
+                .copied
+                .get(namespace)
+                .map(|c| {
+                    c.keys()
+                        .filter(|n| !current.contains(n.as_str()))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            for name in stale {
+                delete(&api, namespace, &name).await?;
+                requests += 1;
+                if let Some(c) = self.copied.get_mut(namespace) {
+                    c.remove(&name);
+                }
+            }
+        }
+        let gone: Vec<String> = self
+            .copied
+            .keys()
+            .filter(|ns| !wanted.contains(*ns))
+            .cloned()
+            .collect();
+        for namespace in gone {
+            let api: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+            let names: Vec<String> = self.copied[&namespace].keys().cloned().collect();
+            for name in names {
+                delete(&api, &namespace, &name).await?;
+                requests += 1;
+            }
+            self.copied.remove(&namespace);
+        }
+        Ok(requests)
+    }
+}
+
+async fn apply(
+    api: &Api<ConfigMap>,
+    catalog: &str,
+    namespace: &str,
+    name: &str,
+    data: BTreeMap<String, String>,
+) -> Result<(), Error> {
+    let cm = ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(name.to_owned()),
+            namespace: Some(namespace.to_owned()),
+            labels: Some([(MIRROR_OF_LABEL.to_string(), catalog.to_owned())].into()),
+            ..Default::default()
+        },
+        data: Some(data),
+        ..Default::default()
+    };
+    let mut value = serde_json::to_value(&cm).expect("a ConfigMap always serialises");
+    value["apiVersion"] = json!("v1");
+    value["kind"] = json!("ConfigMap");
+    api.patch(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(value),
+    )
+    .await
+    .map_err(|source| Error::Write {
+        name: format!("{namespace}/{name}"),
+        source,
+    })?;
+    Ok(())
+}
+
+async fn delete(api: &Api<ConfigMap>, namespace: &str, name: &str) -> Result<(), Error> {
+    match api.delete(name, &DeleteParams::default()).await {
+        Ok(_) => Ok(()),
+        // Gone already (the namespace too, perhaps): nothing to remove.
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+        Err(source) => Err(Error::Delete {
+            name: format!("{namespace}/{name}"),
+            source,
+        }),
+    }
+}
