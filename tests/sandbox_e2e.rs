@@ -483,3 +483,97 @@ fn nobody_approves_in_anothers_name_or_forges_a_status() {
         "{text}"
     );
 }
+
+/// A consumer in a namespace of their own reads the catalog where it lives, and reads (as a pod
+/// there would mount) the copy the operator keeps in their namespace once it opts in.
+#[test]
+fn a_consumer_reads_the_catalog_from_their_own_namespace() {
+    if !tools::kubectl() {
+        return;
+    }
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let sandbox = Sandbox::start(&examples);
+    let source = [
+        "get",
+        "configmap",
+        "charter-catalog",
+        "-n",
+        "charter-system",
+    ];
+    let listing = "jsonpath={.data.services\\.json}";
+    // Any authenticated user reads the catalog in charter-system.
+    let served = sandbox.wait_until(
+        &[
+            "--context",
+            "lee",
+            source[0],
+            source[1],
+            source[2],
+            source[3],
+            source[4],
+            "-o",
+            listing,
+        ],
+        "the ledger listed",
+        |text| text.contains("\"key\":\"payments_ledger.json\""),
+    );
+
+    sandbox.kubectl_ok(&["create", "namespace", "storefront"]);
+    sandbox.kubectl_ok(&[
+        "label",
+        "namespace",
+        "storefront",
+        "catalog.charter.dev/mirror=true",
+    ]);
+    // The namespace's admin lets its team read ConfigMaps there, as a `view` grant would.
+    let grant = manifest(
+        &sandbox,
+        "grant.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: team-reads-config, namespace: storefront}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: charter-catalog-reader}\nsubjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: lee}]\n",
+    );
+    sandbox.kubectl_ok(&["apply", "-f", &grant]);
+
+    let copy = [
+        "--context",
+        "lee",
+        "get",
+        "configmap",
+        "charter-catalog",
+        "-n",
+        "storefront",
+        "-o",
+    ];
+    let mine = sandbox.wait_until(&[&copy[..], &[listing]].concat(), "the copy", |text| {
+        text == served
+    });
+    assert!(mine.contains("payments_ledger.json"), "{mine}");
+    let whole = "jsonpath={.data}";
+    assert_eq!(
+        sandbox.kubectl_ok(&[&copy[..], &[whole]].concat()),
+        sandbox.kubectl_ok(&[&source[..], &["-o", whole]].concat()),
+        "the copy is the catalog, byte for byte"
+    );
+    let (ok, text) = sandbox.kubectl(&[
+        "--context",
+        "lee",
+        "delete",
+        "configmap",
+        "charter-catalog",
+        "-n",
+        "storefront",
+    ]);
+    assert!(
+        !ok && text.contains("Forbidden"),
+        "readers read only: {text}"
+    );
+
+    sandbox.kubectl_ok(&[
+        "label",
+        "namespace",
+        "storefront",
+        "catalog.charter.dev/mirror-",
+    ]);
+    sandbox.wait_until(&[&copy[..], &[listing]].concat(), "the copy gone", |text| {
+        text.contains("NotFound")
+    });
+}
