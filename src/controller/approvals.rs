@@ -53,6 +53,16 @@ impl ApprovalIndex {
         });
     }
 
+    /// Every `(namespace, service)` some approval names, with those approvals' names.
+    pub fn all(&self) -> Vec<((String, String), Vec<String>)> {
+        self.by_service
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(key, names)| (key.clone(), names.iter().cloned().collect()))
+            .collect()
+    }
+
     /// The names of the approvals naming `service` in `namespace`, sorted.
     pub fn names_for(&self, namespace: &str, service: &str) -> Vec<String> {
         self.by_service

@@ -86,6 +86,15 @@ pub(crate) fn services(
             wake.send(
                 graph.retain(|r| exists(r.namespace.as_deref().unwrap_or_default(), &r.name)),
             );
+            // Services deleted while the watch was down left no Delete event: their approvals
+            // are told here. A relist is a full pass already; this walks the approvals index once.
+            for ((namespace, service), names) in approvals.all() {
+                if !exists(&namespace, &service) {
+                    for name in names {
+                        let _ = orphans.unbounded_send(ObjectRef::new(&name).within(&namespace));
+                    }
+                }
+            }
         }
         Ok(watcher::Event::Init) | Err(_) => {}
     }
