@@ -121,6 +121,21 @@ impl Fixture {
             .map_or(0, |v| v as u64)
     }
 
+    /// Waits until the operator is idle: its reconciliation count unchanged for 300 ms (what
+    /// is still in flight, such as the echo of its own last write, has been handled).
+    pub async fn settled(&self) {
+        let mut last = (self.reconciliations(), tokio::time::Instant::now());
+        eventually("the operator to be idle", || {
+            let now = (self.reconciliations(), tokio::time::Instant::now());
+            let quiet = now.0 == last.0 && now.1 - last.1 >= Duration::from_millis(300);
+            if now.0 != last.0 {
+                last = now;
+            }
+            std::future::ready(quiet.then_some(()))
+        })
+        .await
+    }
+
     pub async fn shutdown(mut self) {
         if self.operator.is_some() {
             self.stop_operator().await;
@@ -336,6 +351,20 @@ impl ServiceBuilder {
     }
     pub fn desired(mut self, phase: DesiredPhase) -> Self {
         self.desired = phase;
+        self
+    }
+    /// `spec.model.dependsOn`: Services in the same namespace, by name.
+    pub fn depends_on(mut self, names: &[&str]) -> Self {
+        self.content.model = Some(charter::api::ServiceModel {
+            outcomes: vec!["payments are booked".into()],
+            depends_on: names
+                .iter()
+                .map(|n| charter::api::ServiceRef {
+                    namespace: None,
+                    name: (*n).into(),
+                })
+                .collect(),
+        });
         self
     }
     pub fn description(mut self, description: &str) -> Self {
