@@ -14,7 +14,7 @@ use kube::{
     },
 };
 
-use super::{approvals::ApprovalIndex, context::covers, graph::Graph};
+use super::{approvals::ApprovalIndex, context::covers, graph::Graph, memory::Memory};
 use crate::{
     api::{Service, ServiceApproval, ServiceRef},
     catalog::Published,
@@ -54,6 +54,7 @@ pub(crate) fn services(
     graph: Arc<Graph>,
     published: Arc<Published>,
     wake: Arc<Wake>,
+    memory: Arc<Memory>,
 ) -> impl FnMut(&WatchEvent<Service>) + Send + 'static {
     move |event| match event {
         Ok(watcher::Event::Apply(s) | watcher::Event::InitApply(s)) => {
@@ -64,6 +65,7 @@ pub(crate) fn services(
             if let Some(namespace) = s.namespace() {
                 published.remove(&namespace, &s.name_any());
             }
+            memory.forget_service(&ObjectRef::from_obj(s));
             wake.send(graph.remove(&ServiceRef::of(s)));
         }
         // The store now holds exactly what the relist found: forget what it did not.
@@ -73,6 +75,7 @@ pub(crate) fn services(
                     || store.get(&ObjectRef::new(name).within(namespace)).is_some()
             };
             published.retain(exists);
+            memory.retain_services(|r| exists(r.namespace.as_deref().unwrap_or_default(), &r.name));
             wake.send(
                 graph.retain(|r| exists(r.namespace.as_deref().unwrap_or_default(), &r.name)),
             );
@@ -86,16 +89,26 @@ pub(crate) fn approvals(
     scope: Option<String>,
     store: Store<ServiceApproval>,
     index: Arc<ApprovalIndex>,
+    memory: Arc<Memory>,
 ) -> impl FnMut(&WatchEvent<ServiceApproval>) + Send + 'static {
     move |event| match event {
         Ok(watcher::Event::Apply(a) | watcher::Event::InitApply(a)) => index.upsert(a),
-        Ok(watcher::Event::Delete(a)) => index.remove(a),
-        Ok(watcher::Event::InitDone) => index.retain(|namespace, service, name| {
-            !covers(scope.as_deref(), namespace)
-                || store
-                    .get(&ObjectRef::new(name).within(namespace))
-                    .is_some_and(|a| a.spec.service_name == service)
-        }),
+        Ok(watcher::Event::Delete(a)) => {
+            memory.forget_approval(&ObjectRef::from_obj(a));
+            index.remove(a)
+        }
+        Ok(watcher::Event::InitDone) => {
+            index.retain(|namespace, service, name| {
+                !covers(scope.as_deref(), namespace)
+                    || store
+                        .get(&ObjectRef::new(name).within(namespace))
+                        .is_some_and(|a| a.spec.service_name == service)
+            });
+            memory.retain_approvals(|r| {
+                let namespace = r.namespace.as_deref().unwrap_or_default();
+                !covers(scope.as_deref(), namespace) || store.get(r).is_some()
+            });
+        }
         Ok(watcher::Event::Init) | Err(_) => {}
     }
 }

@@ -6,6 +6,7 @@ mod context;
 mod error;
 mod follow;
 mod graph;
+mod memory;
 mod narrate;
 mod reconcile;
 pub mod telemetry;
@@ -120,6 +121,7 @@ pub async fn run_tuned(
     let (dirty, marks) = catalog::dirty_channel();
     let published = Arc::new(Published::new(dirty.clone()));
     let graph = Arc::new(graph::Graph::default());
+    let memory = Arc::new(memory::Memory::default());
     // Dependants cross namespaces, so every scope's stream may wake any scope's Services.
     let (senders, receivers): (Vec<_>, Vec<_>) = namespaces
         .iter()
@@ -158,6 +160,7 @@ pub async fn run_tuned(
                 graph.clone(),
                 published.clone(),
                 wake.clone(),
+                memory.clone(),
             ))
             .applied_objects()
             .map_ok(|s: Service| ReconcileRequest {
@@ -175,6 +178,7 @@ pub async fn run_tuned(
                 namespace.clone(),
                 approvals.clone(),
                 approval_index.clone(),
+                memory.clone(),
             ))
             .touched_objects()
             .try_filter_map(|a: ServiceApproval| async move {
@@ -219,9 +223,7 @@ pub async fn run_tuned(
         graph,
         telemetry: telemetry.clone(),
         synced: synced.clone(),
-        failures: Default::default(),
-        echoes: Default::default(),
-        approval_echoes: Default::default(),
+        memory,
     });
 
     let controller_config = controller::Config::default().concurrency(config.concurrency);
