@@ -3,6 +3,10 @@
 //! approvals, and polling helpers with a deadline.
 #![allow(dead_code)]
 
+pub mod chaos;
+pub mod expect;
+pub mod history;
+
 use std::{
     future::Future,
     sync::atomic::{AtomicUsize, Ordering},
@@ -427,12 +431,21 @@ pub async fn reject(client: &Client, service: &str, revision: &str, approver: &s
 }
 
 /// Polls `probe` until it yields a value or the deadline passes.
-pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
+    eventually_within(DEADLINE, what, probe).await
+}
+
+/// Polls `probe` until it yields a value, failing after `bound`.
+pub async fn eventually_within<T, F, Fut>(bound: Duration, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + bound;
     loop {
         if let Some(value) = probe().await {
             return value;
