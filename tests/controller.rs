@@ -1,331 +1,71 @@
 //! The operator against the embedded API server, driven as a user would: apply a Service,
 //! approve it, and watch it reach the catalog.
 
-use std::{future::Future, time::Duration};
+mod common;
 
-use charter::{
-    api::{
-        Category, Decision, DesiredPhase, Phase, Service, ServiceApproval, ServiceApprovalSpec,
-        ServiceContent, ServiceLevel, ServiceSpec,
-    },
-    controller::{self, Config},
-};
-use charter_apiserver::{ApiServer, Config as ServerConfig, UserSpec};
-use k8s_openapi::api::core::v1::ConfigMap;
-use kube::{
-    Api, Client,
-    api::{DeleteParams, PostParams},
-};
-use tokio::{sync::oneshot, task::JoinHandle};
-
-const CATALOG_NAMESPACE: &str = "charter-system";
-const DEADLINE: Duration = Duration::from_secs(20);
-
-struct Operator {
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<Result<(), controller::Error>>,
-}
-
-struct Fixture {
-    _server: ApiServer,
-    client: Client,
-    operator: Operator,
-}
-
-async fn start() -> Fixture {
-    // Logs show up only for a failing test.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "charter=debug,kube_runtime=info".into()),
-        )
-        .with_test_writer()
-        .try_init();
-    let server = ApiServer::start(ServerConfig {
-        users: vec![
-            UserSpec::new("dana", &["devs"]),
-            UserSpec::new("ava", &["approvers"]),
-        ],
-        namespaces: vec![CATALOG_NAMESPACE.into()],
-        ..ServerConfig::default()
-    })
-    .await
-    .expect("the API server starts");
-    server
-        .install_crds(&charter::crds::yaml())
-        .expect("the CRDs install");
-    let client = server.client_for("admin").await.expect("an admin client");
-    let (stop, stopped) = oneshot::channel();
-    let config = Config {
-        catalog_namespace: CATALOG_NAMESPACE.into(),
-        ..Config::default()
-    };
-    let telemetry = controller::Telemetry::default();
-    let task = tokio::spawn(controller::run_with(
-        client.clone(),
-        config,
-        telemetry.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    eventually("the operator to be ready", || {
-        std::future::ready(telemetry.ready().then_some(()))
-    })
-    .await;
-    Fixture {
-        _server: server,
-        client,
-        operator: Operator { stop, task },
-    }
-}
-
-impl Fixture {
-    async fn shutdown(self) {
-        let _ = self.operator.stop.send(());
-        let result = tokio::time::timeout(DEADLINE, self.operator.task)
-            .await
-            .expect("the operator shuts down gracefully")
-            .expect("the operator task does not panic");
-        result.expect("the operator stops without error");
-    }
-}
-
-/// A complete Service: owner, description, service level and categories.
-fn service(name: &str) -> Service {
-    let content = ServiceContent {
-        display_name: Some(format!("The {name} service")),
-        description: Some("Books every payment".into()),
-        owner: "dana".into(),
-        approvers: vec!["ava".into()],
-        service_level: Some(ServiceLevel {
-            availability: Some("99.9".into()),
-            support_hours: Some("24x7".into()),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let mut spec = ServiceSpec {
-        lifecycle: Default::default(),
-        contact: None,
-        categories: vec![Category {
-            name: "finance".into(),
-            subcategories: vec!["payments".into()],
-        }],
-        content,
-    };
-    spec.lifecycle.desired_phase = DesiredPhase::Active;
-    Service::new(name, spec)
-}
-
-fn approval(name: &str, service: &str, revision: &str, approver: &str) -> ServiceApproval {
-    ServiceApproval::new(
-        name,
-        ServiceApprovalSpec {
-            service_name: service.into(),
-            revision: revision.into(),
-            decision: Decision::Approved,
-            approver: approver.into(),
-            comment: Some("looks right".into()),
-            expires_at: None,
-        },
-    )
-}
-
-/// Polls `probe` until it yields a value or the deadline passes.
-async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn phase_and_revision(api: &Api<Service>, name: &str) -> Option<(Phase, String)> {
-    let status = api.get(name).await.ok()?.status?;
-    Some((status.phase?, status.revision?))
-}
-
-async fn catalog_entry(client: &Client, key: &str) -> Option<String> {
-    let api: Api<ConfigMap> = Api::namespaced(client.clone(), CATALOG_NAMESPACE);
-    api.get("charter-catalog")
-        .await
-        .ok()?
-        .data?
-        .get(key)
-        .cloned()
-}
+use charter::api::Phase;
+use common::*;
+use kube::api::DeleteParams;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approved_complete_service_becomes_active_and_reaches_the_catalog() {
-    let fx = start().await;
-    let services: Api<Service> = Api::namespaced(fx.client.clone(), "default");
-    let approvals: Api<ServiceApproval> = Api::namespaced(fx.client.clone(), "default");
-
-    services
-        .create(&PostParams::default(), &service("ledger"))
-        .await
-        .expect("the Service is created");
-    let revision = eventually("the Service to wait in Approval", || async {
-        phase_and_revision(&services, "ledger")
-            .await
-            .filter(|(p, _)| *p == Phase::Approval)
-            .map(|(_, r)| r)
-    })
-    .await;
+    let fx = Fixture::start(false).await;
+    let ava = fx.client("ava").await;
+    fx.create(service("ledger")).await;
+    let revision = fx.revision_in_approval("ledger").await;
     assert!(
-        catalog_entry(&fx.client, "default_ledger.json")
-            .await
-            .is_none(),
+        fx.published("ledger").await.is_none(),
         "nothing unapproved is published"
     );
 
-    approvals
-        .create(
-            &PostParams::default(),
-            &approval("ledger-ava", "ledger", &revision, "ava"),
-        )
-        .await
-        .expect("the approval is created");
-
-    eventually("the Service to become Active", || async {
-        phase_and_revision(&services, "ledger")
-            .await
-            .filter(|(p, _)| *p == Phase::Active)
+    let approval = approve(&ava, "ledger", &revision, "ava").await;
+    fx.wait_for_phase("ledger", Phase::Active).await;
+    let value = eventually("the catalog to publish the Service", || {
+        fx.published("ledger")
     })
     .await;
-    let entry = eventually("the catalog to publish the Service", || {
-        catalog_entry(&fx.client, "default_ledger.json")
-    })
-    .await;
-    let value: serde_json::Value = serde_json::from_str(&entry).expect("the entry is JSON");
     assert_eq!(value["provenance"]["revision"], revision.as_str());
     assert_eq!(
         value["provenance"]["approvedBy"],
         serde_json::json!(["ava"])
     );
     assert_eq!(value["content"]["owner"], "dana");
-
-    let counted = eventually("the approval to be counted", || async {
-        approvals
-            .get("ledger-ava")
-            .await
-            .ok()?
-            .status
-            .filter(|s| s.counted)
-    })
-    .await;
-    assert_eq!(counted.reason, "Counted");
+    assert!(fx.wait_for_verdict(&approval, "Counted").await);
 
     // Deleting the catalog by hand is repaired.
-    let configmaps: Api<ConfigMap> = Api::namespaced(fx.client.clone(), CATALOG_NAMESPACE);
-    configmaps
-        .delete("charter-catalog", &DeleteParams::default())
+    fx.configmaps()
+        .delete(CATALOG_NAME, &DeleteParams::default())
         .await
         .expect("the catalog is deleted");
-    eventually("the catalog to be repaired", || {
-        catalog_entry(&fx.client, "default_ledger.json")
-    })
-    .await;
+    eventually("the catalog to be repaired", || fx.published("ledger")).await;
 
     fx.shutdown().await;
 }
 
-fn depending_on(mut service: Service, dependency: &str) -> Service {
-    service.spec.content.model = Some(charter::api::ServiceModel {
-        outcomes: vec!["payments are booked".into()],
-        depends_on: vec![charter::api::ServiceRef {
-            namespace: None,
-            name: dependency.into(),
-        }],
-    });
-    service
-}
-
-async fn approve_current_revision(
-    services: &Api<Service>,
-    approvals: &Api<ServiceApproval>,
-    name: &str,
-) -> String {
-    let revision = eventually("the Service to wait in Approval", || async {
-        phase_and_revision(services, name)
-            .await
-            .filter(|(p, _)| *p == Phase::Approval)
-            .map(|(_, r)| r)
-    })
-    .await;
-    approvals
-        .create(
-            &PostParams::default(),
-            &approval(&format!("{name}-ava"), name, &revision, "ava"),
-        )
-        .await
-        .expect("the approval is created");
-    revision
-}
-
-async fn wait_for_phase(services: &Api<Service>, name: &str, phase: Phase) {
-    eventually(&format!("{name} to reach {phase}"), || async {
-        phase_and_revision(services, name)
-            .await
-            .filter(|(p, _)| *p == phase)
-    })
-    .await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dependant_becomes_active_when_its_dependency_does_and_deletion_leaves_the_catalog() {
-    let fx = start().await;
-    let services: Api<Service> = Api::namespaced(fx.client.clone(), "default");
-    let approvals: Api<ServiceApproval> = Api::namespaced(fx.client.clone(), "default");
+    let fx = Fixture::start(false).await;
+    let ava = fx.client("ava").await;
 
-    services
-        .create(
-            &PostParams::default(),
-            &depending_on(service("payments"), "ledger"),
-        )
-        .await
-        .unwrap();
-    approve_current_revision(&services, &approvals, "payments").await;
-    wait_for_phase(&services, "payments", Phase::Development).await;
+    fx.create(service("payments").depends_on("ledger")).await;
+    let revision = fx.revision_in_approval("payments").await;
+    approve(&ava, "payments", &revision, "ava").await;
+    fx.wait_for_phase("payments", Phase::Development).await;
 
-    services
-        .create(&PostParams::default(), &service("ledger"))
-        .await
-        .unwrap();
-    approve_current_revision(&services, &approvals, "ledger").await;
-    wait_for_phase(&services, "ledger", Phase::Active).await;
+    fx.create(service("ledger")).await;
+    let revision = fx.revision_in_approval("ledger").await;
+    approve(&ava, "ledger", &revision, "ava").await;
+    fx.wait_for_phase("ledger", Phase::Active).await;
     // Nothing about payments changed: only the dependency's move can wake it.
-    wait_for_phase(&services, "payments", Phase::Active).await;
+    fx.wait_for_phase("payments", Phase::Active).await;
     eventually("both Services in the catalog", || async {
-        let api: Api<ConfigMap> = Api::namespaced(fx.client.clone(), CATALOG_NAMESPACE);
-        let data = api.get("charter-catalog").await.ok()?.data?;
+        let data = fx.catalog().await?;
         (data.contains_key("default_ledger.json") && data.contains_key("default_payments.json"))
             .then_some(())
     })
     .await;
 
-    let events: Api<k8s_openapi::api::events::v1::Event> =
-        Api::namespaced(fx.client.clone(), "default");
-    let events: Vec<(String, String)> = events
-        .list(&Default::default())
-        .await
-        .expect("Events can be listed")
-        .items
-        .into_iter()
-        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("ledger"))
-        .map(|e| (e.reason.unwrap_or_default(), e.note.unwrap_or_default()))
-        .collect();
+    let events = fx.events("ledger").await;
     // One Event for the move to Active, naming every step walked.
     let activation: Vec<&(String, String)> =
         events.iter().filter(|(r, _)| r == "Activated").collect();
@@ -345,19 +85,56 @@ async fn a_dependant_becomes_active_when_its_dependency_does_and_deletion_leaves
         "the Event names every step: {events:?}"
     );
 
-    services
+    fx.services()
         .delete("payments", &DeleteParams::default())
         .await
         .unwrap();
     eventually("the deleted Service to leave the catalog", || async {
-        let api: Api<ConfigMap> = Api::namespaced(fx.client.clone(), CATALOG_NAMESPACE);
-        let data = api
-            .get("charter-catalog")
-            .await
-            .ok()?
-            .data
-            .unwrap_or_default();
+        let data = fx.catalog().await?;
         (!data.contains_key("default_payments.json") && data.contains_key("default_ledger.json"))
+            .then_some(())
+    })
+    .await;
+
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_dependency_tells_its_dependants_at_once() {
+    let fx = Fixture::start(false).await;
+    let ava = fx.client("ava").await;
+    fx.create(service("ledger")).await;
+    let revision = fx.revision_in_approval("ledger").await;
+    approve(&ava, "ledger", &revision, "ava").await;
+    fx.create(service("payments").depends_on("ledger")).await;
+    let revision = fx.revision_in_approval("payments").await;
+    approve(&ava, "payments", &revision, "ava").await;
+    let status = fx.wait_for_phase("payments", Phase::Active).await;
+    assert_eq!(
+        condition(&status, "DependenciesReady").map(|c| c.0),
+        Some("True".into())
+    );
+    fx.settled().await;
+
+    fx.services()
+        .delete("ledger", &DeleteParams::default())
+        .await
+        .expect("the dependency is deleted");
+    // Nothing about payments changed: only the deletion of its dependency can wake it.
+    let status = eventually("payments to learn its dependency is gone", || async {
+        let status = fx.status_of("payments").await?;
+        (condition(&status, "DependenciesReady").map(|c| c.0) == Some("False".into()))
+            .then_some(status)
+    })
+    .await;
+    assert_eq!(
+        status.phase,
+        Some(Phase::Active),
+        "a dependant stays published"
+    );
+    eventually("the catalog to drop ledger and keep payments", || async {
+        let data = fx.catalog().await?;
+        (!data.contains_key("default_ledger.json") && data.contains_key("default_payments.json"))
             .then_some(())
     })
     .await;
@@ -372,40 +149,27 @@ async fn a_burst_of_activations_costs_a_handful_of_catalog_writes() {
     use std::sync::{Arc, Mutex};
 
     const N: usize = 12;
-    let fx = start().await;
-    let services: Api<Service> = Api::namespaced(fx.client.clone(), "default");
-    let approvals: Api<ServiceApproval> = Api::namespaced(fx.client.clone(), "default");
-    let mut revisions = Vec::new();
+    let fx = Fixture::start(false).await;
+    let ava = fx.client("ava").await;
+    let mut pending = Vec::new();
+    for i in 0..N {
+        fx.create(service(&format!("svc-{i:02}"))).await;
+    }
     for i in 0..N {
         let name = format!("svc-{i:02}");
-        services
-            .create(&PostParams::default(), &service(&name))
-            .await
-            .unwrap();
-        revisions.push(name);
-    }
-    let mut pending = Vec::new();
-    for name in &revisions {
-        let revision = eventually("the Service to wait in Approval", || async {
-            phase_and_revision(&services, name)
-                .await
-                .filter(|(p, _)| *p == Phase::Approval)
-                .map(|(_, r)| r)
-        })
-        .await;
-        pending.push((name.clone(), revision));
+        let revision = fx.revision_in_approval(&name).await;
+        pending.push((name, revision));
     }
 
     // Every version of the catalog ConfigMap a watcher sees from now on is one write.
     let versions = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
-    let configmaps: Api<ConfigMap> = Api::namespaced(fx.client.clone(), CATALOG_NAMESPACE);
     let seen = versions.clone();
     let watch = tokio::spawn(
-        watcher(configmaps, watcher::Config::default())
+        watcher(fx.configmaps(), watcher::Config::default())
             .applied_objects()
             .for_each(move |cm| {
                 if let Ok(cm) = cm
-                    && cm.metadata.name.as_deref() == Some("charter-catalog")
+                    && cm.metadata.name.as_deref() == Some(CATALOG_NAME)
                 {
                     seen.lock()
                         .unwrap()
@@ -421,17 +185,10 @@ async fn a_burst_of_activations_costs_a_handful_of_catalog_writes() {
     let before = versions.lock().unwrap().len();
 
     for (name, revision) in &pending {
-        approvals
-            .create(
-                &PostParams::default(),
-                &approval(&format!("{name}-ava"), name, revision, "ava"),
-            )
-            .await
-            .unwrap();
+        approve(&ava, name, revision, "ava").await;
     }
     eventually("every Service in the catalog", || async {
-        let api: Api<ConfigMap> = Api::namespaced(fx.client.clone(), CATALOG_NAMESPACE);
-        let data = api.get("charter-catalog").await.ok()?.data?;
+        let data = fx.catalog().await?;
         (data
             .keys()
             .filter(|k| *k != charter::catalog::INDEX_KEY && *k != charter::catalog::SERVICES_KEY)

@@ -1,7 +1,7 @@
 //! The lifecycle rules of DESIGN.md, one table-driven test per rule: each table puts the gate
 //! that must not open beside the one that must.
 
-#[path = "lifecycle_fixtures.rs"]
+#[path = "common/lifecycle.rs"]
 mod fixtures;
 
 use charter::api::{DesiredPhase, DesiredPhase::*, Phase};

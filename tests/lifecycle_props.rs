@@ -1,7 +1,7 @@
 //! Properties of the lifecycle, in the words of DESIGN.md, over random histories of edits,
 //! decisions, deletions, desired phases, dependency phases and the passing of time.
 
-#[path = "lifecycle_fixtures.rs"]
+#[path = "common/lifecycle.rs"]
 mod fixtures;
 
 use std::collections::BTreeMap;

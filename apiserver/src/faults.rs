@@ -4,6 +4,7 @@
 use crate::error::ApiError;
 use crate::store::Store;
 use rand::Rng;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -43,6 +44,28 @@ struct Rule {
 struct State {
     rules: Vec<Rule>,
     latency: Vec<(Matcher, Duration)>,
+    /// Users no fault touches (a test's own driver and observer).
+    spared: BTreeSet<String>,
+    injected: Injected,
+}
+
+/// How many faults were injected since the server started.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Injected {
+    /// Failed requests, by HTTP code.
+    pub errors: BTreeMap<u16, u64>,
+    /// `cut_watches` calls, and the watch streams they ended.
+    pub cuts: u64,
+    pub watches_cut: u64,
+    /// `expire_history` calls.
+    pub expiries: u64,
+}
+
+impl Injected {
+    /// Every injected fault: failed requests, watch streams cut and history expiries.
+    pub fn total(&self) -> u64 {
+        self.errors.values().sum::<u64>() + self.watches_cut + self.expiries
+    }
 }
 
 /// The handle tests hold. Cloning shares the faults.
@@ -129,11 +152,24 @@ impl Faults {
         let mut t = self.cut.lock().unwrap_or_else(|e| e.into_inner());
         t.cancel();
         *t = CancellationToken::new();
+        self.state().injected.cuts += 1;
     }
 
     /// Forget the watch history: re-watches from any earlier resourceVersion get 410 Expired.
     pub fn expire_history(&self) {
         self.store.compact();
+        self.state().injected.expiries += 1;
+    }
+
+    /// Exempt `user`'s requests and watches from every fault (never failed, delayed, paused or
+    /// cut): a test's driver and observer see the server as it is, the operator sees the faults.
+    pub fn spare(&self, user: &str) {
+        self.state().spared.insert(user.to_owned());
+    }
+
+    /// What was injected so far.
+    pub fn injected(&self) -> Injected {
+        self.state().injected.clone()
     }
 
     /// Hold every request (and new watch) until `resume`.
@@ -145,12 +181,29 @@ impl Faults {
         self.paused.send_replace(false);
     }
 
-    pub(crate) fn watch_token(&self) -> CancellationToken {
+    /// What ends a watch of `user` when watches are cut: a token never cancelled for a spared user.
+    pub(crate) fn watch_token(&self, user: &str) -> CancellationToken {
+        if self.state().spared.contains(user) {
+            return CancellationToken::new();
+        }
         self.cut.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Counts a watch stream ended by `cut_watches`.
+    pub(crate) fn watch_cut(&self) {
+        self.state().injected.watches_cut += 1;
+    }
+
     /// Run at the start of each request: wait while paused, add latency, maybe fail.
-    pub(crate) async fn before(&self, verb: &str, resource: &str) -> Result<(), ApiError> {
+    pub(crate) async fn before(
+        &self,
+        user: &str,
+        verb: &str,
+        resource: &str,
+    ) -> Result<(), ApiError> {
+        if self.state().spared.contains(user) {
+            return Ok(());
+        }
         let mut rx = self.paused.subscribe();
         while *rx.borrow_and_update() {
             if rx.changed().await.is_err() {
@@ -186,6 +239,9 @@ impl Faults {
                 }
             }
             st.rules.retain(|r| r.remaining != Some(0));
+            if let Some(code) = failure {
+                *st.injected.errors.entry(code).or_default() += 1;
+            }
             (delay, failure)
         };
         if !delay.is_zero() {

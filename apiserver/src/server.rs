@@ -542,7 +542,7 @@ async fn serve(
     let verb = verb_of(method, &target, ctx);
     shared
         .faults
-        .before(verb, &target.served.info.plural)
+        .before(&ctx.user.name, verb, &target.served.info.plural)
         .await?;
     if !target.served.info.verbs.iter().any(|v| v == verb) {
         return Err(ApiError::new(

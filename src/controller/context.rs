@@ -1,20 +1,16 @@
 //! The shared handles of the controller, built once at start, and the lookups a reconcile
 //! makes: each by key in a cache or an index, none scanning every object.
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use kube::{
     Client, ResourceExt,
     runtime::{events::Reporter, reflector::ObjectRef, reflector::Store},
 };
 
-use super::{approvals::ApprovalIndex, graph::Graph, telemetry::Telemetry};
+use super::{approvals::ApprovalIndex, graph::Graph, memory::Memory, telemetry::Telemetry};
 use crate::{
-    api::{Phase, Service, ServiceApproval, ServiceApprovalStatus, ServiceRef},
+    api::{Phase, Service, ServiceApproval, ServiceRef},
     lifecycle::Policy,
 };
 
@@ -48,14 +44,8 @@ pub struct Context {
     pub(crate) telemetry: Telemetry,
     /// Cancelled once every cache has listed once.
     pub(crate) synced: tokio_util::sync::CancellationToken,
-    /// Consecutive failures per Service, for the exponential backoff; reset on success.
-    pub(crate) failures: Mutex<HashMap<ObjectRef<Service>, u32>>,
-    /// Services whose status we wrote and whose cache has not seen it yet: the
-    /// resourceVersion the cache still holds. Only writes in flight are kept.
-    pub(crate) echoes: Mutex<HashMap<ObjectRef<Service>, String>>,
-    /// The same for approval statuses: the version the cache still holds and what we wrote.
-    pub(crate) approval_echoes:
-        Mutex<HashMap<ObjectRef<ServiceApproval>, (String, ServiceApprovalStatus)>>,
+    /// Failures and awaited echoes per Service, forgotten on deletion.
+    pub(crate) memory: Arc<Memory>,
 }
 
 /// Backoff after the n-th consecutive failure: 1 s, 2 s, 4 s, … capped at 5 minutes.
@@ -127,86 +117,6 @@ impl Context {
                 (dep, phase)
             })
             .collect()
-    }
-
-    /// Records a status write: until the cache moves past the version it was computed from,
-    /// that version is stale. A write that changed nothing awaits no echo.
-    pub(crate) fn await_echo(&self, before: &Service, written: &Service) {
-        let (Some(old), Some(new)) = (before.resource_version(), written.resource_version()) else {
-            return;
-        };
-        if old != new {
-            let mut echoes = self.echoes.lock().unwrap_or_else(|e| e.into_inner());
-            echoes.insert(ObjectRef::from_obj(before), old);
-        }
-    }
-
-    /// Whether this is the version a status write of ours has already replaced.
-    pub(crate) fn is_before_echo(&self, service: &Service) -> bool {
-        let key = ObjectRef::from_obj(service);
-        let mut echoes = self.echoes.lock().unwrap_or_else(|e| e.into_inner());
-        match echoes.get(&key) {
-            Some(stale) if service.resource_version().as_ref() == Some(stale) => true,
-            Some(_) => {
-                echoes.remove(&key);
-                false
-            }
-            None => false,
-        }
-    }
-
-    /// Records an approval status write, as `await_echo` does for Services.
-    pub(crate) fn await_approval_echo(
-        &self,
-        before: &ServiceApproval,
-        written: &ServiceApproval,
-        status: &ServiceApprovalStatus,
-    ) {
-        let (Some(old), Some(new)) = (before.resource_version(), written.resource_version()) else {
-            return;
-        };
-        if old != new {
-            let mut echoes = self
-                .approval_echoes
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            echoes.insert(ObjectRef::from_obj(before), (old, status.clone()));
-        }
-    }
-
-    /// Whether `status` was written already over this version of the approval.
-    pub(crate) fn approval_status_written(
-        &self,
-        approval: &ServiceApproval,
-        status: &ServiceApprovalStatus,
-    ) -> bool {
-        let key = ObjectRef::from_obj(approval);
-        let mut echoes = self
-            .approval_echoes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        match echoes.get(&key) {
-            Some((stale, written)) if approval.resource_version().as_ref() == Some(stale) => {
-                written == status
-            }
-            Some(_) => {
-                echoes.remove(&key);
-                false
-            }
-            None => false,
-        }
-    }
-
-    pub(crate) fn record_failure(&self, service: &Service) -> u32 {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let n = failures.entry(ObjectRef::from_obj(service)).or_insert(0);
-        *n = n.saturating_add(1);
-        *n
-    }
-
-    pub(crate) fn reset_failures(&self, service: &Service) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.remove(&ObjectRef::from_obj(service));
     }
 }
 

@@ -15,7 +15,7 @@ use kube::{
     },
 };
 
-use super::{approvals::ApprovalIndex, context::covers, graph::Graph};
+use super::{approvals::ApprovalIndex, context::covers, graph::Graph, memory::Memory};
 use crate::{
     api::{Service, ServiceApproval, ServiceRef},
     catalog::Published,
@@ -60,6 +60,7 @@ pub(crate) fn services(
     wake: Arc<Wake>,
     approvals: Arc<ApprovalIndex>,
     orphans: Orphans,
+    memory: Arc<Memory>,
 ) -> impl FnMut(&WatchEvent<Service>) + Send + 'static {
     move |event| match event {
         Ok(watcher::Event::Apply(s) | watcher::Event::InitApply(s)) => {
@@ -74,6 +75,7 @@ pub(crate) fn services(
                     let _ = orphans.unbounded_send(ObjectRef::new(&name).within(&namespace));
                 }
             }
+            memory.forget_service(&ObjectRef::from_obj(s));
             wake.send(graph.remove(&ServiceRef::of(s)));
         }
         // The store now holds exactly what the relist found: forget what it did not.
@@ -83,6 +85,7 @@ pub(crate) fn services(
                     || store.get(&ObjectRef::new(name).within(namespace)).is_some()
             };
             published.retain(exists);
+            memory.retain_services(|r| exists(r.namespace.as_deref().unwrap_or_default(), &r.name));
             wake.send(
                 graph.retain(|r| exists(r.namespace.as_deref().unwrap_or_default(), &r.name)),
             );
@@ -109,6 +112,7 @@ pub(crate) fn approvals(
     index: Arc<ApprovalIndex>,
     services: Store<Service>,
     orphans: Orphans,
+    memory: Arc<Memory>,
 ) -> impl FnMut(&WatchEvent<ServiceApproval>) + Send + 'static {
     move |event| match event {
         Ok(watcher::Event::Apply(a) | watcher::Event::InitApply(a)) => {
@@ -120,13 +124,22 @@ pub(crate) fn approvals(
                 }
             }
         }
-        Ok(watcher::Event::Delete(a)) => index.remove(a),
-        Ok(watcher::Event::InitDone) => index.retain(|namespace, service, name| {
-            !covers(scope.as_deref(), namespace)
-                || store
-                    .get(&ObjectRef::new(name).within(namespace))
-                    .is_some_and(|a| a.spec.service_name == service)
-        }),
+        Ok(watcher::Event::Delete(a)) => {
+            memory.forget_approval(&ObjectRef::from_obj(a));
+            index.remove(a)
+        }
+        Ok(watcher::Event::InitDone) => {
+            index.retain(|namespace, service, name| {
+                !covers(scope.as_deref(), namespace)
+                    || store
+                        .get(&ObjectRef::new(name).within(namespace))
+                        .is_some_and(|a| a.spec.service_name == service)
+            });
+            memory.retain_approvals(|r| {
+                let namespace = r.namespace.as_deref().unwrap_or_default();
+                !covers(scope.as_deref(), namespace) || store.get(r).is_some()
+            });
+        }
         Ok(watcher::Event::Init) | Err(_) => {}
     }
 }

@@ -6,6 +6,7 @@ mod context;
 mod error;
 mod follow;
 mod graph;
+mod memory;
 mod narrate;
 mod orphans;
 mod reconcile;
@@ -121,6 +122,7 @@ pub async fn run_tuned(
     let (dirty, marks) = catalog::dirty_channel();
     let published = Arc::new(Published::new(dirty.clone()));
     let graph = Arc::new(graph::Graph::default());
+    let memory = Arc::new(memory::Memory::default());
     // Dependants cross namespaces, so every scope's stream may wake any scope's Services.
     let (senders, receivers): (Vec<_>, Vec<_>) = namespaces
         .iter()
@@ -163,6 +165,7 @@ pub async fn run_tuned(
                 wake.clone(),
                 approval_index.clone(),
                 orphans_tx.clone(),
+                memory.clone(),
             ))
             .applied_objects()
             .map_ok(|s: Service| ReconcileRequest {
@@ -182,6 +185,7 @@ pub async fn run_tuned(
                 approval_index.clone(),
                 services.clone(),
                 orphans_tx,
+                memory.clone(),
             ))
             .touched_objects()
             .try_filter_map(|a: ServiceApproval| async move {
@@ -237,9 +241,7 @@ pub async fn run_tuned(
         graph,
         telemetry: telemetry.clone(),
         synced: synced.clone(),
-        failures: Default::default(),
-        echoes: Default::default(),
-        approval_echoes: Default::default(),
+        memory,
     });
 
     let controller_config = controller::Config::default().concurrency(config.concurrency);

@@ -43,7 +43,8 @@ pub(crate) async fn reconcile(
         return Ok(Action::await_change());
     }
     let status = lifecycle::for_unknown_service(&approval);
-    if approval.status.as_ref() == Some(&status) || ctx.approval_status_written(&approval, &status)
+    if approval.status.as_ref() == Some(&status)
+        || ctx.memory.approval_status_written(&approval, &status)
     {
         return Ok(Action::await_change());
     }
@@ -64,7 +65,7 @@ pub(crate) async fn reconcile(
     {
         Ok(written) => {
             ctx.telemetry.wrote("approval");
-            ctx.await_approval_echo(&approval, &written, &status);
+            ctx.memory.await_approval_echo(&approval, &written, &status);
             Ok(Action::await_change())
         }
         // Deleted since the cache saw it: nothing left to tell.

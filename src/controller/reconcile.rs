@@ -34,7 +34,7 @@ pub(crate) async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Resul
     let result = apply_lifecycle(&service, &ctx).await;
     ctx.telemetry.reconciled(started.elapsed().as_secs_f64());
     match &result {
-        Ok(_) => ctx.reset_failures(&service),
+        Ok(_) => ctx.memory.reset_failures(&service),
         Err(error) => {
             ctx.telemetry.failed(error.label());
             if let Some(source) = error.kube_error() {
@@ -51,7 +51,7 @@ pub(crate) async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Resul
 }
 
 pub(crate) fn error_policy(service: Arc<Service>, error: &Error, ctx: Arc<Context>) -> Action {
-    let failures = ctx.record_failure(&service);
+    let failures = ctx.memory.record_failure(&service);
     let delay = backoff(failures);
     warn!(%error, failures, ?delay, namespace = ?service.namespace(), name = %service.name_any(), "reconcile failed");
     Action::requeue(delay)
@@ -70,7 +70,7 @@ async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Err
     // Triggered (by our approval status write, say) before the echo of our own status write
     // reached the cache: evaluating this older version would write and tell it all again.
     // The echo triggers the next reconcile.
-    if ctx.is_before_echo(service) {
+    if ctx.memory.is_before_echo(service) {
         return Ok(Action::await_change());
     }
 
@@ -108,7 +108,7 @@ async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Err
                 source,
             })?;
         ctx.telemetry.wrote("service");
-        ctx.await_echo(service, &written);
+        ctx.memory.await_echo(service, &written);
     }
 
     let approval_api: Api<ServiceApproval> = Api::namespaced(ctx.client.clone(), &namespace);
@@ -116,7 +116,9 @@ async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Err
         let Some(cached) = approvals.iter().find(|a| a.name_any() == *approval_name) else {
             continue;
         };
-        if cached.status.as_ref() == Some(status) || ctx.approval_status_written(cached, status) {
+        if cached.status.as_ref() == Some(status)
+            || ctx.memory.approval_status_written(cached, status)
+        {
             continue;
         }
         let patch = json!({
@@ -134,7 +136,7 @@ async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Err
         {
             Ok(written) => {
                 ctx.telemetry.wrote("approval");
-                ctx.await_approval_echo(cached, &written, status);
+                ctx.memory.await_approval_echo(cached, &written, status);
             }
             // Deleted since the cache saw it: nothing left to tell.
             Err(kube::Error::Api(status)) if status.code == 404 => {}

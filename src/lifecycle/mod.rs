@@ -32,6 +32,7 @@ pub use approvals::for_unknown_service;
 pub use conditions::{APPROVED, DEPENDENCIES_READY, PUBLISHED, READY, REVIEW_DUE};
 pub use cycle::find_cycle;
 pub use gates::allowed;
+pub use quorum::holds_quorum;
 pub use refusal::Refusal;
 pub use review::parse_interval;
 

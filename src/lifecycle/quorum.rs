@@ -128,3 +128,41 @@ impl Approval {
         }
     }
 }
+
+/// Whether `approvals` hold a valid quorum for an approved `snapshot` of the Service
+/// `namespace/name`, counted exactly as `evaluate` counts them: `Approved` decisions for the
+/// snapshot's revision by distinct approvers its content allows (the owner only under
+/// `allow_self_approval`), each its approver's latest on that revision, none expired before the
+/// snapshot's approval, and no valid rejection of that revision. `Err` says why not. For
+/// checkers outside the operator (the fault suite's history recorder).
+pub fn holds_quorum(
+    namespace: &str,
+    name: &str,
+    snapshot: &Snapshot,
+    approvals: &[crate::api::ServiceApproval],
+    policy: &super::Policy,
+) -> Result<(), Refusal> {
+    let judge = super::approvals::Judge {
+        service_name: name,
+        service_namespace: Some(namespace),
+        revision: &snapshot.revision,
+        content: &snapshot.content,
+        approved: None,
+        allow_self_approval: policy.allow_self_approval,
+        now: snapshot.approved_at.0,
+    };
+    let tally = super::approvals::judge(&judge, approvals).tally(&snapshot.revision);
+    let rejected_by: Vec<String> = tally.rejected_by.into_iter().collect();
+    if !rejected_by.is_empty() {
+        return Err(Refusal::rejected(&snapshot.revision, &rejected_by));
+    }
+    let quorum = snapshot.content.quorum();
+    if tally.approved_by.len() < quorum as usize {
+        return Err(Refusal::awaiting_approval(
+            &snapshot.revision,
+            tally.approved_by.len(),
+            quorum,
+        ));
+    }
+    Ok(())
+}

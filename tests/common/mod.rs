@@ -3,6 +3,10 @@
 //! approvals, and polling helpers with a deadline.
 #![allow(dead_code)]
 
+pub mod chaos;
+pub mod expect;
+pub mod history;
+
 use std::{
     future::Future,
     sync::atomic::{AtomicUsize, Ordering},
@@ -120,6 +124,21 @@ impl Fixture {
             .find_map(|l| l.strip_prefix("charter_reconciliations_total "))
             .and_then(|v| v.trim().parse::<f64>().ok())
             .map_or(0, |v| v as u64)
+    }
+
+    /// Waits until the operator is idle: its reconciliation count unchanged for 300 ms (what
+    /// is still in flight, such as the echo of its own last write, has been handled).
+    pub async fn settled(&self) {
+        let mut last = (self.reconciliations(), tokio::time::Instant::now());
+        eventually("the operator to be idle", || {
+            let now = (self.reconciliations(), tokio::time::Instant::now());
+            let quiet = now.0 == last.0 && now.1 - last.1 >= Duration::from_millis(300);
+            if now.0 != last.0 {
+                last = now;
+            }
+            std::future::ready(quiet.then_some(()))
+        })
+        .await
     }
 
     pub async fn shutdown(mut self) {
@@ -438,12 +457,21 @@ pub async fn reject(client: &Client, service: &str, revision: &str, approver: &s
 }
 
 /// Polls `probe` until it yields a value or the deadline passes.
-pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
+    eventually_within(DEADLINE, what, probe).await
+}
+
+/// Polls `probe` until it yields a value, failing after `bound`.
+pub async fn eventually_within<T, F, Fut>(bound: Duration, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + bound;
     loop {
         if let Some(value) = probe().await {
             return value;

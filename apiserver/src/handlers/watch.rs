@@ -127,7 +127,8 @@ fn start(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Respo
         tx,
     };
     let started = shared.store.watch_from(&target.bucket(), from);
-    let cut = shared.faults.watch_token();
+    let cut = shared.faults.watch_token(&ctx.user.name);
+    let faults = shared.faults.clone();
     let interval = shared.bookmark_interval;
     tokio::spawn(async move {
         let start = match started {
@@ -164,7 +165,10 @@ fn start(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Respo
         loop {
             tokio::select! {
                 _ = &mut deadline => break,
-                _ = cut.cancelled() => break,
+                _ = cut.cancelled() => {
+                    faults.watch_cut();
+                    break;
+                }
                 _ = stream.tx.closed() => break,
                 _ = tick.tick(), if bookmarks => {
                     if !stream.send("BOOKMARK", stream.bookmark(last_rv, false)).await { break; }

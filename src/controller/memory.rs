@@ -1,0 +1,188 @@
+//! What the controller remembers about a Service between reconciles: its consecutive failures
+//! (for the backoff) and the status writes whose echo its cache has not shown yet. Forgotten
+//! when the Service (or approval) is deleted, so it never outgrows the objects that exist.
+
+use std::{collections::HashMap, sync::Mutex};
+
+use kube::{ResourceExt, runtime::reflector::ObjectRef};
+
+use crate::api::{Service, ServiceApproval, ServiceApprovalStatus};
+
+#[derive(Default)]
+pub(crate) struct Memory {
+    /// Consecutive failures per Service, for the exponential backoff; reset on success.
+    failures: Mutex<HashMap<ObjectRef<Service>, u32>>,
+    /// Services whose status we wrote and whose cache has not seen it yet: the
+    /// resourceVersion the cache still holds. Only writes in flight are kept.
+    echoes: Mutex<HashMap<ObjectRef<Service>, String>>,
+    /// The same for approval statuses: the version the cache still holds and what we wrote.
+    approval_echoes: Mutex<HashMap<ObjectRef<ServiceApproval>, (String, ServiceApprovalStatus)>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Memory {
+    /// Records a status write: until the cache moves past the version it was computed from,
+    /// that version is stale. A write that changed nothing awaits no echo.
+    pub(crate) fn await_echo(&self, before: &Service, written: &Service) {
+        let (Some(old), Some(new)) = (before.resource_version(), written.resource_version()) else {
+            return;
+        };
+        if old != new {
+            lock(&self.echoes).insert(ObjectRef::from_obj(before), old);
+        }
+    }
+
+    /// Whether this is the version a status write of ours has already replaced.
+    pub(crate) fn is_before_echo(&self, service: &Service) -> bool {
+        let key = ObjectRef::from_obj(service);
+        let mut echoes = lock(&self.echoes);
+        match echoes.get(&key) {
+            Some(stale) if service.resource_version().as_ref() == Some(stale) => true,
+            Some(_) => {
+                echoes.remove(&key);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Records an approval status write, as `await_echo` does for Services.
+    pub(crate) fn await_approval_echo(
+        &self,
+        before: &ServiceApproval,
+        written: &ServiceApproval,
+        status: &ServiceApprovalStatus,
+    ) {
+        let (Some(old), Some(new)) = (before.resource_version(), written.resource_version()) else {
+            return;
+        };
+        if old != new {
+            lock(&self.approval_echoes).insert(ObjectRef::from_obj(before), (old, status.clone()));
+        }
+    }
+
+    /// Whether `status` was written already over this version of the approval.
+    pub(crate) fn approval_status_written(
+        &self,
+        approval: &ServiceApproval,
+        status: &ServiceApprovalStatus,
+    ) -> bool {
+        let key = ObjectRef::from_obj(approval);
+        let mut echoes = lock(&self.approval_echoes);
+        match echoes.get(&key) {
+            Some((stale, written)) if approval.resource_version().as_ref() == Some(stale) => {
+                written == status
+            }
+            Some(_) => {
+                echoes.remove(&key);
+                false
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn record_failure(&self, service: &Service) -> u32 {
+        let mut failures = lock(&self.failures);
+        let n = failures.entry(ObjectRef::from_obj(service)).or_insert(0);
+        *n = n.saturating_add(1);
+        *n
+    }
+
+    pub(crate) fn reset_failures(&self, service: &Service) {
+        lock(&self.failures).remove(&ObjectRef::from_obj(service));
+    }
+
+    /// Forgets a deleted Service.
+    pub(crate) fn forget_service(&self, service: &ObjectRef<Service>) {
+        lock(&self.failures).remove(service);
+        lock(&self.echoes).remove(service);
+    }
+
+    /// Forgets a deleted approval.
+    pub(crate) fn forget_approval(&self, approval: &ObjectRef<ServiceApproval>) {
+        lock(&self.approval_echoes).remove(approval);
+    }
+
+    /// After a relist: forgets the Services and approvals that no longer exist.
+    pub(crate) fn retain_services(&self, exists: impl Fn(&ObjectRef<Service>) -> bool) {
+        lock(&self.failures).retain(|k, _| exists(k));
+        lock(&self.echoes).retain(|k, _| exists(k));
+    }
+
+    pub(crate) fn retain_approvals(&self, exists: impl Fn(&ObjectRef<ServiceApproval>) -> bool) {
+        lock(&self.approval_echoes).retain(|k, _| exists(k));
+    }
+
+    /// How many objects are remembered (Services and approvals, counted once per map).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        lock(&self.failures).len() + lock(&self.echoes).len() + lock(&self.approval_echoes).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Decision, ServiceApprovalSpec, ServiceSpec};
+
+    fn service(name: &str, version: &str) -> Service {
+        let mut s = Service::new(name, ServiceSpec::default());
+        s.metadata.namespace = Some("ns".into());
+        s.metadata.resource_version = Some(version.into());
+        s
+    }
+
+    fn approval(name: &str, version: &str) -> ServiceApproval {
+        let spec = ServiceApprovalSpec {
+            service_name: "ledger".into(),
+            revision: "0123456789".into(),
+            decision: Decision::Approved,
+            approver: "ava".into(),
+            comment: None,
+            expires_at: None,
+        };
+        let mut a = ServiceApproval::new(name, spec);
+        a.metadata.namespace = Some("ns".into());
+        a.metadata.resource_version = Some(version.into());
+        a
+    }
+
+    #[test]
+    fn a_deleted_service_and_approval_are_forgotten() {
+        let memory = Memory::default();
+        let ledger = service("ledger", "1");
+        memory.record_failure(&ledger);
+        memory.await_echo(&ledger, &service("ledger", "2"));
+        let a = approval("ledger-ava", "3");
+        memory.await_approval_echo(&a, &approval("ledger-ava", "4"), &Default::default());
+        assert_eq!(memory.len(), 3);
+        assert!(memory.is_before_echo(&ledger));
+
+        memory.forget_service(&ObjectRef::from_obj(&ledger));
+        memory.forget_approval(&ObjectRef::from_obj(&a));
+        assert_eq!(memory.len(), 0);
+        assert!(!memory.is_before_echo(&ledger));
+    }
+
+    #[test]
+    fn a_relist_forgets_what_no_longer_exists() {
+        let memory = Memory::default();
+        for name in ["a", "b", "c"] {
+            memory.record_failure(&service(name, "1"));
+            memory.await_echo(&service(name, "1"), &service(name, "2"));
+        }
+        memory.await_approval_echo(
+            &approval("x", "1"),
+            &approval("x", "2"),
+            &Default::default(),
+        );
+        memory.retain_services(|r| r.name == "b");
+        memory.retain_approvals(|_| false);
+        assert_eq!(memory.len(), 2, "b's failures and echo remain");
+        assert_eq!(memory.record_failure(&service("b", "2")), 2);
+        assert_eq!(memory.record_failure(&service("a", "2")), 1);
+    }
+}
