@@ -56,9 +56,10 @@ pub struct ServiceContent {
     /// unless the operator allows self-approval.
     #[schemars(length(min = 1, max = 253))]
     pub owner: String,
-    /// User names allowed to approve. When empty, any user but the owner may approve.
+    /// User names allowed to approve, each once. When empty, any user but the owner may approve.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 32), inner(length(min = 1, max = 253)))]
+    // A set: a name listed twice would pass the quorum-versus-approvers rule with one person.
+    #[schemars(length(max = 32), inner(length(min = 1, max = 253)), extend("x-kubernetes-list-type" = "set"))]
     pub approvers: Vec<String>,
     /// How many distinct approvers must approve a revision (the quorum). Defaults to 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
