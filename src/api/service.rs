@@ -26,7 +26,8 @@ use serde::{Deserialize, Serialize};
     printcolumn = r#"{"name":"Approvals","type":"string","jsonPath":".status.approvals.progress","description":"Valid approvals of the current revision received / required, or rejected"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status","description":"Whether the desired phase is reached"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
-    validation = Rule::new("!has(self.spec.model) || !has(self.spec.model.dependsOn) || !self.spec.model.dependsOn.exists(d, d.name == self.metadata.name && (!has(d.__namespace__) || d.__namespace__ == ''))").message("a Service cannot depend on itself").field_path(".spec.model.dependsOn")
+    validation = Rule::new("!has(self.spec.model) || !has(self.spec.model.dependsOn) || !self.spec.model.dependsOn.exists(d, d.name == self.metadata.name && (!has(d.__namespace__) || d.__namespace__ == ''))").message("a Service cannot depend on itself").field_path(".spec.model.dependsOn"),
+    validation = Rule::new(NAME_LENGTH_RULE).message("metadata.name may be at most 184 characters: the catalog key <namespace>_<name>.json must fit a ConfigMap key (253 characters) whatever the namespace (up to 63)")
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!has(self.approvers) || size(self.approvers) == 0 || !has(self.requiredApprovals) || self.requiredApprovals <= size(self.approvers)").message("requiredApprovals cannot exceed the number of approvers").field_path(".requiredApprovals"))]
@@ -123,6 +124,9 @@ pub struct Lifecycle {
     #[schemars(length(max = 10))]
     pub last_reviewed: Option<String>,
 }
+
+/// 253 (a ConfigMap key) - 63 (the longest namespace) - 6 (`_` and `.json`).
+const NAME_LENGTH_RULE: &str = "size(self.metadata.name) <= 184";
 
 const REVIEW_INTERVAL_RULE: &str =
     "!has(self.reviewInterval) || self.reviewInterval.matches('^[1-9][0-9]{0,4}[hdw]$')";
