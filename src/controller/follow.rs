@@ -64,7 +64,10 @@ pub(crate) fn services(
             if let Some(namespace) = s.namespace() {
                 published.remove(&namespace, &s.name_any());
             }
-            wake.send(graph.remove(&ServiceRef::of(s)));
+            // The deleted Service itself too: its approvals now name a Service that is gone.
+            let mut woken = graph.remove(&ServiceRef::of(s));
+            woken.push(ServiceRef::of(s));
+            wake.send(woken);
         }
         // The store now holds exactly what the relist found: forget what it did not.
         Ok(watcher::Event::InitDone) => {

@@ -7,6 +7,7 @@ mod error;
 mod follow;
 mod graph;
 mod narrate;
+mod orphans;
 mod reconcile;
 pub mod telemetry;
 
@@ -226,6 +227,7 @@ pub async fn run_tuned(
 
     let controller_config = controller::Config::default().concurrency(config.concurrency);
     let appliers = queues.into_iter().map(|(store, queue)| {
+        let orphan_ctx = ctx.clone();
         let ctx = ctx.clone();
         applier(
             |service, ctx| {
@@ -241,14 +243,24 @@ pub async fn run_tuned(
             queue,
             controller_config.clone(),
         )
-        .for_each(|result| async move {
-            match result {
-                Ok((obj_ref, action)) => tracing::debug!(%obj_ref, ?action, "reconciled"),
-                // ObjectNotFound is the normal fate of a request for a deleted Service.
-                Err(controller::Error::ObjectNotFound(obj_ref)) => {
-                    tracing::debug!(%obj_ref, "gone")
+        .for_each(move |result| {
+            let ctx = orphan_ctx.clone();
+            async move {
+                match result {
+                    Ok((obj_ref, action)) => tracing::debug!(%obj_ref, ?action, "reconciled"),
+                    // ObjectNotFound is the fate of a request for a deleted Service, or for one an
+                    // approval names in vain: such approvals are told so. Spawned, since it waits
+                    // for the caches, which this very stream feeds.
+                    Err(controller::Error::ObjectNotFound(obj_ref)) => {
+                        tracing::debug!(%obj_ref, "gone");
+                        if let Some(namespace) = obj_ref.namespace.clone() {
+                            tokio::spawn(async move {
+                                orphans::tell(&ctx, &namespace, &obj_ref.name).await;
+                            });
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "controller"),
                 }
-                Err(error) => tracing::warn!(%error, "controller"),
             }
         })
     });
