@@ -411,17 +411,17 @@ spec: {owner: dana, model: {outcomes: ["{x*513}"]}}
             Refused(&["spec.model.outcomes[0]", "Too long", "512"]),
         ),
         case(
-            "a link url of 2,049 characters",
+            "a link url of 1,025 characters",
             OWNER,
             Apply(
                 r#"
 apiVersion: catalog.charter.dev/v1alpha1
 kind: Service
 metadata: {name: h-long-url}
-spec: {owner: dana, links: [{name: docs, url: "https://{x*2041}"}]}
+spec: {owner: dana, links: [{name: docs, url: "https://{x*1017}"}]}
 "#,
             ),
-            Refused(&["spec.links[0].url", "Too long", "2048"]),
+            Refused(&["spec.links[0].url", "Too long", "1024"]),
         ),
         case(
             "an approval comment of 2,049 characters",
@@ -1494,4 +1494,170 @@ where
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// A ConfigMap holds at most 1 MiB of data (keys and values together).
+const CONFIGMAP_MAX: usize = 1024 * 1024;
+
+/// The largest Service the CRD admits, every string at its maximum length in the character that
+/// costs the most in the catalog's JSON (a control character, escaped as `\u0001`: 6 bytes), and
+/// `tag` making its strings differ from another such Service's.
+fn largest_service(name: &str, tag: usize) -> charter::api::Service {
+    use charter::api::{
+        Category, Link, PriorityTarget, ServiceContent, ServiceLevel, ServiceModel, ServiceRef,
+        ServiceSpec, Tier,
+    };
+    let s = |n: usize, i: usize| format!("{}{tag:03}{i:03}", "\u{1}".repeat(n - 6));
+    let content = ServiceContent {
+        display_name: Some(s(128, 0)),
+        description: Some(s(4096, 0)),
+        owner: "dana".into(),
+        approvers: std::iter::once("ava".to_string())
+            .chain((1..32).map(|i| s(253, i)))
+            .collect(),
+        required_approvals: Some(1),
+        categories: (0..32)
+            .map(|i| Category {
+                name: s(63, i),
+                subcategories: (0..32).map(|j| s(63, 100 + j)).collect(),
+            })
+            .collect(),
+        service_level: Some(ServiceLevel {
+            availability: Some("100.0000".into()),
+            support_hours: Some(s(64, 0)),
+            targets: (1..=8)
+                .map(|p| PriorityTarget {
+                    priority: format!("P{}", 1 + p % 5),
+                    response: "99999m".into(),
+                    resolution: Some("99999d".into()),
+                })
+                .collect(),
+            agreement_url: Some(s(2048, 0)),
+        }),
+        model: Some(ServiceModel {
+            outcomes: (0..32).map(|i| s(512, i)).collect(),
+            depends_on: (0..64)
+                .map(|i| ServiceRef {
+                    namespace: Some(format!("{}{i:03}", "n".repeat(60))),
+                    name: format!("{}{i:03}", "d".repeat(250)),
+                })
+                .collect(),
+        }),
+        links: (0..16)
+            .map(|i| Link {
+                name: s(63, i),
+                url: s(1024, i),
+            })
+            .collect(),
+        tier: Some(Tier::Critical),
+        tags: (0..32).map(|i| s(63, i)).collect(),
+    };
+    let mut spec = ServiceSpec {
+        lifecycle: Default::default(),
+        content,
+    };
+    spec.lifecycle.desired_phase = charter::api::DesiredPhase::Active;
+    spec.lifecycle.review_interval = Some("99999w".into());
+    spec.lifecycle.last_reviewed = Some("2024-02-29".into());
+    charter::api::Service::new(name, spec)
+}
+
+/// The bytes a ConfigMap's data costs: keys and values.
+fn data_bytes(data: &std::collections::BTreeMap<String, String>) -> usize {
+    data.iter().map(|(k, v)| k.len() + v.len()).sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_largest_services_the_crd_admits_fit_the_catalog_which_shards_past_a_mebibyte() {
+    use charter::api::{Phase, ServiceStatus, Snapshot};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+    use kube::{Api, api::PostParams};
+
+    let started = Instant::now();
+    let fx = Fixture::start_without_operator(false).await;
+    let api: Api<charter::api::Service> = Api::namespaced(fx.admin.clone(), NAMESPACE);
+
+    // The CRD admits the largest Service (so it is a real bound)...
+    let largest = largest_service("largest", 0);
+    api.create(&PostParams::default(), &largest)
+        .await
+        .expect("the largest Service the schema allows is admitted");
+    // ...and not one string more: a 17th link is refused, naming the field.
+    let mut larger = largest_service("larger", 1);
+    larger
+        .spec
+        .content
+        .links
+        .push(larger.spec.content.links[0].clone());
+    let refused = api
+        .create(&PostParams::default(), &larger)
+        .await
+        .expect_err("17 links are refused");
+    assert!(refused.to_string().contains("spec.links"), "{refused}");
+
+    // Published, as the operator would publish them: ten such Services alone make a catalog of
+    // several MiB, which shards, and every ConfigMap (and every single entry) stays within 1 MiB.
+    let activated: Vec<charter::api::Service> = (0..10)
+        .map(|i| {
+            let mut s = largest_service(&format!("largest-{i}"), i);
+            s.metadata.namespace = Some(NAMESPACE.into());
+            let now = Time(k8s_openapi::jiff::Timestamp::now());
+            s.status = Some(ServiceStatus {
+                phase: Some(Phase::Active),
+                revision: Some(charter::api::revision_of(&s.spec.content)),
+                snapshot: Some(Snapshot {
+                    revision: charter::api::revision_of(&s.spec.content),
+                    approved_by: vec!["ava".into()],
+                    approved_at: now.clone(),
+                    content: s.spec.content.clone(),
+                }),
+                activated_at: Some(now.clone()),
+                review_due_at: Some(now),
+                ..Default::default()
+            });
+            s
+        })
+        .collect();
+    let entry_bytes = charter::catalog::entry(&activated[0])
+        .map(|(k, v)| k.len() + v.len())
+        .expect("an Active Service with a snapshot has an entry");
+    assert!(
+        entry_bytes <= charter::catalog::MAX_BYTES,
+        "the largest entry ({entry_bytes} bytes) fits a catalog shard ({} bytes)",
+        charter::catalog::MAX_BYTES
+    );
+    // etcd's default request limit: the Service with its snapshot must still be writable.
+    let object_bytes = serde_json::to_vec(&activated[0])
+        .expect("a Service serialises")
+        .len();
+    assert!(
+        object_bytes <= 1536 * 1024,
+        "the largest Service with its snapshot ({object_bytes} bytes) fits etcd's 1.5 MiB"
+    );
+    let shards = charter::catalog::compute(
+        common::CATALOG_NAME,
+        activated.iter(),
+        charter::catalog::MAX_BYTES,
+    );
+    let total: usize = shards.iter().map(|(_, data)| data_bytes(data)).sum();
+    assert!(
+        total > 4 * CONFIGMAP_MAX,
+        "the catalog is several MiB: {total}"
+    );
+    assert!(shards.len() > 1, "a catalog past 1 MiB is sharded");
+    for (name, data) in &shards {
+        assert!(
+            data_bytes(data) <= CONFIGMAP_MAX,
+            "{name} holds {} bytes",
+            data_bytes(data)
+        );
+    }
+    let published: usize = shards.iter().map(|(_, d)| d.len()).sum::<usize>() - 1;
+    assert_eq!(published, activated.len(), "every entry is in one shard");
+    println!(
+        "largest entry {entry_bytes} bytes, object {object_bytes} bytes; {} shards for {total} bytes; {:.1} s",
+        shards.len(),
+        started.elapsed().as_secs_f64()
+    );
+    fx.shutdown().await;
 }

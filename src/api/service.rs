@@ -77,9 +77,11 @@ pub struct ServiceContent {
     /// The Service Model: the outcomes delivered and the services this one depends on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<ServiceModel>,
-    /// Links to documentation, runbook, dashboard and the like.
+    /// Links to documentation, runbook, dashboard and the like (at most 16).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 32))]
+    // With every other field at its limit, 16 links of 1,024 characters keep the largest
+    // catalog entry within a ConfigMap and a Service with its snapshot within etcd's 1.5 MiB.
+    #[schemars(length(max = 16))]
     pub links: Vec<Link>,
     /// Criticality of the service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -308,8 +310,8 @@ pub struct Link {
     /// What the link is, e.g. `runbook`, `docs`, `dashboard`.
     #[schemars(length(min = 1, max = 63))]
     pub name: String,
-    /// The address.
-    #[schemars(length(min = 1, max = 2048))]
+    /// The address (at most 1,024 characters).
+    #[schemars(length(min = 1, max = 1024))]
     pub url: String,
 }
 
