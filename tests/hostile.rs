@@ -148,6 +148,19 @@ spec: {owner: dana, serviceLevel: {availability: "150"}}
             Refused(&["spec.serviceLevel.availability", "should match"]),
         ),
         case(
+            "availability of 100 and 100,000 zeros",
+            OWNER,
+            Apply(
+                r#"
+apiVersion: catalog.charter.dev/v1alpha1
+kind: Service
+metadata: {name: h-availability-zeros}
+spec: {owner: dana, serviceLevel: {availability: "100.{0*100000}"}}
+"#,
+            ),
+            Refused(&["spec.serviceLevel.availability", "should match"]),
+        ),
+        case(
             "tier outside its values",
             OWNER,
             Apply(

@@ -218,7 +218,8 @@ pub struct Category {
 pub struct ServiceLevel {
     /// Availability target as a percentage string, e.g. `"99.9"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]{1,4})?)$"))]
+    // Bounded: `100(\.0+)?` let "100." and any number of zeros through, past the catalog's limits.
+    #[schemars(regex(pattern = r"^(100(\.0{1,4})?|[0-9]{1,2}(\.[0-9]{1,4})?)$"))]
     pub availability: Option<String>,
     /// When support is given, e.g. `24x7` or `8x5`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
