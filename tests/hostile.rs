@@ -14,7 +14,7 @@ mod kubectl;
 
 use std::time::Instant;
 
-use charter::api::Phase;
+use charter::api::{Decision, Phase, ServiceApproval, ServiceApprovalSpec};
 use common::{Fixture, NAMESPACE, approve, eventually, service};
 use futures::{StreamExt, stream};
 
@@ -224,6 +224,20 @@ metadata: {name: h-no-spec}
 "#,
             ),
             Refused(&["spec", "Required value"]),
+        ),
+        case(
+            "the owner's JSON patch removes the owner",
+            OWNER,
+            Kubectl(&[
+                "patch",
+                "csvc",
+                "ledger",
+                "--type",
+                "json",
+                "-p",
+                r#"[{"op":"remove","path":"/spec/owner"}]"#,
+            ]),
+            Refused(&["spec.owner", "Required value"]),
         ),
         case(
             "a link without its url",
@@ -858,6 +872,15 @@ spec: {serviceName: ghost, revision: "{rev}", decision: Approved, approver: ava}
             },
         ),
         case(
+            "the owner deletes a Service that an approval names",
+            OWNER,
+            Kubectl(&["delete", "csvc", "doomed"]),
+            Verdict {
+                approval: "doomed-ava",
+                reason: "UnknownService",
+            },
+        ),
+        case(
             "an approval naming a Service that cannot exist",
             APPROVER,
             Apply(
@@ -1036,6 +1059,32 @@ spec: {owner: dana}
 "#,
             ),
             Refused(&["metadata.name", "lowercase RFC 1123 subdomain"]),
+        ),
+        case(
+            "a name with an accented letter",
+            OWNER,
+            Apply(
+                r#"
+apiVersion: catalog.charter.dev/v1alpha1
+kind: Service
+metadata: {name: lédger}
+spec: {owner: dana}
+"#,
+            ),
+            Refused(&["metadata.name", "lowercase RFC 1123 subdomain"]),
+        ),
+        case(
+            "a namespace that does not exist",
+            OWNER,
+            Apply(
+                r#"
+apiVersion: catalog.charter.dev/v1alpha1
+kind: Service
+metadata: {name: h-nowhere, namespace: nowhere}
+spec: {owner: dana}
+"#,
+            ),
+            Refused(&[r#"namespaces "nowhere" not found"#]),
         ),
         case(
             "an approval name of 254 characters",
@@ -1294,6 +1343,29 @@ async fn hostile_manifests_are_refused_naming_the_field_and_nothing_leaks_into_t
     let ava = fx.client(APPROVER).await;
     let approval = approve(&ava, "ledger", &rev, APPROVER).await;
     fx.wait_for_phase("ledger", Phase::Active).await;
+    // A Service with a counted approval, for its owner to delete.
+    fx.create(service("doomed")).await;
+    let doomed = fx.revision_in_approval("doomed").await;
+    let approvals: kube::Api<ServiceApproval> = kube::Api::namespaced(ava.clone(), NAMESPACE);
+    let spec = ServiceApprovalSpec {
+        service_name: "doomed".into(),
+        revision: doomed,
+        decision: Decision::Approved,
+        approver: APPROVER.into(),
+        comment: None,
+        expires_at: None,
+    };
+    approvals
+        .create(
+            &Default::default(),
+            &ServiceApproval::new("doomed-ava", spec),
+        )
+        .await
+        .expect("ava approves doomed");
+    assert_eq!(
+        fx.approval_verdict("doomed-ava").await,
+        (true, "Counted".into())
+    );
 
     let cases = cases();
     let total = cases.len();
@@ -1407,7 +1479,12 @@ async fn run(
         }
         Kubectl(args) => args.iter().map(|a| expand(a, rev, approval)).collect(),
     };
-    let mut full = vec!["-n".to_string(), NAMESPACE.to_string()];
+    // A manifest that names its namespace is sent as is, as `kubectl apply -f` would be.
+    let names_namespace = matches!(case.send, Apply(y) | Create(y) if y.contains("namespace:"));
+    let mut full = match names_namespace {
+        true => vec![],
+        false => vec!["-n".to_string(), NAMESPACE.to_string()],
+    };
     full.extend(args);
     let argv: Vec<&str> = full.iter().map(String::as_str).collect();
     let out = kubectl.run(case.user, &argv).await;
@@ -1587,7 +1664,7 @@ async fn the_largest_services_the_crd_admits_fit_the_catalog_which_shards_past_a
     use kube::{Api, api::PostParams};
 
     let started = Instant::now();
-    let fx = Fixture::start_without_operator(false).await;
+    let fx = Fixture::start(false).await;
     let api: Api<charter::api::Service> = Api::namespaced(fx.admin.clone(), NAMESPACE);
 
     // The CRD admits the largest Service (so it is a real bound)...
@@ -1667,9 +1744,69 @@ async fn the_largest_services_the_crd_admits_fit_the_catalog_which_shards_past_a
     }
     let published: usize = shards.iter().map(|(_, d)| d.len()).sum::<usize>() - 1;
     assert_eq!(published, activated.len(), "every entry is in one shard");
+
+    // The same through the operator: four Services almost as large (without dependencies, so
+    // they can activate), approved, make a catalog past 2 MiB that the server holds in shards.
+    let mut names = Vec::new();
+    for i in 0..4 {
+        let name = format!("large-{i}");
+        let mut s = largest_service(&name, 20 + i);
+        if let Some(model) = s.spec.content.model.as_mut() {
+            model.depends_on.clear();
+        }
+        api.create(&PostParams::default(), &s)
+            .await
+            .expect("a large Service is admitted");
+        names.push(name);
+    }
+    let ava = fx.client(APPROVER).await;
+    for name in &names {
+        let revision = fx.revision_in_approval(name).await;
+        approve(&ava, name, &revision, APPROVER).await;
+    }
+    for name in &names {
+        fx.wait_for_phase(name, Phase::Active).await;
+    }
+    let expected: Vec<String> = names
+        .iter()
+        .map(|n| charter::catalog::key_of(NAMESPACE, n))
+        .collect();
+    let selector = format!("{}={}", charter::catalog::LABEL, common::CATALOG_NAME);
+    let served = eventually("the catalog to hold the four large Services", || async {
+        let maps = fx
+            .configmaps()
+            .list(&kube::api::ListParams::default().labels(&selector))
+            .await
+            .ok()?
+            .items;
+        let mut keys: Vec<String> = maps
+            .iter()
+            .flat_map(|cm| cm.data.iter().flatten().map(|(k, _)| k.clone()))
+            .filter(|k| k.contains('_'))
+            .collect();
+        keys.sort();
+        (keys == expected).then_some(maps)
+    })
+    .await;
+    assert!(served.len() > 1, "a catalog past 1 MiB is sharded");
+    let served_total: usize = served
+        .iter()
+        .map(|cm| data_bytes(&cm.data.clone().unwrap_or_default()))
+        .sum();
+    assert!(served_total > 2 * CONFIGMAP_MAX, "{served_total} bytes");
+    for cm in &served {
+        let bytes = data_bytes(&cm.data.clone().unwrap_or_default());
+        assert!(
+            bytes <= CONFIGMAP_MAX,
+            "{:?} holds {bytes} bytes",
+            cm.metadata.name
+        );
+    }
     println!(
-        "largest entry {entry_bytes} bytes, object {object_bytes} bytes; {} shards for {total} bytes; {:.1} s",
+        "largest entry {entry_bytes} bytes, object {object_bytes} bytes; {} shards for {total} bytes; \
+         served: {} ConfigMaps for {served_total} bytes; {:.1} s",
         shards.len(),
+        served.len(),
         started.elapsed().as_secs_f64()
     );
     fx.shutdown().await;
