@@ -1772,21 +1772,43 @@ async fn the_largest_services_the_crd_admits_fit_the_catalog_which_shards_past_a
         .map(|n| charter::catalog::key_of(NAMESPACE, n))
         .collect();
     let selector = format!("{}={}", charter::catalog::LABEL, common::CATALOG_NAME);
-    let served = eventually("the catalog to hold the four large Services", || async {
-        let maps = fx
-            .configmaps()
-            .list(&kube::api::ListParams::default().labels(&selector))
-            .await
-            .ok()?
-            .items;
-        let mut keys: Vec<String> = maps
-            .iter()
-            .flat_map(|cm| cm.data.iter().flatten().map(|(k, _)| k.clone()))
-            .filter(|k| k.contains('_'))
-            .collect();
-        keys.sort();
-        (keys == expected).then_some(maps)
-    })
+    let served = eventually(
+        "the catalog to hold the four large Services, settled",
+        || async {
+            let maps = fx
+                .configmaps()
+                .list(&kube::api::ListParams::default().labels(&selector))
+                .await
+                .ok()?
+                .items;
+            let mut keys: Vec<String> = maps
+                .iter()
+                .flat_map(|cm| cm.data.iter().flatten().map(|(k, _)| k.clone()))
+                .filter(|k| k.contains('_'))
+                .collect();
+            keys.sort();
+            // Settled: exactly the shards the index lists, no stale one left from an earlier layout.
+            let index = maps
+                .iter()
+                .find(|cm| cm.metadata.name.as_deref() == Some(common::CATALOG_NAME))?
+                .data
+                .as_ref()?
+                .get(charter::catalog::INDEX_KEY)?;
+            let index: serde_json::Value = serde_json::from_str(index).ok()?;
+            let mut listed: Vec<&str> = index["shards"]
+                .as_array()?
+                .iter()
+                .filter_map(|v| v.as_str())
+                .collect();
+            let mut present: Vec<&str> = maps
+                .iter()
+                .filter_map(|cm| cm.metadata.name.as_deref())
+                .collect();
+            listed.sort();
+            present.sort();
+            (keys == expected && listed == present).then_some(maps.clone())
+        },
+    )
     .await;
     assert!(served.len() > 1, "a catalog past 1 MiB is sharded");
     let served_total: usize = served
