@@ -3,9 +3,14 @@
 //! names the field, or — where admission cannot know (cycles, unknown services, stale
 //! revisions) — accepted and answered with a condition or an approval verdict. Afterwards the
 //! catalog holds exactly the well-formed Services: nothing published that should not be,
-//! nothing lost. The table is in `cases()`; `{x*N}` in a manifest stands for N x's, `{list*N}`
-//! for a flow list of N distinct words, `{rev}` for the current revision of `ledger` and
-//! `{approval}` for the name of ava's approval of it.
+//! nothing lost. The table is in `cases()`; in a manifest `{x*N}` stands for N x's (any
+//! character: `{0*N}`), `{list*N}` for a flow list of N distinct user names (ava first),
+//! `{deps*N}` for N dependencies, `{rev}` for the current revision of `ledger`, `{approval}` for
+//! the name of ava's approval of it and `{waiting}` for the revision of `waiting` (a quorum of
+//! two, never reached). The second test is the catalog's size limit.
+//!
+//! Users: dana owns `ledger` (approvers: ava), ava approves, bo is another user, admin has every
+//! RBAC right (and is an approval delegate) but not the operator's status rights.
 
 mod common;
 #[path = "../apiserver/tests/common/kubectl.rs"]
@@ -603,6 +608,22 @@ spec: {owner: dana, lifecycle: {lastReviewed: "30/01/2026"}}
 "#,
             ),
             Refused(&["spec.lifecycle.lastReviewed", "real calendar date"]),
+        ),
+        case(
+            "an approval that expired before its revision reached quorum",
+            APPROVER,
+            Apply(
+                r#"
+apiVersion: catalog.charter.dev/v1alpha1
+kind: ServiceApproval
+metadata: {name: h-expired}
+spec: {serviceName: waiting, revision: "{waiting}", decision: Approved, approver: ava, expiresAt: "2020-01-01T00:00:00Z"}
+"#,
+            ),
+            Verdict {
+                approval: "h-expired",
+                reason: "Expired",
+            },
         ),
         case(
             "a response target in words",
@@ -1277,8 +1298,15 @@ spec:
     ]
 }
 
+/// What the placeholders of the module comment stand for in this run.
+struct Vars {
+    rev: String,
+    approval: String,
+    waiting: String,
+}
+
 /// Expands the placeholders described in the module comment.
-fn expand(text: &str, rev: &str, approval: &str) -> String {
+fn expand(text: &str, vars: &Vars) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find('{') {
@@ -1309,8 +1337,9 @@ fn expand(text: &str, rev: &str, approval: &str) -> String {
                     c => c.repeat(n),
                 }
             }
-            Some(("rev", None)) => rev.to_owned(),
-            Some(("approval", None)) => approval.to_owned(),
+            Some(("rev", None)) => vars.rev.clone(),
+            Some(("approval", None)) => vars.approval.clone(),
+            Some(("waiting", None)) => vars.waiting.clone(),
             _ => {
                 out.push('{');
                 rest = &rest[1..];
@@ -1366,6 +1395,15 @@ async fn hostile_manifests_are_refused_naming_the_field_and_nothing_leaks_into_t
         fx.approval_verdict("doomed-ava").await,
         (true, "Counted".into())
     );
+    // A Service waiting for a quorum of two.
+    fx.create(service("waiting").approvers(&[APPROVER, OTHER]).quorum(2))
+        .await;
+    let waiting = fx.revision_in_approval("waiting").await;
+    let vars = Vars {
+        rev: rev.clone(),
+        approval,
+        waiting,
+    };
 
     let cases = cases();
     let total = cases.len();
@@ -1374,13 +1412,8 @@ async fn hostile_manifests_are_refused_naming_the_field_and_nothing_leaks_into_t
     // Refusals and acceptances are independent: a few kubectl processes at a time.
     let outcomes: Vec<(String, Result<Option<String>, String>)> = stream::iter(cases)
         .map(|case| {
-            let (fx, kubectl, rev, approval) = (&fx, &kubectl, &rev, &approval);
-            async move {
-                (
-                    case.name.to_string(),
-                    run(fx, kubectl, rev, approval, case).await,
-                )
-            }
+            let (fx, kubectl, vars) = (&fx, &kubectl, &vars);
+            async move { (case.name.to_string(), run(fx, kubectl, vars, case).await) }
         })
         .buffer_unordered(4)
         .collect()
@@ -1455,8 +1488,7 @@ async fn hostile_manifests_are_refused_naming_the_field_and_nothing_leaks_into_t
 async fn run(
     fx: &Fixture,
     kubectl: &kubectl::Kubectl,
-    rev: &str,
-    approval: &str,
+    vars: &Vars,
     case: Case,
 ) -> Result<Option<String>, String> {
     let file_name = format!(
@@ -1470,14 +1502,14 @@ async fn run(
             } else {
                 "create"
             };
-            let path = kubectl.file(&file_name, &expand(yaml, rev, approval));
+            let path = kubectl.file(&file_name, &expand(yaml, vars));
             vec![
                 verb.into(),
                 "-f".into(),
                 path.to_string_lossy().into_owned(),
             ]
         }
-        Kubectl(args) => args.iter().map(|a| expand(a, rev, approval)).collect(),
+        Kubectl(args) => args.iter().map(|a| expand(a, vars)).collect(),
     };
     // A manifest that names its namespace is sent as is, as `kubectl apply -f` would be.
     let names_namespace = matches!(case.send, Apply(y) | Create(y) if y.contains("namespace:"));
@@ -1508,7 +1540,7 @@ async fn run(
     match case.expect {
         Refused(_) => unreachable!("answered above"),
         Published(name) => {
-            let name = expand(name, rev, approval);
+            let name = expand(name, vars);
             let revision = within(&format!("{name} to wait in Approval"), || async {
                 let status = fx.status_of(&name).await?;
                 (status.phase == Some(Phase::Approval)).then_some(status.revision?)
