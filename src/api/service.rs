@@ -28,7 +28,8 @@ use serde::{Deserialize, Serialize};
     printcolumn = r#"{"name":"Approvals","type":"string","jsonPath":".status.approvals.progress","description":"Valid approvals of the current revision received / required, or rejected"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status","description":"Whether the desired phase is reached"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
-    validation = Rule::new("!has(self.spec.model) || !has(self.spec.model.dependsOn) || !self.spec.model.dependsOn.exists(d, d.name == self.metadata.name && (!has(d.__namespace__) || d.__namespace__ == ''))").message("a Service cannot depend on itself").field_path(".spec.model.dependsOn")
+    validation = Rule::new("!has(self.spec.model) || !has(self.spec.model.dependsOn) || !self.spec.model.dependsOn.exists(d, d.name == self.metadata.name && (!has(d.__namespace__) || d.__namespace__ == ''))").message("a Service cannot depend on itself").field_path(".spec.model.dependsOn"),
+    validation = Rule::new(NAME_LENGTH_RULE).message("metadata.name may be at most 184 characters: the catalog key <namespace>_<name>.json must fit a ConfigMap key (253 characters) whatever the namespace (up to 63)")
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!has(self.approvers) || size(self.approvers) == 0 || !has(self.requiredApprovals) || self.requiredApprovals <= size(self.approvers)").message("requiredApprovals cannot exceed the number of approvers").field_path(".requiredApprovals"))]
@@ -71,9 +72,10 @@ pub struct ServiceContent {
     /// unless the operator allows self-approval.
     #[schemars(length(min = 1, max = 253))]
     pub owner: String,
-    /// User names allowed to approve. When empty, any user but the owner may approve.
+    /// User names allowed to approve, each once. When empty, any user but the owner may approve.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 32), inner(length(min = 1, max = 253)))]
+    // A set: a name listed twice would pass the quorum-versus-approvers rule with one person.
+    #[schemars(length(max = 32), inner(length(min = 1, max = 253)), extend("x-kubernetes-list-type" = "set"))]
     pub approvers: Vec<String>,
     /// How many distinct approvers must approve a revision (the quorum). Defaults to 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,9 +87,11 @@ pub struct ServiceContent {
     /// The Service Model: the outcomes delivered and the services this one depends on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<ServiceModel>,
-    /// Links to documentation, runbook, dashboard and the like.
+    /// Links to documentation, runbook, dashboard and the like (at most 16).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 32))]
+    // With every other field at its limit, 16 links of 1,024 characters keep the largest
+    // catalog entry within a ConfigMap and a Service with its snapshot within etcd's 1.5 MiB.
+    #[schemars(length(max = 16))]
     pub links: Vec<Link>,
     /// Where consumers get help. Approved content: consumers rely on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,6 +142,9 @@ pub struct Lifecycle {
     #[schemars(length(max = 10))]
     pub last_reviewed: Option<String>,
 }
+
+/// 253 (a ConfigMap key) - 63 (the longest namespace) - 6 (`_` and `.json`).
+const NAME_LENGTH_RULE: &str = "size(self.metadata.name) <= 184";
 
 const REVIEW_INTERVAL_RULE: &str =
     "!has(self.reviewInterval) || self.reviewInterval.matches('^[1-9][0-9]{0,4}[hdw]$')";
@@ -227,7 +234,8 @@ pub struct Category {
 pub struct ServiceLevel {
     /// Availability target as a percentage string, e.g. `"99.9"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]{1,4})?)$"))]
+    // Bounded: `100(\.0+)?` let "100." and any number of zeros through, past the catalog's limits.
+    #[schemars(regex(pattern = r"^(100(\.0{1,4})?|[0-9]{1,2}(\.[0-9]{1,4})?)$"))]
     pub availability: Option<String>,
     /// When support is given, e.g. `24x7` or `8x5`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -319,8 +327,8 @@ pub struct Link {
     /// What the link is, e.g. `runbook`, `docs`, `dashboard`.
     #[schemars(length(min = 1, max = 63))]
     pub name: String,
-    /// The address.
-    #[schemars(length(min = 1, max = 2048))]
+    /// The address (at most 1,024 characters).
+    #[schemars(length(min = 1, max = 1024))]
     pub url: String,
 }
 
