@@ -7,7 +7,7 @@
 //! `set`/`map` uniqueness is checked here. Errors are worded as kube-apiserver words them.
 //! CEL rules go through kube's re-exported kube-cel (`kube::core::cel`).
 
-use crate::error::Cause;
+use crate::{cel_rules, error::Cause};
 use kube::core::cel as kcel;
 use serde_json::{Map, Value};
 
@@ -19,6 +19,8 @@ pub struct CompiledSchema {
     validator: jsonschema::Validator,
     /// The CEL rules, compiled once.
     cel: kcel::CompiledSchema,
+    /// Where the rules are, so that unchanged subtrees are ratcheted (`cel_rules`).
+    rule_map: cel_rules::RuleMap,
     /// Whether any `x-kubernetes-validations` rule exists (the real server has no CEL
     /// validator otherwise).
     has_rules: bool,
@@ -37,11 +39,13 @@ impl CompiledSchema {
             .build(&draft4)
             .map_err(|e| format!("invalid openAPIV3Schema: {e}"))?;
         let cel = kcel::compile_schema(schema);
+        let rule_map = cel_rules::RuleMap::new(&cel);
         let has_rules = has_rules(schema);
         Ok(CompiledSchema {
             schema: schema.clone(),
             validator,
             cel,
+            rule_map,
             has_rules,
         })
     }
@@ -85,10 +89,8 @@ impl CompiledSchema {
             ));
             return causes;
         }
-        if let Err(errors) = kcel::validate_compiled(&self.cel, obj, old) {
-            for e in errors.iter() {
-                causes.push(cel_cause(obj, e));
-            }
+        for e in cel_rules::validate(&self.cel, &self.rule_map, obj, old) {
+            causes.push(cel_cause(obj, &e));
         }
         causes
     }

@@ -217,7 +217,18 @@ pub struct Rss {
 impl Child {
     pub async fn spawn(role: &str, kubeconfig: &Path) -> Child {
         let exe = std::env::current_exe().expect("the bench executable");
-        let mut child = tokio::process::Command::new(exe)
+        // `CHARTER_BENCH_WRAP_OPERATOR=script` runs the operator child as `script <exe>` (e.g.
+        // a script that execs it under a heap profiler's LD_PRELOAD); the same for `SERVER`.
+        let mut command =
+            match std::env::var_os(format!("CHARTER_BENCH_WRAP_{}", role.to_uppercase())) {
+                Some(wrapper) => {
+                    let mut command = tokio::process::Command::new(wrapper);
+                    command.arg(exe);
+                    command
+                }
+                None => tokio::process::Command::new(exe),
+            };
+        let mut child = command
             .env(ROLE, role)
             .env(KUBECONFIG, kubeconfig)
             .stdin(Stdio::piped())
