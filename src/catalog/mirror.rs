@@ -11,14 +11,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
-use kube::{
-    Api, Client, ResourceExt,
-    api::{DeleteParams, ObjectMeta, Patch, PatchParams},
-    runtime::reflector::Store,
-};
-use serde_json::json;
+use kube::{Api, Client, ResourceExt, api::DeleteParams, runtime::reflector::Store};
 
-use super::writer::{Error, FIELD_MANAGER};
+use super::writer::{Error, apply_configmap};
 
 /// The namespace label that asks for a copy of the catalog.
 pub const MIRROR_LABEL: &str = "catalog.charter.dev/mirror";
@@ -72,7 +67,14 @@ impl Mirrors {
                     continue;
                 }
                 let data = rendered.entry(i).or_insert_with(|| render(i)).clone();
-                apply(&api, catalog, namespace, shard.name, data).await?;
+                apply_configmap(
+                    &api,
+                    namespace,
+                    shard.name,
+                    (MIRROR_OF_LABEL, catalog),
+                    data,
+                )
+                .await?;
                 requests += 1;
                 self.copied
                     .entry(namespace.clone())
@@ -116,39 +118,6 @@ impl Mirrors {
         }
         Ok(requests)
     }
-}
-
-async fn apply(
-    api: &Api<ConfigMap>,
-    catalog: &str,
-    namespace: &str,
-    name: &str,
-    data: BTreeMap<String, String>,
-) -> Result<(), Error> {
-    let cm = ConfigMap {
-        metadata: ObjectMeta {
-            name: Some(name.to_owned()),
-            namespace: Some(namespace.to_owned()),
-            labels: Some([(MIRROR_OF_LABEL.to_string(), catalog.to_owned())].into()),
-            ..Default::default()
-        },
-        data: Some(data),
-        ..Default::default()
-    };
-    let mut value = serde_json::to_value(&cm).expect("a ConfigMap always serialises");
-    value["apiVersion"] = json!("v1");
-    value["kind"] = json!("ConfigMap");
-    api.patch(
-        name,
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(value),
-    )
-    .await
-    .map_err(|source| Error::Write {
-        name: format!("{namespace}/{name}"),
-        source,
-    })?;
-    Ok(())
 }
 
 async fn delete(api: &Api<ConfigMap>, namespace: &str, name: &str) -> Result<(), Error> {

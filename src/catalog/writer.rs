@@ -476,30 +476,8 @@ impl Writer {
         name: &str,
         data: BTreeMap<String, String>,
     ) -> Result<(), Error> {
-        let cm = ConfigMap {
-            metadata: ObjectMeta {
-                name: Some(name.to_owned()),
-                namespace: Some(self.target.namespace.clone()),
-                labels: Some([(LABEL.to_string(), self.target.name.clone())].into()),
-                ..Default::default()
-            },
-            data: Some(data),
-            ..Default::default()
-        };
-        let mut value = serde_json::to_value(&cm).expect("a ConfigMap always serialises");
-        value["apiVersion"] = json!("v1");
-        value["kind"] = json!("ConfigMap");
-        api.patch(
-            name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(value),
-        )
-        .await
-        .map_err(|source| Error::Write {
-            name: name.to_owned(),
-            source,
-        })?;
-        Ok(())
+        let label = (LABEL, self.target.name.as_str());
+        apply_configmap(api, &self.target.namespace, name, label, data).await
     }
 }
 
@@ -587,6 +565,41 @@ fn digest_values(cm: &mut ConfigMap) {
         *value = format!("{:016x}", digest(value));
     }
     cm.binary_data = None;
+}
+
+/// Writes one catalog ConfigMap (a shard, or a consumer's copy of one) by server-side apply,
+/// forced: the operator is the only writer of these objects.
+pub(crate) async fn apply_configmap(
+    api: &Api<ConfigMap>,
+    namespace: &str,
+    name: &str,
+    (label, value): (&str, &str),
+    data: BTreeMap<String, String>,
+) -> Result<(), Error> {
+    let cm = ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(name.to_owned()),
+            namespace: Some(namespace.to_owned()),
+            labels: Some([(label.to_owned(), value.to_owned())].into()),
+            ..Default::default()
+        },
+        data: Some(data),
+        ..Default::default()
+    };
+    let mut value = serde_json::to_value(&cm).expect("a ConfigMap always serialises");
+    value["apiVersion"] = json!("v1");
+    value["kind"] = json!("ConfigMap");
+    api.patch(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(value),
+    )
+    .await
+    .map_err(|source| Error::Write {
+        name: format!("{namespace}/{name}"),
+        source,
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]
