@@ -9,6 +9,7 @@ pub mod admission;
 mod admission_chain;
 pub mod auth;
 pub mod authz;
+mod builtin_kinds;
 mod contain;
 pub mod discovery;
 pub mod error;
