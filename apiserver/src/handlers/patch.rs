@@ -12,6 +12,21 @@ use crate::server::{Reply, Shared};
 use crate::store::Outcome;
 use crate::strategy;
 
+/// `PatchOptions.meta.k8s.io "" is invalid: <field>: <message>` (422).
+fn invalid_patch_options(reason: &str, message: &str, field: &str) -> ApiError {
+    ApiError::invalid(
+        "PatchOptions",
+        "meta.k8s.io",
+        "PatchOptions",
+        "",
+        vec![Cause {
+            reason: reason.into(),
+            message: message.into(),
+            field: field.into(),
+        }],
+    )
+}
+
 pub fn handle(
     shared: &Shared,
     ctx: &RequestContext,
@@ -23,23 +38,25 @@ pub fn handle(
         PatchType::from_content_type(&ctx.content_type)
     })?
     .ok_or_else(|| ApiError::unsupported_media_type(&ctx.content_type))?;
-    let info = &target.served.info;
     let manager = ctx
         .param("fieldManager")
         .filter(|m| !m.is_empty())
         .map(String::from);
+    let info = &target.served.info;
+    // ValidatePatchOptions, before anything is read.
+    if pt != PatchType::Apply && ctx.param("force").is_some() {
+        return Err(invalid_patch_options(
+            "FieldValueForbidden",
+            "Forbidden: may not be specified for non-apply patch",
+            "force",
+        ));
+    }
     let applied = if pt == PatchType::Apply {
         if manager.is_none() {
-            return Err(ApiError::invalid(
-                &info.kind,
-                &info.group,
-                &info.plural,
-                name,
-                vec![Cause {
-                    reason: "FieldValueRequired".into(),
-                    message: "Required value: is required for apply patch".into(),
-                    field: "fieldManager".into(),
-                }],
+            return Err(invalid_patch_options(
+                "FieldValueRequired",
+                "Required value: is required for apply patch",
+                "fieldManager",
             ));
         }
         let v = decode_body(ctx, body)?;
