@@ -23,6 +23,21 @@ pub fn tracks_generation(info: &ResourceInfo) -> bool {
         )
 }
 
+/// Whether `label` may be used in a field selector on the kind (its field label
+/// conversion): metadata.name and metadata.namespace everywhere (Namespaces: metadata.name,
+/// name and status.phase), a CRD version's `selectableFields`; Events are not checked.
+pub fn field_label_supported(served: &crate::registry::Served, label: &str) -> bool {
+    let info = &served.info;
+    match (info.group.as_str(), info.plural.as_str()) {
+        ("", "events") | ("events.k8s.io", "events") => true,
+        ("", "namespaces") => matches!(label, "metadata.name" | "name" | "status.phase"),
+        _ => {
+            matches!(label, "metadata.name" | "metadata.namespace")
+                || served.selectable_fields.iter().any(|f| f == label)
+        }
+    }
+}
+
 fn kind_of(info: &ResourceInfo) -> Option<&'static str> {
     match (info.group.as_str(), info.plural.as_str()) {
         ("", "configmaps") => Some("ConfigMap"),

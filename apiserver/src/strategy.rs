@@ -163,6 +163,8 @@ pub fn refuse_resource_version_on_create(obj: &Value) -> Result<(), ApiError> {
     }
 }
 
+pub use builtin_kinds::field_label_supported;
+
 /// `ValidateObjectMeta` and the kind's own validation (ConfigMap keys and size, Lease
 /// durations; `old` for an update): 422 Invalid naming every bad field.
 pub fn validate(target: &Target, obj: &Value, old: Option<&Value>) -> Result<(), ApiError> {
