@@ -55,3 +55,23 @@ async fn an_apply_patch_needs_a_field_manager() {
         "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"
     );
 }
+
+#[tokio::test]
+async fn an_applied_object_must_name_the_requests_group_version_and_kind() {
+    let f = start().await;
+    for (body, shown) in [
+        (json!({"metadata": {"name": "w"}}), "/, Kind="),
+        (
+            json!({"apiVersion": "test.charter.dev/v1", "kind": "Gadget", "metadata": {"name": "w"}}),
+            "test.charter.dev/v1, Kind=Gadget",
+        ),
+        (
+            json!({"apiVersion": "v1", "kind": "Widget", "metadata": {"name": "w"}}),
+            "/v1, Kind=Widget",
+        ),
+    ] {
+        let e = patch(&f, "fieldManager=m", "application/apply-patch+yaml", body).await;
+        assert_eq!((e.code, e.reason.as_str()), (400, "BadRequest"));
+        assert_eq!(e.message, format!("invalid object type: {shown}"));
+    }
+}

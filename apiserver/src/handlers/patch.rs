@@ -27,6 +27,34 @@ fn invalid_patch_options(reason: &str, message: &str, field: &str) -> ApiError {
     )
 }
 
+/// The field manager's version check: an applied object names the request's group,
+/// version and kind, else 400 `invalid object type: <group>/<version>, Kind=<kind>`.
+fn check_applied_type(target: &Target, applied: &serde_json::Value) -> Result<(), ApiError> {
+    let info = &target.served.info;
+    let field = |k: &str| {
+        applied
+            .get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+    };
+    let (group, version) = field("apiVersion")
+        .rsplit_once('/')
+        .unwrap_or(("", field("apiVersion")));
+    let kind = field("kind");
+    if (group, version, kind)
+        == (
+            info.group.as_str(),
+            info.version.as_str(),
+            info.kind.as_str(),
+        )
+    {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(format!(
+        "invalid object type: {group}/{version}, Kind={kind}"
+    )))
+}
+
 pub fn handle(
     shared: &Shared,
     ctx: &RequestContext,
@@ -60,6 +88,7 @@ pub fn handle(
             ));
         }
         let v = decode_body(ctx, body)?;
+        check_applied_type(target, &v)?;
         Some(strategy::from_served(target, v)?)
     } else {
         None
