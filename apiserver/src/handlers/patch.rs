@@ -149,12 +149,13 @@ pub fn handle(
                         subresource: sub,
                         now: &now,
                     };
-                    (
-                        contain("patch::server_side_apply", || {
-                            crate::patch::server_side_apply(req)
-                        })??,
-                        false,
-                    )
+                    let merged = contain("patch::server_side_apply", || {
+                        crate::patch::server_side_apply(req)
+                    })??;
+                    // The applied object's resourceVersion is a precondition, checked by
+                    // storage after the field manager's conflicts.
+                    strategy::check_resource_version(target, name, applied, cur)?;
+                    (merged, false)
                 }
                 None => {
                     let current = strategy::to_served(target, cur);
