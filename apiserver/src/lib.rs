@@ -9,6 +9,7 @@ pub mod admission;
 mod admission_chain;
 pub mod auth;
 pub mod authz;
+mod builtin_kinds;
 mod cel_rules;
 mod contain;
 pub mod discovery;

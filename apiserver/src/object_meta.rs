@@ -140,6 +140,45 @@ fn label_key_errors(key: &str) -> Vec<String> {
 }
 
 /// Every ObjectMeta error of an object about to be stored, as field causes.
+/// The fields of `ObjectMeta`; the real decoder drops any other (and names it under
+/// `fieldValidation=Strict`).
+const OBJECT_META_FIELDS: [&str; 15] = [
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
+/// Drop the unknown fields of `metadata`; returns their paths (`metadata.lables`).
+pub fn drop_unknown_fields(obj: &mut Value) -> Vec<String> {
+    let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return Vec::new();
+    };
+    let unknown: Vec<String> = meta
+        .keys()
+        .filter(|k| !OBJECT_META_FIELDS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    for k in &unknown {
+        meta.remove(k);
+    }
+    unknown
+        .into_iter()
+        .map(|k| format!("metadata.{k}"))
+        .collect()
+}
+
 pub fn validate(rule: NameRule, obj: &Value) -> Vec<Cause> {
     let mut causes = Vec::new();
     let meta = obj.get("metadata");

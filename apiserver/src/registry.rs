@@ -136,6 +136,8 @@ pub fn builtins() -> Vec<ResourceInfo> {
 pub struct Served {
     pub info: ResourceInfo,
     pub schema: Option<Arc<CompiledSchema>>,
+    /// A CRD version's `selectableFields`, as field labels (`spec.color`).
+    pub selectable_fields: Vec<String>,
 }
 
 #[derive(Clone, Default)]
@@ -183,6 +185,7 @@ impl Registry {
             return Some(Served {
                 info: i.clone(),
                 schema: None,
+                selectable_fields: Vec::new(),
             });
         }
         inner
@@ -354,9 +357,20 @@ pub fn crd_to_served(crd: &Value) -> Result<Vec<Served>, ApiError> {
             schema: schema_v,
             custom: true,
         };
+        let selectable_fields = v
+            .get("selectableFields")
+            .and_then(Value::as_array)
+            .map(|fs| {
+                fs.iter()
+                    .filter_map(|f| f.get("jsonPath").and_then(Value::as_str))
+                    .map(|p| p.trim_start_matches('.').to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
         out.push(Served {
             info,
             schema: compiled,
+            selectable_fields,
         });
     }
     Ok(out)

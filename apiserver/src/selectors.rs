@@ -127,6 +127,11 @@ impl FieldSelector {
         Ok(FieldSelector(terms))
     }
 
+    /// The labels the selector names, in order.
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _, _)| k.as_str())
+    }
+
     pub fn matches(&self, obj: &Value) -> bool {
         self.0.iter().all(|(path, eq, want)| {
             let mut cur = Some(obj);

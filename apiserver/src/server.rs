@@ -582,7 +582,7 @@ fn delete_collection(
     target: &Target,
     body: &[u8],
 ) -> Result<Reply, ApiError> {
-    let filter = handlers::list::Filter::from_ctx(ctx)?;
+    let filter = handlers::list::Filter::from_ctx(ctx, target)?;
     let (items, _) = shared
         .store
         .list(&target.bucket(), target.namespace.as_deref());

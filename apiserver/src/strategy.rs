@@ -2,6 +2,7 @@
 //! update stamp, keep and reset (status subresource, generation, finalizers), the
 //! no-op rule, admission of custom resources, and the CRD's own status.
 
+use crate::builtin_kinds;
 use crate::contain::contain;
 use crate::error::{ApiError, Cause};
 use crate::events;
@@ -162,11 +163,16 @@ pub fn refuse_resource_version_on_create(obj: &Value) -> Result<(), ApiError> {
     }
 }
 
-/// `ValidateObjectMeta` for the target's kind: 422 Invalid naming every bad field.
-pub fn validate_meta(target: &Target, obj: &Value) -> Result<(), ApiError> {
+pub use builtin_kinds::field_label_supported;
+
+/// `ValidateObjectMeta` and the kind's own validation (ConfigMap keys and size, Lease
+/// durations; `old` for an update): 422 Invalid naming every bad field.
+pub fn validate(target: &Target, obj: &Value, old: Option<&Value>) -> Result<(), ApiError> {
     let info = &target.served.info;
     let rule = crate::object_meta::name_rule(&info.group, &info.plural);
-    invalid_unless_empty(info, obj, crate::object_meta::validate(rule, obj))
+    let mut causes = crate::object_meta::validate(rule, obj);
+    causes.extend(builtin_kinds::validate(info, obj, old));
+    invalid_unless_empty(info, obj, causes)
 }
 
 /// 422 Invalid for `obj` naming every cause, or Ok when there are none.
@@ -207,7 +213,8 @@ pub fn prepare_create(target: &Target, obj: &mut Value, name: &str) -> Result<()
         ));
     }
     m.insert("name".into(), json!(name));
-    validate_meta(target, obj)?;
+    builtin_kinds::decode(info, obj)?;
+    validate(target, obj, None)?;
     let m = meta_mut(obj);
     match &ns {
         Some(n) => m.insert("namespace".into(), json!(n)),
@@ -215,7 +222,11 @@ pub fn prepare_create(target: &Target, obj: &mut Value, name: &str) -> Result<()
     };
     m.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
     m.insert("creationTimestamp".into(), json!(now_rfc3339()));
-    m.insert("generation".into(), json!(1));
+    if builtin_kinds::tracks_generation(info) {
+        m.insert("generation".into(), json!(1));
+    } else {
+        m.remove("generation");
+    }
     m.remove("resourceVersion");
     m.remove("deletionTimestamp");
     if let Some(o) = obj.as_object_mut() {
@@ -274,6 +285,7 @@ pub fn prepare_update(target: &Target, old: &Value, mut new: Value) -> Result<Va
             "the name of the object ({n}) does not match the name on the URL ({name})"
         )));
     }
+    builtin_kinds::decode(info, &new)?;
     let old_meta = old.get("metadata").cloned().unwrap_or(json!({}));
     {
         let m = meta_mut(&mut new);
@@ -306,7 +318,7 @@ pub fn prepare_update(target: &Target, old: &Value, mut new: Value) -> Result<Va
             };
         }
     }
-    validate_meta(target, &new)?;
+    validate(target, &new, Some(old))?;
     // Finalizers may only be removed from an object being deleted.
     if old.pointer("/metadata/deletionTimestamp").is_some() {
         let old_f = finalizers(old);
@@ -327,6 +339,13 @@ pub fn prepare_update(target: &Target, old: &Value, mut new: Value) -> Result<Va
         }
     }
     Ok(new)
+}
+
+/// `metadata.generation`, 0 when the kind carries none.
+pub fn generation(obj: &Value) -> i64 {
+    obj.pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
 }
 
 pub fn finalizers(obj: &Value) -> Vec<String> {
@@ -366,13 +385,14 @@ fn without_meta_status(obj: &Value) -> Value {
     o
 }
 
-/// Decide what an update stores: nothing for a no-op; generation +1 on a spec change;
-/// removal when a deleting object's last finalizer is gone.
+/// Decide what an update stores: nothing for a no-op; generation +1 on a spec change
+/// (for kinds that carry a generation: those whose create stamped one); removal when a
+/// deleting object's last finalizer is gone.
 pub fn finish_update(old: &Value, mut new: Value) -> Outcome {
     if normalized(old) == normalized(&new) {
         return Outcome::Unchanged(old.clone());
     }
-    if without_meta_status(old) != without_meta_status(&new) {
+    if generation(old) > 0 && without_meta_status(old) != without_meta_status(&new) {
         let g = old
             .pointer("/metadata/generation")
             .and_then(Value::as_i64)
@@ -395,13 +415,14 @@ pub fn admit(
     old: Option<&Value>,
 ) -> Result<Vec<String>, ApiError> {
     crate::authz::admit(served, obj, old)?;
-    let Some(schema) = &served.schema else {
-        return Ok(Vec::new());
-    };
+    // ObjectMeta is decoded strictly for every kind: unknown fields are dropped.
+    let mut pruned = crate::object_meta::drop_unknown_fields(obj);
+    if let Some(schema) = &served.schema {
+        pruned.extend(contain("admission prune_and_default", || {
+            schema.prune_and_default(obj)
+        })?);
+    }
     let info = &served.info;
-    let pruned = contain("admission prune_and_default", || {
-        schema.prune_and_default(obj)
-    })?;
     let mut warnings = Vec::new();
     if !pruned.is_empty() {
         if ctx.strict() {
@@ -416,6 +437,9 @@ pub fn admit(
         }
         warnings.extend(pruned.iter().map(|p| format!("unknown field \"{p}\"")));
     }
+    let Some(schema) = &served.schema else {
+        return Ok(warnings);
+    };
     let causes = contain("admission validate", || schema.validate(obj, old))?;
     invalid_unless_empty(info, obj, causes)?;
     Ok(warnings)

@@ -61,15 +61,14 @@ pub fn handle(
                 return Ok(Outcome::Unchanged(cur.clone()));
             }
             let mut next = cur.clone();
-            let g = cur
-                .pointer("/metadata/generation")
-                .and_then(Value::as_i64)
-                .unwrap_or(0)
-                + 1;
+            // rest.BeforeDelete bumps the generation of kinds that carry one.
+            let g = strategy::generation(cur);
             if let Some(m) = next.get_mut("metadata").and_then(Value::as_object_mut) {
                 m.insert("deletionTimestamp".into(), json!(strategy::now_rfc3339()));
                 m.insert("deletionGracePeriodSeconds".into(), json!(0));
-                m.insert("generation".into(), json!(g));
+                if g > 0 {
+                    m.insert("generation".into(), json!(g + 1));
+                }
             }
             Ok(Outcome::Write(next))
         },

@@ -46,8 +46,8 @@ pub struct Filter {
 }
 
 impl Filter {
-    pub fn from_ctx(ctx: &RequestContext) -> Result<Self, ApiError> {
-        Ok(Filter {
+    pub fn from_ctx(ctx: &RequestContext, target: &Target) -> Result<Self, ApiError> {
+        let filter = Filter {
             labels: ctx
                 .param("labelSelector")
                 .filter(|s| !s.is_empty())
@@ -58,7 +58,19 @@ impl Filter {
                 .filter(|s| !s.is_empty())
                 .map(FieldSelector::parse)
                 .transpose()?,
-        })
+        };
+        // The field label conversion of the kind, as the list and watch handlers run it.
+        if let Some(label) = filter
+            .fields
+            .iter()
+            .flat_map(FieldSelector::labels)
+            .find(|l| !crate::strategy::field_label_supported(&target.served, l))
+        {
+            return Err(ApiError::bad_request(format!(
+                "field label not supported: {label}"
+            )));
+        }
+        Ok(filter)
     }
 
     /// No selector at all (the list's `remainingItemCount` is known only then).
@@ -79,7 +91,7 @@ const CONTINUE_EXPIRED: &str = "The provided continue parameter is too old to di
 /// A list is a snapshot: the first page reads the store now, every continued page reads
 /// it as it was at the first page's resourceVersion (kept in the token), as etcd does.
 pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Reply, ApiError> {
-    let filter = Filter::from_ctx(ctx)?;
+    let filter = Filter::from_ctx(ctx, target)?;
     let bucket = target.bucket();
     let ns = target.namespace.as_deref();
     let (items, rv, after) = match ctx.param("continue").filter(|c| !c.is_empty()) {

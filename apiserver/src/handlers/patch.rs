@@ -12,6 +12,49 @@ use crate::server::{Reply, Shared};
 use crate::store::Outcome;
 use crate::strategy;
 
+/// `PatchOptions.meta.k8s.io "" is invalid: <field>: <message>` (422).
+fn invalid_patch_options(reason: &str, message: &str, field: &str) -> ApiError {
+    ApiError::invalid(
+        "PatchOptions",
+        "meta.k8s.io",
+        "PatchOptions",
+        "",
+        vec![Cause {
+            reason: reason.into(),
+            message: message.into(),
+            field: field.into(),
+        }],
+    )
+}
+
+/// The field manager's version check: an applied object names the request's group,
+/// version and kind, else 400 `invalid object type: <group>/<version>, Kind=<kind>`.
+fn check_applied_type(target: &Target, applied: &serde_json::Value) -> Result<(), ApiError> {
+    let info = &target.served.info;
+    let field = |k: &str| {
+        applied
+            .get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+    };
+    let (group, version) = field("apiVersion")
+        .rsplit_once('/')
+        .unwrap_or(("", field("apiVersion")));
+    let kind = field("kind");
+    if (group, version, kind)
+        == (
+            info.group.as_str(),
+            info.version.as_str(),
+            info.kind.as_str(),
+        )
+    {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(format!(
+        "invalid object type: {group}/{version}, Kind={kind}"
+    )))
+}
+
 pub fn handle(
     shared: &Shared,
     ctx: &RequestContext,
@@ -23,26 +66,29 @@ pub fn handle(
         PatchType::from_content_type(&ctx.content_type)
     })?
     .ok_or_else(|| ApiError::unsupported_media_type(&ctx.content_type))?;
-    let info = &target.served.info;
     let manager = ctx
         .param("fieldManager")
         .filter(|m| !m.is_empty())
         .map(String::from);
+    let info = &target.served.info;
+    // ValidatePatchOptions, before anything is read.
+    if pt != PatchType::Apply && ctx.param("force").is_some() {
+        return Err(invalid_patch_options(
+            "FieldValueForbidden",
+            "Forbidden: may not be specified for non-apply patch",
+            "force",
+        ));
+    }
     let applied = if pt == PatchType::Apply {
         if manager.is_none() {
-            return Err(ApiError::invalid(
-                &info.kind,
-                &info.group,
-                &info.plural,
-                name,
-                vec![Cause {
-                    reason: "FieldValueRequired".into(),
-                    message: "Required value: is required for apply patch".into(),
-                    field: "fieldManager".into(),
-                }],
+            return Err(invalid_patch_options(
+                "FieldValueRequired",
+                "Required value: is required for apply patch",
+                "fieldManager",
             ));
         }
         let v = decode_body(ctx, body)?;
+        check_applied_type(target, &v)?;
         Some(strategy::from_served(target, v)?)
     } else {
         None
@@ -103,12 +149,13 @@ pub fn handle(
                         subresource: sub,
                         now: &now,
                     };
-                    (
-                        contain("patch::server_side_apply", || {
-                            crate::patch::server_side_apply(req)
-                        })??,
-                        false,
-                    )
+                    let merged = contain("patch::server_side_apply", || {
+                        crate::patch::server_side_apply(req)
+                    })??;
+                    // The applied object's resourceVersion is a precondition, checked by
+                    // storage after the field manager's conflicts.
+                    strategy::check_resource_version(target, name, applied, cur)?;
+                    (merged, false)
                 }
                 None => {
                     let current = strategy::to_served(target, cur);

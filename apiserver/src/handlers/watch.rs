@@ -99,7 +99,7 @@ pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Respons
 }
 
 fn start(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Response, ApiError> {
-    let filter = Filter::from_ctx(ctx)?;
+    let filter = Filter::from_ctx(ctx, target)?;
     let send_initial = ctx.param("sendInitialEvents") == Some("true");
     let from = match ctx
         .param("resourceVersion")
