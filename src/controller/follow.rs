@@ -57,10 +57,15 @@ pub(crate) fn services(
     memory: Arc<Memory>,
 ) -> impl FnMut(&WatchEvent<Service>) + Send + 'static {
     move |event| match event {
-        Ok(watcher::Event::Apply(s) | watcher::Event::InitApply(s)) => {
+        Ok(watcher::Event::Apply(s)) => {
             published.upsert(s);
             wake.send(graph.upsert(s));
         }
+        // The published entries follow the cache, which the writer renders from: during a
+        // relist the cache holds the old list until the end (and keeps it when the relist
+        // fails), so entries taken from the relist's events would name Services the cache
+        // cannot render yet, and the catalog would chase them. They are taken at `InitDone`.
+        Ok(watcher::Event::InitApply(s)) => wake.send(graph.upsert(s)),
         Ok(watcher::Event::Delete(s)) => {
             if let Some(namespace) = s.namespace() {
                 published.remove(&namespace, &s.name_any());
@@ -74,6 +79,13 @@ pub(crate) fn services(
                 !covers(scope.as_deref(), namespace)
                     || store.get(&ObjectRef::new(name).within(namespace)).is_some()
             };
+            for s in store.state() {
+                if s.namespace()
+                    .is_some_and(|ns| covers(scope.as_deref(), &ns))
+                {
+                    published.upsert(&s);
+                }
+            }
             published.retain(exists);
             memory.retain_services(|r| exists(r.namespace.as_deref().unwrap_or_default(), &r.name));
             wake.send(
