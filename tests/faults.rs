@@ -54,6 +54,14 @@ fn config() -> Config {
 /// A server whose users (the driver) and admin (the recorder) are spared from the faults: the
 /// faults are the operator's to suffer.
 async fn harness() -> (Fixture, Recorder) {
+    if let Ok(path) = std::env::var("CHARTER_FAULT_LOG") {
+        let file = std::fs::File::create(path).expect("the log file");
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("charter=info,kube_runtime=warn")
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .try_init();
+    }
     let fx = Fixture::start_without_operator(false).await;
     let faults = fx.server.faults();
     for user in USERS.iter().chain(&["admin"]) {
@@ -153,6 +161,16 @@ async fn converge(
         }
     })
     .await;
+    if converged.is_err() {
+        let state = expect::read(&fx.admin, NAMESPACE, CATALOG_NAMESPACE, CATALOG_NAME).await;
+        last.extend(state.mismatches(CATALOG_NAME, &policy));
+        last.extend(
+            state
+                .catalog
+                .iter()
+                .map(|(name, data)| format!("{name}: {} keys", data.len())),
+        );
+    }
     assert!(
         converged.is_ok(),
         "{what}: no convergence within {CONVERGE_BOUND:?}; {} mismatches: {:?}; operator: {}",
@@ -196,14 +214,17 @@ async fn a_thousand_activations_under_server_faults_converge_without_publishing_
     let (fx, recorder) = harness().await;
     let operator = Process::operator(operator_kubeconfig(&fx), config());
     let stop = Arc::new(AtomicBool::new(false));
+    let driving = Arc::new(AtomicBool::new(true));
     let storm = tokio::spawn(chaos::storm(
         fx.server.faults(),
         Rng::new(seed),
+        driving.clone(),
         stop.clone(),
     ));
 
     let started = Instant::now();
     drive(&fx, "svc", N).await;
+    driving.store(false, Ordering::Relaxed);
     let driven = started.elapsed();
     let converged = converge(&fx, "under faults", N, &operator.telemetry).await;
     stop.store(true, Ordering::Relaxed);
