@@ -135,7 +135,11 @@ async fn converge(
             let entries: usize = state
                 .catalog
                 .values()
-                .map(|d| d.len().saturating_sub(1))
+                .map(|d| {
+                    d.keys()
+                        .filter(|k| *k != charter::catalog::INDEX_KEY)
+                        .count()
+                })
                 .sum();
             if state.count(Phase::Active) < active || entries < active {
                 last = vec![format!(
