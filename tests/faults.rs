@@ -54,6 +54,14 @@ fn config() -> Config {
 /// A server whose users (the driver) and admin (the recorder) are spared from the faults: the
 /// faults are the operator's to suffer.
 async fn harness() -> (Fixture, Recorder) {
+    if let Ok(path) = std::env::var("CHARTER_FAULT_LOG") {
+        let file = std::fs::File::create(path).expect("the log file");
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("charter=info,kube_runtime=warn")
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .try_init();
+    }
     let fx = Fixture::start_without_operator(false).await;
     let faults = fx.server.faults();
     for user in USERS.iter().chain(&["admin"]) {
@@ -93,33 +101,86 @@ async fn drive(fx: &Fixture, prefix: &str, n: usize) {
         .await;
 }
 
+/// The operator's counters in one line: reconciliations, failures by error, status writes.
+fn counters(telemetry: &controller::Telemetry) -> String {
+    telemetry
+        .encode()
+        .lines()
+        .filter(|l| {
+            l.starts_with("charter_reconciliations_total")
+                || l.starts_with("charter_reconcile_failures_total")
+                || l.starts_with("charter_status_writes_total")
+        })
+        .map(|l| l.replace("charter_", "").replace("_total", ""))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Waits until the final state is what the rules and the catalog give; returns how long it took.
-async fn converge(fx: &Fixture, what: &str, telemetry: &controller::Telemetry) -> Duration {
+/// `active` is how many Services the run ends with Active: a cheap test polled first, as the
+/// full comparison (every Service walked through the rules, the catalog computed) takes seconds
+/// in debug builds and would make the measured times coarse.
+async fn converge(
+    fx: &Fixture,
+    what: &str,
+    active: usize,
+    telemetry: &controller::Telemetry,
+) -> Duration {
     let started = Instant::now();
     let policy = Policy::default();
     let mut last = Vec::new();
     let converged = tokio::time::timeout(CONVERGE_BOUND, async {
         loop {
             let state = expect::read(&fx.admin, NAMESPACE, CATALOG_NAMESPACE, CATALOG_NAME).await;
+            let entries: usize = state
+                .catalog
+                .values()
+                .map(|d| {
+                    d.keys()
+                        .filter(|k| *k != charter::catalog::INDEX_KEY)
+                        .count()
+                })
+                .sum();
+            if state.count(Phase::Active) < active || entries < active {
+                last = vec![format!(
+                    "{} Active, {entries} catalog entries, of {active}",
+                    state.count(Phase::Active)
+                )];
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
             last = state.mismatches(CATALOG_NAME, &policy);
             if last.is_empty() {
                 return;
+            }
+            if std::env::var("DEBUG_CONVERGE").is_ok() {
+                println!(
+                    "{:.1}s {} {:?}",
+                    started.elapsed().as_secs_f64(),
+                    last.len(),
+                    last.first()
+                );
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     })
     .await;
+    if converged.is_err() {
+        let state = expect::read(&fx.admin, NAMESPACE, CATALOG_NAMESPACE, CATALOG_NAME).await;
+        last.extend(state.mismatches(CATALOG_NAME, &policy));
+        last.extend(
+            state
+                .catalog
+                .iter()
+                .map(|(name, data)| format!("{name}: {} keys", data.len())),
+        );
+    }
     assert!(
         converged.is_ok(),
-        "{what}: no convergence within {CONVERGE_BOUND:?}; {} mismatches: {:?}\noperator metrics:\n{}",
+        "{what}: no convergence within {CONVERGE_BOUND:?}; {} mismatches: {:?}; operator: {}",
         last.len(),
         &last[..last.len().min(10)],
-        telemetry
-            .encode()
-            .lines()
-            .filter(|l| l.starts_with("charter_") && !l.contains("bucket"))
-            .collect::<Vec<_>>()
-            .join("\n")
+        counters(telemetry)
     );
     started.elapsed()
 }
@@ -157,23 +218,26 @@ async fn a_thousand_activations_under_server_faults_converge_without_publishing_
     let (fx, recorder) = harness().await;
     let operator = Process::operator(operator_kubeconfig(&fx), config());
     let stop = Arc::new(AtomicBool::new(false));
+    let driving = Arc::new(AtomicBool::new(true));
     let storm = tokio::spawn(chaos::storm(
         fx.server.faults(),
         Rng::new(seed),
+        driving.clone(),
         stop.clone(),
     ));
 
     let started = Instant::now();
     drive(&fx, "svc", N).await;
+    driving.store(false, Ordering::Relaxed);
     let driven = started.elapsed();
-    let converged = converge(&fx, "under faults", &operator.telemetry).await;
+    let converged = converge(&fx, "under faults", N, &operator.telemetry).await;
     stop.store(true, Ordering::Relaxed);
     storm.await.expect("the storm ends");
     let injected = fx.server.faults().injected();
 
     let observations = verdict(&fx, recorder, "under faults", N).await;
     println!(
-        "FAULTS run=server-faults seed={seed} services={N} injected_total={} errors={:?} watch_cuts={} watches_cut={} expiries={} drive_s={:.1} converge_after_drive_s={:.1} observations={observations}",
+        "FAULTS run=server-faults seed={seed} services={N} injected_total={} errors={:?} watch_cuts={} watches_cut={} expiries={} drive_s={:.1} converge_after_drive_s={:.1} observations={observations} operator: {}",
         injected.total(),
         injected.errors,
         injected.cuts,
@@ -181,6 +245,7 @@ async fn a_thousand_activations_under_server_faults_converge_without_publishing_
         injected.expiries,
         driven.as_secs_f64(),
         converged.as_secs_f64(),
+        counters(&operator.telemetry),
     );
     assert!(
         injected.errors.get(&500).is_some_and(|n| *n > 0)
@@ -219,14 +284,15 @@ async fn an_operator_killed_at_random_moments_and_restarted_loses_nothing() {
     };
     let ((), operator) = tokio::join!(driver, killer);
     let driven = started.elapsed();
-    let converged = converge(&fx, "after kills", &operator.telemetry).await;
+    let converged = converge(&fx, "after kills", N, &operator.telemetry).await;
     faults.clear();
 
     let observations = verdict(&fx, recorder, "after kills", N).await;
     println!(
-        "FAULTS run=kills seed={seed} services={N} kills={KILLS} drive_s={:.1} converge_after_drive_s={:.1} observations={observations}",
+        "FAULTS run=kills seed={seed} services={N} kills={KILLS} drive_s={:.1} converge_after_drive_s={:.1} observations={observations} last operator: {}",
         driven.as_secs_f64(),
         converged.as_secs_f64(),
+        counters(&operator.telemetry),
     );
     operator.kill();
     fx.shutdown().await;
@@ -290,29 +356,33 @@ async fn two_operators_with_leader_election_survive_the_leaders_death() {
 
     let started = Instant::now();
     let driver = drive(&fx, "svc", N);
+    let standby = 1 - leader;
     let killer = async {
         tokio::time::sleep(rng.millis(300, 1_500)).await;
         replicas[leader].take().expect("the leader runs").kill();
+        let killed = Instant::now();
+        eventually("the standby to take over", || {
+            std::future::ready(leading[standby].load(Ordering::SeqCst).then_some(()))
+        })
+        .await;
+        killed.elapsed()
     };
-    tokio::join!(driver, killer);
-    let standby = 1 - leader;
-    eventually("the standby to take over", || {
-        std::future::ready(leading[standby].load(Ordering::SeqCst).then_some(()))
-    })
-    .await;
+    let ((), takeover) = tokio::join!(driver, killer);
     let driven = started.elapsed();
     let telemetry = replicas[standby]
         .as_ref()
         .expect("the standby runs")
         .telemetry
         .clone();
-    let converged = converge(&fx, "after the leader's death", &telemetry).await;
+    let converged = converge(&fx, "after the leader's death", N, &telemetry).await;
 
     let observations = verdict(&fx, recorder, "after the leader's death", N).await;
     println!(
-        "FAULTS run=leader seed={seed} services={N} killed=charter-{leader} drive_s={:.1} converge_after_drive_s={:.1} observations={observations}",
+        "FAULTS run=leader seed={seed} services={N} killed=charter-{leader} takeover_s={:.1} drive_s={:.1} converge_after_drive_s={:.1} observations={observations} new leader: {}",
+        takeover.as_secs_f64(),
         driven.as_secs_f64(),
         converged.as_secs_f64(),
+        counters(&telemetry),
     );
     drop(replicas);
     fx.shutdown().await;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use charter_apiserver::{Config, Matcher};
+use charter_apiserver::{Config, Matcher, UserSpec};
 use common::*;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, ObjectReference};
@@ -225,6 +225,57 @@ async fn injected_faults_fail_the_next_matching_requests() {
         .faults()
         .fail_next(Matcher::new(Some("get"), None), 429, 1);
     api.get("a").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_spared_user_sees_no_fault_and_what_is_injected_is_counted() {
+    let f = start_with(Config {
+        users: vec![UserSpec::new("ops", &["system:masters"])],
+        ..Config::default()
+    })
+    .await;
+    let faults = f.server.faults();
+    faults.spare("admin");
+    faults.fail_fraction(Matcher::default(), 500, 1.0);
+    let spared: Api<ConfigMap> = Api::namespaced(f.client.clone(), "default");
+    spared
+        .create(&PostParams::default(), &cm("a"))
+        .await
+        .unwrap();
+    let mut watch = spared
+        .watch(&WatchParams::default(), "0")
+        .await
+        .expect("a spared watch")
+        .boxed();
+    assert!(matches!(
+        watch.try_next().await.unwrap(),
+        Some(WatchEvent::Added(_))
+    ));
+    let ops: Api<ConfigMap> = Api::namespaced(
+        f.server.client_for("ops").await.expect("a client"),
+        "default",
+    );
+    assert_eq!(api_error(ops.get("a").await.unwrap_err()).code, 500);
+    assert_eq!(faults.injected().errors.get(&500), Some(&1));
+
+    // Cutting every watch leaves the spared one open: it still sees the next change.
+    faults.cut_watches();
+    faults.expire_history();
+    spared
+        .create(&PostParams::default(), &cm("b"))
+        .await
+        .unwrap();
+    match watch.try_next().await.unwrap() {
+        Some(WatchEvent::Added(c)) => assert_eq!(c.metadata.name.as_deref(), Some("b")),
+        other => panic!("the spared watch goes on, got {other:?}"),
+    }
+    let injected = faults.injected();
+    assert_eq!((injected.cuts, injected.expiries), (1, 1));
+    assert_eq!(
+        injected.watches_cut, 0,
+        "no watch was open but the spared one"
+    );
+    assert_eq!(injected.total(), 2);
 }
 
 #[tokio::test]

@@ -179,11 +179,13 @@ impl Pace {
     }
 }
 
-/// What one pass wrote: requests, bytes of data applied, and the catalog's size.
+/// What one pass wrote: requests, bytes of data applied, the catalog's size, and how many
+/// entries could not be written as laid out because the Service cache lags the records.
 struct Written {
     writes: usize,
     bytes: usize,
     catalog: usize,
+    lagging: usize,
 }
 
 /// The catalog writer: a task fed by dirty marks.
@@ -344,8 +346,21 @@ impl Writer {
                     writes,
                     bytes,
                     catalog,
+                    lagging,
                 }) => {
                     failures = 0;
+                    // The records come from the watch events, the values from the Service cache,
+                    // which a relist fills only at its end. An entry the cache could not render
+                    // yet may leave its shard as it was: a write that changes nothing brings no
+                    // watch event and no mark, so compare again once the cache has caught up.
+                    if lagging > 0 {
+                        let repair = dirty.clone();
+                        let gap = pace.min_gap;
+                        tokio::spawn(async move {
+                            tokio::time::sleep(gap).await;
+                            repair.verify();
+                        });
+                    }
                     if writes > 0 && changed {
                         if under_load {
                             streak = streak.saturating_add(1);
@@ -410,11 +425,13 @@ impl Writer {
         let ops = plan(&desired, &current);
         let api = self.api();
         let mut bytes = 0;
+        let mut lagging = 0;
         for op in &ops {
             match op {
                 Op::Apply { shard } => {
                     let (shard_name, keys) = &desired[*shard];
-                    let data = render(keys, &index_value, services);
+                    let (data, behind) = render(keys, &index_value, services);
+                    lagging += behind;
                     bytes += data.iter().map(|(k, v)| cost(k, v.len())).sum::<usize>();
                     self.apply(&api, shard_name, data).await?;
                 }
@@ -460,13 +477,14 @@ impl Writer {
                 &self.target.namespace,
                 namespaces,
                 &shards,
-                |i| render(&desired[i].1, &index_value, services),
+                |i| render(&desired[i].1, &index_value, services).0,
             )
             .await?;
         Ok(Written {
             writes: ops.len() + copies,
             bytes,
             catalog: entries.iter().map(|(_, k, r)| cost(k, r.len)).sum(),
+            lagging,
         })
     }
 
@@ -512,16 +530,18 @@ fn layout<'a>(
     (index_value, desired)
 }
 
-/// The data of one shard: its entries rendered from the Services as the caches hold them now
-/// (at least as new as the records they were laid out from), the list of those entries, and
-/// the index in shard 0.
+/// The data of one shard: its entries rendered from the Services as the caches hold them now,
+/// the list of those entries, and the index in shard 0; with how many entries the caches
+/// rendered other than laid out (missing, or another value): during a relist the cache is older
+/// than the records.
 fn render(
     keys: &Digests,
     index_value: &str,
     services: &[Store<Service>],
-) -> BTreeMap<String, String> {
+) -> (BTreeMap<String, String>, usize) {
     let mut data = BTreeMap::new();
     let mut briefs = BTreeMap::new();
+    let mut lagging = 0;
     for key in keys.keys() {
         if *key == INDEX_KEY {
             data.insert(INDEX_KEY.to_owned(), index_value.to_owned());
@@ -534,18 +554,22 @@ fn render(
             .iter()
             .find_map(|s| s.get(&ObjectRef::new(name).within(namespace)));
         // Gone or withdrawn since it was laid out: its watch event follows and marks again.
-        if let Some(e) = found.as_deref().and_then(entry)
-            && e.key == *key
-        {
-            briefs.insert(e.key.clone(), e.brief);
-            data.insert(e.key, e.value);
+        match found.as_deref().and_then(entry) {
+            Some(e) if e.key == *key => {
+                if keys.get(key) != Some(&digest(&e.value)) {
+                    lagging += 1;
+                }
+                briefs.insert(e.key.clone(), e.brief);
+                data.insert(e.key, e.value);
+            }
+            _ => lagging += 1,
         }
     }
     data.insert(
         SERVICES_KEY.to_owned(),
         listing(briefs.values().map(String::as_str)),
     );
-    data
+    (data, lagging)
 }
 
 /// One digest for a shard's whole data, from its keys' digests.
@@ -611,6 +635,18 @@ mod tests {
 
     fn digests<'a>(pairs: &[(&'a str, u64)]) -> Digests<'a> {
         pairs.iter().copied().collect()
+    }
+
+    #[test]
+    fn an_entry_the_service_cache_does_not_hold_yet_is_told_as_lagging() {
+        let (store, _writer) = reflector::store::<Service>();
+        let keys = digests(&[(INDEX_KEY, 1), ("default_ledger.json", 2)]);
+        let (data, lagging) = render(&keys, "{}", &[store]);
+        assert_eq!(
+            data.keys().collect::<Vec<_>>(),
+            vec![INDEX_KEY, SERVICES_KEY]
+        );
+        assert_eq!(lagging, 1, "a relist in progress: compare again later");
     }
 
     #[test]

@@ -51,22 +51,39 @@ pub(crate) fn strip<K: Resource>(object: &mut K) {
 
 type WatchEvent<K> = Result<watcher::Event<K>, watcher::Error>;
 
+/// What every scope's Service stream keeps up to date, shared by all scopes.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub graph: Arc<Graph>,
+    pub published: Arc<Published>,
+    pub wake: Arc<Wake>,
+    pub memory: Arc<Memory>,
+}
+
 /// Follows one scope's Service stream into the graph and the published entries.
 pub(crate) fn services(
     scope: Option<String>,
     store: Store<Service>,
-    graph: Arc<Graph>,
-    published: Arc<Published>,
-    wake: Arc<Wake>,
+    shared: Shared,
     approvals: Arc<ApprovalIndex>,
     orphans: Orphans,
-    memory: Arc<Memory>,
 ) -> impl FnMut(&WatchEvent<Service>) + Send + 'static {
+    let Shared {
+        graph,
+        published,
+        wake,
+        memory,
+    } = shared;
     move |event| match event {
-        Ok(watcher::Event::Apply(s) | watcher::Event::InitApply(s)) => {
+        Ok(watcher::Event::Apply(s)) => {
             published.upsert(s);
             wake.send(graph.upsert(s));
         }
+        // The published entries follow the cache, which the writer renders from: during a
+        // relist the cache holds the old list until the end (and keeps it when the relist
+        // fails), so entries taken from the relist's events would name Services the cache
+        // cannot render yet, and the catalog would chase them. They are taken at `InitDone`.
+        Ok(watcher::Event::InitApply(s)) => wake.send(graph.upsert(s)),
         Ok(watcher::Event::Delete(s)) => {
             if let Some(namespace) = s.namespace() {
                 published.remove(&namespace, &s.name_any());
@@ -84,6 +101,13 @@ pub(crate) fn services(
                 !covers(scope.as_deref(), namespace)
                     || store.get(&ObjectRef::new(name).within(namespace)).is_some()
             };
+            for s in store.state() {
+                if s.namespace()
+                    .is_some_and(|ns| covers(scope.as_deref(), &ns))
+                {
+                    published.upsert(&s);
+                }
+            }
             published.retain(exists);
             memory.retain_services(|r| exists(r.namespace.as_deref().unwrap_or_default(), &r.name));
             wake.send(

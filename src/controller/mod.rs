@@ -160,12 +160,14 @@ pub async fn run_tuned(
             .inspect(follow::services(
                 namespace.clone(),
                 services.clone(),
-                graph.clone(),
-                published.clone(),
-                wake.clone(),
+                follow::Shared {
+                    graph: graph.clone(),
+                    published: published.clone(),
+                    wake: wake.clone(),
+                    memory: memory.clone(),
+                },
                 approval_index.clone(),
                 orphans_tx.clone(),
-                memory.clone(),
             ))
             .applied_objects()
             .map_ok(|s: Service| ReconcileRequest {
