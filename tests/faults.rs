@@ -298,33 +298,30 @@ async fn an_operator_killed_at_random_moments_and_restarted_loses_nothing() {
     fx.shutdown().await;
 }
 
-/// One replica of `charter run --leader-elect`: waits for the Lease, then runs the operator
-/// until it loses it. `leading` tells the test who leads.
+/// One replica of `charter run --leader-elect` (the same election code, a 3 s Lease): waits for
+/// the Lease, then runs the operator until it loses it. `leading` tells the test who leads.
 async fn replica(
     client: Client,
     telemetry: controller::Telemetry,
     identity: String,
     leading: Arc<AtomicBool>,
 ) {
-    let manager = kube_lease_manager::LeaseManagerBuilder::new(client.clone(), "charter-leader")
-        .with_namespace(CATALOG_NAMESPACE)
-        .with_identity(identity)
-        .with_duration(3)
-        .with_grace(1)
-        .build()
-        .await
-        .expect("a lease manager");
-    let (mut leader, _task) = manager.watch().await;
-    if leader.wait_for(|l| *l).await.is_err() {
-        return;
-    }
-    leading.store(true, Ordering::SeqCst);
-    let mut lost = leader.clone();
-    let _ = controller::run_with(client, config(), telemetry, async move {
-        let _ = lost.wait_for(|l| !*l).await;
-    })
+    let election = charter::cli::leader::Election {
+        namespace: CATALOG_NAMESPACE.into(),
+        name: "charter-leader".into(),
+        identity,
+        duration_seconds: 3,
+    };
+    let _ = charter::cli::leader::run(
+        client,
+        election,
+        config(),
+        controller::Tuning::default(),
+        telemetry,
+        std::future::pending(),
+        |now| leading.store(now, Ordering::SeqCst),
+    )
     .await;
-    leading.store(false, Ordering::SeqCst);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod decide;
+pub mod leader;
 pub mod revision;
 pub mod run;
 pub mod sandbox;

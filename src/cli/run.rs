@@ -124,40 +124,19 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         .lease_namespace
         .clone()
         .unwrap_or_else(|| args.catalog_namespace.clone());
-    let manager = kube_lease_manager::LeaseManagerBuilder::new(client.clone(), "charter-leader")
-        .with_namespace(lease_namespace.clone())
-        .with_identity(identity.clone())
-        .with_duration(args.lease_duration_seconds)
-        .with_grace((args.lease_duration_seconds / 3).max(1))
-        .build()
-        .await?;
-    let (mut leader, lease_task) = manager.watch().await;
-    // A standby is ready: it serves /metrics and is what a rollout waits for; the leader
-    // turns ready again once its caches have synced.
-    telemetry.set_ready(true);
-    tracing::info!(%identity, namespace = %lease_namespace, "waiting for leadership");
-    let became_leader = tokio::select! {
-        _ = super::sandbox::shutdown_signal() => false,
-        r = leader.wait_for(|is_leader| *is_leader) => { r.map_err(|_| anyhow::anyhow!("lease manager stopped"))?; true }
-    };
-    if !became_leader {
-        drop(leader);
-        let _ = lease_task.await;
-        return Ok(());
-    }
-    tracing::info!(%identity, "became leader");
-    telemetry.set_ready(false);
-    let mut lost = leader.clone();
-    let stop = async move {
-        tokio::select! {
-            _ = super::sandbox::shutdown_signal() => {},
-            _ = lost.wait_for(|is_leader| !*is_leader) => { tracing::warn!("lost leadership; stopping"); },
-        }
-    };
-    controller::run_tuned(client, config, tuning, telemetry, stop).await?;
-    drop(leader);
-    if let Ok(Ok(manager)) = lease_task.await {
-        let _ = manager.release().await;
-    }
-    Ok(())
+    super::leader::run(
+        client,
+        super::leader::Election {
+            namespace: lease_namespace,
+            name: "charter-leader".into(),
+            identity,
+            duration_seconds: args.lease_duration_seconds,
+        },
+        config,
+        tuning,
+        telemetry,
+        super::sandbox::shutdown_signal(),
+        |_| {},
+    )
+    .await
 }
