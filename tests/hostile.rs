@@ -626,6 +626,19 @@ spec: {serviceName: waiting, revision: "{waiting}", decision: Approved, approver
             },
         ),
         case(
+            "an approval expiring \"next week\"",
+            APPROVER,
+            Apply(
+                r#"
+apiVersion: catalog.charter.dev/v1alpha1
+kind: ServiceApproval
+metadata: {name: h-expires-words}
+spec: {serviceName: waiting, revision: "{waiting}", decision: Approved, approver: ava, expiresAt: next week}
+"#,
+            ),
+            Refused(&["spec.expiresAt", "must be of type date-time"]),
+        ),
+        case(
             "a response target in words",
             OWNER,
             Apply(

@@ -78,7 +78,7 @@ impl CompiledSchema {
                     | "FieldValueTypeInvalid"
             )
         });
-        list_types(obj, &self.schema, "", &mut causes, 0);
+        list_types_and_formats(obj, &self.schema, "", &mut causes, 0);
         if blocking && self.has_rules {
             causes.push(cause(
                 "FieldValueInvalid",
@@ -405,7 +405,13 @@ fn schema_error_cause(obj: &Value, err: &jsonschema::ValidationError<'_>) -> Cau
 }
 
 /// `x-kubernetes-list-type: set` and `map` (with `x-kubernetes-list-map-keys`) uniqueness.
-fn list_types(v: &Value, schema: &Value, path: &str, causes: &mut Vec<Cause>, depth: usize) {
+fn list_types_and_formats(
+    v: &Value,
+    schema: &Value,
+    path: &str,
+    causes: &mut Vec<Cause>,
+    depth: usize,
+) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -415,7 +421,7 @@ fn list_types(v: &Value, schema: &Value, path: &str, causes: &mut Vec<Cause>, de
             let additional = schema.get("additionalProperties").filter(|a| a.is_object());
             for (k, child) in m {
                 if let Some(cs) = props.and_then(|p| p.get(k)).or(additional) {
-                    list_types(child, cs, &join(path, k), causes, depth + 1);
+                    list_types_and_formats(child, cs, &join(path, k), causes, depth + 1);
                 }
             }
         }
@@ -458,12 +464,96 @@ fn list_types(v: &Value, schema: &Value, path: &str, causes: &mut Vec<Cause>, de
             }
             if let Some(is) = schema.get("items").filter(|i| i.is_object()) {
                 for (i, item) in items.iter().enumerate() {
-                    list_types(item, is, &format!("{path}[{i}]"), causes, depth + 1);
+                    list_types_and_formats(item, is, &format!("{path}[{i}]"), causes, depth + 1);
+                }
+            }
+        }
+        Value::String(text) => {
+            let format = schema.get("format").and_then(Value::as_str);
+            if let Some(format @ ("date-time" | "date")) = format {
+                let valid = if format == "date" {
+                    is_date(text)
+                } else {
+                    is_date_time(text)
+                };
+                if !valid {
+                    let body = if path.is_empty() {
+                        "body".into()
+                    } else {
+                        format!("{path} in body")
+                    };
+                    causes.push(cause(
+                        "FieldValueInvalid",
+                        path.to_string(),
+                        format!(
+                            "Invalid value: {}: {body} must be of type {format}: {}",
+                            show(v),
+                            show(v)
+                        ),
+                    ));
                 }
             }
         }
         _ => {}
     }
+}
+
+/// kube-openapi's strfmt `IsDate`: Go's `time.Parse("2006-01-02", s)` (two-digit month and
+/// day, the day within its month).
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 10
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !digits(0..4)
+        || !digits(5..7)
+        || !digits(8..10)
+    {
+        return false;
+    }
+    let n = |r: std::ops::Range<usize>| s[r].parse::<i32>().unwrap_or(0);
+    chrono::NaiveDate::from_ymd_opt(n(0..4), n(5..7) as u32, n(8..10) as u32).is_some()
+}
+
+/// kube-openapi's strfmt `IsDateTime`: a date, `T` (either case), then
+/// `hh:mm:ss[.fraction]` and `Z` or `±hh:mm`, hours ≤ 23, minutes and seconds ≤ 59.
+fn is_date_time(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    let mut parts = lower.split('t');
+    let (Some(date), Some(time)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    if s.len() < 4 || !is_date(date) {
+        return false;
+    }
+    let b = time.as_bytes();
+    let two = |i: usize| b.get(i..i + 2).filter(|d| d.iter().all(u8::is_ascii_digit));
+    let (Some(h), Some(m), Some(sec)) = (two(0), two(3), two(6)) else {
+        return false;
+    };
+    if b.get(2) != Some(&b':') || b.get(5) != Some(&b':') {
+        return false;
+    }
+    let rest = &time[8..];
+    let zone = |z: &str| {
+        let b = z.as_bytes();
+        z == "z"
+            || (b.len() == 6
+                && matches!(b[0], b'+' | b'-')
+                && b[3] == b':'
+                && b[1..3].iter().chain(&b[4..6]).all(u8::is_ascii_digit))
+    };
+    // `(.[0-9]+)?`: Go's `.` is any one character, then digits; or no fraction at all.
+    let fraction = || {
+        let mut chars = rest.chars();
+        chars.next()?;
+        let after = chars.as_str();
+        let tail = after.trim_start_matches(|c: char| c.is_ascii_digit());
+        (tail.len() < after.len()).then_some(tail)
+    };
+    let zone_ok = zone(rest) || fraction().is_some_and(zone);
+    zone_ok && h <= b"23".as_slice() && m <= b"59".as_slice() && sec <= b"59".as_slice()
 }
 
 /// The value at a kube-cel field path (`spec.items[0].name`), best effort.
@@ -783,6 +873,69 @@ mod tests {
         assert_eq!(
             causes[0].message,
             r#"Invalid value: "object": failed rule: self.x == 2"#
+        );
+    }
+
+    #[test]
+    fn date_and_date_time_as_kube_openapi_strfmt() {
+        for ok in ["2026-02-28", "2024-02-29"] {
+            assert!(is_date(ok), "{ok}");
+        }
+        for bad in [
+            "2026-02-30",
+            "2025-02-29",
+            "2026-2-28",
+            "26-02-28",
+            "2026-13-01",
+            "next week",
+        ] {
+            assert!(!is_date(bad), "{bad}");
+        }
+        for ok in [
+            "2026-01-01T10:00:00Z",
+            "2026-01-01t10:00:00z",
+            "2026-01-01T10:00:00.123456Z",
+            "2026-01-01T23:59:59+02:00",
+            "2026-01-01T10:00:00-05:30",
+        ] {
+            assert!(is_date_time(ok), "{ok}");
+        }
+        for bad in [
+            "next week",
+            "2026-01-01",
+            "2026-01-01T10:00:00",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T10:60:00Z",
+            "2026-02-30T10:00:00Z",
+            "2026-01-01T10:00:00+0200",
+            "2026-01-01 10:00:00Z",
+        ] {
+            assert!(!is_date_time(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bad_date_time_is_refused_as_kube_words_it() {
+        let c = CompiledSchema::new(&json!({
+            "type": "object",
+            "properties": {"spec": {"type": "object", "properties": {
+                "expiresAt": {"type": "string", "format": "date-time"}
+            }}}
+        }))
+        .unwrap();
+        let causes = c.validate(&json!({"spec": {"expiresAt": "next week"}}), None);
+        assert_eq!(causes.len(), 1);
+        assert_eq!(causes[0].field, "spec.expiresAt");
+        assert_eq!(
+            causes[0].message,
+            "Invalid value: \"next week\": spec.expiresAt in body must be of type date-time: \"next week\""
+        );
+        assert!(
+            c.validate(
+                &json!({"spec": {"expiresAt": "2026-01-01T00:00:00Z"}}),
+                None
+            )
+            .is_empty()
         );
     }
 
