@@ -27,6 +27,11 @@ impl Error {
         }
     }
 
+    /// A 409 Conflict from the API server: the object changed under the write.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self.kube_error(), Some(kube::Error::Api(status)) if status.code == 409)
+    }
+
     /// The Kubernetes error inside, if any: those become Warning Events on the Service.
     pub fn kube_error(&self) -> Option<&kube::Error> {
         match self {
@@ -35,5 +40,29 @@ impl Error {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(code: u16) -> Error {
+        let status: kube::core::Status = serde_json::from_value(
+            serde_json::json!({"status": "Failure", "code": code, "reason": "Conflict"}),
+        )
+        .expect("a Status");
+        Error::ServiceStatus {
+            name: "payments/ledger".into(),
+            source: kube::Error::Api(status.into()),
+        }
+    }
+
+    #[test]
+    fn only_a_409_is_a_conflict() {
+        assert!(api_error(409).is_conflict());
+        assert!(!api_error(500).is_conflict());
+        assert!(!api_error(429).is_conflict());
+        assert!(!Error::NotSynced(std::time::Duration::from_secs(1)).is_conflict());
     }
 }

@@ -12,7 +12,7 @@ use kube::{
     },
 };
 use serde_json::json;
-use tracing::{instrument, warn};
+use tracing::{debug, instrument, warn};
 
 use super::{
     context::{Context, backoff},
@@ -50,7 +50,17 @@ pub(crate) async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Resul
     result
 }
 
+/// How soon a reconcile that met a 409 Conflict is retried.
+const CONFLICT_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub(crate) fn error_policy(service: Arc<Service>, error: &Error, ctx: Arc<Context>) -> Action {
+    // A conflict says a newer version exists: its watch event triggers the next reconcile, and
+    // this retry is only a safety net. It is no failure to back off from (under a storm of
+    // conflicts the doubling reached minutes).
+    if error.is_conflict() {
+        debug!(%error, namespace = ?service.namespace(), name = %service.name_any(), "conflict; retrying");
+        return Action::requeue(CONFLICT_RETRY);
+    }
     let failures = ctx.memory.record_failure(&service);
     let delay = backoff(failures);
     warn!(%error, failures, ?delay, namespace = ?service.namespace(), name = %service.name_any(), "reconcile failed");
