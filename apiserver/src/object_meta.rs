@@ -139,7 +139,6 @@ fn label_key_errors(key: &str) -> Vec<String> {
     out
 }
 
-/// Every ObjectMeta error of an object about to be stored, as field causes.
 /// The fields of `ObjectMeta`; the real decoder drops any other (and names it under
 /// `fieldValidation=Strict`).
 const OBJECT_META_FIELDS: [&str; 15] = [
@@ -179,6 +178,7 @@ pub fn drop_unknown_fields(obj: &mut Value) -> Vec<String> {
         .collect()
 }
 
+/// Every ObjectMeta error of an object about to be stored, as field causes.
 pub fn validate(rule: NameRule, obj: &Value) -> Vec<Cause> {
     let mut causes = Vec::new();
     let meta = obj.get("metadata");
