@@ -116,28 +116,32 @@ pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<
             (items, token.rv, Some(token.after))
         }
     };
-    let mut selected: Vec<Value> = items
-        .iter()
-        .filter(|o| {
-            after.as_ref().is_none_or(|(ans, aname)| {
-                let key = (
-                    crate::store::meta_str(o, "namespace").unwrap_or_default(),
-                    crate::store::meta_str(o, "name").unwrap_or_default(),
-                );
-                key > (ans.as_str(), aname.as_str())
-            })
+    let unseen = |o: &&std::sync::Arc<Value>| {
+        after.as_ref().is_none_or(|(ans, aname)| {
+            let key = (
+                crate::store::meta_str(o, "namespace").unwrap_or_default(),
+                crate::store::meta_str(o, "name").unwrap_or_default(),
+            );
+            key > (ans.as_str(), aname.as_str())
         })
-        .map(|o| strategy::to_served(target, o))
-        .filter(|o| filter.matches(o))
-        .collect();
-    let mut metadata = json!({"resourceVersion": rv.to_string()});
-    if let Some(limit) = ctx
+    };
+    let limit = ctx
         .param("limit")
         .and_then(|l| l.parse::<usize>().ok())
-        .filter(|l| *l > 0)
+        .filter(|l| *l > 0);
+    // Only what the page shows (and one more, to know whether a page follows) is converted to
+    // its served shape: a paged list of N objects costs O(N) conversions, not O(N²/limit).
+    let mut selected: Vec<Value> = items
+        .iter()
+        .filter(unseen)
+        .map(|o| strategy::to_served(target, o))
+        .filter(|o| filter.matches(o))
+        .take(limit.map_or(usize::MAX, |l| l + 1))
+        .collect();
+    let mut metadata = json!({"resourceVersion": rv.to_string()});
+    if let Some(limit) = limit
         && selected.len() > limit
     {
-        let remaining = selected.len() - limit;
         selected.truncate(limit);
         let last = &selected[limit - 1];
         let token = Continue {
@@ -152,8 +156,10 @@ pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<
             ),
         };
         metadata["continue"] = json!(token.encode());
-        // The API conventions: not set when the list has a label or field selector.
+        // The API conventions: not set when the list has a label or field selector (and only
+        // then is it a plain count of the objects after this page).
         if filter.is_empty() {
+            let remaining = items.iter().filter(unseen).count() - limit;
             metadata["remainingItemCount"] = json!(remaining);
         }
     }
