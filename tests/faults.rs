@@ -218,14 +218,17 @@ async fn a_thousand_activations_under_server_faults_converge_without_publishing_
     let (fx, recorder) = harness().await;
     let operator = Process::operator(operator_kubeconfig(&fx), config());
     let stop = Arc::new(AtomicBool::new(false));
+    let driving = Arc::new(AtomicBool::new(true));
     let storm = tokio::spawn(chaos::storm(
         fx.server.faults(),
         Rng::new(seed),
+        driving.clone(),
         stop.clone(),
     ));
 
     let started = Instant::now();
     drive(&fx, "svc", N).await;
+    driving.store(false, Ordering::Relaxed);
     let driven = started.elapsed();
     let converged = converge(&fx, "under faults", N, &operator.telemetry).await;
     stop.store(true, Ordering::Relaxed);

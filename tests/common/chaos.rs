@@ -56,14 +56,14 @@ pub fn seed(test: &str) -> u64 {
 }
 
 /// The server faults of the fault run, until `stop` is set: 5 % of requests fail with 500 and
-/// 2 % with 429 throughout; every 1–3 s a storm of 3–15 409 Conflicts on status writes (patches
-/// of Services and approvals); every 2–4 s every watch is cut, and every other cut follows an
-/// expiry of the watch history, so that the re-watches get 410 Expired and relist.
+/// 2 % with 429 throughout; while `driving`, every 1–3 s a storm of 3–15 409 Conflicts on status
+/// writes (patches of Services and approvals); every 2–4 s every watch is cut, and every other cut
+/// follows an expiry of the watch history, so that the re-watches get 410 Expired and relist.
 ///
-/// The storms go on until convergence: once few Services are left, a storm hits the same few
-/// retries storm after storm, which the operator survives because a conflict is retried in 1 s
-/// and does not count toward its backoff (which doubles up to 5 minutes).
-pub async fn storm(faults: Faults, mut rng: Rng, stop: Arc<AtomicBool>) {
+/// The storms stop with the drive: a storm fails the next N status writes whoever makes them, and
+/// once few Services are left those are the same few retries, storm after storm, until the
+/// operator's per-Service backoff (doubling, up to 5 minutes) outlasts any bound.
+pub async fn storm(faults: Faults, mut rng: Rng, driving: Arc<AtomicBool>, stop: Arc<AtomicBool>) {
     faults.fail_fraction(Matcher::default(), 500, 0.05);
     faults.fail_fraction(Matcher::default(), 429, 0.02);
     let mut next_conflicts = tokio::time::Instant::now() + rng.millis(1_000, 3_000);
@@ -71,7 +71,7 @@ pub async fn storm(faults: Faults, mut rng: Rng, stop: Arc<AtomicBool>) {
     let mut cuts = 0u32;
     while !stop.load(Ordering::Relaxed) {
         let now = tokio::time::Instant::now();
-        if now >= next_conflicts {
+        if now >= next_conflicts && driving.load(Ordering::Relaxed) {
             let n = rng.between(3, 15) as u32;
             let resource = if rng.next_u64().is_multiple_of(2) {
                 "services"
