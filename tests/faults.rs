@@ -137,7 +137,10 @@ async fn converge(
                 .values()
                 .map(|d| {
                     d.keys()
-                        .filter(|k| *k != charter::catalog::INDEX_KEY)
+                        .filter(|k| {
+                            *k != charter::catalog::INDEX_KEY
+                                && *k != charter::catalog::SERVICES_KEY
+                        })
                         .count()
                 })
                 .sum();
