@@ -12,6 +12,7 @@ pub mod authz;
 mod builtin_kinds;
 mod cel_rules;
 mod contain;
+mod crd_validation;
 pub mod discovery;
 pub mod error;
 pub mod events;

@@ -466,6 +466,17 @@ pub fn record_update(
 
 /// A CRD's served versions, and its status (Established, NamesAccepted) set on `crd`.
 pub fn prepare_crd(crd: &mut Value, old: Option<&Value>) -> Result<Vec<Served>, ApiError> {
+    let causes = crate::crd_validation::validate(crd);
+    if !causes.is_empty() {
+        let name = crate::store::meta_str(crd, "name").unwrap_or_default();
+        return Err(ApiError::invalid(
+            "CustomResourceDefinition",
+            "apiextensions.k8s.io",
+            "customresourcedefinitions",
+            name,
+            causes,
+        ));
+    }
     let served = registry::crd_to_served(crd)?;
     let now = now_rfc3339();
     let prior = |t: &str| {

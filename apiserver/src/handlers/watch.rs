@@ -175,8 +175,11 @@ fn start(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Respo
                 }
                 msg = rx.recv() => match msg {
                     Ok(c) => {
+                        // Every change is seen in resourceVersion order, so the next bookmark may
+                        // name the latest one, also another kind's: a quiet kind's watcher
+                        // advances with the server and does not fall out of the history.
+                        last_rv = last_rv.max(c.rv);
                         if c.bucket != stream.target.bucket() { continue; }
-                        last_rv = c.rv;
                         if !stream.change(&c).await { break; }
                     }
                     // A watcher that fell behind is closed; the client re-watches from its last RV.
