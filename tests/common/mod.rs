@@ -265,15 +265,11 @@ impl Fixture {
 
     /// The reasons of the Events about `name`, in no particular order.
     pub async fn event_reasons(&self, name: &str) -> Vec<String> {
-        let events: Api<Event> = Api::namespaced(self.admin.clone(), NAMESPACE);
-        events
-            .list(&Default::default())
+        self.events(name)
             .await
-            .expect("Events can be listed")
-            .items
             .into_iter()
-            .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
-            .filter_map(|e| e.reason)
+            .map(|(reason, _)| reason)
+            .filter(|reason| !reason.is_empty())
             .collect()
     }
 
