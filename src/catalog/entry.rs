@@ -123,3 +123,74 @@ pub fn listing<'a>(briefs: impl Iterator<Item = &'a str>) -> String {
 pub fn brief_cost(brief: &str) -> usize {
     brief.len() + 2
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{ServiceModel, ServiceRef, ServiceSpec, ServiceStatus, Snapshot};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+    use k8s_openapi::jiff::Timestamp;
+
+    fn at(second: i64) -> Time {
+        Time(Timestamp::from_second(second).unwrap())
+    }
+
+    fn active(approved_at: i64, activated_at: Option<i64>) -> Service {
+        let mut spec = ServiceSpec::default();
+        spec.content.owner = "dana".into();
+        spec.content.approvers = vec!["ava".into()];
+        spec.content.model = Some(ServiceModel {
+            outcomes: vec![],
+            depends_on: vec![
+                ServiceRef {
+                    namespace: None,
+                    name: "ident".into(),
+                },
+                ServiceRef {
+                    namespace: Some("platform".into()),
+                    name: "bus".into(),
+                },
+            ],
+        });
+        let mut s = Service::new("ledger", spec.clone());
+        s.metadata.namespace = Some("shop".into());
+        s.status = Some(ServiceStatus {
+            phase: Some(Phase::Active),
+            activated_at: activated_at.map(at),
+            snapshot: Some(Snapshot {
+                revision: "0123456789".into(),
+                approved_by: vec!["ava".into()],
+                approved_at: at(approved_at),
+                content: spec.content,
+            }),
+            ..Default::default()
+        });
+        s
+    }
+
+    fn value(s: &Service) -> Value {
+        serde_json::from_str(&entry(s).expect("published").value).unwrap()
+    }
+
+    #[test]
+    fn published_at_is_when_the_revision_was_both_approved_and_active() {
+        let activated_later = value(&active(100, Some(200)));
+        assert_eq!(activated_later["provenance"]["publishedAt"], json!(at(200)));
+        let approved_later = value(&active(300, Some(200)));
+        assert_eq!(approved_later["provenance"]["publishedAt"], json!(at(300)));
+    }
+
+    #[test]
+    fn absent_fields_are_omitted_and_dependencies_carry_their_namespace() {
+        let v = value(&active(100, None));
+        let provenance = v["provenance"].as_object().unwrap();
+        assert!(!provenance.contains_key("reviewDueAt"));
+        assert!(!provenance.contains_key("activatedAt"));
+        assert!(v["content"].get("approvers").is_none());
+        assert_eq!(
+            v["content"]["model"]["dependsOn"],
+            json!([{"namespace": "shop", "name": "ident"}, {"namespace": "platform", "name": "bus"}])
+        );
+        assert!(!entry(&active(100, None)).unwrap().value.contains("null"));
+    }
+}
