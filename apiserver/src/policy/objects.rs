@@ -20,15 +20,5 @@ pub fn validate_object(info: &ResourceInfo, obj: &Value) -> Result<(), ApiError>
         p if p == MAPB.1 => drop(Binding::compile(obj, false, &mut c)),
         _ => {}
     }
-    if c.0.is_empty() {
-        return Ok(());
-    }
-    let name = crate::store::meta_str(obj, "name").unwrap_or_default();
-    Err(ApiError::invalid(
-        &info.kind,
-        &info.group,
-        &info.plural,
-        name,
-        c.0,
-    ))
+    crate::strategy::invalid_unless_empty(info, obj, c.0)
 }
