@@ -5,6 +5,10 @@
 #[path = "../tests/bench/mod.rs"]
 mod bench;
 
+/// The same allocator as the `charter` binary, so the figures are the ones a user gets.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     bench::main_with(bench::Options::from_env());
 }

@@ -1,5 +1,10 @@
 use clap::Parser;
 
+/// mimalloc: the operator and the embedded server allocate many small JSON nodes, which
+/// glibc malloc serves slowly (see the README's Performance section).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = charter::cli::Cli::parse();
