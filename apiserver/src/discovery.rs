@@ -288,7 +288,7 @@ pub(crate) mod tests {
                     json_path: ".metadata.creationTimestamp".into(),
                 },
             ],
-            schema: Some(json!({
+            schema: Some(std::sync::Arc::new(json!({
                 "type": "object",
                 "description": "A catalogued service.",
                 "properties": {
@@ -300,7 +300,7 @@ pub(crate) mod tests {
                     },
                     "status": {"type": "object", "properties": {"phase": {"type": "string"}}}
                 }
-            })),
+            }))),
             custom: true,
         }
     }

@@ -648,7 +648,7 @@ fn builtin_properties(r: &ResourceInfo) -> (String, Map<String, Value>) {
 /// for built-ins.
 fn kind_schema(r: &ResourceInfo) -> Value {
     let gvk_ext = json!([gvk(r)]);
-    let mut schema = match (&r.schema, r.custom) {
+    let mut schema = match (r.schema.as_deref(), r.custom) {
         (Some(Value::Object(s)), _) => s.clone(),
         _ => {
             let (description, props) = builtin_properties(r);
@@ -773,7 +773,7 @@ mod tests {
                 .starts_with("/openapi/v3/api/v1?hash=")
         );
         let mut changed = crd_info();
-        changed.schema = Some(json!({"type": "object"}));
+        changed.schema = Some(std::sync::Arc::new(json!({"type": "object"})));
         let c = index(&[core_info("ConfigMap", "configmaps", true), changed]);
         assert_ne!(
             c["paths"]["apis/catalog.charter.dev/v1alpha1"],

@@ -354,7 +354,7 @@ pub fn crd_to_served(crd: &Value) -> Result<Vec<Served>, ApiError> {
             verbs: verbs_all(),
             status_subresource: v.pointer("/subresources/status").is_some(),
             printer_columns,
-            schema: schema_v,
+            schema: schema_v.map(Arc::new),
             custom: true,
         };
         let selectable_fields = v

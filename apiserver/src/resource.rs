@@ -3,6 +3,8 @@
 //! served CRD version become one `ResourceInfo`; discovery, OpenAPI, Table responses,
 //! routing and admission all read from it.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 /// One printer column, as in a CRD's `additionalPrinterColumns`.
@@ -37,8 +39,10 @@ pub struct ResourceInfo {
     pub status_subresource: bool,
     /// Printer columns beyond NAME (AGE is appended as the real server does when none is given).
     pub printer_columns: Vec<PrinterColumn>,
-    /// The `openAPIV3Schema` of a custom resource version; `None` for built-in kinds.
-    pub schema: Option<Value>,
+    /// The `openAPIV3Schema` of a custom resource version; `None` for built-in kinds. Shared:
+    /// every request resolves its kind's `ResourceInfo`, and a deep copy per request cost
+    /// more than the write itself.
+    pub schema: Option<Arc<Value>>,
     /// True for kinds defined by a CustomResourceDefinition.
     pub custom: bool,
 }
