@@ -39,7 +39,7 @@ impl CompiledSchema {
             .build(&draft4)
             .map_err(|e| format!("invalid openAPIV3Schema: {e}"))?;
         let cel = kcel::compile_schema(schema);
-        let rule_map = cel_rules::RuleMap::new(&cel);
+        let rule_map = cel_rules::RuleMap::new(&cel, schema);
         let has_rules = has_rules(schema);
         Ok(CompiledSchema {
             schema: schema.clone(),

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use kube::core::cel as kcel;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// What lives at and below one node of a compiled schema, computed once per CRD version.
 #[derive(Debug, Default)]
@@ -22,51 +22,73 @@ pub struct RuleMap {
     rules: bool,
     /// Some transition rule at or below this node.
     transition: bool,
-    /// Rules (or `allOf`/`oneOf`/`anyOf` branches) on this node itself: kube-cel takes the
-    /// whole subtree from here.
-    here: bool,
+    /// A transition rule on this node itself (or in its `allOf`/`oneOf`/`anyOf` branches).
+    transition_here: bool,
+    /// The node's own rules (and branches), compiled from a copy of its schema without
+    /// the rules below it: kube-cel evaluates every rule under the node it is handed, so
+    /// handing it the full node would evaluate the unchanged subtrees ratcheting skips.
+    /// `None` when the node has no rules of its own.
+    here: Option<kcel::CompiledSchema>,
+    /// Deeper than kube-cel walks: it is handed the full node, which it reports.
+    too_deep: bool,
     properties: HashMap<String, RuleMap>,
     items: Option<Box<RuleMap>>,
     additional: Option<Box<RuleMap>>,
+    /// `x-kubernetes-list-map-keys` of a `x-kubernetes-list-type: map` list: its items are
+    /// correlated with the stored ones by these keys. Items of other lists are not
+    /// correlated at all (KEP-4008), so their rules always run when the list changed.
+    map_keys: Option<Vec<String>>,
 }
 
 impl RuleMap {
-    pub fn new(compiled: &kcel::CompiledSchema) -> RuleMap {
-        RuleMap::at(compiled, 0)
+    /// `schema` is the JSON `compiled` was compiled from.
+    pub fn new(compiled: &kcel::CompiledSchema, schema: &Value) -> RuleMap {
+        RuleMap::at(compiled, Some(schema), 0)
     }
 
-    fn at(node: &kcel::CompiledSchema, depth: usize) -> RuleMap {
+    fn at(node: &kcel::CompiledSchema, schema: Option<&Value>, depth: usize) -> RuleMap {
         let branches = node.all_of.iter().chain(&node.one_of).chain(&node.any_of);
+        let has_own = !node.validations.is_empty() || branches.clone().next().is_some();
         let mut map = RuleMap {
-            here: !node.validations.is_empty() || branches.clone().next().is_some(),
+            too_deep: depth > MAX_DEPTH,
             ..RuleMap::default()
         };
-        if depth > MAX_DEPTH {
-            // kube-cel reports too-deep schemas itself: hand it the node.
-            map.here = true;
+        if has_own && !map.too_deep {
+            map.here = Some(kcel::compile_schema(&own_rules_only(
+                schema.unwrap_or(&Value::Null),
+            )));
         }
-        map.transition = node.validations.iter().any(|v| match v {
+        map.transition_here = node.validations.iter().any(|v| match v {
             Ok(rule) => rule.is_transition_rule,
             Err(_) => true,
         }) || branches
             .clone()
-            .any(|b| RuleMap::at(b, depth + 1).transition);
-        if !map.here || !map.transition {
+            .any(|b| RuleMap::at(b, None, depth + 1).transition);
+        if schema.and_then(|s| s.get("x-kubernetes-list-type")) == Some(&Value::from("map")) {
+            let keys = schema.and_then(|s| s.get("x-kubernetes-list-map-keys"));
+            let keys = keys.and_then(Value::as_array).into_iter().flatten();
+            map.map_keys = Some(keys.filter_map(Value::as_str).map(String::from).collect());
+        }
+        if !map.too_deep {
+            let child = |key: &str| schema.and_then(|s| s.get(key));
             map.properties = node
                 .properties
                 .iter()
-                .map(|(name, child)| (name.clone(), RuleMap::at(child, depth + 1)))
-                .filter(|(_, child)| child.rules)
+                .map(|(name, c)| {
+                    let s = child("properties").and_then(|p| p.get(name));
+                    (name.clone(), RuleMap::at(c, s, depth + 1))
+                })
+                .filter(|(_, c)| c.rules)
                 .collect();
             map.items = node
                 .items
                 .as_deref()
-                .map(|child| Box::new(RuleMap::at(child, depth + 1)));
+                .map(|c| Box::new(RuleMap::at(c, child("items"), depth + 1)));
             if !node.preserve_unknown_fields {
                 map.additional = node
                     .additional_properties
                     .as_deref()
-                    .map(|child| Box::new(RuleMap::at(child, depth + 1)));
+                    .map(|c| Box::new(RuleMap::at(c, child("additionalProperties"), depth + 1)));
             }
         }
         let below = map
@@ -74,13 +96,95 @@ impl RuleMap {
             .values()
             .chain(map.items.as_deref())
             .chain(map.additional.as_deref());
-        map.transition |= below.clone().any(|c| c.transition);
-        map.rules = map.here || below.clone().any(|c| c.rules);
+        map.transition = map.transition_here || below.clone().any(|c| c.transition);
+        map.rules = has_own || map.too_deep || below.clone().any(|c| c.rules);
         map
     }
 }
 
 const MAX_DEPTH: usize = 64;
+
+/// A copy of a schema node keeping its own rules and what kube-cel needs to convert its
+/// value (field names, maps, formats, embedded resources), without the rules below it. A
+/// subtree whose conversion needs no schema at all (no map, no format, no embedded
+/// resource) is cut to its `type`, so kube-cel neither converts it again nor walks it.
+fn own_rules_only(schema: &Value) -> Value {
+    let Some(node) = schema.as_object() else {
+        return schema.clone();
+    };
+    let mut copy = Map::new();
+    for (key, value) in node {
+        match key.as_str() {
+            "properties" => {
+                let props = value.as_object().into_iter().flatten();
+                let kept = props
+                    .map(|(k, v)| (k.clone(), conversion_only(v)))
+                    .collect();
+                copy.insert(key.clone(), Value::Object(kept));
+            }
+            "items" | "additionalProperties" if value.is_object() => {
+                copy.insert(key.clone(), conversion_only(value));
+            }
+            _ => {
+                copy.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Value::Object(copy)
+}
+
+/// A descendant of a rule-bearing node, for converting values only: no rules, no branches.
+fn conversion_only(schema: &Value) -> Value {
+    if plain(schema) {
+        let mut cut = Map::new();
+        if let Some(t) = schema.get("type") {
+            cut.insert("type".into(), t.clone());
+        }
+        return Value::Object(cut);
+    }
+    let Some(node) = schema.as_object() else {
+        return schema.clone();
+    };
+    let mut copy = Map::new();
+    for (key, value) in node {
+        match key.as_str() {
+            "x-kubernetes-validations" | "allOf" | "oneOf" | "anyOf" | "not" => {}
+            "properties" => {
+                let props = value.as_object().into_iter().flatten();
+                let kept = props
+                    .map(|(k, v)| (k.clone(), conversion_only(v)))
+                    .collect();
+                copy.insert(key.clone(), Value::Object(kept));
+            }
+            "items" | "additionalProperties" if value.is_object() => {
+                copy.insert(key.clone(), conversion_only(value));
+            }
+            _ => {
+                copy.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Value::Object(copy)
+}
+
+/// Whether kube-cel converts values of this subtree the same with or without its schema:
+/// every key a field name, no string format, no embedded resource.
+fn plain(schema: &Value) -> bool {
+    let Some(node) = schema.as_object() else {
+        return false;
+    };
+    let special = node.contains_key("format")
+        || node.contains_key("additionalProperties")
+        || node.contains_key("x-kubernetes-embedded-resource")
+        || node.contains_key("x-kubernetes-int-or-string")
+        || node.contains_key("x-kubernetes-preserve-unknown-fields");
+    !special
+        && node
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_none_or(|p| p.values().all(plain))
+        && node.get("items").is_none_or(plain)
+}
 
 /// The CEL rules' failures for `obj` (`old`: the stored object, on update).
 pub fn validate(
@@ -105,14 +209,26 @@ fn walk(
     if !map.rules || (!map.transition && old == Some(value)) {
         return;
     }
-    if map.here {
-        if let Err(found) = kcel::validate_compiled(node, value, old) {
+    let mut report = |found: Result<(), kcel::ValidationErrors>| {
+        if let Err(found) = found {
             errors.extend(found.into_vec().into_iter().map(|mut e| {
                 e.field_path = join(path, &e.field_path);
                 e
             }));
         }
+    };
+    if map.too_deep {
+        report(kcel::validate_compiled(node, value, old));
         return;
+    }
+    if let Some(here) = map
+        .here
+        .as_ref()
+        .filter(|_| map.transition_here || old != Some(value))
+    {
+        // The old value only where a rule here reads it: converting it costs as much again.
+        let old_here = old.filter(|_| map.transition_here);
+        report(kcel::validate_compiled(here, value, old_here));
     }
     if let Some(object) = value.as_object() {
         for (name, child) in &map.properties {
@@ -132,13 +248,20 @@ fn walk(
         }
     }
     if let (Some(child), Some(n), Some(list)) = (&map.items, &node.items, value.as_array()) {
-        // As kube-cel and the real server for lists that are not list-type map: by index.
         let old = old.and_then(Value::as_array);
         for (i, v) in list.iter().enumerate() {
-            let old = old.and_then(|o| o.get(i));
+            let old = match (&map.map_keys, old) {
+                (Some(keys), Some(old)) => old.iter().find(|o| same_keys(keys, o, v)),
+                _ => None,
+            };
             walk(n, child, v, old, &format!("{path}[{i}]"), errors);
         }
     }
+}
+
+/// Whether two items of a map list have the same key fields.
+fn same_keys(keys: &[String], a: &Value, b: &Value) -> bool {
+    keys.iter().all(|k| a.get(k) == b.get(k))
 }
 
 /// `spec` + `replicas` → `spec.replicas`; `spec` + `[0].name` → `spec[0].name`.
@@ -187,7 +310,7 @@ mod tests {
 
     fn run(obj: Value, old: Option<Value>) -> Vec<(String, String)> {
         let compiled = kcel::compile_schema(&schema());
-        let map = RuleMap::new(&compiled);
+        let map = RuleMap::new(&compiled, &schema());
         let mut found: Vec<_> = validate(&compiled, &map, &obj, old.as_ref())
             .into_iter()
             .map(|e| (e.field_path, e.message))
@@ -224,13 +347,88 @@ mod tests {
             run(status_only, Some(old.clone())),
             vec![("status.count".into(), "negative".into())]
         );
+        // spec changed, so its own rule runs; its unchanged `ports` list is ratcheted.
         let spec_changed =
             json!({"spec": {"min": 4, "max": 1, "ports": [{"port": -1}]}, "status": {"count": 1}});
         assert_eq!(
-            run(spec_changed, Some(old)),
+            run(spec_changed, Some(old.clone())),
+            vec![("spec".into(), "min above max".into())]
+        );
+        // A changed list that is not `x-kubernetes-list-type: map` has no correlatable
+        // items (KEP-4008): every item's rules run, the unchanged first one's too (and
+        // spec changed with it, so its rule runs again).
+        let list_changed = json!({"spec": {"min": 3, "max": 1, "ports": [{"port": -1}, {"port": 2}]},
+                                  "status": {"count": 1}});
+        assert_eq!(
+            run(list_changed, Some(old)),
             vec![
                 ("spec".into(), "min above max".into()),
                 ("spec.ports[0].port".into(), "must be positive".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn map_list_items_are_correlated_by_their_keys() {
+        let schema = json!({"type": "object", "properties": {"ports": {
+            "type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+            "items": {"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"},
+                "port": {"type": "integer",
+                         "x-kubernetes-validations": [{"rule": "self > 0", "message": "must be positive"}]}}}}}});
+        let compiled = kcel::compile_schema(&schema);
+        let map = RuleMap::new(&compiled, &schema);
+        let old = json!({"ports": [{"name": "a", "port": -1}]});
+        // `a` moved to index 1, unchanged: ratcheted; `b` is new and fails.
+        let new = json!({"ports": [{"name": "b", "port": -2}, {"name": "a", "port": -1}]});
+        let found: Vec<_> = validate(&compiled, &map, &new, Some(&old))
+            .into_iter()
+            .map(|e| e.field_path)
+            .collect();
+        assert_eq!(found, vec!["ports[0].port"]);
+    }
+
+    #[test]
+    fn a_rule_sees_the_typed_values_below_it() {
+        // The rule's own node is compiled without the rules below it; what it reads must
+        // still convert as the schema says: date-times as timestamps, map keys unescaped,
+        // field names escaped (`namespace` is a CEL reserved word: `__namespace__`).
+        let schema = json!({
+            "type": "object",
+            "x-kubernetes-validations": [
+                {"rule": "self.spec.at < timestamp('2030-01-01T00:00:00Z')", "message": "too late"},
+                {"rule": "!('x-y' in self.spec.labels) || self.spec.labels['x-y'] == 'ok'", "message": "bad label"},
+                {"rule": "self.spec.ref.all(r, r.__namespace__ != 'kube-system')", "message": "no kube-system"}
+            ],
+            "properties": {"spec": {"type": "object", "properties": {
+                "at": {"type": "string", "format": "date-time"},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "ref": {"type": "array", "items": {"type": "object", "properties": {
+                    "namespace": {"type": "string",
+                        "x-kubernetes-validations": [{"rule": "self != ''", "message": "empty"}]}}}}
+            }}}
+        });
+        let compiled = kcel::compile_schema(&schema);
+        let map = RuleMap::new(&compiled, &schema);
+        let run = |obj: Value| -> Vec<String> {
+            validate(&compiled, &map, &obj, None)
+                .into_iter()
+                .map(|e| format!("{}: {}", e.field_path, e.message))
+                .collect()
+        };
+        let good = json!({"spec": {"at": "2029-01-01T00:00:00Z", "labels": {"x-y": "ok"},
+                                   "ref": [{"namespace": "a"}]}});
+        assert_eq!(run(good), Vec::<String>::new());
+        let mut found = run(json!({"spec": {"at": "2031-01-01T00:00:00Z",
+            "labels": {"x-y": "no"}, "ref": [{"namespace": "kube-system"}, {"namespace": ""}]}}));
+        found.sort();
+        assert_eq!(
+            found,
+            vec![
+                ": bad label",
+                ": no kube-system",
+                ": too late",
+                "spec.ref[1].namespace: empty"
             ]
         );
     }
@@ -247,12 +445,12 @@ mod tests {
     #[test]
     fn subtrees_without_rules_are_not_in_the_map() {
         let compiled = kcel::compile_schema(&schema());
-        let map = RuleMap::new(&compiled);
-        assert!(map.rules && !map.here);
+        let map = RuleMap::new(&compiled, &schema());
+        assert!(map.rules && map.here.is_none());
         assert!(map.transition, "id's rule reads oldSelf");
         assert!(!map.properties["spec"].transition);
         assert!(!map.properties.contains_key("free"));
-        assert!(map.properties["spec"].here);
+        assert!(map.properties["spec"].here.is_some());
         assert!(!map.properties["status"].transition);
     }
 }
