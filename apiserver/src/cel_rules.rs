@@ -29,6 +29,10 @@ pub struct RuleMap {
     /// handing it the full node would evaluate the unchanged subtrees ratcheting skips.
     /// `None` when the node has no rules of its own.
     here: Option<kcel::CompiledSchema>,
+    /// The fields of this object the node's own rules read, when the rules name them all
+    /// (`self.spec.x`, `oldSelf.metadata`): only those are handed to kube-cel, which
+    /// converts everything it is handed. `None`: the rules may read any of it.
+    reads: Option<Vec<String>>,
     /// Deeper than kube-cel walks: it is handed the full node, which it reports.
     too_deep: bool,
     properties: HashMap<String, RuleMap>,
@@ -57,6 +61,7 @@ impl RuleMap {
             map.here = Some(kcel::compile_schema(&own_rules_only(
                 schema.unwrap_or(&Value::Null),
             )));
+            map.reads = schema.and_then(fields_read);
         }
         map.transition_here = node.validations.iter().any(|v| match v {
             Ok(rule) => rule.is_transition_rule,
@@ -168,12 +173,17 @@ fn conversion_only(schema: &Value) -> Value {
 }
 
 /// Whether kube-cel converts values of this subtree the same with or without its schema:
-/// every key a field name, no string format, no embedded resource.
+/// every key a field name, no typed string format (date-time, duration, byte), no
+/// embedded resource, no int-or-string.
 fn plain(schema: &Value) -> bool {
     let Some(node) = schema.as_object() else {
         return false;
     };
-    let special = node.contains_key("format")
+    let typed_format = matches!(
+        node.get("format").and_then(Value::as_str),
+        Some("date-time" | "duration" | "byte")
+    );
+    let special = typed_format
         || node.contains_key("additionalProperties")
         || node.contains_key("x-kubernetes-embedded-resource")
         || node.contains_key("x-kubernetes-int-or-string")
@@ -228,7 +238,13 @@ fn walk(
     {
         // The old value only where a rule here reads it: converting it costs as much again.
         let old_here = old.filter(|_| map.transition_here);
-        report(kcel::validate_compiled(here, value, old_here));
+        let reads = map.reads.as_deref();
+        let old_here = old_here.map(|o| only(o, reads));
+        report(kcel::validate_compiled(
+            here,
+            &only(value, reads),
+            old_here.as_deref(),
+        ));
     }
     if let Some(object) = value.as_object() {
         for (name, child) in &map.properties {
@@ -256,6 +272,65 @@ fn walk(
             };
             walk(n, child, v, old, &format!("{path}[{i}]"), errors);
         }
+    }
+}
+
+/// The fields of an object node its own rules read, if every `self` and `oldSelf` in them
+/// is followed by `.<declared field>`; `None` otherwise (also for a map, or branches).
+fn fields_read(schema: &Value) -> Option<Vec<String>> {
+    let props = schema.get("properties")?.as_object()?;
+    if schema.get("additionalProperties").is_some()
+        || ["allOf", "oneOf", "anyOf"]
+            .iter()
+            .any(|k| schema.get(*k).is_some())
+    {
+        return None;
+    }
+    let rules = schema.get("x-kubernetes-validations")?.as_array()?;
+    let texts = rules.iter().flat_map(|r| {
+        ["rule", "messageExpression"]
+            .into_iter()
+            .filter_map(|k| r.get(k).and_then(Value::as_str))
+    });
+    let mut fields = Vec::new();
+    for text in texts {
+        for var in ["self", "oldSelf"] {
+            for (at, _) in text.match_indices(var) {
+                let before = text[..at].chars().next_back();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue; // part of a longer name
+                }
+                let rest = &text[at + var.len()..];
+                if rest.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let field: String = rest
+                    .strip_prefix('.')?
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !props.contains_key(&field) {
+                    return None; // an escaped name, or a macro over the object itself
+                }
+                if !fields.contains(&field) {
+                    fields.push(field);
+                }
+            }
+        }
+    }
+    Some(fields)
+}
+
+/// `value` with only `fields` (when the node's rules read only those).
+fn only<'a>(value: &'a Value, fields: Option<&[String]>) -> std::borrow::Cow<'a, Value> {
+    match (fields, value.as_object()) {
+        (Some(fields), Some(object)) => std::borrow::Cow::Owned(Value::Object(
+            fields
+                .iter()
+                .filter_map(|f| object.get(f).map(|v| (f.clone(), v.clone())))
+                .collect(),
+        )),
+        _ => std::borrow::Cow::Borrowed(value),
     }
 }
 
@@ -366,6 +441,35 @@ mod tests {
                 ("spec.ports[0].port".into(), "must be positive".into()),
             ]
         );
+    }
+
+    #[test]
+    fn only_the_fields_a_rule_names_are_handed_over() {
+        let schema = json!({"type": "object", "properties": {
+            "spec": {"type": "object"}, "metadata": {"type": "object"}, "status": {"type": "object"}},
+            "x-kubernetes-validations": [{"rule": "size(self.metadata.name) < 5 && has(self.spec.x)"}]});
+        assert_eq!(
+            fields_read(&schema),
+            Some(vec!["metadata".to_string(), "spec".to_string()])
+        );
+        let whole = |rule: &str| {
+            let mut s = schema.clone();
+            s["x-kubernetes-validations"][0]["rule"] = json!(rule);
+            fields_read(&s)
+        };
+        assert_eq!(whole("self == oldSelf"), None);
+        assert_eq!(whole("size(self) > 1"), None);
+        assert_eq!(whole("self.all(k, k != 'x')"), None);
+        assert_eq!(
+            whole("has(self.spec) || oldSelf.status.x"),
+            Some(vec!["spec".into(), "status".into()])
+        );
+        // And the rule sees what it names: status is left out, and its rules still run.
+        let compiled = kcel::compile_schema(&schema);
+        let map = RuleMap::new(&compiled, &schema);
+        let obj = json!({"metadata": {"name": "toolong"}, "spec": {"x": 1}, "status": {"y": 2}});
+        let found = validate(&compiled, &map, &obj, None);
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 
     #[test]
