@@ -10,7 +10,7 @@
 //! module only decides which nodes to hand it, and puts the node's path in front of the paths
 //! it reports.
 
-use std::collections::HashMap;
+use std::{borrow::Cow, collections::HashMap};
 
 use kube::core::cel as kcel;
 use serde_json::{Map, Value};
@@ -61,7 +61,7 @@ impl RuleMap {
             map.here = Some(kcel::compile_schema(&own_rules_only(
                 schema.unwrap_or(&Value::Null),
             )));
-            map.reads = schema.and_then(fields_read);
+            map.reads = schema.and_then(|s| fields_read(s, depth == 0));
         }
         map.transition_here = node.validations.iter().any(|v| match v {
             Ok(rule) => rule.is_transition_rule,
@@ -238,11 +238,11 @@ fn walk(
     {
         // The old value only where a rule here reads it: converting it costs as much again.
         let old_here = old.filter(|_| map.transition_here);
-        let reads = map.reads.as_deref();
-        let old_here = old_here.map(|o| only(o, reads));
+        let (reads, root) = (map.reads.as_deref(), path.is_empty());
+        let old_here = old_here.map(|o| only(o, reads, root));
         report(kcel::validate_compiled(
             here,
-            &only(value, reads),
+            &only(value, reads, root),
             old_here.as_deref(),
         ));
     }
@@ -276,9 +276,15 @@ fn walk(
 }
 
 /// The fields of an object node its own rules read, if every `self` and `oldSelf` in them
-/// is followed by `.<declared field>`; `None` otherwise (also for a map, or branches).
-fn fields_read(schema: &Value) -> Option<Vec<String>> {
-    let props = schema.get("properties")?.as_object()?;
+/// is followed by `.<declared field>`; `None` otherwise (also for a map, or branches). At
+/// the root, `apiVersion`, `kind` and `metadata` are declared implicitly.
+fn fields_read(schema: &Value, root: bool) -> Option<Vec<String>> {
+    let empty = Map::new();
+    let props = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let declared = |f: &str| props.contains_key(f) || (root && ROOT_FIELDS.contains(&f));
     if schema.get("additionalProperties").is_some()
         || ["allOf", "oneOf", "anyOf"]
             .iter()
@@ -309,7 +315,7 @@ fn fields_read(schema: &Value) -> Option<Vec<String>> {
                     .chars()
                     .take_while(|c| c.is_alphanumeric() || *c == '_')
                     .collect();
-                if !props.contains_key(&field) {
+                if !declared(&field) {
                     return None; // an escaped name, or a macro over the object itself
                 }
                 if !fields.contains(&field) {
@@ -321,17 +327,31 @@ fn fields_read(schema: &Value) -> Option<Vec<String>> {
     Some(fields)
 }
 
-/// `value` with only `fields` (when the node's rules read only those).
-fn only<'a>(value: &'a Value, fields: Option<&[String]>) -> std::borrow::Cow<'a, Value> {
-    match (fields, value.as_object()) {
-        (Some(fields), Some(object)) => std::borrow::Cow::Owned(Value::Object(
-            fields
-                .iter()
-                .filter_map(|f| object.get(f).map(|v| (f.clone(), v.clone())))
-                .collect(),
-        )),
-        _ => std::borrow::Cow::Borrowed(value),
+const ROOT_FIELDS: [&str; 3] = ["apiVersion", "kind", "metadata"];
+
+/// `value` with only `fields` (when the node's rules read only those). At the root, rules see
+/// only `metadata.name` and `metadata.generateName`, as the real server's (its CEL type of
+/// ObjectMeta declares no other field).
+fn only<'a>(value: &'a Value, fields: Option<&[String]>, root: bool) -> Cow<'a, Value> {
+    let Some(object) = value.as_object() else {
+        return Cow::Borrowed(value);
+    };
+    if fields.is_none() && !(root && object.contains_key("metadata")) {
+        return Cow::Borrowed(value);
     }
+    let wanted = |k: &str| fields.is_none_or(|f| f.iter().any(|x| x == k));
+    let view = object.iter().filter(|(k, _)| wanted(k)).map(|(k, v)| {
+        if root && k == "metadata" {
+            let names = ["name", "generateName"];
+            let kept = names
+                .iter()
+                .filter_map(|n| v.get(*n).map(|x| (n.to_string(), x.clone())));
+            (k.clone(), Value::Object(kept.collect()))
+        } else {
+            (k.clone(), v.clone())
+        }
+    });
+    Cow::Owned(Value::Object(view.collect()))
 }
 
 /// Whether two items of a map list have the same key fields.
@@ -449,13 +469,13 @@ mod tests {
             "spec": {"type": "object"}, "metadata": {"type": "object"}, "status": {"type": "object"}},
             "x-kubernetes-validations": [{"rule": "size(self.metadata.name) < 5 && has(self.spec.x)"}]});
         assert_eq!(
-            fields_read(&schema),
+            fields_read(&schema, false),
             Some(vec!["metadata".to_string(), "spec".to_string()])
         );
         let whole = |rule: &str| {
             let mut s = schema.clone();
             s["x-kubernetes-validations"][0]["rule"] = json!(rule);
-            fields_read(&s)
+            fields_read(&s, false)
         };
         assert_eq!(whole("self == oldSelf"), None);
         assert_eq!(whole("size(self) > 1"), None);
@@ -470,6 +490,28 @@ mod tests {
         let obj = json!({"metadata": {"name": "toolong"}, "spec": {"x": 1}, "status": {"y": 2}});
         let found = validate(&compiled, &map, &obj, None);
         assert_eq!(found.len(), 1, "{found:?}");
+    }
+
+    #[test]
+    fn the_root_sees_only_the_name_and_generate_name_of_metadata() {
+        // apiextensions: "only metadata.name and metadata.generateName are accessible".
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object"}},
+            "x-kubernetes-validations": [
+                {"rule": "!has(self.metadata.labels)", "message": "labels seen"},
+                {"rule": "self.metadata.name.startsWith('a') && !has(self.metadata.generateName)",
+                 "message": "name"}]});
+        let compiled = kcel::compile_schema(&schema);
+        let map = RuleMap::new(&compiled, &schema);
+        assert_eq!(map.reads, Some(vec!["metadata".to_string()]));
+        let run = |obj: Value| -> Vec<String> {
+            let found = validate(&compiled, &map, &obj, None);
+            found.into_iter().map(|e| e.message).collect()
+        };
+        assert_eq!(
+            run(json!({"metadata": {"name": "ab", "labels": {"x": "y"}}})),
+            Vec::<String>::new()
+        );
+        assert_eq!(run(json!({"metadata": {"name": "b"}})), vec!["name"]);
     }
 
     #[test]
