@@ -80,7 +80,7 @@ fn apply(m: &Mutation, act: &Activation<'_>, object: &Value) -> Result<Value, St
                 }
             };
             let mut out = object.clone();
-            crate::patch::apply_merge(&mut out, &patch);
+            crate::fieldmanager::apply_merge(&mut out, &patch);
             Ok(out)
         }
         Mutation::JsonPatch(e) => {
