@@ -4,48 +4,12 @@
 
 use super::fieldset::*;
 use super::managed_fields::{Entry, new_entry, print_manager, read_entries, write_entries};
+use super::merge::merge;
+use super::owned::{ownable, owned_set};
+use super::schema::Shape;
 use crate::error::{ApiError, Cause};
 use crate::resource::ResourceInfo;
 use serde_json::{Map, Value, json};
-
-/// Merge the ownable part of an applied configuration into `target` (also how a
-/// MutatingAdmissionPolicy's `ApplyConfiguration` is merged).
-pub(crate) fn apply_merge(target: &mut Value, applied: &Value) {
-    match applied {
-        Value::Object(am) => {
-            if !target.is_object() {
-                *target = Value::Object(Map::new());
-            }
-            let Some(tm) = target.as_object_mut() else {
-                return;
-            };
-            for (k, v) in am {
-                match tm.get_mut(k) {
-                    Some(t) if v.is_object() || v.is_array() => apply_merge(t, v),
-                    _ => {
-                        tm.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        Value::Array(items) if is_keyed_list(items) => {
-            let Some(list) = target
-                .as_array_mut()
-                .filter(|l| l.iter().all(|i| i.get("name").is_some()))
-            else {
-                *target = applied.clone();
-                return;
-            };
-            for item in items {
-                match list.iter_mut().find(|x| x.get("name") == item.get("name")) {
-                    Some(existing) => apply_merge(existing, item),
-                    None => list.push(item.clone()),
-                }
-            }
-        }
-        _ => *target = applied.clone(),
-    }
-}
 
 /// What a server-side apply is asked to do.
 pub struct ApplyRequest<'a> {
@@ -126,7 +90,8 @@ pub fn server_side_apply(req: ApplyRequest<'_>) -> Result<Value, ApiError> {
         .unwrap_or_else(|| info.api_version());
 
     let applied = ownable(req.applied, subresource, info.status_subresource);
-    let applied_set = owned_set(&applied);
+    let shape = Shape::of(info);
+    let applied_set = owned_set(&applied, &shape);
     let mut entries = read_entries(&obj);
     let sub = subresource.unwrap_or("");
     let mine =
@@ -154,6 +119,10 @@ pub fn server_side_apply(req: ApplyRequest<'_>) -> Result<Value, ApiError> {
             let new = get_path(&applied, node(p));
             if node(p).len() < p.len() {
                 // The keyed item itself: sharing an item is never a conflict.
+                continue;
+            }
+            if new.is_some_and(|v| v.as_object().is_some_and(Map::is_empty)) {
+                // An empty map sets no value of anyone's.
                 continue;
             }
             if cur != new {
@@ -223,12 +192,12 @@ pub fn server_side_apply(req: ApplyRequest<'_>) -> Result<Value, ApiError> {
     let before = strip_managed(&obj);
     // Remove fields this manager applied before, omits now, and nobody else owns.
     for p in prev_set.difference(&applied_set) {
-        if applied_set.iter().any(|q| overlaps(p, q)) {
+        if applied_set.iter().any(|q| within(q, p)) {
             continue;
         }
         let others_own = entries
             .iter()
-            .any(|e| !mine(e) && e.set.iter().any(|q| overlaps(p, q)));
+            .any(|e| !mine(e) && e.set.iter().any(|q| overlaps(p, q) || within(q, p)));
         if !others_own {
             remove_path(&mut obj, p);
             // The real server drops the maps a removal leaves empty (an emptied
@@ -237,7 +206,7 @@ pub fn server_side_apply(req: ApplyRequest<'_>) -> Result<Value, ApiError> {
             prune_empty_ancestors(&mut obj, p);
         }
     }
-    apply_merge(&mut obj, &applied);
+    merge(&mut obj, &applied, &shape);
 
     let object_changed = strip_managed(&obj) != before;
     match entries.iter_mut().find(|e| mine(e)) {

@@ -1,49 +1,37 @@
 //! Field sets and their FieldsV1 encoding (structured-merge-diff `fieldpath`): paths of
-//! `f:<field>`, `k:{"name":"x"}` (a keyed list item) and `.` (the item itself).
+//! `f:<field>`, `k:{"name":"x"}` (an item of a map list), `v:"x"` (an item of a set) and
+//! `.` (the node itself, when it also has owned children).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
-/// A path of FieldsV1 tokens: `f:spec`, `k:{"name":"x"}`, `.` (the keyed item itself).
+/// A path of FieldsV1 tokens: `f:spec`, `k:{"name":"x"}`, `v:"x"`, `.`.
 pub(crate) type FieldPath = Vec<String>;
 pub(crate) type FieldSet = BTreeSet<FieldPath>;
 
-pub(crate) fn is_keyed_list(items: &[Value]) -> bool {
-    !items.is_empty()
-        && items
-            .iter()
-            .all(|i| i.get("name").is_some_and(|n| !n.is_null()))
+/// A list-item token, `k:{...}` or `v:<json>`, parsed to match items with.
+enum Item {
+    Key(Map<String, Value>),
+    Value(Value),
 }
 
-pub(crate) fn key_token(item: &Value) -> String {
-    let name = item.get("name").cloned().unwrap_or(Value::Null);
-    format!("k:{}", json!({ "name": name }))
-}
+impl Item {
+    fn parse(token: &str) -> Option<Item> {
+        if let Some(k) = token.strip_prefix("k:") {
+            return serde_json::from_str(k).ok().map(Item::Key);
+        }
+        token
+            .strip_prefix("v:")
+            .and_then(|v| serde_json::from_str(v).ok())
+            .map(Item::Value)
+    }
 
-/// Every owned leaf of `v` (an object), with `prefix` prepended.
-pub(crate) fn leaf_paths(v: &Value, prefix: &mut FieldPath, out: &mut FieldSet) {
-    match v {
-        Value::Object(m) if !m.is_empty() => {
-            for (k, child) in m {
-                prefix.push(format!("f:{k}"));
-                leaf_paths(child, prefix, out);
-                prefix.pop();
-            }
-        }
-        Value::Array(items) if is_keyed_list(items) => {
-            for item in items {
-                prefix.push(key_token(item));
-                prefix.push(".".into());
-                out.insert(prefix.clone());
-                prefix.pop();
-                leaf_paths(item, prefix, out);
-                prefix.pop();
-            }
-        }
-        _ => {
-            if !prefix.is_empty() {
-                out.insert(prefix.clone());
-            }
+    fn matches(&self, item: &Value) -> bool {
+        match self {
+            Item::Key(key) => key
+                .iter()
+                .all(|(k, v)| item.get(k).unwrap_or(&Value::Null) == v),
+            Item::Value(v) => item == v,
         }
     }
 }
@@ -55,14 +43,8 @@ pub(crate) fn get_token<'a>(v: &'a Value, token: &str) -> Option<&'a Value> {
     if let Some(f) = token.strip_prefix("f:") {
         return v.as_object()?.get(f);
     }
-    if let Some(k) = token.strip_prefix("k:") {
-        let key: Map<String, Value> = serde_json::from_str(k).ok()?;
-        return v
-            .as_array()?
-            .iter()
-            .find(|item| key.iter().all(|(kk, kv)| item.get(kk) == Some(kv)));
-    }
-    None
+    let item = Item::parse(token)?;
+    v.as_array()?.iter().find(|i| item.matches(i))
 }
 
 pub(crate) fn get_path<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
@@ -79,16 +61,10 @@ pub(crate) fn remove_path(v: &mut Value, path: &[String]) {
     for t in parents {
         let next = if let Some(f) = t.strip_prefix("f:") {
             cur.as_object_mut().and_then(|m| m.get_mut(f))
-        } else if let Some(k) = t.strip_prefix("k:") {
-            let Ok(key) = serde_json::from_str::<Map<String, Value>>(k) else {
-                return;
-            };
-            cur.as_array_mut().and_then(|a| {
-                a.iter_mut()
-                    .find(|item| key.iter().all(|(kk, kv)| item.get(kk) == Some(kv)))
-            })
         } else {
-            None
+            let Some(item) = Item::parse(t) else { return };
+            cur.as_array_mut()
+                .and_then(|a| a.iter_mut().find(|i| item.matches(i)))
         };
         match next {
             Some(n) => cur = n,
@@ -99,11 +75,10 @@ pub(crate) fn remove_path(v: &mut Value, path: &[String]) {
         if let Some(m) = cur.as_object_mut() {
             m.remove(f);
         }
-    } else if let Some(k) = last.strip_prefix("k:")
-        && let Ok(key) = serde_json::from_str::<Map<String, Value>>(k)
+    } else if let Some(item) = Item::parse(last)
         && let Some(a) = cur.as_array_mut()
     {
-        a.retain(|item| !key.iter().all(|(kk, kv)| item.get(kk) == Some(kv)));
+        a.retain(|i| !item.matches(i));
     }
 }
 
@@ -161,7 +136,8 @@ pub(crate) fn fields_v1_to_set(v: &Value, prefix: &mut FieldPath, out: &mut Fiel
     }
 }
 
-/// The path as the real server prints it in conflicts: `.spec.containers[name="x"].image`.
+/// The path as structured-merge-diff prints it in conflicts: `.spec.list[name="a"].x`
+/// for a map-list item, `.metadata.finalizers[="x"]` for a set item.
 pub(crate) fn display_path(path: &[String]) -> String {
     let mut s = String::new();
     for t in path {
@@ -178,6 +154,8 @@ pub(crate) fn display_path(path: &[String]) -> String {
                 })
                 .unwrap_or_else(|_| k.to_string());
             s.push_str(&format!("[{inner}]"));
+        } else if let Some(v) = t.strip_prefix("v:") {
+            s.push_str(&format!("[={v}]"));
         }
     }
     s
@@ -192,56 +170,14 @@ pub(crate) fn node(path: &[String]) -> &[String] {
 }
 
 pub(crate) fn overlaps(a: &[String], b: &[String]) -> bool {
-    let (a, b) = (node(a), node(b));
-    a.starts_with(b) || b.starts_with(a)
+    let (an, bn) = (node(a), node(b));
+    // A `.` path owns the node, not what is inside it; a leaf owns all of it.
+    an == bn
+        || (an.len() == a.len() && bn.starts_with(an))
+        || (bn.len() == b.len() && an.starts_with(bn))
 }
 
-/// The part of an object whose fields are owned: everything but apiVersion/kind and the
-/// metadata bookkeeping; `status` only (subresource status) or without status (main
-/// resource with a status subresource).
-pub(crate) fn ownable(obj: &Value, subresource: Option<&str>, status_subresource: bool) -> Value {
-    let mut out = Map::new();
-    let Some(m) = obj.as_object() else {
-        return Value::Object(out);
-    };
-    for (k, v) in m {
-        match k.as_str() {
-            "apiVersion" | "kind" => {}
-            "metadata" => {
-                if subresource.is_some() {
-                    continue;
-                }
-                let mut md = Map::new();
-                if let Some(mm) = v.as_object() {
-                    for f in ["labels", "annotations", "finalizers", "ownerReferences"] {
-                        if let Some(x) = mm.get(f)
-                            && !x.is_null()
-                        {
-                            md.insert(f.to_string(), x.clone());
-                        }
-                    }
-                }
-                if !md.is_empty() {
-                    out.insert(k.clone(), Value::Object(md));
-                }
-            }
-            "status" => {
-                if subresource == Some("status") || (subresource.is_none() && !status_subresource) {
-                    out.insert(k.clone(), v.clone());
-                }
-            }
-            _ => {
-                if subresource.is_none() {
-                    out.insert(k.clone(), v.clone());
-                }
-            }
-        }
-    }
-    Value::Object(out)
-}
-
-pub(crate) fn owned_set(obj: &Value) -> FieldSet {
-    let mut set = FieldSet::new();
-    leaf_paths(obj, &mut Vec::new(), &mut set);
-    set
+/// Whether `q` is `p` or lies inside it.
+pub(crate) fn within(q: &[String], p: &[String]) -> bool {
+    node(q).starts_with(node(p))
 }

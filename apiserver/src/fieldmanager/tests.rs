@@ -295,7 +295,12 @@ fn ssa_status_subresource() {
 
 #[test]
 fn ssa_keyed_list_merge() {
-    let i = info("Thing", true, false);
+    let mut i = info("Thing", true, false);
+    i.schema = Some(
+        json!({"type": "object", "properties": {"spec": {"type": "object",
+        "properties": {"items": {"type": "array", "x-kubernetes-list-type": "map",
+            "x-kubernetes-list-map-keys": ["name"], "items": {"type": "object"}}}}}}),
+    );
     let a = json!({"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "t"},
         "spec": {"items": [{"name": "x", "v": 1}]}});
     let b = json!({"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "t"},

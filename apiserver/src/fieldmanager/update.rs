@@ -2,6 +2,8 @@
 
 use super::fieldset::*;
 use super::managed_fields::{new_entry, read_entries, write_entries};
+use super::owned::{ownable, owned_set};
+use super::schema::Shape;
 use serde_json::{Map, Value};
 
 /// Record in `new.metadata.managedFields` that `manager` (operation Update, or the given
@@ -16,11 +18,11 @@ pub fn record_update(
 ) {
     let subresource = subresource.filter(|s| !s.is_empty());
     let new_own = ownable(new, subresource, false);
-    let new_set = owned_set(&new_own);
+    let new_set = owned_set(&new_own, &Shape::untyped());
     let (changed, removed): (FieldSet, FieldSet) = match old {
         Some(o) => {
             let old_own = ownable(o, subresource, false);
-            let old_set = owned_set(&old_own);
+            let old_set = owned_set(&old_own, &Shape::untyped());
             let changed = new_set
                 .iter()
                 .filter(|p| {
