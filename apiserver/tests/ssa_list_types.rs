@@ -289,3 +289,76 @@ async fn two_controllers_keep_their_finalizers_even_when_forcing() {
     .unwrap();
     assert_eq!(released["metadata"]["finalizers"], json!(["b.io/cleanup"]));
 }
+
+#[tokio::test]
+async fn kubectl_server_side_apply_keeps_both_finalizers_and_names_the_conflicting_item() {
+    let (f, _api) = shelves().await;
+    let test = "kubectl_server_side_apply_keeps_both_finalizers";
+    let Some(k) = common::kubectl::Kubectl::for_users(&f.server, &["admin"], test) else {
+        return;
+    };
+    for (manager, finalizer) in [("ctrl-a", "a.io/cleanup"), ("ctrl-b", "b.io/cleanup")] {
+        let file = k.file(
+            &format!("{manager}.yaml"),
+            &format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: default\n  finalizers: [{finalizer}]\n"
+            ),
+        );
+        let path = file.to_string_lossy().into_owned();
+        let flag = format!("--field-manager={manager}");
+        k.ok(
+            "admin",
+            &[
+                "apply",
+                "--server-side",
+                "--force-conflicts",
+                &flag,
+                "-f",
+                &path,
+            ],
+        )
+        .await;
+    }
+    let out = k
+        .ok(
+            "admin",
+            &[
+                "get",
+                "configmap",
+                "c",
+                "-n",
+                "default",
+                "-o",
+                "jsonpath={.metadata.finalizers}",
+            ],
+        )
+        .await;
+    assert_eq!(out, r#"["a.io/cleanup","b.io/cleanup"]"#);
+
+    let shelf = |value: u32| {
+        format!(
+            "apiVersion: test.charter.dev/v1\nkind: Shelf\nmetadata:\n  name: s\n  namespace: default\nspec:\n  items:\n  - name: one\n    value: {value}\n"
+        )
+    };
+    let first = k.file("a.yaml", &shelf(1)).to_string_lossy().into_owned();
+    let second = k.file("b.yaml", &shelf(2)).to_string_lossy().into_owned();
+    k.ok(
+        "admin",
+        &["apply", "--server-side", "--field-manager=a", "-f", &first],
+    )
+    .await;
+    let r = k
+        .run(
+            "admin",
+            &["apply", "--server-side", "--field-manager=b", "-f", &second],
+        )
+        .await;
+    assert!(!r.ok);
+    assert!(
+        r.stderr.contains(
+            r#"Apply failed with 1 conflict: conflict with "a": .spec.items[name="one"].value"#
+        ),
+        "{}",
+        r.stderr
+    );
+}
