@@ -346,3 +346,64 @@ fn record_update_moves_ownership() {
     assert!(entry(&same, "other", "Update").is_none());
     assert_eq!(same, new);
 }
+
+#[test]
+fn owner_references_merge_by_uid() {
+    let i = info("Lease", false, false);
+    let with_owner = |uid: &str| {
+        let mut l = lease("a");
+        l["metadata"]["ownerReferences"] =
+            json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": uid, "uid": uid}]);
+        l
+    };
+    let o = apply(&i, None, &with_owner("u1"), "a", false, None).unwrap();
+    let o = apply(&i, Some(&o), &with_owner("u2"), "b", true, None).unwrap();
+    let uids: Vec<&Value> = o["metadata"]["ownerReferences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["uid"])
+        .collect();
+    assert_eq!(uids, [&json!("u1"), &json!("u2")]);
+    assert_eq!(
+        entry(&o, "a", "Apply").unwrap()["fieldsV1"]["f:metadata"],
+        json!({"f:ownerReferences": {"k:{\"uid\":\"u1\"}": {
+            ".": {}, "f:apiVersion": {}, "f:kind": {}, "f:name": {}, "f:uid": {}}}})
+    );
+}
+
+#[test]
+fn conflict_paths_are_spelled_as_structured_merge_diff_prints_them() {
+    use super::fieldset::display_path;
+    let p = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        display_path(&p(&["f:metadata", "f:finalizers", "v:\"x\""])),
+        ".metadata.finalizers[=\"x\"]"
+    );
+    assert_eq!(
+        display_path(&p(&[
+            "f:spec",
+            "f:ports",
+            "k:{\"port\":80,\"protocol\":\"TCP\"}",
+            "f:name"
+        ])),
+        ".spec.ports[port=80,protocol=\"TCP\"].name"
+    );
+}
+
+#[test]
+fn apply_merge_uses_the_schema_list_types() {
+    let mut i = info("Thing", true, false);
+    i.schema = Some(
+        json!({"type": "object", "properties": {"spec": {"type": "object",
+        "properties": {"tags": {"type": "array", "x-kubernetes-list-type": "set"},
+                       "plain": {"type": "array"}}}}}),
+    );
+    let mut obj = json!({"spec": {"tags": ["a"], "plain": ["a"]}});
+    apply_merge(
+        &mut obj,
+        &json!({"spec": {"tags": ["b"], "plain": ["b"]}}),
+        &i,
+    );
+    assert_eq!(obj["spec"], json!({"tags": ["a", "b"], "plain": ["b"]}));
+}
