@@ -362,3 +362,21 @@ async fn kubectl_server_side_apply_keeps_both_finalizers_and_names_the_conflicti
         r.stderr
     );
 }
+
+#[tokio::test]
+async fn an_applied_map_list_item_without_its_key_is_refused() {
+    let (_f, api) = shelves().await;
+    let e = apply(
+        &api,
+        "a",
+        false,
+        &shelf(json!({"items": [{"name": "one"}, {"value": 2}]})),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, 500);
+    assert_eq!(
+        e.message,
+        "failed to create typed patch object (/s; test.charter.dev/v1, Kind=Shelf): .spec.items: element 1: associative list with keys has an element that omits key field \"name\" (and doesn't have default value)"
+    );
+}

@@ -5,7 +5,7 @@
 use super::fieldset::*;
 use super::managed_fields::{Entry, new_entry, print_manager, read_entries, write_entries};
 use super::merge::merge;
-use super::owned::{ownable, owned_set};
+use super::owned::{missing_key, ownable, owned_set};
 use super::schema::Shape;
 use crate::error::{ApiError, Cause};
 use crate::resource::ResourceInfo;
@@ -91,6 +91,16 @@ pub fn server_side_apply(req: ApplyRequest<'_>) -> Result<Value, ApiError> {
 
     let applied = ownable(req.applied, subresource, info.status_subresource);
     let shape = Shape::of(info);
+    if let Some(e) = missing_key(&applied, &shape, "") {
+        return Err(ApiError::new(
+            500,
+            "",
+            format!(
+                "failed to create typed patch object ({}): {e}",
+                gvknn(req.applied)
+            ),
+        ));
+    }
     let applied_set = owned_set(&applied, &shape);
     let mut entries = read_entries(&obj);
     let sub = subresource.unwrap_or("");
@@ -232,4 +242,21 @@ fn strip_managed(v: &Value) -> Value {
         md.remove("managedFields");
     }
     v
+}
+
+/// An object as the field manager names it in errors: `ns/name; group/version, Kind=Kind`.
+fn gvknn(obj: &Value) -> String {
+    let s = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or("");
+    let api_version = s("/apiVersion");
+    let group_version = if api_version.contains('/') {
+        api_version.to_string()
+    } else {
+        format!("/{api_version}")
+    };
+    format!(
+        "{}/{}; {group_version}, Kind={}",
+        s("/metadata/namespace"),
+        s("/metadata/name"),
+        s("/kind")
+    )
 }

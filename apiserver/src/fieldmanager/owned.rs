@@ -116,3 +116,36 @@ pub(crate) fn owned_set(obj: &Value, shape: &Shape<'_>) -> FieldSet {
     walk(obj, shape, &mut Vec::new(), &mut set);
     set
 }
+
+/// structured-merge-diff refuses an applied map-list item without one of its keys:
+/// `.spec.items: element 0: associative list with keys has an element that omits key field
+/// "name" (and doesn't have default value)`.
+pub(crate) fn missing_key(v: &Value, shape: &Shape<'_>, at: &str) -> Option<String> {
+    match v {
+        Value::Object(m) if !shape.map_atomic() => m
+            .iter()
+            .find_map(|(k, child)| missing_key(child, &shape.field(k).0, &format!("{at}.{k}"))),
+        Value::Array(items) => {
+            let ListType::Map(keys) = shape.list_type() else {
+                return None;
+            };
+            let item_shape = shape.item();
+            items.iter().enumerate().find_map(|(i, item)| {
+                let absent = keys.iter().find(|k| {
+                    item.get(k.as_str()).is_none() && !item_shape.field(k).0.has_default()
+                });
+                match absent {
+                    Some(k) => Some(format!(
+                        "{at}: element {i}: associative list with keys has an element that omits key field {k:?} (and doesn't have default value)"
+                    )),
+                    None => {
+                        let token = item_token(&ListType::Map(keys.clone()), item)?;
+                        let inner = super::fieldset::display_path(&[token]);
+                        missing_key(item, &item_shape, &format!("{at}{inner}"))
+                    }
+                }
+            })
+        }
+        _ => None,
+    }
+}

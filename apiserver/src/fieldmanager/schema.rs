@@ -110,6 +110,11 @@ impl<'a> Shape<'a> {
         }
     }
 
+    /// Whether the schema defaults this field (a map-list key may then be omitted).
+    pub(crate) fn has_default(&self) -> bool {
+        self.crd.is_some_and(|n| n.get("default").is_some())
+    }
+
     /// `x-kubernetes-map-type: atomic`: the map is owned and replaced as a whole.
     pub(crate) fn map_atomic(&self) -> bool {
         self.crd
