@@ -17,6 +17,7 @@ pub mod discovery;
 pub mod error;
 pub mod events;
 pub mod faults;
+pub mod fieldmanager;
 mod handlers;
 mod object_meta;
 pub mod openapi;

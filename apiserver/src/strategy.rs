@@ -6,7 +6,7 @@ use crate::builtin_kinds;
 use crate::contain::contain;
 use crate::error::{ApiError, Cause};
 use crate::events;
-use crate::patch;
+use crate::fieldmanager;
 use crate::registry::{self, Served};
 use crate::request::{RequestContext, Target};
 use crate::store::Outcome;
@@ -455,8 +455,8 @@ pub fn record_update(
 ) {
     let now = now_rfc3339();
     let mut attempt = new.clone();
-    if contain("patch::record_update", || {
-        patch::record_update(old, &mut attempt, manager, subresource, &now)
+    if contain("fieldmanager::record_update", || {
+        fieldmanager::record_update(old, &mut attempt, manager, subresource, &now)
     })
     .is_ok()
     {

@@ -5,7 +5,8 @@ use super::{decode_body, require_namespace};
 use crate::admission_chain::Admission;
 use crate::contain::contain;
 use crate::error::{ApiError, Cause};
-use crate::patch::{ApplyRequest, PatchType};
+use crate::fieldmanager::ApplyRequest;
+use crate::patch::PatchType;
 use crate::policy::Operation;
 use crate::request::{RequestContext, Target};
 use crate::server::{Reply, Shared};
@@ -126,8 +127,8 @@ pub fn handle(
                     subresource: None,
                     now: &now,
                 };
-                let mut obj = contain("patch::server_side_apply", || {
-                    crate::patch::server_side_apply(req)
+                let mut obj = contain("fieldmanager::server_side_apply", || {
+                    crate::fieldmanager::server_side_apply(req)
                 })??;
                 strategy::prepare_create(target, &mut obj, name)?;
                 warnings = admission.admit(Operation::Create, &mut obj, None)?;
@@ -149,8 +150,8 @@ pub fn handle(
                         subresource: sub,
                         now: &now,
                     };
-                    let merged = contain("patch::server_side_apply", || {
-                        crate::patch::server_side_apply(req)
+                    let merged = contain("fieldmanager::server_side_apply", || {
+                        crate::fieldmanager::server_side_apply(req)
                     })??;
                     // The applied object's resourceVersion is a precondition, checked by
                     // storage after the field manager's conflicts.

@@ -67,7 +67,12 @@ pub fn compile(policy: &Value, c: &mut Causes) -> (Definition, Mutations) {
 }
 
 /// The object after one mutation.
-fn apply(m: &Mutation, act: &Activation<'_>, object: &Value) -> Result<Value, String> {
+fn apply(
+    m: &Mutation,
+    act: &Activation<'_>,
+    object: &Value,
+    info: &crate::resource::ResourceInfo,
+) -> Result<Value, String> {
     match m {
         Mutation::Apply(e) => {
             let patch = match act.eval(e)? {
@@ -80,7 +85,7 @@ fn apply(m: &Mutation, act: &Activation<'_>, object: &Value) -> Result<Value, St
                 }
             };
             let mut out = object.clone();
-            crate::patch::apply_merge(&mut out, &patch);
+            crate::fieldmanager::apply_merge(&mut out, &patch, info);
             Ok(out)
         }
         Mutation::JsonPatch(e) => {
@@ -194,7 +199,7 @@ pub fn mutate(
                     ..inputs
                 };
                 let result = Activation::new(&inputs, &p.def.variables)
-                    .and_then(|act| apply(m, &act, &current));
+                    .and_then(|act| apply(m, &act, &current, &req.info));
                 match result {
                     Ok(next) => *object = next,
                     Err(e) => fail(Some(&binding.name), e, Some("Invalid")),
