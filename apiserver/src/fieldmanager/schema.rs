@@ -29,7 +29,7 @@ impl<'a> Shape<'a> {
     /// The root of `info`'s objects.
     pub(crate) fn of(info: &'a ResourceInfo) -> Self {
         Shape {
-            crd: info.schema.as_ref().filter(|_| info.custom),
+            crd: info.schema.as_deref().filter(|_| info.custom),
             path: Vec::new(),
         }
     }

@@ -296,11 +296,11 @@ fn ssa_status_subresource() {
 #[test]
 fn ssa_keyed_list_merge() {
     let mut i = info("Thing", true, false);
-    i.schema = Some(
+    i.schema = Some(std::sync::Arc::new(
         json!({"type": "object", "properties": {"spec": {"type": "object",
         "properties": {"items": {"type": "array", "x-kubernetes-list-type": "map",
             "x-kubernetes-list-map-keys": ["name"], "items": {"type": "object"}}}}}}),
-    );
+    ));
     let a = json!({"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "t"},
         "spec": {"items": [{"name": "x", "v": 1}]}});
     let b = json!({"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "t"},
@@ -394,11 +394,11 @@ fn conflict_paths_are_spelled_as_structured_merge_diff_prints_them() {
 #[test]
 fn apply_merge_uses_the_schema_list_types() {
     let mut i = info("Thing", true, false);
-    i.schema = Some(
+    i.schema = Some(std::sync::Arc::new(
         json!({"type": "object", "properties": {"spec": {"type": "object",
         "properties": {"tags": {"type": "array", "x-kubernetes-list-type": "set"},
                        "plain": {"type": "array"}}}}}),
-    );
+    ));
     let mut obj = json!({"spec": {"tags": ["a"], "plain": ["a"]}});
     apply_merge(
         &mut obj,
