@@ -28,6 +28,7 @@ pub mod request;
 pub mod resource;
 pub mod selectors;
 pub mod server;
+mod shared;
 pub mod store;
 pub mod strategy;
 pub mod table;

@@ -8,6 +8,7 @@ use crate::faults::Faults;
 use crate::handlers;
 use crate::registry::Registry;
 use crate::request::{RequestContext, Target, error_response, header, json_response, parse_query};
+use crate::shared::{Reply, Shared};
 use crate::store::Store;
 use axum::body::Body;
 use axum::extract::State;
@@ -64,40 +65,6 @@ pub enum ServerError {
     Tls(String),
     #[error(transparent)]
     Api(#[from] ApiError),
-}
-
-/// Everything the handlers share.
-pub struct Shared {
-    pub store: Store,
-    pub registry: Registry,
-    pub auth: Authenticator,
-    pub faults: Faults,
-    pub bookmark_interval: Duration,
-    pub authz: crate::authz::Authz,
-    /// Admission policies, compiled (rebuilt after writes to the policy kinds).
-    pub policies: crate::policy::Policies,
-}
-
-/// What a non-streaming handler answers.
-pub struct Reply {
-    pub code: u16,
-    pub body: Value,
-    pub content_type: String,
-    pub warnings: Vec<String>,
-}
-
-impl Reply {
-    pub fn json(code: u16, body: Value) -> Self {
-        Reply {
-            code,
-            body,
-            content_type: "application/json".into(),
-            warnings: Vec::new(),
-        }
-    }
-    fn into_response(self) -> Response {
-        json_response(self.code, &self.body, &self.content_type, &self.warnings)
-    }
 }
 
 /// A running server; shut down on drop.

@@ -3,7 +3,7 @@
 use crate::admission_chain::Admission;
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target};
-use crate::server::{Reply, Shared};
+use crate::shared::{Reply, Shared};
 use crate::store::{Outcome, meta_str};
 use crate::strategy;
 use serde_json::{Value, json};

@@ -5,7 +5,7 @@ use crate::contain::contain;
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target};
 use crate::selectors::{FieldSelector, LabelSelector};
-use crate::server::{Reply, Shared};
+use crate::shared::{Reply, Shared};
 use crate::strategy;
 use serde_json::{Value, json};
 

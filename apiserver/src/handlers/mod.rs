@@ -12,7 +12,7 @@ pub mod watch;
 use crate::contain::contain;
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::store::Bucket;
 use serde_json::Value;
 

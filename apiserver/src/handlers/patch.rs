@@ -8,7 +8,7 @@ use crate::error::{ApiError, Cause};
 use crate::patch::{ApplyRequest, PatchType};
 use crate::policy::Operation;
 use crate::request::{RequestContext, Target};
-use crate::server::{Reply, Shared};
+use crate::shared::{Reply, Shared};
 use crate::store::Outcome;
 use crate::strategy;
 

@@ -6,7 +6,7 @@ use crate::admission_chain::Admission;
 use crate::error::ApiError;
 use crate::policy::Operation;
 use crate::request::{RequestContext, Target};
-use crate::server::{Reply, Shared};
+use crate::shared::{Reply, Shared};
 use crate::strategy;
 use serde_json::Value;
 

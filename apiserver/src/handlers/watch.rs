@@ -5,7 +5,7 @@ use super::list::{Filter, TABLE_CONTENT_TYPE, wants_table};
 use crate::contain::contain;
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target, error_response};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::store::{Change, EventType, parse_rv};
 use crate::strategy;
 use axum::body::Body;
