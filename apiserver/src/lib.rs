@@ -17,6 +17,7 @@ pub mod discovery;
 pub mod error;
 pub mod events;
 pub mod faults;
+mod generic_store;
 mod handlers;
 mod object_meta;
 pub mod openapi;

@@ -190,7 +190,7 @@ impl ApiServer {
     /// Create a namespace (no error if it exists).
     pub fn create_namespace(&self, name: &str) -> Result<(), ServerError> {
         let target = self.target("", "v1", "namespaces", None)?;
-        match handlers::create::create(
+        match crate::generic_store::create(
             &self.shared,
             &RequestContext::internal(),
             &target,
@@ -242,7 +242,7 @@ impl ApiServer {
             if let Some(m) = crd.get_mut("metadata").and_then(Value::as_object_mut) {
                 m.remove("resourceVersion");
             }
-            match handlers::create::create(&self.shared, &ctx, &target, crd.clone()) {
+            match crate::generic_store::create(&self.shared, &ctx, &target, crd.clone()) {
                 Ok(_) => {}
                 Err(e) if e.code == 409 => {
                     let name = crd
@@ -296,7 +296,7 @@ impl ApiServer {
                     .to_string()
             });
             let target = self.target(&group, &version, &info.plural, ns.as_deref())?;
-            match handlers::create::create(&self.shared, &ctx, &target, obj.clone()) {
+            match crate::generic_store::create(&self.shared, &ctx, &target, obj.clone()) {
                 Ok(_) => {}
                 Err(e) if e.code == 409 => {
                     let name = crate::store::meta_str(&obj, "name")
