@@ -6,7 +6,7 @@ use crate::admission_chain::Admission;
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target};
 use crate::shared::{Reply, Shared};
-use crate::store::{Outcome, meta_str};
+use crate::store::Outcome;
 use crate::strategy;
 use serde_json::{Value, json};
 
@@ -26,52 +26,31 @@ pub fn delete(
             .is_some_and(|a| a.iter().any(|v| v == "All"));
     let admission = Admission::prepare(shared, ctx, target).dry_run(dry_run);
     let mut warnings = Vec::new();
-    let committed_obj = shared.store.mutate(
-        &target.bucket(),
-        target.ns(),
-        name,
-        dry_run,
-        |cur, _| {
-            let cur = cur.ok_or_else(|| strategy::not_found_for(target, name))?;
-            if let Some(uid) = opts.pointer("/preconditions/uid").and_then(Value::as_str)
-                && Some(uid) != meta_str(cur, "uid")
-            {
-                return Err(ApiError::new(
-                    409,
-                    "Conflict",
-                    format!(
-                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                        meta_str(cur, "uid").unwrap_or_default()
-                    ),
-                ));
-            }
-            if let Some(rv) = opts
-                .pointer("/preconditions/resourceVersion")
-                .and_then(Value::as_str)
-                && Some(rv) != meta_str(cur, "resourceVersion")
-            {
-                return Err(strategy::conflict(target, name));
-            }
-            warnings = admission.admit_delete(cur)?;
-            if strategy::finalizers(cur).is_empty() {
-                return Ok(Outcome::Delete(cur.clone()));
-            }
-            if cur.pointer("/metadata/deletionTimestamp").is_some() {
-                return Ok(Outcome::Unchanged(cur.clone()));
-            }
-            let mut next = cur.clone();
-            // rest.BeforeDelete bumps the generation of kinds that carry one.
-            let g = strategy::generation(cur);
-            if let Some(m) = next.get_mut("metadata").and_then(Value::as_object_mut) {
-                m.insert("deletionTimestamp".into(), json!(strategy::now_rfc3339()));
-                m.insert("deletionGracePeriodSeconds".into(), json!(0));
-                if g > 0 {
-                    m.insert("generation".into(), json!(g + 1));
+    let committed_obj =
+        shared
+            .store
+            .mutate(&target.bucket(), target.ns(), name, dry_run, |cur, _| {
+                let cur = cur.ok_or_else(|| strategy::not_found_for(target, name))?;
+                strategy::check_delete_preconditions(target, name, opts, cur)?;
+                warnings = admission.admit_delete(cur)?;
+                if strategy::finalizers(cur).is_empty() {
+                    return Ok(Outcome::Delete(cur.clone()));
                 }
-            }
-            Ok(Outcome::Write(next))
-        },
-    )?;
+                if cur.pointer("/metadata/deletionTimestamp").is_some() {
+                    return Ok(Outcome::Unchanged(cur.clone()));
+                }
+                let mut next = cur.clone();
+                // rest.BeforeDelete bumps the generation of kinds that carry one.
+                let g = strategy::generation(cur);
+                if let Some(m) = next.get_mut("metadata").and_then(Value::as_object_mut) {
+                    m.insert("deletionTimestamp".into(), json!(strategy::now_rfc3339()));
+                    m.insert("deletionGracePeriodSeconds".into(), json!(0));
+                    if g > 0 {
+                        m.insert("generation".into(), json!(g + 1));
+                    }
+                }
+                Ok(Outcome::Write(next))
+            })?;
     if !dry_run && committed_obj.deleted {
         committed(shared, target, &committed_obj.object, true);
         kind.after_delete(shared, name);

@@ -58,7 +58,8 @@ pub fn update(
             strategy::check_resource_version(target, name, &object, cur)?;
             let (next, w) = write_over(kind, ctx, target, &admission, cur, object, record)?;
             warnings = w;
-            Ok(strategy::finish_update(cur, next))
+            let status_counts = kind.status_counts_for_generation(target);
+            Ok(strategy::finish_update_counting(cur, next, status_counts))
         },
     )?;
     if !ctx.dry_run() {

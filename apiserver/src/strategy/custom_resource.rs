@@ -1,5 +1,6 @@
 //! Custom resources (apiextensions' custom-resource strategy): generation tracked,
-//! updates conditional, status reset on create when the status subresource is enabled.
+//! updates conditional, status reset on create when the status subresource is enabled
+//! (and otherwise counted by the generation).
 
 use super::Strategy;
 use crate::request::Target;
@@ -10,6 +11,12 @@ pub struct CustomResource;
 impl Strategy for CustomResource {
     fn tracks_generation(&self) -> bool {
         true
+    }
+
+    // apiextensions' PrepareForUpdate compares everything but metadata, and but status
+    // only when the status subresource is enabled.
+    fn status_counts_for_generation(&self, target: &Target) -> bool {
+        !target.served.info.status_subresource
     }
 
     fn allow_unconditional_update(&self) -> bool {

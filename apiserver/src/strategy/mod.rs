@@ -26,13 +26,13 @@ pub use crate::builtin_kinds::field_label_supported;
 pub use crd::prepare_crd;
 pub use managed_fields::record_update;
 pub use preconditions::{
-    check_resource_version, check_uid, conflict, not_found_for, refuse_resource_version_on_create,
-    require_resource_version,
+    check_delete_preconditions, check_resource_version, check_uid, conflict, not_found_for,
+    refuse_resource_version_on_create, require_resource_version,
 };
 pub use prepare::{invalid_unless_empty, prepare_create, prepare_update, validate};
 pub use schema_admission::admit;
 pub use served_shape::{from_served, to_served};
-pub use update_outcome::{finalizers, finish_update, generation};
+pub use update_outcome::{finalizers, finish_update, finish_update_counting, generation};
 
 pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -43,6 +43,12 @@ pub fn now_rfc3339() -> String {
 pub trait Strategy: Sync {
     /// Whether create sets `metadata.generation` and updates bump it.
     fn tracks_generation(&self) -> bool {
+        false
+    }
+
+    /// Whether a status change bumps the generation (it lives outside a status
+    /// subresource, so it is part of what the generation counts).
+    fn status_counts_for_generation(&self, _target: &Target) -> bool {
         false
     }
 

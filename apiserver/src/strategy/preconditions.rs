@@ -104,3 +104,49 @@ pub fn refuse_resource_version_on_create(obj: &Value) -> Result<(), ApiError> {
         _ => Ok(()),
     }
 }
+
+/// `rest.BeforeDelete`'s DeleteOptions preconditions: a uid or resourceVersion that is not
+/// the stored one is a 409 naming the kind (the registry's typer gives it as the resource).
+pub fn check_delete_preconditions(
+    target: &Target,
+    name: &str,
+    options: &Value,
+    stored: &Value,
+) -> Result<(), ApiError> {
+    let meta_str = crate::store::meta_str;
+    let conflict = |message: String| {
+        let info = &target.served.info;
+        let kind = if info.group.is_empty() {
+            info.kind.clone()
+        } else {
+            format!("{}.{}", info.kind, info.group)
+        };
+        ApiError::new(
+            409,
+            "Conflict",
+            format!("Operation cannot be fulfilled on {kind} \"{name}\": {message}"),
+        )
+        .with_details(&info.group, &info.kind, name)
+    };
+    let stored_uid = meta_str(stored, "uid").unwrap_or_default();
+    if let Some(uid) = options
+        .pointer("/preconditions/uid")
+        .and_then(Value::as_str)
+        && uid != stored_uid
+    {
+        return Err(conflict(format!(
+            "the UID in the precondition ({uid}) does not match the UID in record ({stored_uid}). The object might have been deleted and then recreated"
+        )));
+    }
+    let stored_rv = meta_str(stored, "resourceVersion").unwrap_or_default();
+    if let Some(rv) = options
+        .pointer("/preconditions/resourceVersion")
+        .and_then(Value::as_str)
+        && rv != stored_rv
+    {
+        return Err(conflict(format!(
+            "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({stored_rv}). The object might have been modified"
+        )));
+    }
+    Ok(())
+}

@@ -40,11 +40,14 @@ fn normalized(obj: &Value) -> Value {
     o
 }
 
-fn without_meta_status(obj: &Value) -> Value {
+/// What a generation counts: everything but metadata, and but status unless `with_status`.
+fn generation_content(obj: &Value, with_status: bool) -> Value {
     let mut o = obj.clone();
     if let Some(m) = o.as_object_mut() {
         m.remove("metadata");
-        m.remove("status");
+        if !with_status {
+            m.remove("status");
+        }
         m.remove("resourceVersion");
     }
     o
@@ -53,11 +56,19 @@ fn without_meta_status(obj: &Value) -> Value {
 /// Decide what an update stores: nothing for a no-op; generation +1 on a spec change
 /// (for kinds that carry a generation: those whose create stamped one); removal when a
 /// deleting object's last finalizer is gone.
-pub fn finish_update(old: &Value, mut new: Value) -> Outcome {
+pub fn finish_update(old: &Value, new: Value) -> Outcome {
+    finish_update_counting(old, new, false)
+}
+
+/// `finish_update` where `status_counts` says a status change bumps the generation too
+/// (custom resources without a status subresource: any non-metadata change does).
+pub fn finish_update_counting(old: &Value, mut new: Value, status_counts: bool) -> Outcome {
     if normalized(old) == normalized(&new) {
         return Outcome::Unchanged(old.clone());
     }
-    if generation(old) > 0 && without_meta_status(old) != without_meta_status(&new) {
+    if generation(old) > 0
+        && generation_content(old, status_counts) != generation_content(&new, status_counts)
+    {
         let g = old
             .pointer("/metadata/generation")
             .and_then(Value::as_i64)
