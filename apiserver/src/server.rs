@@ -578,7 +578,10 @@ fn delete_collection(
 }
 
 fn verb_of(method: &Method, target: &Target, ctx: &RequestContext) -> &'static str {
-    let watch = matches!(ctx.param("watch"), Some("true") | Some("1") | Some(""));
+    // The parameter codec's bool: anything but "false" or "0" is true.
+    let watch = ctx
+        .param("watch")
+        .is_some_and(|w| !matches!(w.to_ascii_lowercase().as_str(), "false" | "0"));
     match (method.as_str(), target.name.is_some()) {
         ("GET", _) if watch => "watch",
         ("GET", false) => "list",

@@ -5,6 +5,7 @@ pub mod create;
 pub mod delete;
 pub mod get;
 pub mod list;
+mod list_options;
 pub mod patch;
 pub mod update;
 pub mod watch;

@@ -99,6 +99,7 @@ pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Respons
 }
 
 fn start(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Response, ApiError> {
+    super::list_options::check(ctx, true)?;
     let filter = Filter::from_ctx(ctx, target)?;
     let send_initial = ctx.param("sendInitialEvents") == Some("true");
     let from = match ctx
