@@ -19,6 +19,7 @@ pub mod events;
 pub mod faults;
 mod generic_store;
 mod handlers;
+mod namespace_controller;
 mod object_meta;
 pub mod openapi;
 pub mod patch;

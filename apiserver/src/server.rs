@@ -92,6 +92,7 @@ impl ApiServer {
             bookmark_interval: config.bookmark_interval,
             authz: Default::default(),
             policies: Default::default(),
+            namespace_changes: Default::default(),
         });
         crate::authz::bootstrap(&shared)?;
         let listener =
@@ -120,6 +121,7 @@ impl ApiServer {
                 })
             }
         };
+        crate::namespace_controller::spawn(shared.clone(), stop.clone());
         let server = ApiServer {
             addr,
             shared,

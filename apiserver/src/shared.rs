@@ -21,6 +21,8 @@ pub struct Shared {
     pub authz: crate::authz::Authz,
     /// Admission policies, compiled (rebuilt after writes to the policy kinds).
     pub policies: crate::policy::Policies,
+    /// Wakes the namespace controller: a namespace changed or namespaced content went.
+    pub namespace_changes: tokio::sync::Notify,
 }
 
 /// What a non-streaming handler answers.

@@ -33,6 +33,11 @@ pub fn create(
         ));
     }
     let kind = strategy::for_target(target);
+    super::refuse_in_terminating_namespace(
+        shared,
+        target,
+        crate::store::meta_str(&obj, "name").unwrap_or_default(),
+    )?;
     let mut obj = kind.decode_served(target, obj)?;
     strategy::refuse_resource_version_on_create(&obj)?;
     let info = &target.served.info;

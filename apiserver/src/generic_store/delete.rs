@@ -33,6 +33,9 @@ pub fn delete(
                 let cur = cur.ok_or_else(|| strategy::not_found_for(target, name))?;
                 strategy::check_delete_preconditions(target, name, opts, cur)?;
                 warnings = admission.admit_delete(cur)?;
+                if let Some(outcome) = kind.before_delete(cur) {
+                    return Ok(outcome);
+                }
                 if strategy::finalizers(cur).is_empty() {
                     return Ok(Outcome::Delete(cur.clone()));
                 }
@@ -51,9 +54,8 @@ pub fn delete(
                 }
                 Ok(Outcome::Write(next))
             })?;
-    if !dry_run && committed_obj.deleted {
-        committed(shared, target, &committed_obj.object, true);
-        kind.after_delete(shared, name);
+    if !dry_run {
+        committed(shared, target, &committed_obj.object, committed_obj.deleted);
     }
     let mut reply = Reply::json(200, kind.to_served(target, &committed_obj.object));
     reply.warnings = warnings;

@@ -33,6 +33,15 @@ pub fn update(
     let kind = strategy::for_target(target);
     let mut warnings = Vec::new();
     let mut created = false;
+    // NamespaceLifecycle sees a create-on-update before the store is locked.
+    if allow_create
+        && shared
+            .store
+            .get(&target.bucket(), target.ns(), name)
+            .is_none()
+    {
+        super::refuse_in_terminating_namespace(shared, target, name)?;
+    }
     let admission = Admission::prepare(shared, ctx, target);
     let committed_obj = shared.store.mutate(
         &target.bucket(),

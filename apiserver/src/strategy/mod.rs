@@ -8,7 +8,7 @@ mod custom_resource;
 mod event;
 mod lease;
 mod managed_fields;
-mod namespace;
+pub mod namespace;
 mod policy;
 mod preconditions;
 mod prepare;
@@ -80,6 +80,15 @@ pub trait Strategy: Sync {
     /// `PrepareForCreate`, after the generic stamping (identity, timestamps, generation).
     fn prepare_for_create(&self, _target: &Target, _obj: &mut Value) {}
 
+    /// `PrepareForUpdate` of a main-resource write, after the generic rules.
+    fn prepare_for_update(&self, _target: &Target, _old: &Value, _new: &mut Value) {}
+
+    /// The kind's own DELETE (as the namespace REST's): `Some` keeps the object (marked
+    /// or unchanged) instead of the generic finalizers rule.
+    fn before_delete(&self, _cur: &Value) -> Option<crate::store::Outcome> {
+        None
+    }
+
     /// `Validate`: the kind's own rules on a new object.
     fn validate(&self, _obj: &Value) -> Vec<Cause> {
         Vec::new()
@@ -102,9 +111,6 @@ pub trait Strategy: Sync {
 
     /// After any committed (not dry-run) create, update, patch or delete.
     fn after_commit(&self, _shared: &Shared, _target: &Target, _obj: &Value, _deleted: bool) {}
-
-    /// After a DELETE removed the object (not when an update removed its last finalizer).
-    fn after_delete(&self, _shared: &Shared, _name: &str) {}
 }
 
 /// A built-in kind without rules of its own (ServiceAccount, ...).

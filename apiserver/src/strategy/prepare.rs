@@ -169,6 +169,7 @@ pub fn prepare_update(target: &Target, old: &Value, mut new: Value) -> Result<Va
             };
         }
     }
+    for_target(target).prepare_for_update(target, old, &mut new);
     validate(target, &new, Some(old))?;
     // Finalizers may only be removed from an object being deleted.
     if old.pointer("/metadata/deletionTimestamp").is_some() {
