@@ -1,5 +1,5 @@
 //! Delete: the DeleteOptions preconditions, admission, then removal, or with finalizers
-//! a deletionTimestamp first (`rest.BeforeDelete`); the kind's after-delete hook.
+//! a deletionTimestamp first (`rest.BeforeDelete`), or the kind's own delete (namespaces).
 
 use super::committed;
 use crate::admission_chain::Admission;
