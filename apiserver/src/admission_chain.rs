@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::policy::params::{Resolved, Wanted};
 use crate::policy::{self, Operation, Request, Snapshot};
 use crate::request::{RequestContext, Target};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::strategy;
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! The built-in kinds' own rules, as their registry strategies and the typed decoder
 //! apply them: field types (a 400 from decoding), ConfigMap keys, size and immutability,
-//! Lease durations, and which kinds carry `metadata.generation`.
+//! Lease durations (the strategies in `crate::strategy` call these).
 
 use crate::error::{ApiError, Cause};
 use crate::resource::ResourceInfo;
@@ -11,17 +11,6 @@ use serde_json::Value;
 pub const MAX_CONFIG_MAP_BYTES: usize = 1024 * 1024;
 
 const CONFIG_KEY_MSG: &str = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
-
-/// Whether the kind's strategy sets and bumps `metadata.generation`: custom resources,
-/// CRDs and the admissionregistration kinds do; ConfigMap, Namespace, Lease, Event,
-/// ServiceAccount and RBAC strategies do not.
-pub fn tracks_generation(info: &ResourceInfo) -> bool {
-    info.custom
-        || matches!(
-            info.group.as_str(),
-            "apiextensions.k8s.io" | "admissionregistration.k8s.io"
-        )
-}
 
 /// Whether `label` may be used in a field selector on the kind (its field label
 /// conversion): metadata.name and metadata.namespace everywhere (Namespaces: metadata.name,
@@ -269,7 +258,7 @@ fn string_map(obj: &Value, field: &str) -> Vec<(String, usize)> {
 }
 
 /// `ValidateConfigMap`: keys, keys in both maps, and the 1 MiB total.
-fn config_map_causes(obj: &Value) -> Vec<Cause> {
+pub(crate) fn config_map_causes(obj: &Value) -> Vec<Cause> {
     let data = string_map(obj, "data");
     let binary = string_map(obj, "binaryData");
     let mut causes = Vec::new();
@@ -304,7 +293,7 @@ fn config_map_causes(obj: &Value) -> Vec<Cause> {
 }
 
 /// `ValidateConfigMapUpdate`: an immutable ConfigMap keeps its data and stays immutable.
-fn config_map_update_causes(old: &Value, new: &Value) -> Vec<Cause> {
+pub(crate) fn config_map_update_causes(old: &Value, new: &Value) -> Vec<Cause> {
     if old.get("immutable").and_then(Value::as_bool) != Some(true) {
         return Vec::new();
     }
@@ -329,7 +318,7 @@ fn config_map_update_causes(old: &Value, new: &Value) -> Vec<Cause> {
 }
 
 /// `ValidateLeaseSpec`.
-fn lease_causes(obj: &Value) -> Vec<Cause> {
+pub(crate) fn lease_causes(obj: &Value) -> Vec<Cause> {
     let mut causes = Vec::new();
     let int = |f: &str| obj.pointer(&format!("/spec/{f}")).and_then(Value::as_i64);
     if let Some(d) = int("leaseDurationSeconds").filter(|d| *d <= 0) {
@@ -347,21 +336,6 @@ fn lease_causes(obj: &Value) -> Vec<Cause> {
         ));
     }
     causes
-}
-
-/// The kind's own validation (beyond ObjectMeta) of a created or updated object.
-pub fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<Cause> {
-    match kind_of(info) {
-        Some("ConfigMap") => {
-            let mut causes = old
-                .map(|o| config_map_update_causes(o, obj))
-                .unwrap_or_default();
-            causes.extend(config_map_causes(obj));
-            causes
-        }
-        Some("Lease") => lease_causes(obj),
-        _ => Vec::new(),
-    }
 }
 
 #[cfg(test)]

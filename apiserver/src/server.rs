@@ -8,6 +8,7 @@ use crate::faults::Faults;
 use crate::handlers;
 use crate::registry::Registry;
 use crate::request::{RequestContext, Target, error_response, header, json_response, parse_query};
+use crate::shared::{Reply, Shared};
 use crate::store::Store;
 use axum::body::Body;
 use axum::extract::State;
@@ -66,40 +67,6 @@ pub enum ServerError {
     Api(#[from] ApiError),
 }
 
-/// Everything the handlers share.
-pub struct Shared {
-    pub store: Store,
-    pub registry: Registry,
-    pub auth: Authenticator,
-    pub faults: Faults,
-    pub bookmark_interval: Duration,
-    pub authz: crate::authz::Authz,
-    /// Admission policies, compiled (rebuilt after writes to the policy kinds).
-    pub policies: crate::policy::Policies,
-}
-
-/// What a non-streaming handler answers.
-pub struct Reply {
-    pub code: u16,
-    pub body: Value,
-    pub content_type: String,
-    pub warnings: Vec<String>,
-}
-
-impl Reply {
-    pub fn json(code: u16, body: Value) -> Self {
-        Reply {
-            code,
-            body,
-            content_type: "application/json".into(),
-            warnings: Vec::new(),
-        }
-    }
-    fn into_response(self) -> Response {
-        json_response(self.code, &self.body, &self.content_type, &self.warnings)
-    }
-}
-
 /// A running server; shut down on drop.
 pub struct ApiServer {
     addr: SocketAddr,
@@ -125,6 +92,7 @@ impl ApiServer {
             bookmark_interval: config.bookmark_interval,
             authz: Default::default(),
             policies: Default::default(),
+            namespace_changes: Default::default(),
         });
         crate::authz::bootstrap(&shared)?;
         let listener =
@@ -153,6 +121,7 @@ impl ApiServer {
                 })
             }
         };
+        crate::namespace_controller::spawn(shared.clone(), stop.clone());
         let server = ApiServer {
             addr,
             shared,
@@ -223,7 +192,7 @@ impl ApiServer {
     /// Create a namespace (no error if it exists).
     pub fn create_namespace(&self, name: &str) -> Result<(), ServerError> {
         let target = self.target("", "v1", "namespaces", None)?;
-        match handlers::create::create(
+        match crate::generic_store::create(
             &self.shared,
             &RequestContext::internal(),
             &target,
@@ -275,7 +244,7 @@ impl ApiServer {
             if let Some(m) = crd.get_mut("metadata").and_then(Value::as_object_mut) {
                 m.remove("resourceVersion");
             }
-            match handlers::create::create(&self.shared, &ctx, &target, crd.clone()) {
+            match crate::generic_store::create(&self.shared, &ctx, &target, crd.clone()) {
                 Ok(_) => {}
                 Err(e) if e.code == 409 => {
                     let name = crd
@@ -329,7 +298,7 @@ impl ApiServer {
                     .to_string()
             });
             let target = self.target(&group, &version, &info.plural, ns.as_deref())?;
-            match handlers::create::create(&self.shared, &ctx, &target, obj.clone()) {
+            match crate::generic_store::create(&self.shared, &ctx, &target, obj.clone()) {
                 Ok(_) => {}
                 Err(e) if e.code == 409 => {
                     let name = crate::store::meta_str(&obj, "name")
@@ -611,7 +580,10 @@ fn delete_collection(
 }
 
 fn verb_of(method: &Method, target: &Target, ctx: &RequestContext) -> &'static str {
-    let watch = matches!(ctx.param("watch"), Some("true") | Some("1") | Some(""));
+    // The parameter codec's bool: anything but "false" or "0" is true.
+    let watch = ctx
+        .param("watch")
+        .is_some_and(|w| !matches!(w.to_ascii_lowercase().as_str(), "false" | "0"));
     match (method.as_str(), target.name.is_some()) {
         ("GET", _) if watch => "watch",
         ("GET", false) => "list",

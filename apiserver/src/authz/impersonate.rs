@@ -9,7 +9,7 @@ use crate::auth::{
     split_service_account,
 };
 use crate::error::ApiError;
-use crate::server::Shared;
+use crate::shared::Shared;
 use axum::http::HeaderMap;
 
 /// One thing to impersonate, as the real filter's object reference.

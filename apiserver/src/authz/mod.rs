@@ -24,7 +24,7 @@ use crate::error::ApiError;
 use crate::registry::builtin;
 use crate::request::Target;
 use crate::resource::ResourceInfo;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::store::{Bucket, Outcome, meta_str};
 use crate::strategy;
 use rbac::{Objects, Rbac};

@@ -7,7 +7,7 @@ use super::rules::PolicyRule;
 use crate::auth::User;
 use crate::error::{ApiError, Cause};
 use crate::request::{RequestContext, Target};
-use crate::server::{Reply, Shared};
+use crate::shared::{Reply, Shared};
 use serde_json::{Value, json};
 
 const GROUP: &str = "authorization.k8s.io";

@@ -1,14 +1,11 @@
 //! POST on a collection: create (and SelfSubjectReview, which only answers).
 
-use super::{decode_body, is_crd, require_namespace};
-use crate::admission_chain::Admission;
+use super::decode_body;
 use crate::error::ApiError;
-use crate::policy::Operation;
 use crate::request::{RequestContext, Target};
-use crate::server::{Reply, Shared};
-use crate::store::Outcome;
+use crate::shared::{Reply, Shared};
 use crate::strategy;
-use serde_json::{Value, json};
+use serde_json::json;
 
 pub fn handle(
     shared: &Shared,
@@ -29,80 +26,5 @@ pub fn handle(
     if crate::authz::review::is_review(target) {
         return crate::authz::review::answer(shared, ctx, target, obj);
     }
-    create(shared, ctx, target, obj)
-}
-
-fn random_suffix() -> String {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    id.chars()
-        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        .take(5)
-        .collect()
-}
-
-pub fn create(
-    shared: &Shared,
-    ctx: &RequestContext,
-    target: &Target,
-    obj: Value,
-) -> Result<Reply, ApiError> {
-    require_namespace(shared, target)?;
-    if !obj.is_object() {
-        return Err(ApiError::bad_request(
-            "the body of the request must be an object",
-        ));
-    }
-    let mut obj = strategy::from_served(target, obj)?;
-    strategy::refuse_resource_version_on_create(&obj)?;
-    let info = &target.served.info;
-    let name = match (
-        crate::store::meta_str(&obj, "name"),
-        crate::store::meta_str(&obj, "generateName"),
-    ) {
-        (Some(n), _) if !n.is_empty() => n.to_string(),
-        (_, Some(g)) if !g.is_empty() => format!("{g}{}", random_suffix()),
-        _ => {
-            return Err(ApiError::invalid(
-                &info.kind,
-                &info.group,
-                &info.plural,
-                "",
-                vec![crate::error::Cause {
-                    reason: "FieldValueRequired".into(),
-                    message: "Required value: name or generateName is required".into(),
-                    field: "metadata.name".into(),
-                }],
-            ));
-        }
-    };
-    strategy::prepare_create(target, &mut obj, &name)?;
-    let admission = Admission::prepare(shared, ctx, target);
-    let mut warnings = admission.admit(Operation::Create, &mut obj, None)?;
-    if is_crd(target) {
-        strategy::prepare_crd(&mut obj, None)?;
-    }
-    strategy::record_update(None, &mut obj, &ctx.manager(), None);
-    let committed = shared.store.mutate(
-        &target.bucket(),
-        target.ns(),
-        &name,
-        ctx.dry_run(),
-        |cur, _| {
-            if cur.is_some() {
-                return Err(ApiError::new(
-                    409,
-                    "AlreadyExists",
-                    format!("{} \"{name}\" already exists", info.qualified_name()),
-                )
-                .with_details(&info.group, &info.plural, &name));
-            }
-            Ok(Outcome::Write(obj))
-        },
-    )?;
-    if !ctx.dry_run() {
-        super::committed(shared, target, &committed.object, false);
-    }
-    let mut reply = Reply::json(201, strategy::to_served(target, &committed.object));
-    reply.warnings.append(&mut warnings);
-    Ok(reply)
+    crate::generic_store::create(shared, ctx, target, obj)
 }

@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target};
-use crate::server::{Reply, Shared};
+use crate::shared::{Reply, Shared};
 use crate::strategy;
 use serde_json::json;
 

@@ -5,7 +5,7 @@ use crate::contain::contain;
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target};
 use crate::selectors::{FieldSelector, LabelSelector};
-use crate::server::{Reply, Shared};
+use crate::shared::{Reply, Shared};
 use crate::strategy;
 use serde_json::{Value, json};
 
@@ -91,6 +91,7 @@ const CONTINUE_EXPIRED: &str = "The provided continue parameter is too old to di
 /// A list is a snapshot: the first page reads the store now, every continued page reads
 /// it as it was at the first page's resourceVersion (kept in the token), as etcd does.
 pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Reply, ApiError> {
+    super::list_options::check(ctx, false)?;
     let filter = Filter::from_ctx(ctx, target)?;
     let bucket = target.bucket();
     let ns = target.namespace.as_deref();

@@ -1,16 +1,13 @@
 //! PATCH: merge, JSON, strategic merge, and server-side apply (which may create).
 
-use super::update::write_over;
-use super::{decode_body, require_namespace};
-use crate::admission_chain::Admission;
+use super::decode_body;
 use crate::contain::contain;
 use crate::error::{ApiError, Cause};
 use crate::fieldmanager::ApplyRequest;
+use crate::generic_store::{self, Updated, require_namespace};
 use crate::patch::PatchType;
-use crate::policy::Operation;
 use crate::request::{RequestContext, Target};
-use crate::server::{Reply, Shared};
-use crate::store::Outcome;
+use crate::shared::{Reply, Shared};
 use crate::strategy;
 
 /// `PatchOptions.meta.k8s.io "" is invalid: <field>: <message>` (422).
@@ -100,88 +97,65 @@ pub fn handle(
     if applied.is_some() && sub.is_none() {
         require_namespace(shared, target)?;
     }
-    let mut warnings = Vec::new();
-    let mut created = false;
-    let admission = Admission::prepare(shared, ctx, target);
-    let committed = shared.store.mutate(
-        &target.bucket(),
-        target.ns(),
-        name,
-        ctx.dry_run(),
-        |cur, _| {
-            let now = strategy::now_rfc3339();
-            let Some(cur) = cur else {
-                let Some(applied) = &applied else {
-                    return Err(strategy::not_found_for(target, name));
-                };
-                if sub.is_some() {
-                    return Err(strategy::not_found_for(target, name));
-                }
-                may_create(shared, ctx, target, name)?;
+    let allow_create = applied.is_some() && sub.is_none();
+    generic_store::update(shared, ctx, target, name, allow_create, |cur| {
+        let now = strategy::now_rfc3339();
+        let Some(cur) = cur else {
+            // Only an apply to the main resource gets here.
+            let Some(applied) = &applied else {
+                return Err(strategy::not_found_for(target, name));
+            };
+            may_create(shared, ctx, target, name)?;
+            let req = ApplyRequest {
+                info,
+                current: None,
+                applied,
+                manager: &manager,
+                force,
+                subresource: None,
+                now: &now,
+            };
+            let object = contain("fieldmanager::server_side_apply", || {
+                crate::fieldmanager::server_side_apply(req)
+            })??;
+            return Ok(Updated {
+                object,
+                record: false,
+            });
+        };
+        let (patched, record) = match &applied {
+            Some(applied) => {
+                let current = strategy::to_served(target, cur);
                 let req = ApplyRequest {
                     info,
-                    current: None,
+                    current: Some(&current),
                     applied,
                     manager: &manager,
                     force,
-                    subresource: None,
+                    subresource: sub,
                     now: &now,
                 };
-                let mut obj = contain("fieldmanager::server_side_apply", || {
+                let merged = contain("fieldmanager::server_side_apply", || {
                     crate::fieldmanager::server_side_apply(req)
                 })??;
-                strategy::prepare_create(target, &mut obj, name)?;
-                warnings = admission.admit(Operation::Create, &mut obj, None)?;
-                if super::is_crd(target) {
-                    strategy::prepare_crd(&mut obj, None)?;
-                }
-                created = true;
-                return Ok(Outcome::Write(obj));
-            };
-            let (patched, record) = match &applied {
-                Some(applied) => {
-                    let current = strategy::to_served(target, cur);
-                    let req = ApplyRequest {
-                        info,
-                        current: Some(&current),
-                        applied,
-                        manager: &manager,
-                        force,
-                        subresource: sub,
-                        now: &now,
-                    };
-                    let merged = contain("fieldmanager::server_side_apply", || {
-                        crate::fieldmanager::server_side_apply(req)
-                    })??;
-                    // The applied object's resourceVersion is a precondition, checked by
-                    // storage after the field manager's conflicts.
-                    strategy::check_resource_version(target, name, applied, cur)?;
-                    (merged, false)
-                }
-                None => {
-                    let current = strategy::to_served(target, cur);
-                    let p = contain("patch::apply_patch", || {
-                        crate::patch::apply_patch(info, &current, pt, body)
-                    })??;
-                    (p, true)
-                }
-            };
-            let patched = strategy::from_served(target, patched)?;
-            strategy::check_resource_version(target, name, &patched, cur)?;
-            let (next, w) = write_over(ctx, target, &admission, cur, patched, record)?;
-            warnings = w;
-            Ok(strategy::finish_update(cur, next))
-        },
-    )?;
-    if !ctx.dry_run() {
-        super::committed(shared, target, &committed.object, committed.deleted);
-    }
-    let mut r = Reply::json(
-        if created { 201 } else { 200 },
-        strategy::to_served(target, &committed.object),
-    );
-    r.warnings = warnings;
-    Ok(r)
+                // The applied object's resourceVersion is a precondition, checked by
+                // storage after the field manager's conflicts.
+                strategy::check_resource_version(target, name, applied, cur)?;
+                (merged, false)
+            }
+            None => {
+                let current = strategy::to_served(target, cur);
+                let p = contain("patch::apply_patch", || {
+                    crate::patch::apply_patch(info, &current, pt, body)
+                })??;
+                (p, true)
+            }
+        };
+        Ok(Updated {
+            object: strategy::from_served(target, patched)?,
+            record,
+        })
+    })
 }
 
 /// An apply that creates the object needs `create` as well as `patch`, as kube-apiserver's

@@ -5,7 +5,7 @@ use super::list::{Filter, TABLE_CONTENT_TYPE, wants_table};
 use crate::contain::contain;
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target, error_response};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::store::{Change, EventType, parse_rv};
 use crate::strategy;
 use axum::body::Body;
@@ -99,6 +99,7 @@ pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Respons
 }
 
 fn start(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Response, ApiError> {
+    super::list_options::check(ctx, true)?;
     let filter = Filter::from_ctx(ctx, target)?;
     let send_initial = ctx.param("sendInitialEvents") == Some("true");
     let from = match ctx

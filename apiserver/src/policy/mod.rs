@@ -156,7 +156,7 @@ impl Policies {
 }
 
 /// The after-commit hook: a write to any of the four kinds rebuilds the snapshot.
-pub fn committed(shared: &crate::server::Shared, info: &ResourceInfo) {
+pub fn committed(shared: &crate::shared::Shared, info: &ResourceInfo) {
     if is_policy_resource(&info.group, &info.plural) {
         shared.policies.rebuild(&shared.store);
     }

@@ -1,0 +1,25 @@
+//! managedFields for a create, update or non-apply patch (apply records its own).
+
+use super::now_rfc3339;
+use crate::contain::contain;
+use crate::fieldmanager;
+use serde_json::Value;
+
+/// Record managedFields for a create, update or non-apply patch. A failure in the
+/// recorder leaves managedFields as they were rather than failing the write.
+pub fn record_update(
+    old: Option<&Value>,
+    new: &mut Value,
+    manager: &str,
+    subresource: Option<&str>,
+) {
+    let now = now_rfc3339();
+    let mut attempt = new.clone();
+    if contain("fieldmanager::record_update", || {
+        fieldmanager::record_update(old, &mut attempt, manager, subresource, &now)
+    })
+    .is_ok()
+    {
+        *new = attempt;
+    }
+}

@@ -1,0 +1,87 @@
+//! Namespaces (k8s namespace strategy and REST): created Active with the `kubernetes`
+//! finalizer in `spec.finalizers`, which only the finalize step changes; the first DELETE
+//! marks the namespace Terminating and the namespace controller empties it.
+
+use super::Strategy;
+use crate::request::Target;
+use crate::store::Outcome;
+use serde_json::{Value, json};
+
+/// The finalizer the namespace controller removes once the namespace is empty.
+pub const FINALIZER: &str = "kubernetes";
+
+pub struct Namespace;
+
+impl Strategy for Namespace {
+    fn prepare_for_create(&self, _target: &Target, obj: &mut Value) {
+        obj["status"] = json!({"phase": "Active"});
+        if !obj.get("spec").is_some_and(Value::is_object) {
+            obj["spec"] = json!({});
+        }
+        obj["spec"]["finalizers"] = json!([FINALIZER]);
+    }
+
+    fn prepare_for_update(&self, _target: &Target, old: &Value, new: &mut Value) {
+        let kept = old
+            .pointer("/spec/finalizers")
+            .cloned()
+            .unwrap_or(Value::Null);
+        if !new.get("spec").is_some_and(Value::is_object) {
+            new["spec"] = json!({});
+        }
+        match kept {
+            Value::Null => {
+                if let Some(s) = new["spec"].as_object_mut() {
+                    s.remove("finalizers");
+                }
+            }
+            f => new["spec"]["finalizers"] = f,
+        }
+    }
+
+    fn before_delete(&self, cur: &Value) -> Option<Outcome> {
+        if cur.pointer("/metadata/deletionTimestamp").is_none() {
+            let mut next = cur.clone();
+            next["metadata"]["deletionTimestamp"] = json!(super::now_rfc3339());
+            next["status"]["phase"] = json!("Terminating");
+            return Some(Outcome::Write(next));
+        }
+        // Deleted only once its spec finalizers are gone.
+        (!spec_finalizers(cur).is_empty()).then(|| Outcome::Unchanged(cur.clone()))
+    }
+}
+
+pub fn spec_finalizers(ns: &Value) -> Vec<String> {
+    ns.pointer("/spec/finalizers")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The finalize subresource's write: `spec.finalizers` replaced; a deleting namespace
+/// without finalizers of either kind is removed.
+pub fn finalize(cur: &Value, finalizers: Vec<String>) -> Outcome {
+    let mut next = cur.clone();
+    if !next.get("spec").is_some_and(Value::is_object) {
+        next["spec"] = json!({});
+    }
+    next["spec"]["finalizers"] = json!(finalizers);
+    let deleting = next.pointer("/metadata/deletionTimestamp").is_some();
+    if deleting && finalizers.is_empty() && super::finalizers(&next).is_empty() {
+        return Outcome::Delete(next);
+    }
+    if &next == cur {
+        return Outcome::Unchanged(next);
+    }
+    Outcome::Write(next)
+}
+
+/// Whether a namespace object is being terminated.
+pub fn is_terminating(ns: &Value) -> bool {
+    ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
+        || ns.pointer("/metadata/deletionTimestamp").is_some()
+}

@@ -1,0 +1,194 @@
+//! The generic half of PrepareForCreate / PrepareForUpdate and Validate, as
+//! `rest.BeforeCreate` / `rest.BeforeUpdate`: identity, namespace, timestamps, generation,
+//! what an update keeps, ObjectMeta validation; the kind's strategy adds its own rules.
+
+use super::{for_target, now_rfc3339, update_outcome::finalizers};
+use crate::builtin_kinds;
+use crate::error::{ApiError, Cause};
+use crate::request::Target;
+use serde_json::{Value, json};
+
+pub(super) fn meta_mut(obj: &mut Value) -> &mut serde_json::Map<String, Value> {
+    if !obj.is_object() {
+        *obj = json!({});
+    }
+    let root = obj.as_object_mut().expect("object ensured above");
+    let m = root.entry("metadata").or_insert_with(|| json!({}));
+    if !m.is_object() {
+        *m = json!({});
+    }
+    m.as_object_mut().expect("object ensured above")
+}
+
+/// `ValidateObjectMeta` and the kind's own validation (ConfigMap keys and size, Lease
+/// durations; `old` for an update): 422 Invalid naming every bad field.
+pub fn validate(target: &Target, obj: &Value, old: Option<&Value>) -> Result<(), ApiError> {
+    let info = &target.served.info;
+    let rule = crate::object_meta::name_rule(&info.group, &info.plural);
+    let mut causes = crate::object_meta::validate(rule, obj);
+    let kind = for_target(target);
+    causes.extend(match old {
+        Some(old) => kind.validate_update(obj, old),
+        None => kind.validate(obj),
+    });
+    invalid_unless_empty(info, obj, causes)
+}
+
+/// 422 Invalid for `obj` naming every cause, or Ok when there are none.
+pub fn invalid_unless_empty(
+    info: &crate::resource::ResourceInfo,
+    obj: &Value,
+    causes: Vec<Cause>,
+) -> Result<(), ApiError> {
+    if causes.is_empty() {
+        return Ok(());
+    }
+    let name = crate::store::meta_str(obj, "name").unwrap_or_default();
+    Err(ApiError::invalid(
+        &info.kind,
+        &info.group,
+        &info.plural,
+        name,
+        causes,
+    ))
+}
+
+/// Stamp a new object: identity, namespace, timestamps, generation; status reset for
+/// kinds with a status subresource (custom resources) and set for the kinds the server owns.
+pub fn prepare_create(target: &Target, obj: &mut Value, name: &str) -> Result<(), ApiError> {
+    let info = &target.served.info;
+    let kind = for_target(target);
+    let stored_api_version = kind.stored_api_version(target);
+    let ns = target.namespace.clone();
+    let m = meta_mut(obj);
+    if let (Some(url_ns), Some(body_ns)) = (&ns, m.get("namespace").and_then(Value::as_str))
+        && url_ns != body_ns
+    {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    m.insert("name".into(), json!(name));
+    builtin_kinds::decode(info, obj)?;
+    validate(target, obj, None)?;
+    let m = meta_mut(obj);
+    match &ns {
+        Some(n) => m.insert("namespace".into(), json!(n)),
+        None => m.remove("namespace"),
+    };
+    m.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
+    m.insert("creationTimestamp".into(), json!(now_rfc3339()));
+    if kind.tracks_generation() {
+        m.insert("generation".into(), json!(1));
+    } else {
+        m.remove("generation");
+    }
+    m.remove("resourceVersion");
+    m.remove("deletionTimestamp");
+    if let Some(o) = obj.as_object_mut() {
+        o.insert("apiVersion".into(), json!(stored_api_version));
+        o.insert("kind".into(), json!(info.kind));
+    }
+    kind.prepare_for_create(target, obj);
+    Ok(())
+}
+
+/// The object an update produces from the stored one: immutable metadata kept; a status
+/// write keeps only status; a main-resource write keeps the stored status.
+pub fn prepare_update(target: &Target, old: &Value, mut new: Value) -> Result<Value, ApiError> {
+    let info = &target.served.info;
+    if !new.is_object() {
+        return Err(ApiError::bad_request(
+            "the body of the request must be an object",
+        ));
+    }
+    // rest.BeforeUpdate: a namespace in the body must be the request's.
+    if let Some(body_ns) = crate::store::meta_str(&new, "namespace").filter(|n| !n.is_empty())
+        && target
+            .namespace
+            .as_deref()
+            .is_some_and(|url_ns| url_ns != body_ns)
+    {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    if target.subresource.as_deref() == Some("status") {
+        let mut out = old.clone();
+        out["status"] = new.get("status").cloned().unwrap_or(Value::Null);
+        if out["status"].is_null()
+            && let Some(o) = out.as_object_mut()
+        {
+            o.remove("status");
+        }
+        if let Some(mf) = new.pointer("/metadata/managedFields").cloned() {
+            meta_mut(&mut out).insert("managedFields".into(), mf);
+        }
+        return Ok(out);
+    }
+    let name = crate::store::meta_str(old, "name")
+        .unwrap_or_default()
+        .to_string();
+    if let Some(n) = crate::store::meta_str(&new, "name")
+        && n != name
+    {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({n}) does not match the name on the URL ({name})"
+        )));
+    }
+    builtin_kinds::decode(info, &new)?;
+    let old_meta = old.get("metadata").cloned().unwrap_or(json!({}));
+    {
+        let m = meta_mut(&mut new);
+        for k in [
+            "name",
+            "namespace",
+            "uid",
+            "creationTimestamp",
+            "generation",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "resourceVersion",
+        ] {
+            match old_meta.get(k) {
+                Some(v) => m.insert(k.into(), v.clone()),
+                None => m.remove(k),
+            };
+        }
+    }
+    if let Some(o) = new.as_object_mut() {
+        o.insert(
+            "apiVersion".into(),
+            old.get("apiVersion").cloned().unwrap_or(Value::Null),
+        );
+        o.insert("kind".into(), json!(info.kind));
+        if info.status_subresource {
+            match old.get("status") {
+                Some(s) => o.insert("status".into(), s.clone()),
+                None => o.remove("status"),
+            };
+        }
+    }
+    for_target(target).prepare_for_update(target, old, &mut new);
+    validate(target, &new, Some(old))?;
+    // Finalizers may only be removed from an object being deleted.
+    if old.pointer("/metadata/deletionTimestamp").is_some() {
+        let old_f = finalizers(old);
+        if let Some(added) = finalizers(&new).into_iter().find(|f| !old_f.contains(f)) {
+            return Err(ApiError::invalid(
+                &info.kind,
+                &info.group,
+                &info.plural,
+                &name,
+                vec![Cause {
+                    reason: "FieldValueForbidden".into(),
+                    message: format!(
+                        "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{\"{added}\"}}"
+                    ),
+                    field: "metadata.finalizers".into(),
+                }],
+            ));
+        }
+    }
+    Ok(new)
+}

@@ -1,0 +1,83 @@
+//! What an update stores once prepared and admitted: nothing for a no-op, a generation
+//! bump on a change outside metadata and status, removal when the last finalizer of a
+//! deleting object goes.
+
+use super::prepare::meta_mut;
+use crate::store::Outcome;
+use serde_json::{Value, json};
+
+/// `metadata.generation`, 0 when the kind carries none.
+pub fn generation(obj: &Value) -> i64 {
+    obj.pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+}
+
+pub fn finalizers(obj: &Value) -> Vec<String> {
+    obj.pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Comparable form: without resourceVersion and managedFields timestamps.
+fn normalized(obj: &Value) -> Value {
+    let mut o = obj.clone();
+    if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("resourceVersion");
+        if let Some(Value::Array(mf)) = m.get_mut("managedFields") {
+            for e in mf.iter_mut() {
+                if let Some(e) = e.as_object_mut() {
+                    e.remove("time");
+                }
+            }
+        }
+    }
+    o
+}
+
+/// What a generation counts: everything but metadata, and but status unless `with_status`.
+fn generation_content(obj: &Value, with_status: bool) -> Value {
+    let mut o = obj.clone();
+    if let Some(m) = o.as_object_mut() {
+        m.remove("metadata");
+        if !with_status {
+            m.remove("status");
+        }
+        m.remove("resourceVersion");
+    }
+    o
+}
+
+/// Decide what an update stores: nothing for a no-op; generation +1 on a spec change
+/// (for kinds that carry a generation: those whose create stamped one); removal when a
+/// deleting object's last finalizer is gone.
+pub fn finish_update(old: &Value, new: Value) -> Outcome {
+    finish_update_counting(old, new, false)
+}
+
+/// `finish_update` where `status_counts` says a status change bumps the generation too
+/// (custom resources without a status subresource: any non-metadata change does).
+pub fn finish_update_counting(old: &Value, mut new: Value, status_counts: bool) -> Outcome {
+    if normalized(old) == normalized(&new) {
+        return Outcome::Unchanged(old.clone());
+    }
+    if generation(old) > 0
+        && generation_content(old, status_counts) != generation_content(&new, status_counts)
+    {
+        let g = old
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            + 1;
+        meta_mut(&mut new).insert("generation".into(), json!(g));
+    }
+    if new.pointer("/metadata/deletionTimestamp").is_some() && finalizers(&new).is_empty() {
+        return Outcome::Delete(new);
+    }
+    Outcome::Write(new)
+}
