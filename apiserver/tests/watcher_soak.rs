@@ -3,8 +3,11 @@
 //! stores list and watch them, as a controller does, and faults cut their watches, expire the
 //! watch history (410 → relist) and delay or fail their lists and watches. Once the writes
 //! stop, each store must hold exactly the server's objects: names and resourceVersions.
+//! Along the way every event after a (re)list must be newer than the listed objects and the
+//! event before it (resourceVersions compared as the etcd revisions they are here).
 //!
-//! Every run is seeded; a failure names its seed, and `SOAK_SEED=<n>` replays just that one.
+//! Every run is seeded; a failure names its seed, and `SOAK_SEED=<n>` replays just that one
+//! (the same writes and faults; the interleaving with the watchers is the scheduler's).
 
 mod common;
 
@@ -22,6 +25,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -186,21 +190,73 @@ fn inject(rng: &mut StdRng, faults: &charter_apiserver::Faults) {
     }
 }
 
-fn reflect<K>(api: Api<K>, writer: Writer<K>, lists: Lists) -> tokio::task::JoinHandle<()>
+/// What a watcher saw that kube-apiserver never sends: a list is a snapshot at its
+/// resourceVersion and a watch continues after it, so after a (re)list every event's
+/// resourceVersion is newer than every listed object's and than the event before it.
+#[derive(Default)]
+struct Order {
+    newest: u64,
+    broken: Vec<String>,
+}
+
+impl Order {
+    fn see<K: Resource>(&mut self, event: &watcher::Event<K>) {
+        let rv = |o: &K| {
+            o.meta()
+                .resource_version
+                .as_deref()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or_default()
+        };
+        let name = |o: &K| o.meta().name.clone().unwrap_or_default();
+        match event {
+            watcher::Event::Init => self.newest = 0,
+            watcher::Event::InitApply(o) => self.newest = self.newest.max(rv(o)),
+            watcher::Event::InitDone => {}
+            watcher::Event::Apply(o) | watcher::Event::Delete(o) => {
+                if rv(o) <= self.newest {
+                    self.broken.push(format!(
+                        "{} at resourceVersion {} after resourceVersion {}",
+                        name(o),
+                        rv(o),
+                        self.newest
+                    ));
+                }
+                self.newest = rv(o);
+            }
+        }
+    }
+}
+
+/// Run a watcher into `writer`'s store, checking the order of what it sees.
+fn reflect<K>(
+    api: Api<K>,
+    writer: Writer<K>,
+    lists: Lists,
+) -> (tokio::task::JoinHandle<()>, Arc<Mutex<Order>>)
 where
     K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
     K::DynamicType: Eq + std::hash::Hash + Clone + Send + Sync,
 {
-    tokio::spawn(
+    let order = Arc::new(Mutex::new(Order::default()));
+    let seen = order.clone();
+    let task = tokio::spawn(
         reflector::reflector(writer, watcher(api, watcher_config(lists)))
             .backoff(Quick)
-            .for_each(|_| async {}),
-    )
+            .for_each(move |event| {
+                if let Ok(e) = event {
+                    seen.lock().unwrap().see(&e);
+                }
+                async {}
+            }),
+    );
+    (task, order)
 }
 
 async fn soak(lists: Lists) {
     let f = start_with(Config {
         users: vec![UserSpec::new("operator", &["system:masters"])],
+        watch_history: 24,
         ..Config::default()
     })
     .await;
@@ -218,10 +274,10 @@ async fn soak(lists: Lists) {
         let wds = widgets(&f.client, &ns);
 
         let (cm_store, cm_writer) = reflector::store::<ConfigMap>();
-        let cm_task = reflect(Api::namespaced(operator.clone(), &ns), cm_writer, lists);
+        let (cm_task, cm_order) = reflect(Api::namespaced(operator.clone(), &ns), cm_writer, lists);
         let wd_writer = Writer::<DynamicObject>::new(widget_resource());
         let wd_store: Store<DynamicObject> = wd_writer.as_reader();
-        let wd_task = reflect(widgets(&operator, &ns), wd_writer, lists);
+        let (wd_task, wd_order) = reflect(widgets(&operator, &ns), wd_writer, lists);
 
         let writers: Vec<_> = (0..WRITERS)
             .map(|w| tokio::spawn(write(seed, w, cms.clone(), wds.clone(), faults.clone())))
@@ -255,6 +311,13 @@ async fn soak(lists: Lists) {
         }
         cm_task.abort();
         wd_task.abort();
+        for (kind, order) in [("configmaps", cm_order), ("widgets", wd_order)] {
+            let broken = &order.lock().unwrap().broken;
+            assert!(
+                broken.is_empty(),
+                "seed {seed} ({lists:?} lists): {kind} out of resourceVersion order: {broken:?}"
+            );
+        }
     }
     let injected = faults.injected();
     eprintln!("{lists:?} lists: injected {injected:?}");
