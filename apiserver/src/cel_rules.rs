@@ -111,31 +111,11 @@ const MAX_DEPTH: usize = 64;
 
 /// A copy of a schema node keeping its own rules and what kube-cel needs to convert its
 /// value (field names, maps, formats, embedded resources), without the rules below it. A
-/// subtree whose conversion needs no schema at all (no map, no format, no embedded
-/// resource) is cut to its `type`, so kube-cel neither converts it again nor walks it.
+/// subtree whose conversion needs no schema at all (no map, no typed format, no embedded
+/// resource) is left out (or, under a map, cut to its `type`): kube-cel converts it as a
+/// plain value with its parent and does not walk it again.
 fn own_rules_only(schema: &Value) -> Value {
-    let Some(node) = schema.as_object() else {
-        return schema.clone();
-    };
-    let mut copy = Map::new();
-    for (key, value) in node {
-        match key.as_str() {
-            "properties" => {
-                let props = value.as_object().into_iter().flatten();
-                let kept = props
-                    .map(|(k, v)| (k.clone(), conversion_only(v)))
-                    .collect();
-                copy.insert(key.clone(), Value::Object(kept));
-            }
-            "items" | "additionalProperties" if value.is_object() => {
-                copy.insert(key.clone(), conversion_only(value));
-            }
-            _ => {
-                copy.insert(key.clone(), value.clone());
-            }
-        }
-    }
-    Value::Object(copy)
+    copy_for_conversion(schema, true)
 }
 
 /// A descendant of a rule-bearing node, for converting values only: no rules, no branches.
@@ -147,27 +127,37 @@ fn conversion_only(schema: &Value) -> Value {
         }
         return Value::Object(cut);
     }
+    copy_for_conversion(schema, false)
+}
+
+/// A copy of a schema node whose descendants are `conversion_only`; its own rules and
+/// branches kept only if `own_rules`. In an object that is not a map, a field without a
+/// schema converts as a plain value: plain fields are left out, so kube-cel does not walk
+/// (and convert) them a second time.
+fn copy_for_conversion(schema: &Value, own_rules: bool) -> Value {
     let Some(node) = schema.as_object() else {
         return schema.clone();
     };
+    let is_map = node.contains_key("additionalProperties");
     let mut copy = Map::new();
     for (key, value) in node {
-        match key.as_str() {
-            "x-kubernetes-validations" | "allOf" | "oneOf" | "anyOf" | "not" => {}
+        let rule_key = matches!(
+            key.as_str(),
+            "x-kubernetes-validations" | "allOf" | "oneOf" | "anyOf" | "not"
+        );
+        let converted = match key.as_str() {
+            _ if rule_key && !own_rules => continue,
             "properties" => {
                 let props = value.as_object().into_iter().flatten();
                 let kept = props
-                    .map(|(k, v)| (k.clone(), conversion_only(v)))
-                    .collect();
-                copy.insert(key.clone(), Value::Object(kept));
+                    .filter(|(_, v)| is_map || !plain(v))
+                    .map(|(k, v)| (k.clone(), conversion_only(v)));
+                Value::Object(kept.collect())
             }
-            "items" | "additionalProperties" if value.is_object() => {
-                copy.insert(key.clone(), conversion_only(value));
-            }
-            _ => {
-                copy.insert(key.clone(), value.clone());
-            }
-        }
+            "items" | "additionalProperties" if value.is_object() => conversion_only(value),
+            _ => value.clone(),
+        };
+        copy.insert(key.clone(), converted);
     }
     Value::Object(copy)
 }
