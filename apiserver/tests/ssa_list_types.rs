@@ -380,3 +380,43 @@ async fn an_applied_map_list_item_without_its_key_is_refused() {
         "failed to create typed patch object (/s; test.charter.dev/v1, Kind=Shelf): .spec.items: element 1: associative list with keys has an element that omits key field \"name\" (and doesn't have default value)"
     );
 }
+
+#[tokio::test]
+async fn an_update_owns_only_the_set_items_and_map_keys_it_changed() {
+    // Updates record ownership with the same schema types as apply (the field manager's
+    // update path type-converts the object with the CRD's schema): a merge patch adding one
+    // tag owns that tag, not the list, so the applier's next apply does not conflict.
+    let (_f, api) = shelves().await;
+    apply(
+        &api,
+        "a",
+        false,
+        &shelf(json!({"tags": ["x"], "items": [{"name": "one", "value": 1}]})),
+    )
+    .await
+    .unwrap();
+    let pp = PatchParams {
+        field_manager: Some("editor".into()),
+        ..Default::default()
+    };
+    let patch = json!({"spec": {"tags": ["x", "y"], "items": [
+        {"name": "one", "value": 1}, {"name": "two", "value": 2}]}});
+    let edited = api.patch("s", &pp, &Patch::Merge(&patch)).await.unwrap();
+    let edited = serde_json::to_value(edited).unwrap();
+    assert_eq!(
+        fields_of(&edited, "editor"),
+        json!({"f:spec": {
+            "f:items": {"k:{\"name\":\"two\"}": {".": {}, "f:name": {}, "f:value": {}}},
+            "f:tags": {"v:\"y\"": {}}}})
+    );
+    let again = apply(
+        &api,
+        "a",
+        false,
+        &shelf(json!({"tags": ["x"], "items": [{"name": "one", "value": 1}]})),
+    )
+    .await
+    .expect("no conflict: the editor owns only what it added");
+    assert_eq!(again["spec"]["tags"], json!(["x", "y"]));
+    assert_eq!(again["spec"]["items"].as_array().map(Vec::len), Some(2));
+}

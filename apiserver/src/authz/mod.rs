@@ -185,7 +185,7 @@ fn aggregate(shared: &Shared) {
                 let cur = cur.ok_or_else(|| ApiError::new(404, "NotFound", "gone"))?;
                 let mut next = cur.clone();
                 next["rules"] = json!(rules);
-                strategy::record_update(Some(cur), &mut next, aggregation::MANAGER, None);
+                strategy::record_update(None, Some(cur), &mut next, aggregation::MANAGER, None);
                 Ok(strategy::finish_update(cur, next))
             });
     }
@@ -210,7 +210,7 @@ pub fn bootstrap(shared: &Shared) -> Result<(), ApiError> {
         };
         let name = meta_str(&obj, "name").unwrap_or_default().to_string();
         strategy::prepare_create(&target, &mut obj, &name)?;
-        strategy::record_update(None, &mut obj, "kube-apiserver", None);
+        strategy::record_update(None, None, &mut obj, "kube-apiserver", None);
         shared
             .store
             .mutate(&target.bucket(), "", &name, false, |cur, _| {

@@ -202,6 +202,7 @@ fn ssa_conflict_with_update_manager() {
     let mut obj = lease("a");
     record_update(
         None,
+        None,
         &mut obj,
         "kubectl-create",
         None,
@@ -229,6 +230,7 @@ fn ssa_conflicts_with_own_update_entry() {
     .unwrap();
     let mut patched = patched;
     record_update(
+        None,
         Some(&created),
         &mut patched,
         "mgr-a",
@@ -248,6 +250,7 @@ fn ssa_conflicts_with_own_update_entry() {
     .unwrap();
     let mut released = released;
     record_update(
+        None,
         Some(&patched),
         &mut released,
         "mgr-a",
@@ -326,6 +329,7 @@ fn record_update_moves_ownership() {
     new["spec"]["holderIdentity"] = json!("z");
     new["metadata"]["labels"] = json!({"k": "v"});
     record_update(
+        None,
         Some(&created),
         &mut new,
         "editor",
@@ -342,7 +346,14 @@ fn record_update_moves_ownership() {
     );
     // An update that changes nothing adds no entry.
     let mut same = new.clone();
-    record_update(Some(&new), &mut same, "other", None, "2026-01-03T00:00:00Z");
+    record_update(
+        None,
+        Some(&new),
+        &mut same,
+        "other",
+        None,
+        "2026-01-03T00:00:00Z",
+    );
     assert!(entry(&same, "other", "Update").is_none());
     assert_eq!(same, new);
 }

@@ -4,12 +4,14 @@ use super::fieldset::*;
 use super::managed_fields::{new_entry, read_entries, write_entries};
 use super::owned::{ownable, owned_set};
 use super::schema::Shape;
+use crate::resource::ResourceInfo;
 use serde_json::{Map, Value};
 
 /// Record in `new.metadata.managedFields` that `manager` (operation Update, or the given
 /// subresource) set the fields that differ between `old` and `new`, moving ownership of
 /// those fields away from other managers. Called for create, update and non-apply patches.
 pub fn record_update(
+    info: Option<&ResourceInfo>,
     old: Option<&Value>,
     new: &mut Value,
     manager: &str,
@@ -17,12 +19,13 @@ pub fn record_update(
     now: &str,
 ) {
     let subresource = subresource.filter(|s| !s.is_empty());
+    let shape = info.map_or_else(Shape::untyped, Shape::of);
     let new_own = ownable(new, subresource, false);
-    let new_set = owned_set(&new_own, &Shape::untyped());
+    let new_set = owned_set(&new_own, &shape);
     let (changed, removed): (FieldSet, FieldSet) = match old {
         Some(o) => {
             let old_own = ownable(o, subresource, false);
-            let old_set = owned_set(&old_own, &Shape::untyped());
+            let old_set = owned_set(&old_own, &shape);
             let changed = new_set
                 .iter()
                 .filter(|p| {

@@ -65,7 +65,13 @@ pub fn create(
     let admission = Admission::prepare(shared, ctx, target);
     let mut warnings = admission.admit(Operation::Create, &mut obj, None)?;
     kind.canonicalize(target, &mut obj, None)?;
-    strategy::record_update(None, &mut obj, &ctx.manager(), None);
+    strategy::record_update(
+        Some(&target.served.info),
+        None,
+        &mut obj,
+        &ctx.manager(),
+        None,
+    );
     let committed_obj = shared.store.mutate(
         &target.bucket(),
         target.ns(),

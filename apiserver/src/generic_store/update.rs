@@ -58,7 +58,13 @@ pub fn update(
                 warnings = admission.admit(Operation::Create, &mut object, None)?;
                 kind.canonicalize(target, &mut object, None)?;
                 if record {
-                    strategy::record_update(None, &mut object, &ctx.manager(), None);
+                    strategy::record_update(
+                        Some(&target.served.info),
+                        None,
+                        &mut object,
+                        &ctx.manager(),
+                        None,
+                    );
                 }
                 created = true;
                 return Ok(Outcome::Write(object));
@@ -95,6 +101,7 @@ fn write_over(
     kind.canonicalize(target, &mut next, Some(current))?;
     if record {
         strategy::record_update(
+            Some(&target.served.info),
             Some(current),
             &mut next,
             &ctx.manager(),

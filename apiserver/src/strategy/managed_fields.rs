@@ -3,11 +3,13 @@
 use super::now_rfc3339;
 use crate::contain::contain;
 use crate::fieldmanager;
+use crate::resource::ResourceInfo;
 use serde_json::Value;
 
 /// Record managedFields for a create, update or non-apply patch. A failure in the
 /// recorder leaves managedFields as they were rather than failing the write.
 pub fn record_update(
+    info: Option<&ResourceInfo>,
     old: Option<&Value>,
     new: &mut Value,
     manager: &str,
@@ -16,7 +18,7 @@ pub fn record_update(
     let now = now_rfc3339();
     let mut attempt = new.clone();
     if contain("fieldmanager::record_update", || {
-        fieldmanager::record_update(old, &mut attempt, manager, subresource, &now)
+        fieldmanager::record_update(info, old, &mut attempt, manager, subresource, &now)
     })
     .is_ok()
     {
