@@ -48,6 +48,33 @@ pub struct ResourceInfo {
 }
 
 impl ResourceInfo {
+    /// A namespaced kind for unit tests: `example.com/v1` when `custom`, else a built-in
+    /// group (`coordination.k8s.io/v1`); plural `<kind>s`.
+    #[cfg(test)]
+    pub(crate) fn for_tests(kind: &str, custom: bool, status_subresource: bool) -> Self {
+        ResourceInfo {
+            group: if custom {
+                "example.com"
+            } else {
+                "coordination.k8s.io"
+            }
+            .into(),
+            version: "v1".into(),
+            kind: kind.into(),
+            list_kind: format!("{kind}List"),
+            plural: format!("{}s", kind.to_lowercase()),
+            singular: kind.to_lowercase(),
+            namespaced: true,
+            short_names: vec![],
+            categories: vec![],
+            verbs: vec![],
+            status_subresource,
+            printer_columns: vec![],
+            schema: None,
+            custom,
+        }
+    }
+
     /// `group/version`, or just `version` for the core group.
     pub fn api_version(&self) -> String {
         if self.group.is_empty() {

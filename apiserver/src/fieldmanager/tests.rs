@@ -5,26 +5,7 @@ use crate::resource::ResourceInfo;
 use serde_json::{Value, json};
 
 fn info(kind: &str, custom: bool, status_subresource: bool) -> ResourceInfo {
-    ResourceInfo {
-        group: if custom {
-            "example.com".into()
-        } else {
-            "coordination.k8s.io".into()
-        },
-        version: "v1".into(),
-        kind: kind.into(),
-        list_kind: format!("{kind}List"),
-        plural: format!("{}s", kind.to_lowercase()),
-        singular: kind.to_lowercase(),
-        namespaced: true,
-        short_names: vec![],
-        categories: vec![],
-        verbs: vec![],
-        status_subresource,
-        printer_columns: vec![],
-        schema: None,
-        custom,
-    }
+    ResourceInfo::for_tests(kind, custom, status_subresource)
 }
 
 fn apply(
