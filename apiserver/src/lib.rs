@@ -10,6 +10,7 @@ mod admission_chain;
 pub mod auth;
 pub mod authz;
 mod builtin_kinds;
+mod cel_cost;
 mod cel_rules;
 mod contain;
 mod crd_validation;

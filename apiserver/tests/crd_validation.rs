@@ -144,3 +144,29 @@ async fn a_cel_rule_that_does_not_compile_is_refused_on_create_and_update() {
     assert_eq!(e.code, 422);
     assert!(e.message.contains("compilation failed: "), "{}", e.message);
 }
+
+#[tokio::test]
+async fn a_rule_far_over_its_cost_budget_is_refused_and_a_bounded_one_accepted() {
+    // apiextensions' per-rule StaticEstimatedCostLimit: a comprehension nested in another
+    // over a list without maxItems is estimated at far more than 100 times the budget.
+    let fx = start().await;
+    let rule = json!([{"rule": "self.all(x, self.exists(y, x == y))"}]);
+    let mut over = good_schema();
+    over["properties"]["spec"]["properties"]["tags"] =
+        json!({"type": "array", "items": {"type": "string"}, "x-kubernetes-validations": rule});
+    let m = refused(&fx.client, json!([version("v1", true, over.clone())])).await;
+    assert!(
+        m.contains("spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[tags].x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x (try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)"),
+        "{m}"
+    );
+    // The fix the message suggests: bound the list.
+    let mut bounded = over;
+    bounded["properties"]["spec"]["properties"]["tags"]["maxItems"] = json!(20);
+    let crds: Api<CustomResourceDefinition> = Api::all(fx.client.clone());
+    crds.create(
+        &PostParams::default(),
+        &gadget_crd(json!([version("v1", true, bounded)])),
+    )
+    .await
+    .expect("with maxItems the rule is within budget");
+}
