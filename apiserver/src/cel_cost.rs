@@ -5,7 +5,8 @@
 //! (10,000,000) with `estimated rule cost exceeds budget by factor of <f> (...)`, where `<f>`
 //! is "more than 100x" beyond 100 times the limit. This module bounds the estimate from
 //! below (identifiers and field selections cost 1 each, a comprehension its range's maximum
-//! size times its loop step) with the list sizes the real estimator derives from the schema:
+//! size times its loop step, `matches` its string's length times its regex's) with the sizes
+//! the real estimator derives from the schema:
 //! `maxItems`/`maxProperties`, else how many of the smallest items fit in a 3 MiB request.
 //! A rule is refused only when that lower bound is over 100 times the limit, so the refusal
 //! and its "more than 100x" text are the real server's, and no rule the real server accepts
@@ -14,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use kube::core::cel::cel::common::ast::{EntryExpr, Expr};
+use kube::core::cel::cel::common::ast::{EntryExpr, Expr, LiteralValue};
 use serde_json::Value;
 
 /// `StaticEstimatedCostLimit` of k8s.io/apiextensions-apiserver.
@@ -48,7 +49,8 @@ fn min_cost(e: &Expr, scope: &Scope<'_>) -> f64 {
         }
         Expr::Call(c) => {
             let target = c.target.as_ref().map_or(0.0, |t| min_cost(&t.expr, scope));
-            target + c.args.iter().map(|a| min_cost(&a.expr, scope)).sum::<f64>()
+            let args = c.args.iter().map(|a| min_cost(&a.expr, scope)).sum::<f64>();
+            target + args + matches_cost(c, scope)
         }
         Expr::List(l) => l.elements.iter().map(|x| min_cost(&x.expr, scope)).sum(),
         Expr::Map(m) => m
@@ -74,6 +76,40 @@ fn min_cost(e: &Expr, scope: &Scope<'_>) -> f64 {
         }
         _ => 0.0,
     }
+}
+
+/// `str.matches(regex)`: cel-go's worst case matches the whole string, costing
+/// `0.1 × its maximum length × 0.25 × the regex's length` (StringTraversalCostFactor,
+/// RegexStringLengthCostFactor). Counted when the string's schema and a literal regex are known.
+fn matches_cost(c: &kube::core::cel::cel::common::ast::CallExpr, scope: &Scope<'_>) -> f64 {
+    if c.func_name != "matches" {
+        return 0.0;
+    }
+    let (subject, regex) = match (&c.target, c.args.as_slice()) {
+        (Some(t), [r]) => (&t.expr, &r.expr),
+        (None, [t, r]) => (&t.expr, &r.expr),
+        _ => return 0.0,
+    };
+    let Expr::Literal(LiteralValue::String(regex)) = regex else {
+        return 0.0;
+    };
+    let Some(max_len) = schema_of(subject, scope).and_then(max_string_length) else {
+        return 0.0;
+    };
+    (0.1 * max_len).floor() * (0.25 * regex.len() as f64).floor()
+}
+
+/// The longest a string of this schema can be, as the real estimator bounds it: `maxLength`,
+/// else (no format) what fits in a request. Formats and enums are left out (`None`).
+fn max_string_length(schema: &Value) -> Option<f64> {
+    if schema.get("type").and_then(Value::as_str) != Some("string")
+        || schema.get("format").is_some()
+        || schema.get("enum").is_some()
+    {
+        return None;
+    }
+    let max = schema.get("maxLength").and_then(Value::as_u64);
+    Some(max.map_or(MAX_REQUEST_BYTES - 2.0, |n| n as f64))
 }
 
 /// The schema of what `e` evaluates to, when it is `self` or a variable bound to a schema,
@@ -161,6 +197,10 @@ mod tests {
         ));
         // One pass over the list: within budget as far as this bound knows.
         assert!(!over("self.all(x, x.size() < 10)", tags.clone()));
+        // But a regex over each unbounded string of an unbounded list is.
+        assert!(over("self.all(x, x.matches('^[a-z]+$'))", tags.clone()));
+        let short = json!({"type": "array", "items": {"type": "string", "maxLength": 63}});
+        assert!(!over("self.all(x, x.matches('^[a-z]+$'))", short));
         // With maxItems the nested pass is small.
         let bounded = json!({"type": "array", "maxItems": 50, "items": {"type": "string"}});
         assert!(!over("self.all(x, self.exists(y, x == y))", bounded));
