@@ -4,6 +4,7 @@
 use crate::admission::CompiledSchema;
 use crate::error::{ApiError, Cause};
 use crate::resource::{PrinterColumn, ResourceInfo};
+use crate::store::str_list;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -211,16 +212,6 @@ impl Registry {
             .custom
             .remove(crd_name)
     }
-}
-
-fn str_list(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn invalid_crd(name: &str, field: &str, message: &str) -> ApiError {

@@ -16,14 +16,7 @@ pub struct PolicyRule {
 
 /// The strings of a JSON array field (absent or mistyped items are skipped).
 pub(crate) fn strings(v: &Value, key: &str) -> Vec<String> {
-    v.get(key)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::store::str_list(v.get(key))
 }
 
 impl PolicyRule {

@@ -3,6 +3,7 @@
 //! subresources (`services/status`, `*/status`), resource names and scope — as
 //! k8s.io/apiserver's `policy/matching` and `webhook/predicates` decide it.
 
+use crate::store::str_list;
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,16 +57,6 @@ pub struct Selector {
     expressions: Vec<(String, String, Vec<String>)>,
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 impl Selector {
     /// Parse; `Err` names what is wrong (an unknown operator).
     pub fn parse(v: &Value) -> Result<Selector, String> {
@@ -93,7 +84,7 @@ impl Selector {
             if !matches!(op, "In" | "NotIn" | "Exists" | "DoesNotExist") {
                 return Err(format!("{op:?} is not a valid label selector operator"));
             }
-            expressions.push((key.to_string(), op.to_string(), strings(e.get("values"))));
+            expressions.push((key.to_string(), op.to_string(), str_list(e.get("values"))));
         }
         Ok(Selector {
             labels,
@@ -143,12 +134,12 @@ fn exact_or_wildcard(items: &[String], want: &str) -> bool {
 impl Rule {
     fn parse(v: &Value) -> Rule {
         Rule {
-            groups: strings(v.get("apiGroups")),
-            versions: strings(v.get("apiVersions")),
-            resources: strings(v.get("resources")),
-            operations: strings(v.get("operations")),
+            groups: str_list(v.get("apiGroups")),
+            versions: str_list(v.get("apiVersions")),
+            resources: str_list(v.get("resources")),
+            operations: str_list(v.get("operations")),
             scope: v.get("scope").and_then(Value::as_str).map(String::from),
-            names: strings(v.get("resourceNames")),
+            names: str_list(v.get("resourceNames")),
         }
     }
 

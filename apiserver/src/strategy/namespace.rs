@@ -52,14 +52,7 @@ impl Strategy for Namespace {
 }
 
 pub fn spec_finalizers(ns: &Value) -> Vec<String> {
-    ns.pointer("/spec/finalizers")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::store::str_list(ns.pointer("/spec/finalizers"))
 }
 
 /// The finalize subresource's write: `spec.finalizers` replaced; a deleting namespace

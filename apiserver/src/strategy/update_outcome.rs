@@ -14,14 +14,7 @@ pub fn generation(obj: &Value) -> i64 {
 }
 
 pub fn finalizers(obj: &Value) -> Vec<String> {
-    obj.pointer("/metadata/finalizers")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::store::str_list(obj.pointer("/metadata/finalizers"))
 }
 
 /// Comparable form: without resourceVersion and managedFields timestamps.
