@@ -170,7 +170,9 @@ fn min_size(schema: &Value) -> f64 {
             name.len() as f64 + 4.0 + child.map_or(1.0, min_size)
         })
         .sum::<f64>();
-    // Nullable values may be `null` (4 bytes): never count more than the real estimator.
+    // Every size here must be at least the real estimator's (so item counts derived from it
+    // are at most its): a nullable value may be `null` (4 bytes), and the 64-byte margin
+    // keeps even that above the real minimum.
     let nullable = schema.get("nullable").and_then(Value::as_bool) == Some(true);
     let size = scalar + required;
     if nullable { size.min(4.0) } else { size }.max(1.0) + 64.0

@@ -57,11 +57,11 @@ impl RuleMap {
             too_deep: depth > MAX_DEPTH,
             ..RuleMap::default()
         };
-        if has_own && !map.too_deep {
-            map.here = Some(kcel::compile_schema(&own_rules_only(
-                schema.unwrap_or(&Value::Null),
-            )));
-            map.reads = schema.and_then(|s| fields_read(s, depth == 0));
+        // Without its schema (inside `allOf`/`oneOf`/`anyOf` branches, only asked whether
+        // a transition rule lives there) a node is never evaluated: nothing to compile.
+        if let Some(schema) = schema.filter(|_| has_own && !map.too_deep) {
+            map.here = Some(kcel::compile_schema(&own_rules_only(schema)));
+            map.reads = fields_read(schema, depth == 0);
         }
         map.transition_here = node.validations.iter().any(|v| match v {
             Ok(rule) => rule.is_transition_rule,
