@@ -405,6 +405,7 @@ fn forged_active(name: &str, resource_version: u64) -> Service {
                 k8s_openapi::jiff::Timestamp::now(),
             ),
             content: s.spec.content.clone(),
+            revised_by: None,
         }),
         ..Default::default()
     });

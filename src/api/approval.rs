@@ -70,4 +70,8 @@ pub struct ServiceApprovalStatus {
     /// The `metadata.generation` this status was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The uid of the Service object the decision was first judged for: a Service deleted and
+    /// created again under the same name is another object, and the decision counts for none of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_uid: Option<String>,
 }

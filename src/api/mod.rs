@@ -2,6 +2,7 @@
 //! Field names follow DESIGN.md; every field is documented so `kubectl explain` is useful.
 
 mod approval;
+pub mod identity;
 mod reach;
 mod revision;
 mod service;

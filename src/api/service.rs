@@ -378,6 +378,9 @@ pub struct ServiceStatus {
     /// The approved content the catalog serves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<Snapshot>,
+    /// The bar of the last approved revision, which later revisions must meet too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_bar: Option<ApprovedBar>,
 }
 
 /// The approvals of the current revision.
@@ -410,6 +413,10 @@ pub struct Transition {
     pub reason: String,
     /// Human-readable explanation.
     pub message: String,
+    /// Who acted, as the API server recorded them: who asked for the phase, or the approvers
+    /// and rejecters whose decisions moved it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by: Vec<String>,
 }
 
 /// An approved revision's content, as the catalog serves it.
@@ -424,4 +431,25 @@ pub struct Snapshot {
     pub approved_at: Time,
     /// The approved content.
     pub content: ServiceContent,
+    /// Who last changed the approved content (the revision's author, whose own decision did not
+    /// count), as the API server recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revised_by: Option<String>,
+}
+
+/// Who had to approve the last approved revision, and how many. A later revision is judged
+/// under this bar as well as its own, so changing the owner, the approvers or the quorum needs
+/// the approvers of the approved revision too. Kept when an approval is revoked.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovedBar {
+    /// The revision approved under it.
+    pub revision: String,
+    /// That revision's owner.
+    pub owner: String,
+    /// That revision's approvers (empty: anyone but the owner).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvers: Vec<String>,
+    /// That revision's quorum.
+    pub required_approvals: u32,
 }

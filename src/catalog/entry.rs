@@ -162,6 +162,7 @@ mod tests {
                 approved_by: vec!["ava".into()],
                 approved_at: at(approved_at),
                 content: spec.content,
+                revised_by: None,
             }),
             ..Default::default()
         });

@@ -721,6 +721,7 @@ mod tests {
                 approved_by: vec!["ava".into()],
                 approved_at: Time(Timestamp::from_second(1_700_000_000).unwrap()),
                 content,
+                revised_by: None,
             }),
             ..Default::default()
         });

@@ -40,13 +40,19 @@ impl Wake {
 /// Where to send an approval whose Service may be missing: its scope's orphans queue.
 pub(crate) type Orphans = UnboundedSender<ObjectRef<ServiceApproval>>;
 
-/// What the caches keep of an object: not its managedFields, annotations (kubectl's
-/// last-applied copy of the spec) or labels, which the operator never reads.
+/// What the caches keep of an object: not its managedFields, labels or annotations (kubectl's
+/// last-applied copy of the spec), which the operator never reads, except the identities the
+/// API server recorded.
 pub(crate) fn strip<K: Resource>(object: &mut K) {
     let meta = object.meta_mut();
     meta.managed_fields = None;
-    meta.annotations = None;
     meta.labels = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.retain(|key, _| crate::api::identity::is_recorded_identity(key));
+    }
+    if meta.annotations.as_ref().is_some_and(|a| a.is_empty()) {
+        meta.annotations = None;
+    }
 }
 
 type WatchEvent<K> = Result<watcher::Event<K>, watcher::Error>;

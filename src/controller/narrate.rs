@@ -73,6 +73,7 @@ mod tests {
             time: Time(Timestamp::from_second(second).unwrap()),
             reason: reason.into(),
             message: format!("{reason} happened"),
+            by: Vec::new(),
         }
     }
 

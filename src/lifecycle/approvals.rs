@@ -1,14 +1,17 @@
-//! Which approvals count and why: a decision counts when it names this Service, is for the
-//! current or the approved revision, comes from an allowed approver who is not the owner,
-//! is its approver's latest on that revision and did not expire before its revision reached quorum.
+//! Which approvals count and why: a decision counts when it names this Service object, is for
+//! the current or the approved revision, comes from an approver the revision's bars admit who is
+//! neither an owner, the Service's creator nor the revision's author, was recorded by its approver
+//! (or by a delegate for a listed approver), is its approver's latest on that revision and did not
+//! expire before its revision reached quorum.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::jiff::Timestamp;
 
+use super::bar::Bars;
 use super::reason;
-use super::refusal::Refusal;
-use crate::api::{Decision, ServiceApproval, ServiceApprovalStatus, ServiceContent};
+use super::refusal::{Refusal, SelfRole};
+use crate::api::{Decision, ServiceApproval, ServiceApprovalStatus, identity};
 
 /// What the approvals say, for the revisions that matter.
 pub(crate) struct Ledger {
@@ -32,14 +35,31 @@ impl Ledger {
     }
 }
 
+/// The Service object approvals must belong to: its uid and creation time.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Object<'a> {
+    pub uid: Option<&'a str>,
+    pub created: Option<Timestamp>,
+}
+
+/// A revision approvals may be for, with the bars it is judged under and who wrote it.
+pub(crate) struct Judged<'a> {
+    pub revision: &'a str,
+    pub bars: &'a Bars,
+    /// Who last changed the content (the author), as recorded by the API server.
+    pub author: Option<&'a str>,
+}
+
 /// The context approvals are judged in.
 pub(crate) struct Judge<'a> {
     pub service_name: &'a str,
     pub service_namespace: Option<&'a str>,
-    pub revision: &'a str,
-    pub content: &'a ServiceContent,
-    /// The revision that already reached quorum, with its content and when, if any.
-    pub approved: Option<(&'a str, &'a ServiceContent, Option<Timestamp>)>,
+    pub object: Object<'a>,
+    /// Who created the Service object, as recorded by the API server.
+    pub creator: Option<&'a str>,
+    pub current: Judged<'a>,
+    /// The revision that already reached quorum, with when, if any.
+    pub approved: Option<(Judged<'a>, Option<Timestamp>)>,
     pub allow_self_approval: bool,
     pub now: Timestamp,
 }
@@ -90,7 +110,10 @@ pub(crate) fn judge(j: &Judge, approvals: &[ServiceApproval]) -> Ledger {
             Decision::Approved => tally.approved_by.insert(spec.approver.clone()),
             Decision::Rejected => tally.rejected_by.insert(spec.approver.clone()),
         };
-        let reached_quorum = j.approved.is_some_and(|(r, _, _)| r == spec.revision);
+        let reached_quorum = j
+            .approved
+            .as_ref()
+            .is_some_and(|(a, _)| a.revision == spec.revision);
         if let Some(expiry) = &spec.expires_at
             && !reached_quorum
             && expiry.0 > j.now
@@ -129,21 +152,69 @@ fn eligible(j: &Judge, a: &ServiceApproval) -> Result<(), Refusal> {
     if spec.service_name != j.service_name || other_namespace {
         return Err(Refusal::unknown_service(&spec.service_name, j.service_name));
     }
-    let content = if spec.revision == j.revision {
-        j.content
+    belongs_to_object(j.object, a)?;
+    let judged = if spec.revision == j.current.revision {
+        &j.current
     } else {
-        match j.approved {
-            Some((revision, content, _)) if revision == spec.revision => content,
-            _ => return Err(Refusal::stale_revision(&spec.revision, j.revision)),
+        match &j.approved {
+            Some((approved, _)) if approved.revision == spec.revision => approved,
+            _ => return Err(Refusal::stale_revision(&spec.revision, j.current.revision)),
         }
     };
-    if spec.approver == content.owner && !j.allow_self_approval {
-        return Err(Refusal::self_approval(&spec.approver));
+    let approver = spec.approver.as_str();
+    if !j.allow_self_approval {
+        if judged.bars.owners().any(|o| o == approver) {
+            return Err(Refusal::self_approval(approver, SelfRole::Owner));
+        }
+        if j.creator == Some(approver) {
+            return Err(Refusal::self_approval(approver, SelfRole::Creator));
+        }
+        if judged.author == Some(approver) {
+            return Err(Refusal::self_approval(
+                approver,
+                SelfRole::Author(judged.revision),
+            ));
+        }
     }
-    if !content.approvers.is_empty() && !content.approvers.contains(&spec.approver) {
-        return Err(Refusal::approver_not_allowed(&spec.approver));
+    if !judged.bars.admits(approver) {
+        return Err(Refusal::approver_not_allowed(approver));
+    }
+    if let Some(recorder) = identity::recorded(&a.metadata, identity::RECORDED_BY)
+        && recorder != approver
+        && !judged.bars.lists(approver)
+    {
+        return Err(Refusal::delegate_not_allowed(recorder, approver));
+    }
+    if expired_at_creation(a) {
+        return Err(Refusal::expired(&spec.revision));
     }
     Ok(())
+}
+
+/// A decision belongs to the Service object it was first judged for, and never to one created
+/// after it: a Service deleted and created again starts without approvals.
+fn belongs_to_object(object: Object, a: &ServiceApproval) -> Result<(), Refusal> {
+    if let (Some(before), Some(now)) = (judged_for(a), object.uid)
+        && before != now
+    {
+        return Err(Refusal::service_recreated(&a.spec.service_name));
+    }
+    let created = a.metadata.creation_timestamp.as_ref().map(|t| t.0);
+    if let (Some(decided), Some(service_created)) = (created, object.created)
+        && decided < service_created
+    {
+        return Err(Refusal::service_recreated(&a.spec.service_name));
+    }
+    Ok(())
+}
+
+/// A decision created already expired never counts, and so never supersedes its approver's
+/// earlier decision on the same revision.
+fn expired_at_creation(a: &ServiceApproval) -> bool {
+    match (&a.spec.expires_at, &a.metadata.creation_timestamp) {
+        (Some(expiry), Some(created)) => expiry.0 <= created.0,
+        _ => false,
+    }
 }
 
 /// An approval may wait until its expiry to be used: once its revision reached quorum (before
@@ -152,9 +223,9 @@ fn expired(j: &Judge, a: &ServiceApproval) -> bool {
     let Some(expiry) = a.spec.expires_at.as_ref().map(|t| t.0) else {
         return false;
     };
-    match j.approved {
-        Some((revision, _, approved_at))
-            if revision == a.spec.revision && a.spec.decision == Decision::Approved =>
+    match &j.approved {
+        Some((approved, approved_at))
+            if approved.revision == a.spec.revision && a.spec.decision == Decision::Approved =>
         {
             approved_at.is_some_and(|at| expiry <= at)
         }
@@ -162,11 +233,13 @@ fn expired(j: &Judge, a: &ServiceApproval) -> bool {
     }
 }
 
-/// The status of every input approval, by name: counted, or why not.
+/// The status of every input approval, by name: counted, or why not. Each keeps the Service
+/// object it was first judged for, or is bound to `service_uid` now.
 pub(crate) fn statuses(
     verdicts: Vec<(String, Result<(), Refusal>)>,
     approvals: &[ServiceApproval],
     current: &str,
+    service_uid: Option<&str>,
 ) -> Vec<(String, ServiceApprovalStatus)> {
     verdicts
         .into_iter()
@@ -191,6 +264,7 @@ pub(crate) fn statuses(
                 Err(r) => (false, r.reason, r.message),
             };
             let observed_generation = approval.metadata.generation;
+            let service_uid = judged_for(approval).or(service_uid).map(str::to_owned);
             (
                 name,
                 ServiceApprovalStatus {
@@ -198,6 +272,7 @@ pub(crate) fn statuses(
                     reason,
                     message,
                     observed_generation,
+                    service_uid,
                 },
             )
         })
@@ -215,5 +290,10 @@ pub fn for_unknown_service(approval: &ServiceApproval) -> ServiceApprovalStatus 
         reason: refusal.reason,
         message: refusal.message,
         observed_generation: approval.metadata.generation,
+        service_uid: judged_for(approval).map(str::to_owned),
     }
+}
+
+fn judged_for(approval: &ServiceApproval) -> Option<&str> {
+    approval.status.as_ref()?.service_uid.as_deref()
 }

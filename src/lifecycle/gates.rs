@@ -17,6 +17,14 @@ pub(crate) struct Facts<'a> {
     /// Valid approvers and rejecters of the current revision.
     pub approved_by: &'a [String],
     pub rejected_by: &'a [String],
+    /// The current revision's approvals against its bars (`1/2`), and what it still needs, in words.
+    pub progress: &'a str,
+    pub needs: &'a str,
+    /// Who last asked for a phase, who created the Service and who wrote the current revision,
+    /// as the API server recorded them.
+    pub phase_requested_by: Option<&'a str>,
+    pub created_by: Option<&'a str>,
+    pub revised_by: Option<&'a str>,
     /// Dependencies that are not Active, as `namespace/name (phase)`.
     pub missing_dependencies: &'a [String],
     /// A dependency cycle through this Service, as `namespace/name` steps; empty when none.
@@ -193,11 +201,7 @@ pub(crate) fn quorum(f: &Facts) -> Result<(), Refusal> {
     if f.current_is_approved() {
         Ok(())
     } else {
-        Err(Refusal::awaiting_approval(
-            f.revision,
-            f.approved_by.len(),
-            f.content.quorum(),
-        ))
+        Err(Refusal::awaiting_approval(f.revision, f.progress, f.needs))
     }
 }
 
@@ -283,19 +287,11 @@ pub(crate) fn pending_revision(f: &Facts, published: Option<&str>) -> Result<(),
         return Ok(());
     }
     not_rejected(f)?;
-    let received = f.approved_by.len();
     match published {
         Some(served) => Err(Refusal::awaiting_approval_while_published(
-            f.revision,
-            received,
-            f.content.quorum(),
-            served,
+            f.revision, f.progress, f.needs, served,
         )),
-        None => Err(Refusal::awaiting_approval(
-            f.revision,
-            received,
-            f.content.quorum(),
-        )),
+        None => Err(Refusal::awaiting_approval(f.revision, f.progress, f.needs)),
     }
 }
 
@@ -359,6 +355,11 @@ mod tests {
                     },
                     approved_by: &[],
                     rejected_by: if bit(4) { &rejecters } else { &[] },
+                    progress: "0/1",
+                    needs: "1 more approval from anyone but dana",
+                    phase_requested_by: None,
+                    created_by: None,
+                    revised_by: None,
                     missing_dependencies: if bit(5) { &missing } else { &[] },
                     dependency_cycle: &[],
                     revoked: None,

@@ -13,12 +13,14 @@ pub(crate) fn record(
     now: Timestamp,
     reason: &str,
     message: &str,
+    by: Vec<String>,
 ) {
     history.push(Transition {
         phase,
         time: Time(now),
         reason: reason.to_owned(),
         message: message.to_owned(),
+        by,
     });
     trim(history, limit);
 }

@@ -9,6 +9,7 @@
 //! closed in `refusal.rs`.
 
 mod approvals;
+mod bar;
 mod conditions;
 mod cycle;
 mod events;
@@ -37,10 +38,11 @@ pub use refusal::Refusal;
 pub use review::parse_interval;
 
 use crate::api::{
-    Phase, Service, ServiceApproval, ServiceApprovalStatus, ServiceRef, ServiceStatus, Snapshot,
-    revision_of,
+    ApprovedBar, Phase, Service, ServiceApproval, ServiceApprovalStatus, ServiceRef, ServiceStatus,
+    Snapshot, identity, revision_of,
 };
-use approvals::{Judge, judge};
+use approvals::{Judge, Judged, judge};
+use bar::Bars;
 use conditions::Conditions;
 use events::Events;
 use gates::Facts;
@@ -110,9 +112,13 @@ pub fn evaluate(input: &Input) -> Outcome {
     let now = Timestamp::from_second(input.now.as_second()).unwrap_or(input.now);
     let previous = service.status.clone().unwrap_or_default();
     let revision = revision_of(content);
-    let quorum = content.quorum();
 
     let (ledger, approval, approval_events) = count_approvals(input, &previous, &revision, now);
+    let bars =
+        Bars::new(content, approval.bar.as_ref()).owner_counts(input.policy.allow_self_approval);
+    let received = approval.received(&revision);
+    let progress = bars.progress(&received);
+    let needs = bars.needs(&received);
 
     let missing_dependencies = missing_dependencies(service, input.dependencies);
     let dependency_cycle: Vec<String> = input.dependency_cycle.iter().map(shown).collect();
@@ -124,6 +130,11 @@ pub fn evaluate(input: &Input) -> Outcome {
         approved_revision: approval.approved_revision(),
         approved_by: &approval.approved_by,
         rejected_by: &approval.rejected_by,
+        progress: &progress,
+        needs: &needs,
+        phase_requested_by: identity::recorded(meta, identity::PHASE_REQUESTED_BY),
+        created_by: identity::recorded(meta, identity::CREATED_BY),
+        revised_by: identity::recorded(meta, identity::REVISED_BY),
         missing_dependencies: &missing_dependencies,
         dependency_cycle: &dependency_cycle,
         revoked: approval
@@ -168,8 +179,13 @@ pub fn evaluate(input: &Input) -> Outcome {
         .into_iter()
         .flatten()
         .min();
-    let summary = approval.summary(&revision, quorum);
-    let approval_statuses = approvals::statuses(ledger.verdicts, input.approvals, &revision);
+    let summary = approval.summary(&revision, &bars);
+    let approval_statuses = approvals::statuses(
+        ledger.verdicts,
+        input.approvals,
+        &revision,
+        meta.uid.as_deref(),
+    );
     let approved_revision = approval.approved_revision().map(str::to_owned);
 
     Outcome {
@@ -185,6 +201,7 @@ pub fn evaluate(input: &Input) -> Outcome {
             conditions: conditions.build(),
             history: walk.history,
             snapshot: approval.snapshot,
+            approved_bar: approval.bar,
         },
         approvals: approval_statuses,
         events: events.into_notes(),
@@ -203,24 +220,53 @@ fn count_approvals(
 ) -> (approvals::Ledger, quorum::Approval, Events) {
     let meta = &input.service.metadata;
     let content = &input.service.spec.content;
-    let judge_with = |approved: Option<&Snapshot>| {
+    let author = identity::recorded(meta, identity::REVISED_BY);
+    let judge_with = |approved: Option<&Snapshot>, bar: Option<&ApprovedBar>| {
+        let allow_self = input.policy.allow_self_approval;
+        let bars = Bars::new(content, bar).owner_counts(allow_self);
+        let approved_bars = approved.map(|s| Bars::new(&s.content, None).owner_counts(allow_self));
         let ctx = Judge {
             service_name: meta.name.as_deref().unwrap_or_default(),
             service_namespace: meta.namespace.as_deref(),
-            revision,
-            content,
-            approved: approved.map(|s| (s.revision.as_str(), &s.content, Some(s.approved_at.0))),
+            object: approvals::Object {
+                uid: meta.uid.as_deref(),
+                created: meta.creation_timestamp.as_ref().map(|t| t.0),
+            },
+            creator: identity::recorded(meta, identity::CREATED_BY),
+            current: Judged {
+                revision,
+                bars: &bars,
+                author,
+            },
+            approved: approved.zip(approved_bars.as_ref()).map(|(s, bars)| {
+                (
+                    Judged {
+                        revision: s.revision.as_str(),
+                        bars,
+                        author: s.revised_by.as_deref(),
+                    },
+                    Some(s.approved_at.0),
+                )
+            }),
             allow_self_approval: input.policy.allow_self_approval,
             now,
         };
-        judge(&ctx, input.approvals)
+        let ledger = judge(&ctx, input.approvals);
+        (ledger, bars)
     };
     let approved_before = quorum::previous_snapshot(previous);
-    let mut ledger = judge_with(approved_before.as_ref());
+    let bar_before = quorum::previous_bar(previous);
+    let (mut ledger, bars) = judge_with(approved_before.as_ref(), bar_before.as_ref());
     let mut events = Events::default();
-    let mut approval = quorum::settle(previous, &ledger, revision, content, now, &mut events);
+    let candidate = quorum::Candidate {
+        revision,
+        content,
+        author,
+        bars: &bars,
+    };
+    let mut approval = quorum::settle(previous, &ledger, &candidate, now, &mut events);
     if approval.approved_revision() != approved_before.as_ref().map(|s| s.revision.as_str()) {
-        ledger = judge_with(approval.snapshot.as_ref());
+        ledger = judge_with(approval.snapshot.as_ref(), approval.bar.as_ref()).0;
         approval.recount(&ledger, revision);
     }
     (ledger, approval, events)

@@ -4,11 +4,14 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
+use std::collections::BTreeSet;
+
 use super::approvals::Ledger;
+use super::bar::{self, Bars};
 use super::events::Events;
 use super::reason;
 use super::refusal::Refusal;
-use crate::api::{ApprovalSummary, ServiceContent, ServiceStatus, Snapshot};
+use crate::api::{ApprovalSummary, ApprovedBar, ServiceContent, ServiceStatus, Snapshot};
 
 /// The approval state of a Service after counting.
 pub(crate) struct Approval {
@@ -19,6 +22,16 @@ pub(crate) struct Approval {
     /// Valid approvers and rejecters of the current revision (sorted).
     pub approved_by: Vec<String>,
     pub rejected_by: Vec<String>,
+    /// The bar of the last approved revision (kept through a revocation).
+    pub bar: Option<ApprovedBar>,
+}
+
+/// The bar of the last approved revision, as far as the previous status tells it.
+pub(crate) fn previous_bar(previous: &ServiceStatus) -> Option<ApprovedBar> {
+    previous.approved_bar.clone().or_else(|| {
+        // A status written before bars were recorded: its snapshot's content is the bar.
+        previous_snapshot(previous).map(|s| bar::approved_bar(&s.revision, &s.content))
+    })
 }
 
 /// The approved snapshot of the previous status, as far as that status is consistent about it.
@@ -29,14 +42,25 @@ pub(crate) fn previous_snapshot(previous: &ServiceStatus) -> Option<Snapshot> {
         .filter(|s| previous.approved_revision.as_deref() == Some(s.revision.as_str()))
 }
 
+/// The revision being judged: its hash, content, author and the bars it must clear.
+pub(crate) struct Candidate<'a> {
+    pub revision: &'a str,
+    pub content: &'a ServiceContent,
+    pub author: Option<&'a str>,
+    pub bars: &'a Bars,
+}
+
 pub(crate) fn settle(
     previous: &ServiceStatus,
     ledger: &Ledger,
-    revision: &str,
-    content: &ServiceContent,
+    candidate: &Candidate,
     now: Timestamp,
     events: &mut Events,
 ) -> Approval {
+    let Candidate {
+        revision, content, ..
+    } = *candidate;
+    let mut bar = previous_bar(previous);
     let mut snapshot = previous_snapshot(previous);
 
     // Revocation: a valid rejection of the approved revision withdraws it.
@@ -57,15 +81,15 @@ pub(crate) fn settle(
 
     // Quorum: the current revision becomes the approved one, and the snapshot switches to it.
     let current = ledger.tally(revision);
+    let cleared = candidate.bars.met(&current.approved_by);
+    let progress = candidate.bars.progress(&current.approved_by);
     let approved_by: Vec<String> = current.approved_by.into_iter().collect();
     let rejected_by: Vec<String> = current.rejected_by.into_iter().collect();
-    let quorum = content.quorum();
     let already = snapshot.as_ref().is_some_and(|s| s.revision == revision);
-    if !already && rejected_by.is_empty() && approved_by.len() >= quorum as usize {
+    if !already && rejected_by.is_empty() && cleared {
         let message = format!(
-            "revision {revision} approved by {} ({}/{quorum})",
+            "revision {revision} approved by {} ({progress})",
             approved_by.join(", "),
-            approved_by.len()
         );
         events.push(false, reason::QUORUM_REACHED, message);
         snapshot = Some(Snapshot {
@@ -73,7 +97,9 @@ pub(crate) fn settle(
             approved_by: approved_by.clone(),
             approved_at: Time(now),
             content: content.clone(),
+            revised_by: candidate.author.map(str::to_owned),
         });
+        bar = Some(bar::approved_bar(revision, content));
     }
 
     let rejected_before = previous.revision.as_deref() == Some(revision)
@@ -90,6 +116,7 @@ pub(crate) fn settle(
         revoked,
         approved_by,
         rejected_by,
+        bar,
     }
 }
 
@@ -105,36 +132,40 @@ impl Approval {
         self.snapshot.as_ref().map(|s| s.revision.as_str())
     }
 
-    /// The approvals of the current revision; once approved, its snapshot's approvers count
-    /// even when their approval objects are gone.
-    pub fn summary(&self, revision: &str, quorum: u32) -> ApprovalSummary {
-        let mut received = self.approved_by.clone();
+    /// The approvers counted for the current revision; once approved, its snapshot's
+    /// approvers count even when their approval objects are gone.
+    pub fn received(&self, revision: &str) -> BTreeSet<String> {
+        let mut received: BTreeSet<String> = self.approved_by.iter().cloned().collect();
         if let Some(s) = self.snapshot.as_ref().filter(|s| s.revision == revision) {
             received.extend(s.approved_by.iter().cloned());
-            received.sort();
-            received.dedup();
         }
+        received
+    }
+
+    /// The approvals of the current revision against the bars it must clear.
+    pub fn summary(&self, revision: &str, bars: &Bars) -> ApprovalSummary {
+        let received = self.received(revision);
         ApprovalSummary {
-            required: quorum,
+            required: bars.quorum(),
             received: received.len() as u32,
             // A valid rejection holds the revision whatever its approvals: never show a quorum then.
             progress: if self.rejected_by.is_empty() {
-                format!("{}/{quorum}", received.len())
+                bars.progress(&received)
             } else {
                 "rejected".to_owned()
             },
-            approved_by: received,
+            approved_by: received.into_iter().collect(),
             rejected_by: self.rejected_by.clone(),
         }
     }
 }
 
 /// Whether `approvals` hold a valid quorum for an approved `snapshot` of the Service
-/// `namespace/name`, counted exactly as `evaluate` counts them: `Approved` decisions for the
-/// snapshot's revision by distinct approvers its content allows (the owner only under
-/// `allow_self_approval`), each its approver's latest on that revision, none expired before the
-/// snapshot's approval, and no valid rejection of that revision. `Err` says why not. For
-/// checkers outside the operator (the fault suite's history recorder).
+/// `namespace/name`, counted as `evaluate` counts them under the snapshot's own bar: `Approved`
+/// decisions for the snapshot's revision by distinct approvers its content allows (neither the
+/// owner nor its author, unless `allow_self_approval`), each its approver's latest on that revision,
+/// none expired before the snapshot's approval, and no valid rejection of that revision. `Err` says
+/// why not. For checkers outside the operator (the fault suite's history recorder).
 pub fn holds_quorum(
     namespace: &str,
     name: &str,
@@ -142,11 +173,17 @@ pub fn holds_quorum(
     approvals: &[crate::api::ServiceApproval],
     policy: &super::Policy,
 ) -> Result<(), Refusal> {
+    let bars = Bars::new(&snapshot.content, None).owner_counts(policy.allow_self_approval);
     let judge = super::approvals::Judge {
         service_name: name,
         service_namespace: Some(namespace),
-        revision: &snapshot.revision,
-        content: &snapshot.content,
+        object: super::approvals::Object::default(),
+        creator: None,
+        current: super::approvals::Judged {
+            revision: &snapshot.revision,
+            bars: &bars,
+            author: snapshot.revised_by.as_deref(),
+        },
         approved: None,
         allow_self_approval: policy.allow_self_approval,
         now: snapshot.approved_at.0,
@@ -156,12 +193,11 @@ pub fn holds_quorum(
     if !rejected_by.is_empty() {
         return Err(Refusal::rejected(&snapshot.revision, &rejected_by));
     }
-    let quorum = snapshot.content.quorum();
-    if tally.approved_by.len() < quorum as usize {
+    if !bars.met(&tally.approved_by) {
         return Err(Refusal::awaiting_approval(
             &snapshot.revision,
-            tally.approved_by.len(),
-            quorum,
+            &bars.progress(&tally.approved_by),
+            &bars.needs(&tally.approved_by),
         ));
     }
     Ok(())

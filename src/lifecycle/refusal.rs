@@ -22,6 +22,15 @@ impl fmt::Display for Refusal {
 // Never shown to users; a held service reports the first refusal that is not this one.
 pub(crate) use super::reason::NOT_APPLICABLE;
 
+/// Which of the Service's own people an approver is (none of them may approve it).
+#[derive(Clone, Copy, Debug)]
+pub enum SelfRole<'a> {
+    Owner,
+    Creator,
+    /// The author of this revision.
+    Author(&'a str),
+}
+
 impl Refusal {
     fn new(reason: &str, message: impl Into<String>) -> Self {
         Refusal {
@@ -59,23 +68,24 @@ impl Refusal {
         )
     }
 
-    pub fn awaiting_approval(revision: &str, received: usize, required: u32) -> Self {
+    /// `needs` says in words what the revision still needs (`1 more approval from frank`).
+    pub fn awaiting_approval(revision: &str, progress: &str, needs: &str) -> Self {
         Refusal::new(
             reason::AWAITING_APPROVAL,
-            format!("revision {revision} has {received}/{required} valid approvals"),
+            format!("revision {revision} has {progress} valid approvals; it needs {needs}"),
         )
     }
 
     pub fn awaiting_approval_while_published(
         revision: &str,
-        received: usize,
-        required: u32,
+        progress: &str,
+        needs: &str,
         served: &str,
     ) -> Self {
         Refusal::new(
             reason::AWAITING_APPROVAL,
             format!(
-                "revision {revision} has {received}/{required} valid approvals; the catalog keeps serving revision {served}"
+                "revision {revision} has {progress} valid approvals; it needs {needs}; the catalog keeps serving revision {served}"
             ),
         )
     }
@@ -199,10 +209,34 @@ impl Refusal {
         )
     }
 
-    pub fn self_approval(approver: &str) -> Self {
+    pub fn self_approval(approver: &str, role: SelfRole) -> Self {
+        let why = match role {
+            SelfRole::Owner => "owns the service; an owner's decision does not count".to_owned(),
+            SelfRole::Creator => {
+                "created the service; its creator's decision does not count".to_owned()
+            }
+            SelfRole::Author(revision) => format!(
+                "last changed the content of revision {revision}; its author's decision does not count"
+            ),
+        };
+        Refusal::new(reason::SELF_APPROVAL, format!("{approver} {why}"))
+    }
+
+    pub fn service_recreated(service: &str) -> Self {
         Refusal::new(
-            reason::SELF_APPROVAL,
-            format!("{approver} owns the service; an owner's decision does not count"),
+            reason::SERVICE_RECREATED,
+            format!(
+                "the decision was made for an earlier Service object named {service:?}, deleted since: a Service created again starts without approvals"
+            ),
+        )
+    }
+
+    pub fn delegate_not_allowed(recorder: &str, approver: &str) -> Self {
+        Refusal::new(
+            reason::DELEGATE_NOT_ALLOWED,
+            format!(
+                "{recorder} recorded this decision in the name of {approver}, who is not named in spec.approvers: a delegate records decisions only for listed approvers"
+            ),
         )
     }
 

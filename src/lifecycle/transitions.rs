@@ -33,10 +33,16 @@ pub(crate) fn walk(
         events: Events::default(),
     };
     if previous.phase.is_none() {
+        let message = match facts.created_by {
+            Some(who) => format!("the service entered Planning, created by {who}"),
+            None => "the service entered Planning".to_owned(),
+        };
+        let by = who_acted(reason::CREATED, facts);
         w.record(
             Phase::Planning,
             reason::CREATED,
-            "the service entered Planning".to_owned(),
+            message,
+            by,
             now,
             history_limit,
         );
@@ -46,7 +52,8 @@ pub(crate) fn walk(
             break;
         };
         let message = message(edge.reason, w.phase, edge.to, facts);
-        w.record(edge.to, edge.reason, message, now, history_limit);
+        let by = who_acted(edge.reason, facts);
+        w.record(edge.to, edge.reason, message, by, now, history_limit);
         if edge.to == Phase::Active {
             w.activated_at = Some(now);
         }
@@ -56,8 +63,16 @@ pub(crate) fn walk(
 }
 
 impl Walk {
-    fn record(&mut self, to: Phase, reason: &str, message: String, now: Timestamp, limit: usize) {
-        history::record(&mut self.history, limit, to, now, reason, &message);
+    fn record(
+        &mut self,
+        to: Phase,
+        reason: &str,
+        message: String,
+        by: Vec<String>,
+        now: Timestamp,
+        limit: usize,
+    ) {
+        history::record(&mut self.history, limit, to, now, reason, &message, by);
         self.events.push(
             matches!(reason, reason::REJECTED | reason::REVOKED),
             reason,
@@ -78,7 +93,25 @@ pub(crate) fn holding_refusal(phase: Phase, facts: &Facts) -> Refusal {
         })
 }
 
+/// Who made a move happen, as recorded: the approvers or rejecters whose decisions moved it,
+/// the author of a resubmitted revision, or whoever asked for the phase.
+fn who_acted(reason: &str, f: &Facts) -> Vec<String> {
+    let one = |who: Option<&str>| who.map(|w| vec![w.to_owned()]).unwrap_or_default();
+    match reason {
+        reason::CREATED => one(f.created_by),
+        reason::QUORUM_REACHED => f.approved_by.to_vec(),
+        reason::REJECTED => f.rejected_by.to_vec(),
+        reason::REVOKED => f.revoked.map(|(_, by)| by.to_vec()).unwrap_or_default(),
+        reason::RESUBMITTED => one(f.revised_by),
+        _ => one(f.phase_requested_by),
+    }
+}
+
 fn message(reason: &str, from: Phase, to: Phase, f: &Facts) -> String {
+    let asked = |text: String| match f.phase_requested_by {
+        Some(who) => format!("{text}, as {who} asked"),
+        None => text,
+    };
     match reason {
         reason::REVOKED => match f.revoked {
             Some((revision, by)) => {
@@ -99,12 +132,22 @@ fn message(reason: &str, from: Phase, to: Phase, f: &Facts) -> String {
             f.revision,
             f.approved_by.join(", ")
         ),
-        reason::RESUBMITTED => format!(
-            "the content changed: revision {} needs approval",
-            f.revision
-        ),
-        reason::AWAITING_APPROVAL => format!("revision {} submitted for approval", f.revision),
-        _ if to == Phase::Active => format!("revision {} is Active and published", f.revision),
-        _ => format!("{from} → {to} ({:?} desired)", f.desired),
+        reason::RESUBMITTED => match f.revised_by {
+            Some(who) => format!(
+                "{who} changed the content: revision {} needs approval",
+                f.revision
+            ),
+            None => format!(
+                "the content changed: revision {} needs approval",
+                f.revision
+            ),
+        },
+        reason::AWAITING_APPROVAL => {
+            asked(format!("revision {} submitted for approval", f.revision))
+        }
+        _ if to == Phase::Active => {
+            asked(format!("revision {} is Active and published", f.revision))
+        }
+        _ => asked(format!("{from} → {to} ({:?} desired)", f.desired)),
     }
 }

@@ -114,6 +114,7 @@ pub fn active_status(service: &Service) -> ServiceStatus {
         time: now.clone(),
         reason: reason.into(),
         message: format!("{reason}: revision {revision}"),
+        by: Vec::new(),
     };
     ServiceStatus {
         phase: Some(Phase::Active),
@@ -148,6 +149,8 @@ pub fn active_status(service: &Service) -> ServiceStatus {
             approved_by: vec!["ava".into()],
             approved_at: now,
             content: service.spec.content.clone(),
+            revised_by: None,
         }),
+        approved_bar: None,
     }
 }

@@ -174,6 +174,7 @@ impl History {
                         approved_by: entry.provenance.approved_by,
                         approved_at: entry.provenance.approved_at,
                         content: entry.content,
+                        revised_by: None,
                     },
                 }),
                 Err(e) => self.immediate.push(format!("{what} is unreadable: {e}")),

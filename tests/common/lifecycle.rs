@@ -95,6 +95,27 @@ impl ServiceBuilder {
     pub fn ready_to_activate(self) -> Self {
         self.complete().categories().desired(DesiredPhase::Active)
     }
+    /// An identity the API server recorded on the Service (`charter::api::identity`).
+    pub fn recorded(mut self, key: &str, user: &str) -> Self {
+        self.0
+            .metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(key.to_owned(), user.to_owned());
+        self
+    }
+    pub fn created_by(self, user: &str) -> Self {
+        self.recorded(charter::api::identity::CREATED_BY, user)
+    }
+    pub fn revised_by(self, user: &str) -> Self {
+        self.recorded(charter::api::identity::REVISED_BY, user)
+    }
+    /// The object: its uid and creation time.
+    pub fn object(mut self, uid: &str, created: Timestamp) -> Self {
+        self.0.metadata.uid = Some(uid.to_owned());
+        self.0.metadata.creation_timestamp = Some(Time(created));
+        self
+    }
     pub fn build(self) -> Service {
         self.0
     }
@@ -150,6 +171,26 @@ impl ApprovalBuilder {
     }
     pub fn expires(mut self, at: Timestamp) -> Self {
         self.0.spec.expires_at = Some(Time(at));
+        self
+    }
+    /// Created by `user` (the approver itself, or a delegate in its name), as recorded at admission.
+    pub fn recorded_by(mut self, user: &str) -> Self {
+        self.0
+            .metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(
+                charter::api::identity::RECORDED_BY.to_owned(),
+                user.to_owned(),
+            );
+        self
+    }
+    /// Already judged (by the operator) for the Service object `uid`.
+    pub fn judged_for(mut self, uid: &str) -> Self {
+        self.0.status = Some(charter::api::ServiceApprovalStatus {
+            service_uid: Some(uid.to_owned()),
+            ..Default::default()
+        });
         self
     }
     pub fn build(self) -> ServiceApproval {
@@ -217,6 +258,20 @@ impl World {
     /// Changes the approvable content: a new revision.
     pub fn edit(&mut self, description: &str) {
         self.service.spec.content.description = Some(description.to_owned());
+        self.service.metadata.generation = Some(self.service.metadata.generation.unwrap_or(0) + 1);
+    }
+    /// `user` changes the approvable content with `change`, as the API server records it: a
+    /// new revision whose author is `user`.
+    pub fn revise(&mut self, user: &str, change: impl FnOnce(&mut charter::api::ServiceContent)) {
+        change(&mut self.service.spec.content);
+        self.service
+            .metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(
+                charter::api::identity::REVISED_BY.to_owned(),
+                user.to_owned(),
+            );
         self.service.metadata.generation = Some(self.service.metadata.generation.unwrap_or(0) + 1);
     }
     /// The owner defines (or changes) the categories: not the approvable content.

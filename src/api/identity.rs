@@ -1,0 +1,29 @@
+//! Who did what, as the API server recorded it: annotations stamped at admission from the
+//! authenticated request (deploy/policies/service-identity.yaml and approval-approver.yaml) and
+//! kept immutable there, so no client can write someone else's name into them.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+/// Who created the Service.
+pub const CREATED_BY: &str = "catalog.charter.dev/created-by";
+/// Who last changed the Service's approvable content: the author of its current revision.
+pub const REVISED_BY: &str = "catalog.charter.dev/revised-by";
+/// Who last changed `spec.lifecycle.desiredPhase`.
+pub const PHASE_REQUESTED_BY: &str = "catalog.charter.dev/phase-requested-by";
+/// Who created a ServiceApproval: its approver, or an approval delegate in the approver's name.
+pub const RECORDED_BY: &str = "catalog.charter.dev/recorded-by";
+
+/// The identity recorded under `key`, if the server recorded one.
+pub fn recorded<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
+    meta.annotations
+        .as_ref()?
+        .get(key)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+}
+
+/// Whether an annotation is one of the identities Charter reads (the operator's caches keep
+/// these and drop every other annotation).
+pub fn is_recorded_identity(key: &str) -> bool {
+    [CREATED_BY, REVISED_BY, PHASE_REQUESTED_BY, RECORDED_BY].contains(&key)
+}

@@ -1,0 +1,239 @@
+//! The bar a revision must clear: who may approve it and how many must. A revision is judged
+//! under its own bar and, once any revision was approved, under that approved bar too (the
+//! stricter of both, as CODEOWNERS: changing who approves needs those who approved before).
+
+use std::collections::BTreeSet;
+
+use crate::api::{ApprovedBar, ServiceContent};
+
+/// One bar: its owner never counts, its approvers (when listed) are the only ones who do.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Bar {
+    pub owner: String,
+    pub approvers: Vec<String>,
+    pub quorum: u32,
+    /// The approved revision this bar comes from; `None` for the revision's own bar.
+    pub inherited_from: Option<String>,
+}
+
+impl Bar {
+    pub fn of(content: &ServiceContent) -> Bar {
+        Bar {
+            owner: content.owner.clone(),
+            approvers: sorted(&content.approvers),
+            quorum: content.quorum(),
+            inherited_from: None,
+        }
+    }
+
+    fn inherited(approved: &ApprovedBar) -> Bar {
+        Bar {
+            owner: approved.owner.clone(),
+            approvers: sorted(&approved.approvers),
+            quorum: approved.required_approvals.max(1),
+            inherited_from: Some(approved.revision.clone()),
+        }
+    }
+
+    /// Whether this bar lets `approver` count (the owner is excluded elsewhere, by name).
+    pub fn admits(&self, approver: &str) -> bool {
+        self.approvers.is_empty() || self.approvers.iter().any(|a| a == approver)
+    }
+
+    fn count(&self, approved_by: &BTreeSet<String>, owner_counts: bool) -> usize {
+        approved_by
+            .iter()
+            .filter(|a| self.admits(a) && (owner_counts || **a != self.owner))
+            .count()
+    }
+
+    fn same_rule(&self, other: &Bar) -> bool {
+        self.owner == other.owner
+            && self.approvers == other.approvers
+            && self.quorum == other.quorum
+    }
+
+    fn who(&self) -> String {
+        if self.approvers.is_empty() {
+            format!("anyone but {}", self.owner)
+        } else {
+            self.approvers.join(", ")
+        }
+    }
+}
+
+fn sorted(names: &[String]) -> Vec<String> {
+    let set: BTreeSet<&String> = names.iter().collect();
+    set.into_iter().cloned().collect()
+}
+
+/// The bars in force for a revision: its own first, then the approved one when it differs.
+#[derive(Clone, Debug)]
+pub(crate) struct Bars {
+    bars: Vec<Bar>,
+    /// The operator allows self-approval: an owner's approval counts.
+    owner_counts: bool,
+}
+
+impl Bars {
+    pub fn new(content: &ServiceContent, approved: Option<&ApprovedBar>) -> Bars {
+        let own = Bar::of(content);
+        let mut bars = vec![own];
+        if let Some(approved) = approved.map(Bar::inherited)
+            && !approved.same_rule(&bars[0])
+        {
+            bars.push(approved);
+        }
+        Bars {
+            bars,
+            owner_counts: false,
+        }
+    }
+
+    /// These bars, letting owners' approvals count (the operator allows self-approval).
+    pub fn owner_counts(mut self, yes: bool) -> Bars {
+        self.owner_counts = yes;
+        self
+    }
+
+    /// Whether some bar lets `approver` count.
+    pub fn admits(&self, approver: &str) -> bool {
+        self.bars.iter().any(|b| b.admits(approver))
+    }
+
+    /// Whether some bar names `approver` in its list of approvers.
+    pub fn lists(&self, approver: &str) -> bool {
+        self.bars
+            .iter()
+            .any(|b| b.approvers.iter().any(|a| a == approver))
+    }
+
+    /// The owners named by the bars: none of them counts.
+    pub fn owners(&self) -> impl Iterator<Item = &str> {
+        self.bars.iter().map(|b| b.owner.as_str())
+    }
+
+    /// Whether these approvers clear every bar.
+    pub fn met(&self, approved_by: &BTreeSet<String>) -> bool {
+        self.bars
+            .iter()
+            .all(|b| b.count(approved_by, self.owner_counts) >= b.quorum as usize)
+    }
+
+    /// The highest quorum of the bars.
+    pub fn quorum(&self) -> u32 {
+        self.bars.iter().map(|b| b.quorum).max().unwrap_or(1)
+    }
+
+    /// `received/required` per bar, own first: `1/1` or, under two bars, `1/1,0/2`.
+    pub fn progress(&self, approved_by: &BTreeSet<String>) -> String {
+        self.bars
+            .iter()
+            .map(|b| format!("{}/{}", b.count(approved_by, self.owner_counts), b.quorum))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// What is still missing, in words: `1 more approval from frank` or, under an approved
+    /// bar, `... and 2 more from lee, sam (the approvers of approved revision 0123456789)`.
+    pub fn needs(&self, approved_by: &BTreeSet<String>) -> String {
+        let missing: Vec<String> = self
+            .bars
+            .iter()
+            .filter_map(|b| {
+                let short = (b.quorum as usize).checked_sub(b.count(approved_by, self.owner_counts))?;
+                if short == 0 {
+                    return None;
+                }
+                let noun = if short == 1 { "approval" } else { "approvals" };
+                let whose = match &b.inherited_from {
+                    None => String::new(),
+                    Some(r) => format!(
+                        " (the bar of approved revision {r}: changing the owner, the approvers or the quorum needs them too)"
+                    ),
+                };
+                Some(format!("{short} more {noun} from {}{whose}", b.who()))
+            })
+            .collect();
+        if missing.is_empty() {
+            "nothing more".to_owned()
+        } else {
+            missing.join(" and ")
+        }
+    }
+}
+
+/// The bar a newly approved revision leaves for the ones after it.
+pub(crate) fn approved_bar(revision: &str, content: &ServiceContent) -> ApprovedBar {
+    ApprovedBar {
+        revision: revision.to_owned(),
+        owner: content.owner.clone(),
+        approvers: sorted(&content.approvers),
+        required_approvals: content.quorum(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content(owner: &str, approvers: &[&str], quorum: u32) -> ServiceContent {
+        ServiceContent {
+            owner: owner.into(),
+            approvers: approvers.iter().map(|a| a.to_string()).collect(),
+            required_approvals: Some(quorum),
+            ..ServiceContent::default()
+        }
+    }
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn removing_the_approvers_still_needs_the_approved_ones() {
+        let approved = approved_bar("aaaaaaaaaa", &content("priya", &["lee", "sam"], 2));
+        let bars = Bars::new(&content("priya", &[], 1), Some(&approved));
+        assert!(bars.admits("gus"), "the new bar admits anyone");
+        assert!(
+            !bars.met(&set(&["gus"])),
+            "gus alone clears only the new bar"
+        );
+        assert!(!bars.met(&set(&["gus", "lee"])));
+        assert!(bars.met(&set(&["lee", "sam"])));
+        assert_eq!(bars.progress(&set(&["lee"])), "1/1,1/2");
+        assert!(
+            bars.needs(&set(&["lee"]))
+                .contains("1 more approval from lee, sam")
+        );
+    }
+
+    #[test]
+    fn replacing_the_approvers_needs_one_of_each() {
+        let approved = approved_bar("aaaaaaaaaa", &content("dana", &["erin"], 1));
+        let bars = Bars::new(&content("dana", &["frank"], 1), Some(&approved));
+        assert!(!bars.met(&set(&["frank"])));
+        assert!(!bars.met(&set(&["erin"])));
+        assert!(bars.met(&set(&["erin", "frank"])));
+        assert!(!bars.admits("gus"));
+    }
+
+    #[test]
+    fn an_unchanged_bar_is_one_bar() {
+        let approved = approved_bar("aaaaaaaaaa", &content("dana", &["erin", "frank"], 1));
+        let bars = Bars::new(&content("dana", &["frank", "erin"], 1), Some(&approved));
+        assert_eq!(bars.progress(&set(&["erin"])), "1/1");
+        assert!(bars.met(&set(&["erin"])));
+    }
+
+    #[test]
+    fn a_new_owner_does_not_count_under_the_old_bar_either_way() {
+        // omar hands the service to gus: gus is the owner of the new bar, omar of the old one.
+        let approved = approved_bar("aaaaaaaaaa", &content("omar", &[], 1));
+        let bars = Bars::new(&content("gus", &[], 1), Some(&approved));
+        assert!(!bars.met(&set(&["gus"])), "gus is the new owner");
+        assert!(!bars.met(&set(&["omar"])), "omar is the old owner");
+        assert!(bars.met(&set(&["erin"])));
+        assert_eq!(bars.owners().collect::<Vec<_>>(), ["gus", "omar"]);
+    }
+}
