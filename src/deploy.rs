@@ -42,8 +42,12 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../deploy/policies/catalog-mirror.yaml"),
     ),
     (
-        "deploy/policies/service-creator.yaml",
-        include_str!("../deploy/policies/service-creator.yaml"),
+        "deploy/policies/service-identity.yaml",
+        include_str!("../deploy/policies/service-identity.yaml"),
+    ),
+    (
+        "deploy/policies/service-owner.yaml",
+        include_str!("../deploy/policies/service-owner.yaml"),
     ),
 ];
 

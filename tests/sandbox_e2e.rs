@@ -2,144 +2,14 @@
 //! kubectl and `charter approve`. Skips (with a note) where kubectl is not installed, and
 //! fails there under `CI=true`.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
-const CHARTER: &str = env!("CARGO_BIN_EXE_charter");
-
+#[path = "common/sandbox.rs"]
+mod sandbox;
 #[path = "common/tools.rs"]
 mod tools;
 
-/// The sandbox process; stopped with SIGTERM (then killed) when dropped.
-struct Sandbox {
-    child: Child,
-    kubeconfig: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Sandbox {
-    fn start(apply: &Path) -> Sandbox {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let kubeconfig = dir.path().join("kubeconfig");
-        let mut child = Command::new(CHARTER)
-            .args(["sandbox", "--apply"])
-            .arg(apply)
-            .arg("--kubeconfig")
-            .arg(&kubeconfig)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("charter sandbox starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let mut seen = Vec::new();
-        loop {
-            match lines.next() {
-                Some(Ok(line)) => {
-                    let ready = line.contains("Press Ctrl-C");
-                    seen.push(line);
-                    if ready {
-                        break;
-                    }
-                }
-                _ => panic!(
-                    "sandbox exited before it was ready; it printed:\n{}",
-                    seen.join("\n")
-                ),
-            }
-        }
-        // Keep draining stdout so the process never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        assert!(
-            seen.iter()
-                .any(|l| l.contains("services.catalog.charter.dev/ledger")),
-            "sandbox applied the examples: {seen:?}"
-        );
-        Sandbox {
-            child,
-            kubeconfig,
-            _dir: dir,
-        }
-    }
-
-    fn kubectl(&self, args: &[&str]) -> (bool, String) {
-        let out = Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .args(args)
-            .output()
-            .expect("kubectl runs");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), text)
-    }
-
-    fn kubectl_ok(&self, args: &[&str]) -> String {
-        let (ok, text) = self.kubectl(args);
-        assert!(ok, "kubectl {args:?} failed:\n{text}");
-        text
-    }
-
-    fn charter(&self, args: &[&str]) -> (bool, String) {
-        let out = Command::new(CHARTER)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .args(args)
-            .output()
-            .expect("charter runs");
-        (
-            out.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )
-    }
-
-    /// Poll `kubectl get -o jsonpath` until it prints `want`.
-    fn wait_for(&self, args: &[&str], want: &str) -> String {
-        self.wait_until(args, want, |text| text.trim() == want)
-    }
-
-    /// Poll kubectl until its output satisfies `done`; returns that output.
-    fn wait_until(&self, args: &[&str], want: &str, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let (_, text) = self.kubectl(args);
-            if done(&text) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "kubectl {args:?} never printed {want:?}; last: {text}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use sandbox::Sandbox;
 
 #[test]
 fn a_new_user_applies_approves_and_reads_the_catalog() {
@@ -177,7 +47,7 @@ fn a_new_user_applies_approves_and_reads_the_catalog() {
     );
 
     // A service of the user's own, through Approval to Active.
-    let manifest = sandbox._dir.path().join("billing.yaml");
+    let manifest = sandbox.dir.path().join("billing.yaml");
     std::fs::write(
         &manifest,
         "apiVersion: catalog.charter.dev/v1alpha1\nkind: Service\nmetadata:\n  name: billing\n  namespace: payments\nspec:\n  lifecycle:\n    desiredPhase: Active\n  description: Invoices customers monthly.\n  owner: gus\n  approvers: [frank]\n  categories:\n    - name: Finance\n  serviceLevel:\n    availability: \"99.5\"\n",
@@ -304,13 +174,6 @@ fn a_new_user_applies_approves_and_reads_the_catalog() {
     );
 }
 
-/// Writes `yaml` to a file in the sandbox's directory and returns its path.
-fn manifest(sandbox: &Sandbox, name: &str, yaml: &str) -> String {
-    let path = sandbox._dir.path().join(name);
-    std::fs::write(&path, yaml).expect("manifest written");
-    path.to_str().expect("utf-8 path").to_string()
-}
-
 #[test]
 fn nobody_approves_in_anothers_name_or_forges_a_status() {
     if !tools::kubectl() {
@@ -337,9 +200,7 @@ fn nobody_approves_in_anothers_name_or_forges_a_status() {
     ]);
 
     // gus approves card-vault in erin's name: refused by the admission policy.
-    let forged = manifest(
-        &sandbox,
-        "forged.yaml",
+    let forged = sandbox.manifest("forged.yaml",
         &format!(
             "apiVersion: catalog.charter.dev/v1alpha1\nkind: ServiceApproval\nmetadata:\n  name: forged\n  namespace: payments\nspec:\n  serviceName: card-vault\n  revision: \"{revision}\"\n  decision: Approved\n  approver: erin\n"
         ),
@@ -526,9 +387,7 @@ fn a_consumer_reads_the_catalog_from_their_own_namespace() {
         "catalog.charter.dev/mirror=true",
     ]);
     // The namespace's admin lets its team read ConfigMaps there, as a `view` grant would.
-    let grant = manifest(
-        &sandbox,
-        "grant.yaml",
+    let grant = sandbox.manifest("grant.yaml",
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: team-reads-config, namespace: storefront}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: charter-catalog-reader}\nsubjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: lee}]\n",
     );
     sandbox.kubectl_ok(&["apply", "-f", &grant]);

@@ -1,0 +1,148 @@
+//! The built `charter sandbox` process, driven as a new user drives it: the real kubectl with
+//! the kubeconfig it writes, and the `charter` CLI.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const CHARTER: &str = env!("CARGO_BIN_EXE_charter");
+
+/// The sandbox process; stopped with SIGTERM (then killed) when dropped.
+pub struct Sandbox {
+    child: Child,
+    pub kubeconfig: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn start(apply: &Path) -> Sandbox {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        let mut child = Command::new(CHARTER)
+            .args(["sandbox", "--apply"])
+            .arg(apply)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("charter sandbox starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut seen = Vec::new();
+        loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    let ready = line.contains("Press Ctrl-C");
+                    seen.push(line);
+                    if ready {
+                        break;
+                    }
+                }
+                _ => panic!(
+                    "sandbox exited before it was ready; it printed:\n{}",
+                    seen.join("\n")
+                ),
+            }
+        }
+        // Keep draining stdout so the process never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        assert!(
+            seen.iter()
+                .any(|l| l.contains("services.catalog.charter.dev/ledger")),
+            "sandbox applied the examples: {seen:?}"
+        );
+        Sandbox {
+            child,
+            kubeconfig,
+            dir,
+        }
+    }
+
+    pub fn kubectl(&self, args: &[&str]) -> (bool, String) {
+        let out = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(args)
+            .output()
+            .expect("kubectl runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    pub fn kubectl_ok(&self, args: &[&str]) -> String {
+        let (ok, text) = self.kubectl(args);
+        assert!(ok, "kubectl {args:?} failed:\n{text}");
+        text
+    }
+
+    pub fn charter(&self, args: &[&str]) -> (bool, String) {
+        let out = Command::new(CHARTER)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .args(args)
+            .output()
+            .expect("charter runs");
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+
+    /// Poll `kubectl get -o jsonpath` until it prints `want`.
+    pub fn wait_for(&self, args: &[&str], want: &str) -> String {
+        self.wait_until(args, want, |text| text.trim() == want)
+    }
+
+    /// Poll kubectl until its output satisfies `done`; returns that output.
+    pub fn wait_until(&self, args: &[&str], want: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, text) = self.kubectl(args);
+            if done(&text) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "kubectl {args:?} never printed {want:?}; last: {text}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Sandbox {
+    /// Writes `yaml` to a file in the sandbox's directory and returns its path.
+    pub fn manifest(&self, name: &str, yaml: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, yaml).expect("manifest written");
+        path.to_str().expect("utf-8 path").to_string()
+    }
+}
