@@ -185,7 +185,12 @@ fn oracle(w: &World, revision: &str) -> (usize, usize) {
         let eligible = s.service_name == "ledger"
             && s.revision == revision
             && s.approver != content.owner
-            && (content.approvers.is_empty() || content.approvers.contains(&s.approver));
+            && (content.approvers.is_empty() || content.approvers.contains(&s.approver))
+            // One created already expired never counts, so it supersedes nothing.
+            && !matches!(
+                (&s.expires_at, &a.metadata.creation_timestamp),
+                (Some(expiry), Some(created)) if expiry.0 <= created.0
+            );
         if eligible {
             latest.insert(&s.approver, a);
         }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
     shortname = "csa",
     category = "charter",
     namespaced,
-    doc = "One approver's decision, Approved or Rejected, on one revision of a Service in the same namespace. It is an audit record: its spec cannot change once created, and in a cluster only the approver named in spec.approver (or an approval delegate such as a GitOps service account) may create it. Create one with charter approve or charter reject, or commit one to git. status.counted tells whether it counts toward the Service's quorum and, when it does not, status.reason says why: StaleRevision, SelfApproval, ApproverNotAllowed, UnknownService, Superseded or Expired. A Rejected decision on the current revision sends the Service back to Planning; on the approved revision it revokes the approval and withdraws the Service from the catalog.",
+    doc = "One approver's decision, Approved or Rejected, on one revision of a Service in the same namespace. It is an audit record: its spec cannot change once created, and in a cluster only the approver named in spec.approver (or an approval delegate such as a GitOps service account) may create it. Create one with charter approve or charter reject, or commit one to git. status.counted tells whether it counts toward the Service's quorum and, when it does not, status.reason says why: StaleRevision, SelfApproval (the approver owns or created the Service or wrote the revision), ApproverNotAllowed, DelegateNotAllowed, ServiceRecreated, UnknownService, Superseded or Expired. A Rejected decision on the current revision sends the Service back to Planning; on the approved revision it revokes the approval and withdraws the Service from the catalog.",
     status = "ServiceApprovalStatus",
     printcolumn = r#"{"name":"Service","type":"string","jsonPath":".spec.serviceName"}"#,
     printcolumn = r#"{"name":"Decision","type":"string","jsonPath":".spec.decision"}"#,
@@ -62,8 +62,8 @@ pub enum Decision {
 pub struct ServiceApprovalStatus {
     /// True when the decision counts toward (or vetoes) the quorum of its revision.
     pub counted: bool,
-    /// `Counted`, `StaleRevision`, `SelfApproval`, `ApproverNotAllowed`, `UnknownService`,
-    /// `Expired` or `Superseded`.
+    /// `Counted`, `StaleRevision`, `SelfApproval`, `ApproverNotAllowed`, `DelegateNotAllowed`,
+    /// `ServiceRecreated`, `UnknownService`, `Expired` or `Superseded`.
     pub reason: String,
     /// Human-readable explanation.
     pub message: String,

@@ -68,11 +68,17 @@ pub struct ServiceContent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 4096))]
     pub description: Option<String>,
-    /// The accountable owner: a Kubernetes user name. The owner's own approval does not count
-    /// unless the operator allows self-approval.
+    /// The accountable owner: a Kubernetes user name, exactly as the API server authenticates
+    /// it. In a cluster secured as deploy/ secures it, only the owner (or a platform admin or
+    /// approval delegate) creates the Service or changes spec.owner, lifecycle, categories,
+    /// contact, approvers and requiredApprovals. The owner's own approval does not count unless
+    /// the operator allows self-approval. A revision changing the owner, the approvers or the
+    /// quorum also needs the approvers of the last approved revision.
     #[schemars(length(min = 1, max = 253))]
     pub owner: String,
-    /// User names allowed to approve, each once. When empty, any user but the owner may approve.
+    /// User names allowed to approve, each once. When empty, any user but the owner, the
+    /// Service's creator and the revision's author may approve (and an approval delegate may
+    /// record decisions only for users listed here).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     // A set: a name listed twice would pass the quorum-versus-approvers rule with one person.
     #[schemars(length(max = 32), inner(length(min = 1, max = 253)), extend("x-kubernetes-list-type" = "set"))]

@@ -17,6 +17,8 @@ pub(crate) struct Facts<'a> {
     /// Valid approvers and rejecters of the current revision.
     pub approved_by: &'a [String],
     pub rejected_by: &'a [String],
+    /// Who approved the approved revision (its snapshot's approvers).
+    pub approved_by_snapshot: &'a [String],
     /// The current revision's approvals against its bars (`1/2`), and what it still needs, in words.
     pub progress: &'a str,
     pub needs: &'a str,
@@ -355,6 +357,7 @@ mod tests {
                     },
                     approved_by: &[],
                     rejected_by: if bit(4) { &rejecters } else { &[] },
+                    approved_by_snapshot: &[],
                     progress: "0/1",
                     needs: "1 more approval from anyone but dana",
                     phase_requested_by: None,

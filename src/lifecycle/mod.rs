@@ -130,6 +130,7 @@ pub fn evaluate(input: &Input) -> Outcome {
         approved_revision: approval.approved_revision(),
         approved_by: &approval.approved_by,
         rejected_by: &approval.rejected_by,
+        approved_by_snapshot: approval.snapshot.as_ref().map_or(&[], |s| &s.approved_by),
         progress: &progress,
         needs: &needs,
         phase_requested_by: identity::recorded(meta, identity::PHASE_REQUESTED_BY),

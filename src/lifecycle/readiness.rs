@@ -34,9 +34,15 @@ pub(crate) fn approved(
     published: Option<&str>,
 ) -> Result<(&'static str, String), Refusal> {
     gates::approval_state(facts, phase, published).map(|()| {
+        // Approvals are sticky: say so, or a count of 1/1 with no approval object left (GitOps
+        // pruned it, an admin deleted it) reads as a bug.
         (
             reason::QUORUM_REACHED,
-            format!("revision {} is approved", facts.revision),
+            format!(
+                "revision {} is approved by {}; the approval stands even if approval objects are deleted, until an approver records a Rejected decision for it",
+                facts.revision,
+                facts.approved_by_snapshot.join(", ")
+            ),
         )
     })
 }
