@@ -18,11 +18,23 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn start(apply: &Path) -> Sandbox {
+        let apply = apply.to_str().expect("utf-8 path");
+        let (sandbox, seen) = Sandbox::launch(&["--apply", apply]);
+        assert!(
+            seen.iter()
+                .any(|l| l.contains("services.catalog.charter.dev/ledger")),
+            "sandbox applied the examples: {seen:?}"
+        );
+        sandbox
+    }
+
+    /// `charter sandbox <args>`, once it says it is ready; with what it printed until then.
+    pub fn launch(args: &[&str]) -> (Sandbox, Vec<String>) {
         let dir = tempfile::tempdir().expect("tempdir");
         let kubeconfig = dir.path().join("kubeconfig");
         let mut child = Command::new(CHARTER)
-            .args(["sandbox", "--apply"])
-            .arg(apply)
+            .arg("sandbox")
+            .args(args)
             .arg("--kubeconfig")
             .arg(&kubeconfig)
             .stdout(Stdio::piped())
@@ -49,16 +61,14 @@ impl Sandbox {
         }
         // Keep draining stdout so the process never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        assert!(
-            seen.iter()
-                .any(|l| l.contains("services.catalog.charter.dev/ledger")),
-            "sandbox applied the examples: {seen:?}"
-        );
-        Sandbox {
-            child,
-            kubeconfig,
-            dir,
-        }
+        (
+            Sandbox {
+                child,
+                kubeconfig,
+                dir,
+            },
+            seen,
+        )
     }
 
     pub fn kubectl(&self, args: &[&str]) -> (bool, String) {

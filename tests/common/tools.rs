@@ -34,3 +34,20 @@ pub fn kubernetes_validate() -> Option<PathBuf> {
     let found = runs(&program.to_string_lossy(), &["--version"]);
     (found || missing("kubernetes-validate (pip install kubernetes-validate)")).then_some(program)
 }
+
+/// The directory holding etcd, kube-apiserver and kube-controller-manager: `$CHARTER_CONTROL_PLANE`
+/// (what `.ci/run` exports from `scripts/control-plane`), else `$KUBEBUILDER_ASSETS` (envtest's).
+pub fn control_plane() -> Option<PathBuf> {
+    let dir = ["CHARTER_CONTROL_PLANE", "KUBEBUILDER_ASSETS"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(PathBuf::from)
+        .find(|d| d.join("kube-apiserver").is_file());
+    match dir {
+        Some(dir) => Some(dir),
+        None => {
+            missing("the real control plane (scripts/control-plane; CHARTER_CONTROL_PLANE)");
+            None
+        }
+    }
+}
