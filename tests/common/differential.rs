@@ -387,6 +387,7 @@ impl Normaliser {
                     }
                     Some("continue") if !s.is_empty() => Some(Value::String("<continue>".into())),
                     _ if is_time(s) => Some(Value::String("<time>".into())),
+                    _ if has_uuid(s) => Some(Value::String(self.uuids_in(s))),
                     _ => self
                         .prefixes
                         .iter()
@@ -400,6 +401,39 @@ impl Normaliser {
             _ => {}
         }
     }
+}
+
+impl Normaliser {
+    /// Replaces each uuid inside a text (a Status message quoting a uid) by its number.
+    fn uuids_in(&mut self, s: &str) -> String {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(at) = uuid_at(rest) {
+            out.push_str(&rest[..at]);
+            let uid = &rest[at..at + 36];
+            if let Value::String(n) = Self::number(&mut self.uids, uid, "uid") {
+                out.push_str(&n);
+            }
+            rest = &rest[at + 36..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+fn has_uuid(s: &str) -> bool {
+    uuid_at(s).is_some()
+}
+
+/// Where the first `8-4-4-4-12` hex uuid in `s` starts.
+fn uuid_at(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    (0..b.len().saturating_sub(35)).find(|&i| {
+        b[i..i + 36].iter().enumerate().all(|(j, c)| match j {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+    })
 }
 
 fn is_controller_object(item: &Value) -> bool {
