@@ -338,10 +338,24 @@ pub async fn run_tuned(
     tokio::pin!(stop);
     tokio::select! {
         () = &mut work => {}
-        () = &mut stop => work.await,
+        () = &mut stop => tokio::select! {
+            () = &mut work => {}
+            // Until every cache has listed once, no reconcile gets past its wait for the caches
+            // and the catalog writer writes nothing: there is nothing in flight to let finish.
+            // kube's appliers would wait for their store's first list, which a list that keeps
+            // failing never brings.
+            () = unless_synced(&synced) => tracing::info!("stopping before the caches synced"),
+        },
     }
     telemetry.set_ready(false);
     Ok(())
+}
+
+/// Resolves at once if `synced` has not fired; never otherwise.
+async fn unless_synced(synced: &CancellationToken) {
+    if synced.is_cancelled() {
+        std::future::pending::<()>().await;
+    }
 }
 
 fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
