@@ -22,6 +22,7 @@ struct Inner {
     failures: Family<Vec<(String, String)>, Counter>,
     duration: Histogram,
     writes: Family<Vec<(String, String)>, Counter>,
+    unreadable: Family<Vec<(String, String)>, Counter>,
     ready: AtomicBool,
 }
 
@@ -30,6 +31,7 @@ impl Default for Telemetry {
         let reconciliations = Counter::default();
         let failures = Family::<Vec<(String, String)>, Counter>::default();
         let writes = Family::<Vec<(String, String)>, Counter>::default();
+        let unreadable = Family::<Vec<(String, String)>, Counter>::default();
         let duration = Histogram::new([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0]);
         let mut registry = Registry::with_prefix("charter");
         registry.register(
@@ -48,12 +50,18 @@ impl Default for Telemetry {
             duration.clone(),
         );
         registry.register("status_writes", "Status writes, by kind", writes.clone());
+        registry.register(
+            "unreadable_objects",
+            "Objects the operator could not read and skipped, by kind, once per resourceVersion",
+            unreadable.clone(),
+        );
         Self(Arc::new(Inner {
             registry,
             reconciliations,
             failures,
             duration,
             writes,
+            unreadable,
             ready: AtomicBool::new(false),
         }))
     }
@@ -92,6 +100,13 @@ impl Telemetry {
     pub(crate) fn wrote(&self, kind: &str) {
         self.0
             .writes
+            .get_or_create(&vec![("kind".into(), kind.into())])
+            .inc();
+    }
+
+    pub(crate) fn unreadable(&self, kind: &str) {
+        self.0
+            .unreadable
             .get_or_create(&vec![("kind".into(), kind.into())])
             .inc();
     }
