@@ -78,6 +78,9 @@ pub(crate) async fn reconcile(
         Err(source) => {
             let error = Error::ApprovalStatus { name, source };
             ctx.telemetry.failed(error.label());
+            if !error.is_conflict() {
+                ctx.telemetry.write_failed();
+            }
             tell(&ctx, &approval, &error).await;
             Err(error)
         }
