@@ -305,6 +305,8 @@ pub async fn run_tuned(
                 Err(controller::Error::ObjectNotFound(obj_ref)) => {
                     tracing::debug!(%obj_ref, "gone")
                 }
+                // `error_policy` has logged it, once.
+                Err(controller::Error::ReconcilerFailed(..)) => {}
                 Err(error) => tracing::warn!(%error, "controller"),
             }
         })
@@ -320,7 +322,11 @@ pub async fn run_tuned(
         )
         .for_each(|result| async move {
             match result {
-                Ok(_) | Err(controller::Error::ObjectNotFound(_)) => {}
+                // `orphans::error_policy` logs a failed reconcile, once.
+                Ok(_)
+                | Err(
+                    controller::Error::ObjectNotFound(_) | controller::Error::ReconcilerFailed(..),
+                ) => {}
                 Err(error) => tracing::warn!(%error, "approvals without their Service"),
             }
         })
