@@ -227,3 +227,41 @@ fn tell_deleted(approval: &ServiceApproval, services: &Store<Service>, announcer
     );
     announcer.warn(service.object_ref(&()), APPROVAL_DELETED, &note);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Service, ServiceSpec};
+
+    #[test]
+    fn the_cache_keeps_only_the_operators_own_annotations() {
+        let mut service = Service::new("ledger", ServiceSpec::default());
+        service.metadata.annotations = Some(
+            [
+                ("catalog.charter.dev/created-by", "dana"),
+                ("kubectl.kubernetes.io/last-applied-configuration", "{}"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        );
+        service.metadata.labels = Some([("team".to_owned(), "payments".to_owned())].into());
+        strip(&mut service);
+        assert_eq!(
+            service.metadata.annotations,
+            Some(
+                [(
+                    "catalog.charter.dev/created-by".to_owned(),
+                    "dana".to_owned()
+                )]
+                .into()
+            )
+        );
+        assert_eq!(service.metadata.labels, None);
+
+        let mut other = Service::new("fx", ServiceSpec::default());
+        other.metadata.annotations = Some([("a".to_owned(), "b".to_owned())].into());
+        strip(&mut other);
+        assert_eq!(other.metadata.annotations, None);
+    }
+}

@@ -179,3 +179,111 @@ fn skip<K: Resource<DynamicType = ()>>(
     );
     report.announcer.warn(regarding, UNREADABLE, &note);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Decision, ServiceApproval, ServiceApprovalSpec};
+    use kube::{ResourceExt, runtime::reflector};
+
+    fn approval(name: &str, version: &str) -> ServiceApproval {
+        let mut a = ServiceApproval::new(
+            name,
+            ServiceApprovalSpec {
+                service_name: "ledger".into(),
+                revision: "0123456789".into(),
+                decision: Decision::Approved,
+                approver: "ava".into(),
+                comment: None,
+                expires_at: None,
+            },
+        );
+        a.metadata.namespace = Some("ns".into());
+        a.metadata.resource_version = Some(version.into());
+        a
+    }
+
+    fn unreadable(name: &str, version: &str) -> Decoded<ServiceApproval> {
+        let metadata = approval(name, version).metadata;
+        Decoded::Unreadable(Box::new(Unreadable {
+            metadata,
+            error: "spec.expiresAt: out of range".into(),
+        }))
+    }
+
+    /// What comes out of the stream for each event, by kind and name.
+    fn shape(event: &Option<WatchEvent<ServiceApproval>>) -> String {
+        match event {
+            None => "-".into(),
+            Some(Ok(watcher::Event::Init)) => "Init".into(),
+            Some(Ok(watcher::Event::InitDone)) => "InitDone".into(),
+            Some(Ok(watcher::Event::InitApply(a))) => format!("InitApply {}", a.name_any()),
+            Some(Ok(watcher::Event::Apply(a))) => format!("Apply {}", a.name_any()),
+            Some(Ok(watcher::Event::Delete(a))) => format!("Delete {}", a.name_any()),
+            Some(Err(_)) => "Err".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_object_is_skipped_its_cached_copy_dropped_and_reported_once() {
+        let client = kube::Client::try_from(kube::Config::new(
+            "http://127.0.0.1:9".parse().expect("a URL"),
+        ))
+        .expect("a client");
+        let telemetry = Telemetry::default();
+        let report = Report {
+            announcer: Announcer {
+                client,
+                reporter: "charter".into(),
+            },
+            telemetry: telemetry.clone(),
+            consequence: "",
+        };
+        let (store, mut writer) = reflector::store();
+        let skipped = Arc::new(Skipped::default());
+        let mut readable = readable(store, skipped.clone(), report);
+        let steps: Vec<(watcher::Event<Decoded<ServiceApproval>>, &str)> = vec![
+            (watcher::Event::Init, "Init"),
+            (watcher::Event::InitApply(unreadable("a", "1")), "-"),
+            (
+                watcher::Event::InitApply(Decoded::Readable(approval("b", "1"))),
+                "InitApply b",
+            ),
+            (watcher::Event::InitDone, "InitDone"),
+            // Readable, then not: the cached copy leaves the cache.
+            (
+                watcher::Event::Apply(Decoded::Readable(approval("a", "2"))),
+                "Apply a",
+            ),
+            (watcher::Event::Apply(unreadable("a", "3")), "Delete a"),
+            (watcher::Event::Apply(unreadable("a", "3")), "-"),
+            (watcher::Event::Apply(unreadable("b", "2")), "Delete b"),
+            (watcher::Event::Delete(unreadable("b", "3")), "-"),
+        ];
+        for (i, (event, expected)) in steps.into_iter().enumerate() {
+            let out = readable(Ok(event));
+            assert_eq!(shape(&out), expected, "step {i}");
+            if let Some(Ok(event)) = &out {
+                writer.apply_watcher_event(event);
+            }
+            if i == 3 {
+                assert!(skipped.contains(Some("ns"), "a"), "a is skipped");
+            }
+        }
+        assert!(skipped.contains(Some("ns"), "a"));
+        assert!(
+            !skipped.contains(Some("ns"), "b"),
+            "a deleted object is forgotten"
+        );
+        let reports = telemetry
+            .encode()
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("charter_unreadable_objects_total{kind=\"ServiceApproval\"} ")
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        // a at 1, a at 3 (once for two events), b at 2; b's deletion is no new version to tell.
+        assert_eq!(reports.trim(), "3");
+    }
+}
