@@ -45,9 +45,15 @@ pub struct ServiceApprovalSpec {
     #[schemars(length(max = 2048))]
     pub comment: Option<String>,
     /// After this time the approval no longer counts unless its revision reached quorum before.
+    /// An RFC 3339 time in year 9998 at the latest, because the operator's date type ends in
+    /// the last days of year 9999 and a later date would make an approval it cannot read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = EXPIRES_AT_PATTERN))]
     pub expires_at: Option<Time>,
 }
+
+/// `spec.expiresAt`'s year: 0000 to 9998 (a schema pattern, which every API server enforces).
+pub const EXPIRES_AT_PATTERN: &str = r"^([0-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-";
 
 /// An approver's decision.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]

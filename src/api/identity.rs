@@ -21,9 +21,3 @@ pub fn recorded<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
         .map(String::as_str)
         .filter(|v| !v.is_empty())
 }
-
-/// Whether an annotation is one of the identities Charter reads (the operator's caches keep
-/// these and drop every other annotation).
-pub fn is_recorded_identity(key: &str) -> bool {
-    [CREATED_BY, REVISED_BY, PHASE_REQUESTED_BY, RECORDED_BY].contains(&key)
-}

@@ -2,11 +2,15 @@
 //! kube-lease-manager), runs the operator while it holds it, and stops when it loses it or is
 //! told to stop. The fault suite runs its replicas through this same function.
 
-use std::future::Future;
+use std::{future::Future, time::Duration};
 
 use futures::FutureExt;
 
 use crate::controller::{self, Telemetry};
+
+/// How long a stopping replica waits for its Lease to be released: a stop must stay prompt
+/// when the API server does not answer, and an unreleased Lease only expires later.
+const RELEASE_BOUND: Duration = Duration::from_secs(3);
 
 /// Which Lease, and who is asking.
 #[derive(Clone, Debug)]
@@ -51,7 +55,7 @@ pub async fn run(
     };
     if !became_leader {
         drop(leader);
-        let _ = lease_task.await;
+        let _ = tokio::time::timeout(RELEASE_BOUND, lease_task).await;
         return Ok(());
     }
     tracing::info!(identity = %election.identity, "became leader");
@@ -68,8 +72,7 @@ pub async fn run(
     leading(false);
     result?;
     drop(leader);
-    if let Ok(Ok(manager)) = lease_task.await {
-        let _ = manager.release().await;
-    }
+    // Closing the channel makes the manager's task release the Lease and end.
+    let _ = tokio::time::timeout(RELEASE_BOUND, lease_task).await;
     Ok(())
 }

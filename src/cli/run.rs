@@ -54,11 +54,17 @@ pub enum LogFormat {
     Json,
 }
 
-/// Install the tracing subscriber (RUST_LOG, default `info`).
+/// Install the tracing subscriber (RUST_LOG, default `info`). Colours only on a terminal (and
+/// not under `NO_COLOR`): a log redirected to a file or collected from a pod reads as text.
 pub fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let colour = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),

@@ -8,7 +8,10 @@ use kube::{
     runtime::{events::Reporter, reflector::ObjectRef, reflector::Store},
 };
 
-use super::{approvals::ApprovalIndex, graph::Graph, memory::Memory, telemetry::Telemetry};
+use super::{
+    approvals::ApprovalIndex, graph::Graph, memory::Memory, telemetry::Telemetry,
+    unreadable::Skipped,
+};
 use crate::{
     api::{Phase, Service, ServiceApproval, ServiceRef},
     lifecycle::Policy,
@@ -20,6 +23,8 @@ pub(crate) struct Scope {
     pub services: Store<Service>,
     pub approvals: Store<ServiceApproval>,
     pub approval_index: Arc<ApprovalIndex>,
+    /// The Services skipped because the operator cannot read them.
+    pub skipped_services: Arc<Skipped>,
 }
 
 impl Scope {
@@ -68,6 +73,16 @@ impl Context {
         let namespace = service.namespace.as_deref().unwrap_or_default();
         self.scope_of(namespace)
             .is_some_and(|scope| scope.services.get(service).is_some())
+    }
+
+    /// Whether the Service exists but is skipped, because the operator cannot read it.
+    pub(crate) fn service_unreadable(&self, service: &ObjectRef<Service>) -> bool {
+        let namespace = service.namespace.as_deref().unwrap_or_default();
+        self.scope_of(namespace).is_some_and(|scope| {
+            scope
+                .skipped_services
+                .contains(service.namespace.as_deref(), &service.name)
+        })
     }
 
     /// The ServiceApprovals naming this Service, sorted by name.

@@ -3,9 +3,9 @@
 /// What can go wrong while reconciling or running.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("writing the status of Service {name}: {source}")]
+    #[error("writing the status of Service {name}: {}", describe(source))]
     ServiceStatus { name: String, source: kube::Error },
-    #[error("writing the status of ServiceApproval {name}: {source}")]
+    #[error("writing the status of ServiceApproval {name}: {}", describe(source))]
     ApprovalStatus { name: String, source: kube::Error },
     #[error("the caches did not sync within {0:?}")]
     NotSynced(std::time::Duration),
@@ -13,6 +13,20 @@ pub enum Error {
     Task(String),
     #[error("the controller stopped: {0}")]
     Stopped(String),
+}
+
+/// A Kubernetes error in one line: the server's own message and code. kube's Display of an API
+/// error appends a debug dump of the whole Status.
+fn describe(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => format!(
+            "{} ({} {})",
+            status.message.trim_end_matches('.'),
+            status.code,
+            status.reason
+        ),
+        other => other.to_string(),
+    }
 }
 
 impl Error {
@@ -56,6 +70,23 @@ mod tests {
             name: "payments/ledger".into(),
             source: kube::Error::Api(status.into()),
         }
+    }
+
+    #[test]
+    fn an_api_error_reads_as_one_line_without_a_debug_dump() {
+        let status: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "status": "Failure", "code": 403, "reason": "Forbidden",
+            "message": "services.catalog.charter.dev \"ledger\" is forbidden: User \"nobody\" cannot patch it",
+        }))
+        .expect("a Status");
+        let error = Error::ServiceStatus {
+            name: "ledger".into(),
+            source: kube::Error::Api(status.into()),
+        };
+        assert_eq!(
+            error.to_string(),
+            "writing the status of Service ledger: services.catalog.charter.dev \"ledger\" is forbidden: User \"nobody\" cannot patch it (403 Forbidden)"
+        );
     }
 
     #[test]

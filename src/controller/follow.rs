@@ -15,7 +15,10 @@ use kube::{
     },
 };
 
-use super::{approvals::ApprovalIndex, context::covers, graph::Graph, memory::Memory};
+use super::{
+    announce::Announcer, approvals::ApprovalIndex, context::covers, graph::Graph, memory::Memory,
+    unreadable::Skipped,
+};
 use crate::{
     api::{Service, ServiceApproval, ServiceRef},
     catalog::Published,
@@ -40,18 +43,21 @@ impl Wake {
 /// Where to send an approval whose Service may be missing: its scope's orphans queue.
 pub(crate) type Orphans = UnboundedSender<ObjectRef<ServiceApproval>>;
 
+/// The prefix of the annotations the operator reads (and the caches keep).
+pub(crate) const OWN_ANNOTATIONS: &str = "catalog.charter.dev/";
+
 /// What the caches keep of an object: not its managedFields, labels or annotations (kubectl's
-/// last-applied copy of the spec), which the operator never reads, except the identities the
-/// API server recorded.
+/// last-applied copy of the spec among them), which the operator never reads; but its own
+/// `catalog.charter.dev/` annotations.
 pub(crate) fn strip<K: Resource>(object: &mut K) {
     let meta = object.meta_mut();
     meta.managed_fields = None;
     meta.labels = None;
-    if let Some(annotations) = meta.annotations.as_mut() {
-        annotations.retain(|key, _| crate::api::identity::is_recorded_identity(key));
-    }
-    if meta.annotations.as_ref().is_some_and(|a| a.is_empty()) {
-        meta.annotations = None;
+    if let Some(annotations) = &mut meta.annotations {
+        annotations.retain(|key, _| key.starts_with(OWN_ANNOTATIONS));
+        if annotations.is_empty() {
+            meta.annotations = None;
+        }
     }
 }
 
@@ -133,17 +139,35 @@ pub(crate) fn services(
     }
 }
 
+/// What a scope's approval stream reaches beyond its own cache and index.
+pub(crate) struct ApprovalsShared {
+    pub services: Store<Service>,
+    pub orphans: Orphans,
+    pub memory: Arc<Memory>,
+    /// The approvals skipped as unreadable: their Delete is no deletion.
+    pub skipped: Arc<Skipped>,
+    pub announcer: Announcer,
+}
+
+/// The Event reason of a counted approval deleted.
+pub(crate) const APPROVAL_DELETED: &str = "ApprovalDeleted";
+
 /// Follows one scope's ServiceApproval stream into its approvals index, and sends the approvals
 /// naming a Service not in the cache (yet: the orphans controller checks again once synced) to
-/// `orphans`.
+/// `orphans`. A counted approval deleted is told on its Service: deletion leaves no other trace.
 pub(crate) fn approvals(
     scope: Option<String>,
     store: Store<ServiceApproval>,
     index: Arc<ApprovalIndex>,
-    services: Store<Service>,
-    orphans: Orphans,
-    memory: Arc<Memory>,
+    shared: ApprovalsShared,
 ) -> impl FnMut(&WatchEvent<ServiceApproval>) + Send + 'static {
+    let ApprovalsShared {
+        services,
+        orphans,
+        memory,
+        skipped,
+        announcer,
+    } = shared;
     move |event| match event {
         Ok(watcher::Event::Apply(a) | watcher::Event::InitApply(a)) => {
             index.upsert(a);
@@ -156,7 +180,10 @@ pub(crate) fn approvals(
         }
         Ok(watcher::Event::Delete(a)) => {
             memory.forget_approval(&ObjectRef::from_obj(a));
-            index.remove(a)
+            index.remove(a);
+            if !skipped.contains(a.namespace().as_deref(), &a.name_any()) {
+                tell_deleted(a, &services, &announcer);
+            }
         }
         Ok(watcher::Event::InitDone) => {
             index.retain(|namespace, service, name| {
@@ -171,5 +198,70 @@ pub(crate) fn approvals(
             });
         }
         Ok(watcher::Event::Init) | Err(_) => {}
+    }
+}
+
+/// Tells the Service of a counted approval that the approval was deleted, naming it and its
+/// approver. Nothing is told when the Service is gone too (a namespace or a GitOps app pruned).
+fn tell_deleted(approval: &ServiceApproval, services: &Store<Service>, announcer: &Announcer) {
+    if !approval.status.as_ref().is_some_and(|s| s.counted) {
+        return;
+    }
+    let Some(namespace) = approval.namespace() else {
+        return;
+    };
+    let Some(service) =
+        services.get(&ObjectRef::new(&approval.spec.service_name).within(&namespace))
+    else {
+        return;
+    };
+    let spec = &approval.spec;
+    let note = format!(
+        "ServiceApproval {} ({:?} by {} for revision {}) was deleted while it counted. A revision \
+         that reached its quorum stays approved (approvals are sticky); revocation is a Rejected \
+         approval.",
+        approval.name_any(),
+        spec.decision,
+        spec.approver,
+        spec.revision
+    );
+    announcer.warn(service.object_ref(&()), APPROVAL_DELETED, &note);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Service, ServiceSpec};
+
+    #[test]
+    fn the_cache_keeps_only_the_operators_own_annotations() {
+        let mut service = Service::new("ledger", ServiceSpec::default());
+        service.metadata.annotations = Some(
+            [
+                ("catalog.charter.dev/created-by", "dana"),
+                ("kubectl.kubernetes.io/last-applied-configuration", "{}"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        );
+        service.metadata.labels = Some([("team".to_owned(), "payments".to_owned())].into());
+        strip(&mut service);
+        assert_eq!(
+            service.metadata.annotations,
+            Some(
+                [(
+                    "catalog.charter.dev/created-by".to_owned(),
+                    "dana".to_owned()
+                )]
+                .into()
+            )
+        );
+        assert_eq!(service.metadata.labels, None);
+
+        let mut other = Service::new("fx", ServiceSpec::default());
+        other.metadata.annotations = Some([("a".to_owned(), "b".to_owned())].into());
+        strip(&mut other);
+        assert_eq!(other.metadata.annotations, None);
     }
 }

@@ -1,8 +1,10 @@
 //! The controller: kube glue. It turns watch events into calls of `lifecycle::evaluate` and
 //! its answer into status writes, Events, requeues and catalog refreshes. It decides nothing.
 
+mod announce;
 mod approvals;
 mod context;
+mod decoded;
 mod error;
 mod follow;
 mod graph;
@@ -11,6 +13,7 @@ mod narrate;
 mod orphans;
 mod reconcile;
 pub mod telemetry;
+mod unreadable;
 
 use std::{
     future::Future,
@@ -37,6 +40,7 @@ pub use error::Error;
 pub use telemetry::Telemetry;
 
 use context::{Context, Scope};
+use decoded::Decoded;
 use reconcile::{error_policy, reconcile};
 
 use crate::{
@@ -139,6 +143,19 @@ pub async fn run_tuned(
     let pending = Arc::new(AtomicUsize::new(2 * namespaces.len()));
     let mut queues = Vec::new();
     let mut orphan_queues = Vec::new();
+    let reporter = Reporter {
+        controller: "charter".into(),
+        instance: std::env::var("POD_NAME").ok(),
+    };
+    let announcer = announce::Announcer {
+        client: client.clone(),
+        reporter: reporter.clone(),
+    };
+    let report = |consequence| unreadable::Report {
+        announcer: announcer.clone(),
+        telemetry: telemetry.clone(),
+        consequence,
+    };
     let watch_config = if tuning.streaming_lists {
         watcher::Config::default().streaming_lists()
     } else {
@@ -149,11 +166,21 @@ pub async fn run_tuned(
         let (approvals, approval_writer) = reflector::store();
         let approval_index = Arc::new(approvals::ApprovalIndex::default());
         let (orphans_tx, orphans_rx) = mpsc::unbounded();
-        let service_api: Api<Service> = api(&client, namespace.as_deref());
-        let approval_api: Api<ServiceApproval> = api(&client, namespace.as_deref());
+        let skipped_services = Arc::new(unreadable::Skipped::default());
+        let skipped_approvals = Arc::new(unreadable::Skipped::default());
+        // Objects are decoded one by one, so that one the operator cannot read is skipped
+        // rather than failing the list and watch of every other.
+        let service_api: Api<Decoded<Service>> = api(&client, namespace.as_deref());
+        let approval_api: Api<Decoded<ServiceApproval>> = api(&client, namespace.as_deref());
 
+        let mut readable_services = unreadable::readable(
+            services.clone(),
+            skipped_services.clone(),
+            report("; it is held out of the catalog meanwhile"),
+        );
         let own = watcher(service_api, watch_config.clone())
             .default_backoff()
+            .filter_map(move |event| std::future::ready(readable_services(event)))
             .modify(follow::strip)
             .reflect(service_writer)
             .inspect(first_sync(&pending, &synced))
@@ -176,8 +203,14 @@ pub async fn run_tuned(
             });
         // The approval cache and index are updated before the request is emitted, so the
         // reconciliation it triggers sees the approval. Deleted approvals trigger too.
+        let mut readable_approvals = unreadable::readable(
+            approvals.clone(),
+            skipped_approvals.clone(),
+            report("; it does not count meanwhile"),
+        );
         let related = watcher(approval_api, watch_config.clone())
             .default_backoff()
+            .filter_map(move |event| std::future::ready(readable_approvals(event)))
             .modify(follow::strip)
             .reflect(approval_writer)
             .inspect(first_sync(&pending, &synced))
@@ -185,9 +218,13 @@ pub async fn run_tuned(
                 namespace.clone(),
                 approvals.clone(),
                 approval_index.clone(),
-                services.clone(),
-                orphans_tx,
-                memory.clone(),
+                follow::ApprovalsShared {
+                    services: services.clone(),
+                    orphans: orphans_tx,
+                    memory: memory.clone(),
+                    skipped: skipped_approvals,
+                    announcer: announcer.clone(),
+                },
             ))
             .touched_objects()
             .try_filter_map(|a: ServiceApproval| async move {
@@ -225,16 +262,14 @@ pub async fn run_tuned(
             services,
             approvals,
             approval_index,
+            skipped_services,
         });
     }
 
     let service_stores: Vec<_> = scopes.iter().map(|s| s.services.clone()).collect();
     let ctx = Arc::new(Context {
         client: client.clone(),
-        reporter: Reporter {
-            controller: "charter".into(),
-            instance: std::env::var("POD_NAME").ok(),
-        },
+        reporter,
         policy: Policy {
             allow_self_approval: config.allow_self_approval,
             history_limit: HISTORY_LIMIT,
@@ -270,6 +305,8 @@ pub async fn run_tuned(
                 Err(controller::Error::ObjectNotFound(obj_ref)) => {
                     tracing::debug!(%obj_ref, "gone")
                 }
+                // `error_policy` has logged it, once.
+                Err(controller::Error::ReconcilerFailed(..)) => {}
                 Err(error) => tracing::warn!(%error, "controller"),
             }
         })
@@ -285,7 +322,11 @@ pub async fn run_tuned(
         )
         .for_each(|result| async move {
             match result {
-                Ok(_) | Err(controller::Error::ObjectNotFound(_)) => {}
+                // `orphans::error_policy` logs a failed reconcile, once.
+                Ok(_)
+                | Err(
+                    controller::Error::ObjectNotFound(_) | controller::Error::ReconcilerFailed(..),
+                ) => {}
                 Err(error) => tracing::warn!(%error, "approvals without their Service"),
             }
         })
@@ -338,10 +379,24 @@ pub async fn run_tuned(
     tokio::pin!(stop);
     tokio::select! {
         () = &mut work => {}
-        () = &mut stop => work.await,
+        () = &mut stop => tokio::select! {
+            () = &mut work => {}
+            // Until every cache has listed once, no reconcile gets past its wait for the caches
+            // and the catalog writer writes nothing: there is nothing in flight to let finish.
+            // kube's appliers would wait for their store's first list, which a list that keeps
+            // failing never brings.
+            () = unless_synced(&synced) => tracing::info!("stopping before the caches synced"),
+        },
     }
     telemetry.set_ready(false);
     Ok(())
+}
+
+/// Resolves at once if `synced` has not fired; never otherwise.
+async fn unless_synced(synced: &CancellationToken) {
+    if synced.is_cancelled() {
+        std::future::pending::<()>().await;
+    }
 }
 
 fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>

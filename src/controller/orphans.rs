@@ -42,6 +42,11 @@ pub(crate) async fn reconcile(
         // Its Service's reconcile judges it.
         return Ok(Action::await_change());
     }
+    if ctx.service_unreadable(&service) {
+        // Its Service exists: an UnknownService verdict would be false. The Service's own
+        // reconcile judges it once it can be read again.
+        return Ok(Action::await_change());
+    }
     let status = lifecycle::for_unknown_service(&approval);
     if approval.status.as_ref() == Some(&status)
         || ctx.memory.approval_status_written(&approval, &status)
@@ -73,6 +78,9 @@ pub(crate) async fn reconcile(
         Err(source) => {
             let error = Error::ApprovalStatus { name, source };
             ctx.telemetry.failed(error.label());
+            if !error.is_conflict() {
+                ctx.telemetry.write_failed();
+            }
             tell(&ctx, &approval, &error).await;
             Err(error)
         }

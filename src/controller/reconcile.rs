@@ -37,11 +37,15 @@ pub(crate) async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Resul
         Ok(_) => ctx.memory.reset_failures(&service),
         Err(error) => {
             ctx.telemetry.failed(error.label());
-            if let Some(source) = error.kube_error() {
+            if error.kube_error().is_some() {
+                if !error.is_conflict() {
+                    ctx.telemetry.write_failed();
+                }
                 let note = Note {
                     warning: true,
                     reason: lifecycle::reason::API_ERROR.into(),
-                    message: truncate(&format!("{error}: {source}")),
+                    // The error's text names its source already.
+                    message: truncate(&error.to_string()),
                 };
                 publish(&ctx, &service, &note).await;
             }

@@ -3,7 +3,7 @@
 
 use std::sync::{
     Arc,
-    atomic::{AtomicBool, Ordering},
+    atomic::{AtomicBool, AtomicU32, Ordering},
 };
 
 use prometheus_client::{
@@ -22,14 +22,23 @@ struct Inner {
     failures: Family<Vec<(String, String)>, Counter>,
     duration: Histogram,
     writes: Family<Vec<(String, String)>, Counter>,
+    unreadable: Family<Vec<(String, String)>, Counter>,
     ready: AtomicBool,
+    /// Status writes failed in a row (409 Conflicts aside): reset by any write that succeeds.
+    failed_writes: AtomicU32,
 }
+
+/// How many status writes in a row, and none succeeding, must fail before the operator says it
+/// is not ready: one failure is a blip, every write failing is an operator that cannot act
+/// (its identity or RBAC gone). A 409 Conflict is the server answering: it never counts.
+pub const FAILED_WRITES_UNREADY: u32 = 5;
 
 impl Default for Telemetry {
     fn default() -> Self {
         let reconciliations = Counter::default();
         let failures = Family::<Vec<(String, String)>, Counter>::default();
         let writes = Family::<Vec<(String, String)>, Counter>::default();
+        let unreadable = Family::<Vec<(String, String)>, Counter>::default();
         let duration = Histogram::new([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0]);
         let mut registry = Registry::with_prefix("charter");
         registry.register(
@@ -48,13 +57,20 @@ impl Default for Telemetry {
             duration.clone(),
         );
         registry.register("status_writes", "Status writes, by kind", writes.clone());
+        registry.register(
+            "unreadable_objects",
+            "Objects the operator could not read and skipped, by kind, once per resourceVersion",
+            unreadable.clone(),
+        );
         Self(Arc::new(Inner {
             registry,
             reconciliations,
             failures,
             duration,
             writes,
+            unreadable,
             ready: AtomicBool::new(false),
+            failed_writes: AtomicU32::new(0),
         }))
     }
 }
@@ -68,9 +84,11 @@ impl Telemetry {
         out
     }
 
-    /// True once every cache has synced and reconciliation has started.
+    /// True once every cache has synced and reconciliation has started, while status writes
+    /// succeed (fewer than `FAILED_WRITES_UNREADY` failed in a row).
     pub fn ready(&self) -> bool {
         self.0.ready.load(Ordering::Relaxed)
+            && self.0.failed_writes.load(Ordering::Relaxed) < FAILED_WRITES_UNREADY
     }
 
     pub(crate) fn set_ready(&self, ready: bool) {
@@ -90,9 +108,46 @@ impl Telemetry {
     }
 
     pub(crate) fn wrote(&self, kind: &str) {
+        self.0.failed_writes.store(0, Ordering::Relaxed);
         self.0
             .writes
             .get_or_create(&vec![("kind".into(), kind.into())])
             .inc();
+    }
+
+    /// A status write failed (not with a 409 Conflict).
+    pub(crate) fn write_failed(&self) {
+        self.0.failed_writes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn unreadable(&self, kind: &str) {
+        self.0
+            .unreadable
+            .get_or_create(&vec![("kind".into(), kind.into())])
+            .inc();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_is_lost_when_every_status_write_fails_and_comes_back_with_one_success() {
+        let telemetry = Telemetry::default();
+        telemetry.set_ready(true);
+        for _ in 1..FAILED_WRITES_UNREADY {
+            telemetry.write_failed();
+        }
+        assert!(telemetry.ready(), "a few failures are blips");
+        telemetry.wrote("service");
+        for _ in 1..FAILED_WRITES_UNREADY {
+            telemetry.write_failed();
+        }
+        assert!(telemetry.ready(), "a success starts the count again");
+        telemetry.write_failed();
+        assert!(!telemetry.ready(), "every write failing: not ready");
+        telemetry.wrote("approval");
+        assert!(telemetry.ready());
     }
 }
