@@ -153,7 +153,8 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A kubeconfig with one context per user (`admin` current), tokens as the server knows them.
+/// A kubeconfig with one context per user (`admin` current), with the tokens the server drew for
+/// this run: the only place they are written, readable by its owner only.
 fn write_kubeconfig(
     path: &Path,
     cluster: serde_json::Value,
@@ -167,7 +168,7 @@ fn write_kubeconfig(
         "contexts": users.iter().map(|u| json!({"name": u.name, "context": {"cluster": "charter-sandbox", "user": u.name, "namespace": "default"}})).collect::<Vec<_>>(),
         "current-context": "admin",
     });
-    std::fs::write(path, serde_json::to_string_pretty(&doc)?)
+    charter_apiserver::server::write_private(path, serde_json::to_string_pretty(&doc)?.as_bytes())
         .map_err(|e| anyhow::anyhow!("cannot write kubeconfig {}: {e}", path.display()))
 }
 
