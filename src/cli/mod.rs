@@ -2,7 +2,9 @@
 
 pub mod apply;
 pub mod decide;
+pub mod http;
 pub mod leader;
+pub mod metrics_access;
 pub mod revision;
 pub mod run;
 pub mod sandbox;
