@@ -62,6 +62,22 @@ async fn labelled_namespaces_hold_an_exact_copy_of_the_catalog_until_the_label_g
         "no copy where nobody asked"
     );
 
+    // A key added to the copy by hand does not survive the next change of the catalog: the
+    // copy is the catalog, byte for byte.
+    Api::<ConfigMap>::namespaced(fx.admin.clone(), "shop")
+        .patch(
+            CATALOG_NAME,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"data": {"hand.json": "{}"}, "binaryData": {"blob": "AQ=="}})),
+        )
+        .await
+        .expect("a key added by hand");
+    assert!(
+        data(&fx, "shop")
+            .await
+            .is_some_and(|d| d.contains_key("hand.json"))
+    );
+
     // A change of the catalog reaches the copy.
     fx.edit("ledger", |spec| {
         spec.lifecycle.review_interval = Some("90d".into())
@@ -73,6 +89,14 @@ async fn labelled_namespaces_hold_an_exact_copy_of_the_catalog_until_the_label_g
         (source == copy && source["default_ledger.json"].contains("reviewDueAt")).then_some(())
     })
     .await;
+    let copy = Api::<ConfigMap>::namespaced(fx.admin.clone(), "shop")
+        .get(CATALOG_NAME)
+        .await
+        .expect("the copy");
+    assert!(
+        copy.binary_data.unwrap_or_default().is_empty(),
+        "no binaryData kept either"
+    );
 
     // A namespace that opts in later gets the copy; one that opts out loses it.
     let label = |value: serde_json::Value| json!({"metadata": {"labels": {"catalog.charter.dev/mirror": value}}});
