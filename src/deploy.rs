@@ -7,6 +7,9 @@ use serde_json::{Value, json};
 
 /// The namespace `deploy/` installs the operator into.
 pub const NAMESPACE: &str = "charter-system";
+/// The namespace of the catalog: its ConfigMaps and nothing else, so that RBAC can let every
+/// authenticated user read it without reading the operator's configuration.
+pub const CATALOG_NAMESPACE: &str = "charter-catalog";
 /// The operator's ServiceAccount in [`NAMESPACE`].
 pub const SERVICE_ACCOUNT: &str = "charter";
 /// The ConfigMap holding the admission policies' parameters.

@@ -13,7 +13,7 @@ mod tools;
 
 use sandbox::Sandbox;
 
-const CATALOG_NAMESPACE: &str = "charter-system";
+const CATALOG_NAMESPACE: &str = charter::deploy::CATALOG_NAMESPACE;
 
 fn examples() -> Sandbox {
     let sandbox = Sandbox::start(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"));

@@ -41,6 +41,16 @@ fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("deploy/ has no {kind} {name}"))
 }
 
+/// The object of that kind and name in that namespace (a Role's name repeats across namespaces).
+fn find_in<'a>(docs: &'a [Value], kind: &str, namespace: &str, name: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| {
+            kind_name(d) == (kind.into(), name.into())
+                && d.pointer("/metadata/namespace").and_then(Value::as_str) == Some(namespace)
+        })
+        .unwrap_or_else(|| panic!("deploy/ has no {kind} {namespace}/{name}"))
+}
+
 fn strings(v: &Value, key: &str) -> Vec<String> {
     v.get(key)
         .and_then(Value::as_array)
@@ -75,6 +85,7 @@ fn deploy_renders_every_piece_of_an_installation() {
     let Some((_, docs)) = rendered() else { return };
     for (kind, name) in [
         ("Namespace", "charter-system"),
+        ("Namespace", "charter-catalog"),
         ("CustomResourceDefinition", "services.catalog.charter.dev"),
         (
             "CustomResourceDefinition",
@@ -87,6 +98,7 @@ fn deploy_renders_every_piece_of_an_installation() {
         ("ClusterRole", "charter-approver"),
         ("ClusterRole", "charter-viewer"),
         ("ClusterRole", "charter-catalog-reader"),
+        ("ClusterRole", "charter-metrics-reader"),
         ("ValidatingAdmissionPolicy", "charter-approval-approver"),
         ("ValidatingAdmissionPolicy", "charter-status-writer"),
         ("MutatingAdmissionPolicy", "charter-service-created-by"),
@@ -157,12 +169,13 @@ fn deploy_validates_against_the_official_schemas() {
 fn operator_rbac_is_least_privilege() {
     let Some((_, docs)) = rendered() else { return };
     let cluster = find(&docs, "ClusterRole", "charter-operator");
-    let local = find(&docs, "Role", "charter-operator");
-    assert_eq!(
-        local.pointer("/metadata/namespace").and_then(Value::as_str),
-        Some("charter-system")
-    );
-    for rule in rules(cluster).iter().chain(rules(local)) {
+    let local = find_in(&docs, "Role", "charter-system", "charter-operator");
+    let catalog = find_in(&docs, "Role", "charter-catalog", "charter-operator");
+    for rule in rules(cluster)
+        .iter()
+        .chain(rules(local))
+        .chain(rules(catalog))
+    {
         for key in ["apiGroups", "resources", "verbs", "resourceNames"] {
             assert!(
                 !strings(rule, key).iter().any(|s| s.contains('*')),
@@ -178,17 +191,30 @@ fn operator_rbac_is_least_privilege() {
             .flat_map(|r| strings(r, "verbs"))
             .collect()
     };
-    // ConfigMaps: read only in its namespace; cluster-wide it writes (never reads) the copies of
-    // the catalog, which the admission policy charter-catalog-mirror narrows to the catalog's
-    // names in namespaces that opt in.
+    // ConfigMaps: read only in the catalog's namespace, none in its own (charter-admission
+    // configures its policies); cluster-wide it writes (never reads) the copies of the catalog,
+    // which the admission policy charter-catalog-mirror narrows to the catalog's names in
+    // namespaces that opt in.
+    assert_eq!(
+        grants(catalog, "configmaps"),
+        ["get", "list", "watch", "create", "patch", "delete"]
+    );
+    assert!(grants(local, "configmaps").is_empty());
     assert_eq!(grants(cluster, "configmaps"), ["create", "patch", "delete"]);
     assert_eq!(grants(cluster, "namespaces"), ["list", "watch"]);
+    // /metrics: who calls, and may they (what system:auth-delegator grants).
+    assert_eq!(grants(cluster, "tokenreviews"), ["create"]);
+    assert_eq!(grants(cluster, "subjectaccessreviews"), ["create"]);
     let mirror = find(&docs, "ValidatingAdmissionPolicy", "charter-catalog-mirror");
-    let rule = mirror["spec"]["validations"][0]["expression"]
-        .as_str()
-        .expect("the policy has its expression");
+    let rule: String = mirror["spec"]["validations"]
+        .as_array()
+        .expect("the policy has its validations")
+        .iter()
+        .filter_map(|v| v["expression"].as_str())
+        .collect();
     for words in [
         "params.data.operator",
+        "params.data.catalogNamespace",
         "params.data.catalogName",
         "namespaceObject.metadata.labels['catalog.charter.dev/mirror'] == 'true'",
     ] {
@@ -211,11 +237,11 @@ fn operator_rbac_is_least_privilege() {
     assert_eq!(grants(cluster, "services/status"), ["patch"]);
     assert_eq!(grants(cluster, "services"), ["get", "list", "watch"]);
     // Bound to the operator's ServiceAccount only.
-    for (kind, name) in [
-        ("ClusterRoleBinding", "charter-operator"),
-        ("RoleBinding", "charter-operator"),
+    for binding in [
+        find(&docs, "ClusterRoleBinding", "charter-operator"),
+        find_in(&docs, "RoleBinding", "charter-system", "charter-operator"),
+        find_in(&docs, "RoleBinding", "charter-catalog", "charter-operator"),
     ] {
-        let binding = find(&docs, kind, name);
         let subjects = binding["subjects"].as_array().expect("subjects");
         assert_eq!(subjects.len(), 1);
         assert_eq!(subjects[0]["kind"], "ServiceAccount");
@@ -254,6 +280,26 @@ fn user_roles_keep_status_and_the_audit_trail_out_of_reach() {
             }
         }
     }
+    // Prometheus gets /metrics through this role, and nothing else.
+    assert_eq!(
+        rules(find(&docs, "ClusterRole", "charter-metrics-reader")),
+        [serde_json::json!({"nonResourceURLs": ["/metrics"], "verbs": ["get"]})]
+    );
+    // The catalog is readable by everyone only in its own namespace.
+    let readers = find_in(
+        &docs,
+        "RoleBinding",
+        "charter-catalog",
+        "charter-catalog-readers",
+    );
+    assert_eq!(readers["roleRef"]["name"], "charter-catalog-reader");
+    assert_eq!(readers["subjects"][0]["name"], "system:authenticated");
+    assert!(
+        !docs.iter().any(|d| d["kind"] == "RoleBinding"
+            && d["metadata"]["namespace"] == "charter-system"
+            && d["roleRef"]["name"] == "charter-catalog-reader"),
+        "nobody but the operator reads charter-system's ConfigMaps"
+    );
     let aggregated = |name: &str, into: &str| {
         find(&docs, "ClusterRole", name)
             .pointer(&format!(
@@ -301,7 +347,14 @@ fn the_sandbox_enforces_the_objects_deploy_installs() {
     assert!(compiled.len() >= 15, "{} objects", compiled.len());
     for object in compiled {
         let (kind, name) = kind_name(&object);
-        let mut shipped = find(&docs, &kind, &name).clone();
+        let mut shipped = match object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+        {
+            Some(namespace) => find_in(&docs, &kind, namespace, &name),
+            None => find(&docs, &kind, &name),
+        }
+        .clone();
         // The only difference kustomize makes: the common label.
         let labels = shipped["metadata"]["labels"]
             .as_object_mut()

@@ -310,7 +310,7 @@ async fn replica(
     leading: Arc<AtomicBool>,
 ) {
     let election = charter::cli::leader::Election {
-        namespace: CATALOG_NAMESPACE.into(),
+        namespace: charter::deploy::NAMESPACE.into(),
         name: "charter-leader".into(),
         identity,
         duration_seconds: 3,

@@ -161,7 +161,7 @@ fn a_new_user_applies_approves_and_reads_the_catalog() {
             "configmap",
             "charter-catalog",
             "-n",
-            "charter-system",
+            "charter-catalog",
             "-o",
             "jsonpath={.data.payments_billing\\.json}",
         ],
@@ -198,6 +198,22 @@ fn nobody_approves_in_anothers_name_or_forges_a_status() {
         "-o",
         "jsonpath={.status.revision}",
     ]);
+
+    // gus guesses the admin's or the operator's token: the tokens are random for each run, and
+    // the kubeconfig holding them is readable by its owner only.
+    for guess in ["admin-token", "charter-system-charter-token"] {
+        let (ok, text) = sandbox.kubectl(&["--token", guess, "get", "namespaces"]);
+        assert!(!ok && text.contains("Unauthorized"), "{guess}: {text}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&sandbox.kubeconfig)
+            .expect("the kubeconfig")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the kubeconfig is private");
+    }
 
     // gus approves card-vault in erin's name: refused by the admission policy.
     let forged = sandbox.manifest("forged.yaml",
@@ -313,9 +329,21 @@ fn nobody_approves_in_anothers_name_or_forges_a_status() {
         "get",
         "configmaps/charter-catalog",
         "-n",
-        "charter-system",
+        "charter-catalog",
     ]);
     assert_eq!(text.trim(), "yes");
+    // ... and nothing of the operator's configuration (the approval delegates).
+    let (_, text) = sandbox.kubectl(&[
+        "--context",
+        "sam",
+        "auth",
+        "can-i",
+        "get",
+        "configmaps/charter-admission",
+        "-n",
+        "charter-system",
+    ]);
+    assert_eq!(text.trim(), "no");
 
     // The server records who created a Service, and nobody changes it afterwards.
     let creator = sandbox.kubectl_ok(&[
@@ -359,10 +387,10 @@ fn a_consumer_reads_the_catalog_from_their_own_namespace() {
         "configmap",
         "charter-catalog",
         "-n",
-        "charter-system",
+        "charter-catalog",
     ];
     let listing = "jsonpath={.data.services\\.json}";
-    // Any authenticated user reads the catalog in charter-system.
+    // Any authenticated user reads the catalog in charter-catalog.
     let served = sandbox.wait_until(
         &[
             "--context",

@@ -1,6 +1,8 @@
 //! Authentication by bearer token, like kube-apiserver's static token file: each token
 //! names a user and its groups. Unknown tokens are refused with 401; a request with no
 //! bearer token is `system:anonymous`, as with the real server's default anonymous auth.
+//! Tokens are random for each server run: a token is a credential, so it must never be derived
+//! from the user's name (anyone who knew the rule could act as anyone, the operator included).
 
 use crate::error::ApiError;
 use std::collections::HashMap;
@@ -69,12 +71,13 @@ pub struct UserSpec {
 }
 
 impl UserSpec {
-    /// A user with a token derived from its name (`<name>-token`).
+    /// A user with a fresh random token (read it back with `ApiServer::token_of`, or from
+    /// the kubeconfig `ApiServer::write_kubeconfig` writes).
     pub fn new(name: &str, groups: &[&str]) -> Self {
         UserSpec {
             name: name.into(),
             groups: groups.iter().map(|g| g.to_string()).collect(),
-            token: format!("{name}-token"),
+            token: random_token(),
         }
     }
 
@@ -84,15 +87,23 @@ impl UserSpec {
     }
 
     /// A ServiceAccount's user, `system:serviceaccount:<ns>:<name>`, in the groups the real
-    /// server gives it (`system:serviceaccounts`, `system:serviceaccounts:<ns>`); its token
-    /// is `<ns>-<name>-token`. The ServiceAccount object itself need not exist.
+    /// server gives it (`system:serviceaccounts`, `system:serviceaccounts:<ns>`), with a fresh
+    /// random token. The ServiceAccount object itself need not exist.
     pub fn service_account(namespace: &str, name: &str) -> Self {
         UserSpec {
             name: service_account_user(namespace, name),
             groups: service_account_groups(namespace),
-            token: format!("{namespace}-{name}-token"),
+            token: random_token(),
         }
     }
+}
+
+/// 256 random bits in hex: unguessable (the thread generator is a CSPRNG seeded by the
+/// operating system), and safe in a header and a kubeconfig.
+fn random_token() -> String {
+    use rand::Rng;
+    let bytes: [u8; 32] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[derive(Clone, Debug, Default)]
@@ -133,5 +144,36 @@ impl Authenticator {
             groups,
             uid: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_never_derived_from_the_name() {
+        let (first, again) = (UserSpec::new("dana", &[]), UserSpec::new("dana", &[]));
+        let (sa, sa_again) = (
+            UserSpec::service_account("charter-system", "charter"),
+            UserSpec::service_account("charter-system", "charter"),
+        );
+        assert_ne!(first.token, again.token, "a new token for every user spec");
+        assert_ne!(sa.token, sa_again.token, "and for every service account");
+        for spec in [&first, &sa, &UserSpec::admin()] {
+            assert_eq!(spec.token.len(), 64, "256 bits in hex: {}", spec.token);
+            assert!(!spec.token.contains("dana") && !spec.token.contains("charter"));
+            assert!(!spec.token.ends_with("-token"), "{}", spec.token);
+        }
+        let auth = Authenticator::new(&[first.clone(), sa.clone()]);
+        let bearer = |t: &str| format!("Bearer {t}");
+        assert_eq!(
+            auth.authenticate(Some(&bearer(&sa.token))).map(|u| u.name),
+            Ok(sa.name.clone())
+        );
+        for guess in ["dana-token", "charter-system-charter-token"] {
+            let refused = auth.authenticate(Some(&bearer(guess))).map(|u| u.name);
+            assert_eq!(refused.map_err(|e| e.code), Err(401), "{guess}");
+        }
     }
 }

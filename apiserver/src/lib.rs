@@ -37,6 +37,7 @@ pub mod store;
 pub mod strategy;
 pub mod table;
 pub mod tls;
+mod token_review;
 
 pub use auth::{User, UserSpec};
 pub use faults::{Faults, Matcher};

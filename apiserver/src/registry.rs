@@ -129,6 +129,16 @@ pub fn builtins() -> Vec<ResourceInfo> {
             false,
             vec!["create".into()],
         ),
+        builtin(
+            "authentication.k8s.io",
+            "v1",
+            "TokenReview",
+            "tokenreviews",
+            false,
+            &[],
+            false,
+            vec!["create".into()],
+        ),
     ]
 }
 

@@ -153,13 +153,17 @@ impl ApiServer {
         }
     }
 
-    /// The kubeconfig (YAML) that reaches this server as `user`.
-    pub fn kubeconfig(&self, user: &str) -> Result<String, ServerError> {
-        let token = self
-            .shared
+    /// The bearer token of `user` (random for each server run).
+    pub fn token_of(&self, user: &str) -> Result<String, ServerError> {
+        self.shared
             .auth
             .token_of(user)
-            .ok_or_else(|| ServerError::NoSuchUser(user.into()))?;
+            .ok_or_else(|| ServerError::NoSuchUser(user.into()))
+    }
+
+    /// The kubeconfig (YAML) that reaches this server as `user`.
+    pub fn kubeconfig(&self, user: &str) -> Result<String, ServerError> {
+        let token = self.token_of(user)?;
         let cluster = self.kubeconfig_cluster();
         let doc = json!({
             "apiVersion": "v1",
@@ -173,8 +177,9 @@ impl ApiServer {
         serde_json::to_string_pretty(&doc).map_err(|e| ServerError::Manifest(e.to_string()))
     }
 
+    /// Writes `kubeconfig(user)` to `path`, readable by its owner only: it holds a token.
     pub fn write_kubeconfig(&self, path: &std::path::Path, user: &str) -> Result<(), ServerError> {
-        std::fs::write(path, self.kubeconfig(user)?)?;
+        write_private(path, self.kubeconfig(user)?.as_bytes())?;
         Ok(())
     }
 
@@ -640,4 +645,44 @@ fn parse_target(
         name,
         subresource: sub,
     })
+}
+
+/// Writes a file only its owner may read or write (mode 0600 on Unix), as kubectl writes
+/// kubeconfigs: it holds credentials. An existing file keeps its mode when opened, so it is
+/// narrowed before anything is written into it.
+pub fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_kubeconfig_is_readable_by_its_owner_only_even_over_an_open_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("kubeconfig");
+        std::fs::write(&path, "old, longer content").expect("an existing file");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("0644");
+        super::write_private(&path, b"new").expect("written");
+        let meta = std::fs::metadata(&path).expect("metadata");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "new");
+        let fresh = dir.path().join("fresh");
+        super::write_private(&fresh, b"x").expect("created");
+        let mode = std::fs::metadata(&fresh)
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 }

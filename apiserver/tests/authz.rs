@@ -7,6 +7,7 @@ mod common;
 use charter_apiserver::{ApiServer, Config, UserSpec};
 use common::kubectl::Kubectl;
 use common::*;
+use k8s_openapi::api::authentication::v1::TokenReview;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use k8s_openapi::api::rbac::v1::ClusterRole;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -1004,4 +1005,95 @@ subjects: [{{kind: User, name: gus}}]
         .await
         .unwrap();
     assert_eq!(applied.data.unwrap()["k"], "w");
+}
+
+#[tokio::test]
+async fn a_token_review_names_the_user_of_a_token_to_whoever_may_create_token_reviews() {
+    let server = server().await;
+    let admin = client(&server, "admin").await;
+    let gus = client(&server, "gus").await;
+    let dana_token = server.token_of("dana").expect("dana's token");
+    let review = |token: &str| json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": token}});
+    const PATH: &str = "/apis/authentication.k8s.io/v1/tokenreviews";
+
+    // Served in discovery, create only.
+    let group = get(&admin, "/apis/authentication.k8s.io/v1", &[])
+        .await
+        .expect("discovery");
+    let resource = group["resources"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["name"] == "tokenreviews"))
+        .unwrap_or_else(|| panic!("tokenreviews in {group}"));
+    assert_eq!(
+        (
+            &resource["kind"],
+            &resource["namespaced"],
+            &resource["verbs"]
+        ),
+        (&json!("TokenReview"), &json!(false), &json!(["create"]))
+    );
+
+    // A known token: the user as the request authenticator sees it.
+    let known = post(&admin, PATH, review(&dana_token), &[])
+        .await
+        .expect("answered");
+    assert_eq!(known["kind"], "TokenReview");
+    assert_eq!(
+        known["status"],
+        json!({"authenticated": true, "user": {"username": "dana", "groups": ["devs", "system:authenticated"]}})
+    );
+    // The typed client reads the answer too.
+    let typed = Api::<TokenReview>::all(admin.clone())
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(review(&dana_token)).expect("a TokenReview"),
+        )
+        .await
+        .expect("answered");
+    let status = typed.status.expect("a status");
+    assert_eq!(status.authenticated, Some(true));
+    assert_eq!(
+        status.user.and_then(|u| u.username).as_deref(),
+        Some("dana")
+    );
+
+    // An unknown or guessed token: not authenticated, no user; an empty one is a bad request.
+    for guess in ["dana-token", "wrong"] {
+        let unknown = post(&admin, PATH, review(guess), &[])
+            .await
+            .expect("answered");
+        assert_eq!(unknown["status"], json!({"user": {}}), "{guess}");
+    }
+    let e = post(&admin, PATH, review(""), &[]).await.unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            400,
+            "token is required for TokenReview in authentication.k8s.io"
+        )
+    );
+
+    // Only with `create tokenreviews` (system:auth-delegator, here).
+    let e = post(&gus, PATH, review(&dana_token), &[])
+        .await
+        .unwrap_err();
+    forbidden(
+        &e,
+        r#"tokenreviews.authentication.k8s.io is forbidden: User "gus" cannot create resource "tokenreviews" in API group "authentication.k8s.io" at the cluster scope"#,
+    );
+    server
+        .install_objects(
+            r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: gus-delegates}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:auth-delegator}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: gus}]
+"#,
+        )
+        .expect("bound");
+    let allowed = post(&gus, PATH, review(&dana_token), &[])
+        .await
+        .expect("allowed once bound");
+    assert_eq!(allowed["status"]["user"]["username"], "dana");
 }

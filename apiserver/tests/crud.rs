@@ -371,11 +371,12 @@ async fn dry_run_writes_nothing() {
 #[tokio::test]
 async fn unknown_tokens_are_unauthorized_and_self_subject_review_names_the_user() {
     let f = start().await;
+    let token = f.server.token_of("dana").unwrap();
     let kc = f
         .server
         .kubeconfig("dana")
         .unwrap()
-        .replace("dana-token", "wrong");
+        .replace(&token, "wrong");
     let cfg = kube::Config::from_custom_kubeconfig(
         kube::config::Kubeconfig::from_yaml(&kc).unwrap(),
         &Default::default(),

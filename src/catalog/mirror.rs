@@ -5,13 +5,19 @@
 //! nothing while the catalog is unchanged; a namespace that loses the label loses its copies.
 //! The operator never reads ConfigMaps outside its own namespace: what it copied is kept in
 //! memory (after a restart every copy is applied once; the API server treats an identical apply
-//! as a no-op). The admission policy `charter-catalog-mirror` limits these writes to the
-//! catalog's names in labelled namespaces.
+//! as a no-op). Each copy written is made exactly its shard: apply leaves keys others added, so
+//! those the write returns are removed at once. The admission policy `charter-catalog-mirror`
+//! limits these writes to the catalog's names in labelled namespaces.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
-use kube::{Api, Client, ResourceExt, api::DeleteParams, runtime::reflector::Store};
+use kube::{
+    Api, Client, ResourceExt,
+    api::{DeleteParams, Patch, PatchParams},
+    runtime::reflector::Store,
+};
+use serde_json::Value;
 
 use super::writer::{Error, apply_configmap};
 
@@ -67,7 +73,7 @@ impl Mirrors {
                     continue;
                 }
                 let data = rendered.entry(i).or_insert_with(|| render(i)).clone();
-                apply_configmap(
+                let written = apply_configmap(
                     &api,
                     namespace,
                     shard.name,
@@ -76,6 +82,10 @@ impl Mirrors {
                 )
                 .await?;
                 requests += 1;
+                if let Some(foreign) = foreign_keys(&written, &rendered[&i]) {
+                    remove_keys(&api, namespace, shard.name, foreign).await?;
+                    requests += 1;
+                }
                 self.copied
                     .entry(namespace.clone())
                     .or_default()
@@ -120,6 +130,53 @@ impl Mirrors {
     }
 }
 
+/// The keys of a written copy that its shard does not have (`data` added by hand, any
+/// `binaryData`), as the merge patch that removes them; `None` when the copy is exact.
+fn foreign_keys(written: &ConfigMap, shard: &BTreeMap<String, String>) -> Option<Value> {
+    let nulls = |keys: Vec<&String>| -> serde_json::Map<String, Value> {
+        keys.into_iter().map(|k| (k.clone(), Value::Null)).collect()
+    };
+    let data = nulls(
+        written
+            .data
+            .iter()
+            .flatten()
+            .map(|(k, _)| k)
+            .filter(|k| !shard.contains_key(*k))
+            .collect(),
+    );
+    let binary = nulls(
+        written
+            .binary_data
+            .iter()
+            .flatten()
+            .map(|(k, _)| k)
+            .collect(),
+    );
+    let mut patch = serde_json::Map::new();
+    for (field, keys) in [("data", data), ("binaryData", binary)] {
+        if !keys.is_empty() {
+            patch.insert(field.into(), Value::Object(keys));
+        }
+    }
+    (!patch.is_empty()).then_some(Value::Object(patch))
+}
+
+async fn remove_keys(
+    api: &Api<ConfigMap>,
+    namespace: &str,
+    name: &str,
+    patch: Value,
+) -> Result<(), Error> {
+    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .map_err(|source| Error::Write {
+            name: format!("{namespace}/{name}"),
+            source,
+        })?;
+    Ok(())
+}
+
 async fn delete(api: &Api<ConfigMap>, namespace: &str, name: &str) -> Result<(), Error> {
     match api.delete(name, &DeleteParams::default()).await {
         Ok(_) => Ok(()),
@@ -129,5 +186,34 @@ async fn delete(api: &Api<ConfigMap>, namespace: &str, name: &str) -> Result<(),
             name: format!("{namespace}/{name}"),
             source,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::ByteString;
+    use serde_json::json;
+
+    #[test]
+    fn only_keys_the_shard_lacks_are_removed_from_a_copy() {
+        let shard = BTreeMap::from([("index.json".to_owned(), "{}".to_owned())]);
+        let mut copy = ConfigMap {
+            data: Some(shard.clone()),
+            ..Default::default()
+        };
+        assert_eq!(foreign_keys(&copy, &shard), None, "an exact copy");
+        copy.data
+            .get_or_insert_default()
+            .insert("hand.json".into(), "1".into());
+        assert_eq!(
+            foreign_keys(&copy, &shard),
+            Some(json!({"data": {"hand.json": null}}))
+        );
+        copy.binary_data = Some(BTreeMap::from([("blob".into(), ByteString(vec![1]))]));
+        assert_eq!(
+            foreign_keys(&copy, &shard),
+            Some(json!({"data": {"hand.json": null}, "binaryData": {"blob": null}}))
+        );
     }
 }

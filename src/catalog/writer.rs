@@ -495,7 +495,9 @@ impl Writer {
         data: BTreeMap<String, String>,
     ) -> Result<(), Error> {
         let label = (LABEL, self.target.name.as_str());
-        apply_configmap(api, &self.target.namespace, name, label, data).await
+        // Keys added by hand are seen in the cache and removed by the plan (RemoveKeys).
+        apply_configmap(api, &self.target.namespace, name, label, data).await?;
+        Ok(())
     }
 }
 
@@ -592,14 +594,15 @@ fn digest_values(cm: &mut ConfigMap) {
 }
 
 /// Writes one catalog ConfigMap (a shard, or a consumer's copy of one) by server-side apply,
-/// forced: the operator is the only writer of these objects.
+/// forced: the operator is the only writer of these objects. Returns the object as written
+/// (with any key someone else added, which apply leaves alone).
 pub(crate) async fn apply_configmap(
     api: &Api<ConfigMap>,
     namespace: &str,
     name: &str,
     (label, value): (&str, &str),
     data: BTreeMap<String, String>,
-) -> Result<(), Error> {
+) -> Result<ConfigMap, Error> {
     let cm = ConfigMap {
         metadata: ObjectMeta {
             name: Some(name.to_owned()),
@@ -622,8 +625,7 @@ pub(crate) async fn apply_configmap(
     .map_err(|source| Error::Write {
         name: format!("{namespace}/{name}"),
         source,
-    })?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]

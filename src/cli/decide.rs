@@ -5,6 +5,7 @@ use crate::api::{Decision, Service, ServiceApproval, ServiceApprovalSpec, revisi
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use kube::api::{ListParams, PostParams};
 use kube::{Api, Client};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DecideError {
@@ -14,12 +15,16 @@ pub enum DecideError {
     UnknownService { namespace: String, name: String },
     #[error("the API server did not say who you are (SelfSubjectReview returned no user name)")]
     Anonymous,
-    #[error("this decision will not count:\n  {reasons}\nUse --force to record it anyway")]
-    WillNotCount { reasons: String },
+    #[error("this decision will not count:\n  {reasons}\nUse --force to {anyway}")]
+    WillNotCount {
+        reasons: String,
+        anyway: &'static str,
+    },
     #[error(
-        "{user} already {decision:?} revision {revision} of {namespace}/{name} (ServiceApproval {existing})"
+        "{user} already {decision:?} revision {revision} of {namespace}/{name}: it is their latest decision (ServiceApproval {existing}), so nothing would change.\nUse --force to {anyway}"
     )]
     AlreadyDecided {
+        anyway: &'static str,
         user: String,
         decision: Decision,
         revision: String,
@@ -50,7 +55,7 @@ pub struct Request<'a> {
     pub comment: Option<String>,
     /// The revision reviewed; default: the revision of the Service's current content.
     pub revision: Option<String>,
-    /// Record the decision even when it will not count.
+    /// Record the decision even when it will not count or changes nothing.
     pub force: bool,
     /// Build the manifest without creating it.
     pub dry_run: bool,
@@ -61,14 +66,35 @@ pub struct Request<'a> {
 /// What `decide` did or would do.
 pub struct Decided {
     pub approval: ServiceApproval,
-    /// Why the decision will not count (recorded anyway with `--force`).
+    /// Why the decision will not count or changes nothing (recorded anyway with `--force`).
     pub warnings: Vec<String>,
-    /// The earlier decision of the other kind on this revision that this one supersedes.
+    /// The approver's latest decision on this revision, of the other kind, that this one
+    /// supersedes.
     pub supersedes: Option<String>,
 }
 
+/// What `--force` does: record the decision, or, in a dry run, print its manifest.
+pub fn anyway(dry_run: bool) -> &'static str {
+    if dry_run {
+        "print it anyway"
+    } else {
+        "record it anyway"
+    }
+}
+
+/// A warning as the command prints it: true to what it did (a dry run records nothing).
+pub fn warning_line(warning: &str, dry_run: bool) -> String {
+    let done = if dry_run {
+        "printed anyway: --force; nothing is recorded"
+    } else {
+        "recorded anyway: --force"
+    };
+    format!("warning: {warning} ({done})")
+}
+
 /// Builds the ServiceApproval for `name`'s current revision (or the one given) and, unless a dry
-/// run, creates it; refuses without `force` when it would not count.
+/// run, creates it; refuses without `force` when it would not count, or when it would change
+/// nothing (the approver's latest decision on that revision is already this one).
 pub async fn decide(client: &Client, req: Request<'_>) -> Result<Decided, DecideError> {
     let (namespace, name) = (req.namespace, req.name);
     let services: Api<Service> = Api::namespaced(client.clone(), namespace);
@@ -87,41 +113,42 @@ pub async fn decide(client: &Client, req: Request<'_>) -> Result<Decided, Decide
         Some(approver) => approver.clone(),
         None => whoami(client).await?,
     };
-    let warnings = will_not_count(&service, &user, &revision);
+    let mut warnings = will_not_count(&service, &user, &revision);
     if !warnings.is_empty() && !req.force {
         return Err(DecideError::WillNotCount {
             reasons: warnings.join("\n  "),
+            anyway: anyway(req.dry_run),
         });
     }
     let approvals: Api<ServiceApproval> = Api::namespaced(client.clone(), namespace);
+    let listed = approvals.list(&ListParams::default()).await?.items;
     let mut supersedes = None;
-    for existing in approvals.list(&ListParams::default()).await? {
-        let spec = &existing.spec;
-        if spec.service_name != name || spec.revision != revision || spec.approver != user {
-            continue;
-        }
-        let existing_name = existing.metadata.name.clone().unwrap_or_default();
-        if spec.decision == req.decision {
+    if let Some(latest) = latest_decision(&listed, name, &revision, &user) {
+        let existing = latest.metadata.name.clone().unwrap_or_default();
+        if latest.spec.decision != req.decision {
+            // A changed mind: the later decision supersedes the earlier one in the lifecycle.
+            supersedes = Some(existing);
+        } else if !req.force {
             return Err(DecideError::AlreadyDecided {
+                anyway: anyway(req.dry_run),
                 user,
-                decision: spec.decision,
+                decision: req.decision,
                 revision,
                 namespace: namespace.into(),
                 name: name.into(),
-                existing: existing_name,
+                existing,
             });
+        } else {
+            warnings.push(format!(
+                "{user} already {:?} revision {revision} (ServiceApproval {existing}): nothing changes",
+                req.decision
+            ));
         }
-        // A changed mind: the later decision supersedes the earlier one in the lifecycle.
-        supersedes = Some(existing_name);
     }
     let mut approval = manifest(namespace, name, &revision, req.decision, &user, req.comment);
     if !req.dry_run {
         approval.metadata.name = None;
-        approval.metadata.generate_name = Some(format!(
-            "{}-{}-",
-            truncate(name, 40),
-            truncate(&dns_label(&user), 20)
-        ));
+        approval.metadata.generate_name = Some(generate_name(name, &user, SystemTime::now()));
         approval = approvals.create(&PostParams::default(), &approval).await?;
     }
     Ok(Decided {
@@ -129,6 +156,45 @@ pub async fn decide(client: &Client, req: Request<'_>) -> Result<Decided, Decide
         warnings,
         supersedes,
     })
+}
+
+/// `user`'s latest decision on `revision` of `service`, in the operator's order: by creation
+/// time, then name, then uid (`lifecycle::approvals`), so that the tool and the operator agree
+/// on which decision stands.
+pub fn latest_decision<'a>(
+    approvals: &'a [ServiceApproval],
+    service: &str,
+    revision: &str,
+    user: &str,
+) -> Option<&'a ServiceApproval> {
+    approvals
+        .iter()
+        .filter(|a| {
+            a.spec.service_name == service && a.spec.revision == revision && a.spec.approver == user
+        })
+        .max_by_key(|a| {
+            (
+                a.metadata.creation_timestamp.as_ref().map(|t| t.0),
+                a.metadata.name.clone(),
+                a.metadata.uid.clone(),
+            )
+        })
+}
+
+/// `<service>-<approver>-<milliseconds since the epoch>-` (the server adds 5 random
+/// characters). Creation times have a resolution of one second and the operator breaks ties
+/// by name: the fixed-width time keeps one approver's decisions made within a second in the
+/// order they were made.
+fn generate_name(service: &str, user: &str, now: SystemTime) -> String {
+    let millis = now
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    format!(
+        "{}-{}-{millis:013}-",
+        truncate(&dns_label(service), 40),
+        truncate(&dns_label(user), 20)
+    )
 }
 
 /// Why `user`'s decision on `revision` of `service` will not count, as far as a client can tell.
@@ -334,5 +400,73 @@ mod tests {
         );
         assert_eq!(approve.metadata, again.metadata);
         assert_eq!(approve.spec, again.spec);
+    }
+
+    fn decision(name: &str, second: i64, decision: Decision) -> ServiceApproval {
+        let mut a = manifest("finance", "ledger", "r1", decision, "erin", None);
+        a.metadata.name = Some(name.into());
+        a.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            k8s_openapi::jiff::Timestamp::from_second(second).expect("a time"),
+        ));
+        a
+    }
+
+    #[test]
+    fn the_latest_decision_is_the_one_the_operator_counts() {
+        let approved = decision("b", 10, Decision::Approved);
+        let rejected_later = decision("a", 11, Decision::Rejected);
+        let same_second_later_name = decision("c", 10, Decision::Rejected);
+        let mut other = decision("z", 99, Decision::Approved);
+        other.spec.approver = "frank".into();
+        let latest = |list: &[ServiceApproval]| {
+            latest_decision(list, "ledger", "r1", "erin").and_then(|a| a.metadata.name.clone())
+        };
+        assert_eq!(latest(&[]), None);
+        assert_eq!(
+            latest(std::slice::from_ref(&other)),
+            None,
+            "another approver's"
+        );
+        assert_eq!(
+            latest(&[rejected_later.clone(), approved.clone(), other.clone()]).as_deref(),
+            Some("a"),
+            "by creation time first"
+        );
+        assert_eq!(
+            latest(&[same_second_later_name, approved]).as_deref(),
+            Some("c"),
+            "then by name"
+        );
+        assert_eq!(
+            latest_decision(&[rejected_later], "ledger", "r2", "erin").map(|a| a.spec.decision),
+            None,
+            "another revision's"
+        );
+    }
+
+    #[test]
+    fn generated_names_keep_one_approvers_decisions_in_order_within_a_second() {
+        let at = |millis: u64| UNIX_EPOCH + std::time::Duration::from_millis(millis);
+        let first = generate_name("ledger", "Erin@corp", at(1_700_000_000_900));
+        let second = generate_name("ledger", "Erin@corp", at(1_700_000_001_000));
+        assert_eq!(first, "ledger-erin-corp-1700000000900-");
+        assert!(first < second, "{first} < {second}");
+        assert!(
+            generate_name("ledger", "erin", at(999_999))
+                < generate_name("ledger", "erin", at(1_000_000))
+        );
+    }
+
+    #[test]
+    fn a_dry_run_warning_never_claims_a_decision_was_recorded() {
+        let dry = warning_line("erin owns the Service", true);
+        let real = warning_line("erin owns the Service", false);
+        assert!(
+            !dry.contains("recorded anyway") && dry.contains("nothing is recorded"),
+            "{dry}"
+        );
+        assert!(real.contains("recorded anyway: --force"), "{real}");
+        assert_eq!(anyway(true), "print it anyway");
+        assert_eq!(anyway(false), "record it anyway");
     }
 }

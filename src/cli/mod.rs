@@ -2,7 +2,9 @@
 
 pub mod apply;
 pub mod decide;
+pub mod http;
 pub mod leader;
+pub mod metrics_access;
 pub mod revision;
 pub mod run;
 pub mod sandbox;
@@ -53,7 +55,8 @@ pub struct DecideArgs {
     /// The revision you reviewed (default: the revision of the Service's current content).
     #[arg(long)]
     pub revision: Option<String>,
-    /// Record the decision even when it will not count (owner, not an approver, stale revision).
+    /// Record the decision even when it will not count (owner, not an approver, stale revision)
+    /// or changes nothing (your latest decision on the revision is already this one).
     #[arg(long)]
     pub force: bool,
     /// Print the ServiceApproval instead of creating it (for a pull request); needs `-o yaml`.
@@ -127,10 +130,13 @@ async fn decide_cmd(args: DecideArgs, decision: Decision) -> anyhow::Result<()> 
     )
     .await?;
     for warning in &decided.warnings {
-        eprintln!("warning: {warning} (recorded anyway: --force)");
+        eprintln!("{}", decide::warning_line(warning, args.dry_run));
     }
     let approval = decided.approval;
     if args.dry_run {
+        if let Some(earlier) = &decided.supersedes {
+            eprintln!("once applied, it supersedes your earlier decision {earlier}");
+        }
         let mut value = serde_json::to_value(&approval)?;
         if let Some(meta) = value["metadata"].as_object_mut() {
             meta.retain(|k, _| k == "name" || k == "namespace");

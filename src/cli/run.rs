@@ -1,9 +1,8 @@
 //! `charter run`: the controller against the cluster in KUBECONFIG or the in-cluster config,
-//! with `/metrics`, `/healthz`, `/readyz`, optional lease-based leader election, and a
-//! graceful stop on SIGTERM.
+//! with `/metrics` (authenticated), `/healthz`, `/readyz`, optional lease-based leader
+//! election, and a graceful stop on SIGTERM.
 
 use crate::controller::{self, Telemetry};
-use axum::{Router, extract::State, http::StatusCode, routing::get};
 use std::net::SocketAddr;
 
 #[derive(clap::Args, Debug)]
@@ -15,7 +14,7 @@ pub struct RunArgs {
     #[arg(
         long,
         env = "CHARTER_CATALOG_NAMESPACE",
-        default_value = "charter-system"
+        default_value = crate::deploy::CATALOG_NAMESPACE
     )]
     pub catalog_namespace: String,
     /// Name of the catalog ConfigMap; spill-overs are `<name>-1`, `<name>-2`, …
@@ -33,6 +32,10 @@ pub struct RunArgs {
     /// Serve /metrics, /healthz and /readyz here.
     #[arg(long, env = "CHARTER_HTTP_ADDR", default_value = "0.0.0.0:8080")]
     pub http_addr: SocketAddr,
+    /// Serve /metrics to anyone who reaches the port, without asking the API server who they
+    /// are (TokenReview) and whether they may (SubjectAccessReview). For local use only.
+    #[arg(long, env = "CHARTER_METRICS_INSECURE")]
+    pub metrics_insecure: bool,
     /// Take a Lease before reconciling, so that only one of several replicas is active.
     #[arg(long, env = "CHARTER_LEADER_ELECT")]
     pub leader_elect: bool,
@@ -40,9 +43,9 @@ pub struct RunArgs {
     /// feature) instead of pages of 500: faster and lighter at start with many Services.
     #[arg(long, env = "CHARTER_STREAMING_LISTS")]
     pub streaming_lists: bool,
-    /// Namespace of the leader-election Lease (default: the catalog namespace).
-    #[arg(long, env = "CHARTER_LEASE_NAMESPACE")]
-    pub lease_namespace: Option<String>,
+    /// Namespace of the leader-election Lease: the operator's own, not the catalog's.
+    #[arg(long, env = "CHARTER_LEASE_NAMESPACE", default_value = crate::deploy::NAMESPACE)]
+    pub lease_namespace: String,
     /// How long a leader's Lease lasts without renewal: a standby takes over within it.
     #[arg(long, env = "CHARTER_LEASE_DURATION_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(2..))]
     pub lease_duration_seconds: u64,
@@ -78,23 +81,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.http_addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.http_addr))?;
-    let app = Router::new()
-        .route(
-            "/metrics",
-            get(|State(t): State<Telemetry>| async move { t.encode() }),
-        )
-        .route("/healthz", get(|| async { "ok" }))
-        .route(
-            "/readyz",
-            get(|State(t): State<Telemetry>| async move {
-                if t.ready() {
-                    (StatusCode::OK, "ready")
-                } else {
-                    (StatusCode::SERVICE_UNAVAILABLE, "not ready")
-                }
-            }),
-        )
-        .with_state(telemetry.clone());
+    let access =
+        (!args.metrics_insecure).then(|| super::metrics_access::MetricsAccess::new(client.clone()));
+    if access.is_none() {
+        tracing::warn!("serving /metrics without authentication (--metrics-insecure)");
+    }
+    let app = super::http::router(telemetry.clone(), access);
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -126,10 +118,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let identity = std::env::var("POD_NAME")
         .or_else(|_| std::env::var("HOSTNAME"))
         .unwrap_or_else(|_| format!("charter-{}", std::process::id()));
-    let lease_namespace = args
-        .lease_namespace
-        .clone()
-        .unwrap_or_else(|| args.catalog_namespace.clone());
+    let lease_namespace = args.lease_namespace.clone();
     super::leader::run(
         client,
         super::leader::Election {

@@ -13,8 +13,10 @@ pub const DEMO_USERS: &[&str] = &[
     "dana", "erin", "frank", "gus", "lee", "omar", "priya", "sam",
 ];
 
-/// The namespace the operator runs in and publishes the catalog to.
+/// The namespace the operator runs in.
 pub const OPERATOR_NAMESPACE: &str = crate::deploy::NAMESPACE;
+/// The namespace the operator publishes the catalog to.
+pub const CATALOG_NAMESPACE: &str = crate::deploy::CATALOG_NAMESPACE;
 
 #[derive(clap::Args, Debug)]
 pub struct SandboxArgs {
@@ -38,8 +40,8 @@ pub struct SandboxArgs {
 /// The group of the demo users, bound to the owner and approver roles of `deploy/`.
 pub const DEMO_GROUP: &str = "charter:users";
 
-/// An API server secured as `deploy/` secures a cluster: its RBAC and admission policies
-/// installed, `users` bound to the owner and approver roles through `group`, and `admin`
+/// An API server secured as `deploy/` secures a cluster: its namespaces created, its RBAC and
+/// admission policies installed, `users` bound to the owner and approver roles through `group`, and `admin`
 /// listed as an approval delegate (it stands in for a GitOps pipeline: `--apply` creates
 /// approvals in their approvers' names). Returns the operator's client, authenticated as
 /// deploy/'s ServiceAccount and holding exactly deploy/'s RBAC, and the admin client.
@@ -55,12 +57,10 @@ pub async fn secured_server(
     if !config.users.iter().any(|u| u.name == "admin") {
         config.users.push(UserSpec::admin());
     }
-    if !config
-        .namespaces
-        .iter()
-        .any(|n| n == crate::deploy::NAMESPACE)
-    {
-        config.namespaces.push(crate::deploy::NAMESPACE.to_string());
+    for namespace in [crate::deploy::NAMESPACE, crate::deploy::CATALOG_NAMESPACE] {
+        if !config.namespaces.iter().any(|n| n == namespace) {
+            config.namespaces.push(namespace.to_string());
+        }
     }
     let server = ApiServer::start(config).await?;
     server.install_crds(&crate::crds::yaml())?;
@@ -95,7 +95,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     } else {
         let config = crate::controller::Config {
             namespaces: None,
-            catalog_namespace: OPERATOR_NAMESPACE.to_string(),
+            catalog_namespace: CATALOG_NAMESPACE.to_string(),
             catalog_name: "charter-catalog".to_string(),
             concurrency: 4,
             allow_self_approval: args.allow_self_approval,
@@ -139,7 +139,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     println!(
         "  charter approve ledger -n payments --context frank   # or: KUBECONFIG=... cargo run -- approve ..."
     );
-    println!("  kubectl get configmap -n {OPERATOR_NAMESPACE} charter-catalog -o yaml");
+    println!("  kubectl get configmap -n {CATALOG_NAMESPACE} charter-catalog -o yaml");
     println!();
     println!("Press Ctrl-C to stop.");
 
@@ -153,7 +153,8 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A kubeconfig with one context per user (`admin` current), tokens as the server knows them.
+/// A kubeconfig with one context per user (`admin` current), with the tokens the server drew for
+/// this run: the only place they are written, readable by its owner only.
 fn write_kubeconfig(
     path: &Path,
     cluster: serde_json::Value,
@@ -167,7 +168,7 @@ fn write_kubeconfig(
         "contexts": users.iter().map(|u| json!({"name": u.name, "context": {"cluster": "charter-sandbox", "user": u.name, "namespace": "default"}})).collect::<Vec<_>>(),
         "current-context": "admin",
     });
-    std::fs::write(path, serde_json::to_string_pretty(&doc)?)
+    charter_apiserver::server::write_private(path, serde_json::to_string_pretty(&doc)?.as_bytes())
         .map_err(|e| anyhow::anyhow!("cannot write kubeconfig {}: {e}", path.display()))
 }
 

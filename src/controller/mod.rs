@@ -81,7 +81,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             namespaces: None,
-            catalog_namespace: "charter-system".into(),
+            catalog_namespace: crate::deploy::CATALOG_NAMESPACE.into(),
             catalog_name: "charter-catalog".into(),
             concurrency: 8,
             allow_self_approval: false,

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use catalog_view::CatalogView;
 use children::{Child, Rss};
 
-pub const CATALOG_NAMESPACE: &str = "charter-system";
+pub const CATALOG_NAMESPACE: &str = charter::deploy::CATALOG_NAMESPACE;
 pub const CATALOG_NAME: &str = "charter-catalog";
 /// The N Services.
 pub const NAMESPACE: &str = "bench";

@@ -26,7 +26,7 @@ use k8s_openapi::api::{core::v1::ConfigMap, events::v1::Event};
 use kube::{Api, Client, api::PostParams};
 use tokio::{sync::oneshot, task::JoinHandle};
 
-pub const CATALOG_NAMESPACE: &str = "charter-system";
+pub const CATALOG_NAMESPACE: &str = charter::deploy::CATALOG_NAMESPACE;
 pub const CATALOG_NAME: &str = "charter-catalog";
 pub const NAMESPACE: &str = "default";
 pub const DEADLINE: Duration = Duration::from_secs(20);

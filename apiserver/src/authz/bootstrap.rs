@@ -2,7 +2,7 @@
 //! (`plugin/pkg/auth/authorizer/rbac/bootstrappolicy`): cluster-admin for `system:masters`,
 //! the aggregated admin/edit/view roles with their aggregate-to-* bases cut down to the
 //! kinds this server serves, and what every authenticated user gets (basic-user,
-//! discovery, public-info-viewer).
+//! discovery, public-info-viewer), and system:auth-delegator for servers that delegate.
 
 use serde_json::{Value, json};
 
@@ -133,6 +133,20 @@ pub fn objects() -> Vec<Value> {
                 rule(
                     &["authentication.k8s.io"],
                     &["selfsubjectreviews"],
+                    &["create"],
+                ),
+            ],
+        ),
+        // What a server needs to authenticate and authorize its own callers with this one
+        // (kube-rbac-proxy, metrics endpoints): bound by name, never by default.
+        cluster_role(
+            "system:auth-delegator",
+            None,
+            vec![
+                rule(&["authentication.k8s.io"], &["tokenreviews"], &["create"]),
+                rule(
+                    &["authorization.k8s.io"],
+                    &["subjectaccessreviews"],
                     &["create"],
                 ),
             ],

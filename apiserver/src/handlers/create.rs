@@ -1,4 +1,5 @@
-//! POST on a collection: create (and SelfSubjectReview, which only answers).
+//! POST on a collection: create (and the reviews, which only answer: SelfSubjectReview,
+//! TokenReview, the authorization reviews).
 
 use super::decode_body;
 use crate::error::ApiError;
@@ -22,6 +23,9 @@ pub fn handle(
             "status": {"userInfo": {"username": ctx.user.name, "groups": ctx.user.groups}},
         });
         return Ok(Reply::json(201, review));
+    }
+    if crate::token_review::is_token_review(target) {
+        return crate::token_review::answer(&shared.auth, target, obj);
     }
     if crate::authz::review::is_review(target) {
         return crate::authz::review::answer(shared, ctx, target, obj);
