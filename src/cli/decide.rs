@@ -1,7 +1,7 @@
 //! `charter approve` / `charter reject`: record the current kubeconfig user's decision on a
 //! Service's current revision as a ServiceApproval.
 
-use crate::api::{Decision, Service, ServiceApproval, ServiceApprovalSpec, revision_of};
+use crate::api::{Decision, Service, ServiceApproval, ServiceApprovalSpec, identity, revision_of};
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use kube::api::{ListParams, PostParams};
 use kube::{Api, Client};
@@ -207,9 +207,20 @@ pub fn will_not_count(service: &Service, user: &str, revision: &str) -> Vec<Stri
             "revision {revision} is stale: the Service's current revision is {current}"
         ));
     }
+    let unless = "counts only when the operator runs with --allow-self-approval (this tool cannot see how it runs)";
+    let recorded = |key| identity::recorded(&service.metadata, key) == Some(user);
     if content.owner == user {
         reasons.push(format!(
-            "{user} owns the Service: an owner's decision counts only when the operator runs with --allow-self-approval (this tool cannot see how it runs)"
+            "{user} owns the Service: an owner's decision {unless}"
+        ));
+    } else if recorded(identity::CREATED_BY) {
+        reasons.push(format!(
+            "{user} created the Service: its creator's decision {unless}"
+        ));
+    }
+    if recorded(identity::REVISED_BY) && revision == current {
+        reasons.push(format!(
+            "{user} last changed the Service's content: the author's decision on revision {current} {unless}"
         ));
     }
     if !content.approvers.is_empty() && !content.approvers.iter().any(|a| a == user) {
@@ -360,6 +371,24 @@ mod tests {
         }
         let owner = will_not_count(&open, "dana", &current).remove(0);
         assert!(owner.contains("cannot see how it runs"), "{owner}");
+
+        // The creator and the author, as the API server recorded them.
+        let mut recorded = ledger("dana", &[]);
+        recorded.metadata.annotations = Some(
+            [
+                (identity::CREATED_BY.to_owned(), "gus".to_owned()),
+                (identity::REVISED_BY.to_owned(), "hal".to_owned()),
+            ]
+            .into(),
+        );
+        let gus = will_not_count(&recorded, "gus", &current);
+        assert!(
+            gus.len() == 1 && gus[0].contains("created the Service"),
+            "{gus:?}"
+        );
+        let hal = will_not_count(&recorded, "hal", &current);
+        assert!(hal.len() == 1 && hal[0].contains("last changed"), "{hal:?}");
+        assert!(will_not_count(&recorded, "erin", &current).is_empty());
     }
 
     #[test]
