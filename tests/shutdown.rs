@@ -133,7 +133,7 @@ async fn sigterm_ends_a_leader_promptly_while_its_first_list_keeps_failing() {
         &kubeconfig,
         &["--leader-elect", "--lease-duration-seconds", "15"],
     );
-    let leases: Api<Lease> = Api::namespaced(fx.admin.clone(), common::CATALOG_NAMESPACE);
+    let leases: Api<Lease> = Api::namespaced(fx.admin.clone(), charter::deploy::NAMESPACE);
     eventually("the operator to lead", || async {
         let spec = leases
             .get_opt("charter-leader")
@@ -155,7 +155,7 @@ async fn sigterm_ends_a_leader_promptly_while_its_first_list_keeps_failing() {
 async fn sigterm_ends_a_standby_promptly() {
     let fx = Fixture::start_without_operator(false).await;
     // Another replica holds the Lease for an hour: this one waits as a standby.
-    let leases: Api<Lease> = Api::namespaced(fx.admin.clone(), common::CATALOG_NAMESPACE);
+    let leases: Api<Lease> = Api::namespaced(fx.admin.clone(), charter::deploy::NAMESPACE);
     let mut lease = Lease::default();
     lease.metadata.name = Some("charter-leader".into());
     lease.spec = Some(LeaseSpec {
