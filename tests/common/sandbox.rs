@@ -14,15 +14,23 @@ pub struct Sandbox {
     child: Child,
     pub kubeconfig: PathBuf,
     pub dir: tempfile::TempDir,
+    /// What it printed up to "Press Ctrl-C".
+    pub printed: Vec<String>,
 }
 
 impl Sandbox {
     pub fn start(apply: &Path) -> Sandbox {
+        Sandbox::start_with(apply, &[])
+    }
+
+    /// With more arguments for `charter sandbox` (`--control-plane DIR`).
+    pub fn start_with(apply: &Path, args: &[&std::ffi::OsStr]) -> Sandbox {
         let dir = tempfile::tempdir().expect("tempdir");
         let kubeconfig = dir.path().join("kubeconfig");
         let mut child = Command::new(CHARTER)
             .args(["sandbox", "--apply"])
             .arg(apply)
+            .args(args)
             .arg("--kubeconfig")
             .arg(&kubeconfig)
             .stdout(Stdio::piped())
@@ -58,6 +66,7 @@ impl Sandbox {
             child,
             kubeconfig,
             dir,
+            printed: seen,
         }
     }
 

@@ -34,3 +34,20 @@ pub fn kubernetes_validate() -> Option<PathBuf> {
     let found = runs(&program.to_string_lossy(), &["--version"]);
     (found || missing("kubernetes-validate (pip install kubernetes-validate)")).then_some(program)
 }
+
+/// The real control plane's binaries (etcd, kube-apiserver, kube-controller-manager):
+/// `$CHARTER_CONTROL_PLANE`, else `$KUBEBUILDER_ASSETS` (envtest's). `.ci/run` builds them
+/// with `scripts/control-plane` and sets the first.
+pub fn control_plane() -> Option<PathBuf> {
+    let dir = ["CHARTER_CONTROL_PLANE", "KUBEBUILDER_ASSETS"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .find(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let Some(dir) = dir else {
+        missing("the real control plane (CHARTER_CONTROL_PLANE=\"$(scripts/control-plane)\")");
+        return None;
+    };
+    let found = dir.join("etcd").is_file() && dir.join("kube-apiserver").is_file();
+    (found || missing(&format!("etcd and kube-apiserver in {}", dir.display()))).then_some(dir)
+}
