@@ -123,6 +123,57 @@ fn the_examples_converge_and_a_forged_approval_is_refused_by_kube_apiserver() {
         "{text}"
     );
 
+    // kube-controller-manager type-checks ValidatingAdmissionPolicies against the real CEL
+    // environment and the CRDs' schemas, but only rules naming their versions: deploy/'s match
+    // `apiVersions: ["*"]` and are never checked. So each is checked here as a copy matching
+    // the served versions (v1alpha1, v1 for ConfigMaps), left unbound (it enforces nothing):
+    // not one expression may read differently. (Rules on subresources alone, as the
+    // status-writer's, are not type-checked; MutatingAdmissionPolicies are not at all.)
+    if binaries.join("kube-controller-manager").is_file() {
+        let mut copies = Vec::new();
+        for mut policy in charter::deploy::security_objects(&[]) {
+            if policy["kind"] != "ValidatingAdmissionPolicy" {
+                continue;
+            }
+            let name = format!(
+                "typecheck-{}",
+                policy["metadata"]["name"].as_str().unwrap_or("")
+            );
+            policy["metadata"] = serde_json::json!({"name": name});
+            if let Some(rules) = policy["spec"]["matchConstraints"]["resourceRules"].as_array_mut()
+            {
+                for rule in rules {
+                    let core = rule["apiGroups"] == serde_json::json!([""]);
+                    rule["apiVersions"] = serde_json::json!([if core { "v1" } else { "v1alpha1" }]);
+                }
+            }
+            copies.push(policy);
+        }
+        assert!(copies.len() >= 5, "deploy/'s policies: {copies:?}");
+        let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": copies});
+        let file = sandbox.manifest("typecheck.json", &list.to_string());
+        sandbox.kubectl_ok(&["apply", "-f", &file]);
+        let listing = r#"jsonpath={range .items[*]}{.metadata.name} {.metadata.generation}={.status.observedGeneration} {.status.typeChecking}{"\n"}{end}"#;
+        let checked = sandbox.wait_until(
+            &["get", "validatingadmissionpolicies", "-o", listing],
+            "every copy type-checked",
+            |text| {
+                let copies: Vec<&str> = text
+                    .lines()
+                    .filter(|l| l.starts_with("typecheck-"))
+                    .collect();
+                copies.len() == list["items"].as_array().map_or(0, Vec::len)
+                    && copies.iter().all(|l| {
+                        l.split_whitespace()
+                            .nth(1)
+                            .and_then(|g| g.split_once('='))
+                            .is_some_and(|(generation, observed)| generation == observed)
+                    })
+            },
+        );
+        assert!(!checked.contains("expressionWarnings"), "{checked}");
+    }
+
     // Stopping the sandbox stops etcd, kube-apiserver and kube-controller-manager with it.
     drop(sandbox);
     let deadline = Instant::now() + Duration::from_secs(30);

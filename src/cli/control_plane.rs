@@ -357,6 +357,13 @@ impl ControlPlane {
         &self.data
     }
 
+    /// Whether kube-controller-manager runs (envtest's assets have none).
+    pub fn has_controller_manager(&self) -> bool {
+        self.processes
+            .iter()
+            .any(|p| p.name == KUBE_CONTROLLER_MANAGER)
+    }
+
     /// The log files, one per process.
     pub fn logs(&self) -> Vec<&Path> {
         self.processes.iter().map(|p| p.log.as_path()).collect()

@@ -6,12 +6,12 @@
 //! `deploy/` and starts the operator, for both.
 
 use super::control_plane::{self, ControlPlane};
+use crate::api::identity;
 use charter_apiserver::auth::UserSpec;
 use charter_apiserver::server::{ApiServer, Config};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{ApiResource, DynamicObject};
+use kube::api::PostParams;
 use kube::{Api, Client};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -107,9 +107,7 @@ pub async fn secured_control_plane(
     super::apply::apply_all(&admin, &crds).await?;
     crds_established(&admin).await?;
     install_deploy(&admin, group).await?;
-    for warning in policies_type_checked(&admin).await? {
-        eprintln!("warning: {warning}");
-    }
+    policies_in_effect(&admin).await?;
     let operator = plane
         .service_account_client(
             &admin,
@@ -157,54 +155,41 @@ async fn crds_established(admin: &Client) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Waits until kube-apiserver has type-checked every ValidatingAdmissionPolicy of
-/// `deploy/` (`status.observedGeneration`), and returns what it found wrong with them
-/// (`status.typeChecking.expressionWarnings`): an expression the real CEL environment reads
-/// differently from ours is a warning there, not an error at apply time.
-async fn policies_type_checked(admin: &Client) -> anyhow::Result<Vec<String>> {
-    let mut warnings = Vec::new();
-    let deadline = Instant::now() + INSTALL_TIMEOUT;
-    for object in crate::deploy::security_objects(&[]) {
-        if object["kind"] != "ValidatingAdmissionPolicy" {
-            continue;
-        }
-        let name = object["metadata"]["name"].as_str().unwrap_or_default();
-        let resource = ApiResource {
-            group: "admissionregistration.k8s.io".into(),
-            version: "v1".into(),
-            api_version: "admissionregistration.k8s.io/v1".into(),
-            kind: "ValidatingAdmissionPolicy".into(),
-            plural: "validatingadmissionpolicies".into(),
-        };
-        let api: Api<DynamicObject> = Api::all_with(admin.clone(), &resource);
-        loop {
-            let policy = api.get(name).await?;
-            let generation = policy.metadata.generation;
-            let status = policy.data.get("status");
-            let observed = status.and_then(|s| s["observedGeneration"].as_i64());
-            if observed.is_some() && observed == generation {
-                let found = status
-                    .and_then(|s| s["typeChecking"]["expressionWarnings"].as_array())
-                    .cloned()
-                    .unwrap_or_default();
-                warnings.extend(found.iter().map(|w: &Value| {
-                    format!(
-                        "kube-apiserver type-checks ValidatingAdmissionPolicy {name} {}: {}",
-                        w["fieldRef"].as_str().unwrap_or_default(),
-                        w["warning"].as_str().unwrap_or_default()
-                    )
-                }));
-                break;
-            }
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "ValidatingAdmissionPolicy {name} not type-checked after {}s",
-                INSTALL_TIMEOUT.as_secs()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+/// Waits until deploy/'s admission policies are in effect: a Service created (dry run) comes
+/// back with its creator recorded by the MutatingAdmissionPolicy. kube-apiserver loads new
+/// policies from a watch, a moment after they are created, and the operator trusts that
+/// record (a creator never approves their own Service): nothing may be created before.
+async fn policies_in_effect(admin: &Client) -> anyhow::Result<()> {
+    let mutating = crate::deploy::security_objects(&[])
+        .iter()
+        .any(|o| o["kind"] == "MutatingAdmissionPolicy");
+    if !mutating {
+        return Ok(());
     }
-    Ok(warnings)
+    let probe: crate::api::Service = serde_json::from_value(serde_json::json!({
+        "apiVersion": "catalog.charter.dev/v1alpha1",
+        "kind": "Service",
+        "metadata": {"name": "charter-sandbox-probe"},
+        "spec": {"owner": "admin"},
+    }))?;
+    let api: Api<crate::api::Service> = Api::namespaced(admin.clone(), crate::deploy::NAMESPACE);
+    let dry_run = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    let deadline = Instant::now() + INSTALL_TIMEOUT;
+    loop {
+        let created = api.create(&dry_run, &probe).await?;
+        if identity::recorded(&created.metadata, identity::CREATED_BY).is_some() {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "deploy/'s MutatingAdmissionPolicies not in effect after {}s",
+            INSTALL_TIMEOUT.as_secs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Where the sandbox runs.
@@ -221,7 +206,7 @@ impl Ground {
                 "kube-apiserver {} at {} (etcd, {})",
                 plane.version(),
                 plane.url(),
-                if plane.logs().len() > 2 {
+                if plane.has_controller_manager() {
                     "kube-controller-manager"
                 } else {
                     "no kube-controller-manager: namespaces never finish terminating"
