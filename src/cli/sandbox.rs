@@ -48,7 +48,7 @@ pub struct SandboxArgs {
     pub control_plane: Option<Option<PathBuf>>,
 }
 
-/// How long the real server gets to establish the CRDs and type-check the policies.
+/// How long the real server gets to establish the CRDs and put the policies in effect.
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The group of the demo users, bound to the owner and approver roles of `deploy/`.
@@ -179,7 +179,9 @@ async fn policies_in_effect(admin: &Client) -> anyhow::Result<()> {
     };
     let deadline = Instant::now() + INSTALL_TIMEOUT;
     loop {
-        let created = api.create(&dry_run, &probe).await?;
+        let created = api.create(&dry_run, &probe).await.map_err(|e| {
+            anyhow::anyhow!("a dry-run Service probing deploy/'s admission policies: {e}")
+        })?;
         if identity::recorded(&created.metadata, identity::CREATED_BY).is_some() {
             return Ok(());
         }
