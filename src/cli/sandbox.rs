@@ -241,14 +241,18 @@ fn control_plane_dir(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     }
 }
 
-pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
-    let mut users: Vec<UserSpec> = DEMO_USERS
-        .iter()
-        .map(|u| UserSpec::new(u, &[DEMO_GROUP]))
-        .collect();
-    users.push(UserSpec::admin());
-    let started = Instant::now();
-    let (ground, operator_client, client, cluster) = match args.control_plane {
+/// The ground started and secured, with the operator's and admin's clients, the kubeconfig's
+/// cluster entry, and `users` with the tokens the server knows them by.
+struct Started {
+    ground: Ground,
+    operator: Client,
+    admin: Client,
+    cluster: serde_json::Value,
+    users: Vec<UserSpec>,
+}
+
+async fn start(args: &SandboxArgs, users: Vec<UserSpec>) -> anyhow::Result<Started> {
+    match &args.control_plane {
         None => {
             let (server, operator, admin) = secured_server(
                 Config {
@@ -260,22 +264,57 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
                 DEMO_GROUP,
             )
             .await?;
-            let cluster = server.kubeconfig_cluster();
-            (Ground::Embedded(server), operator, admin, cluster)
+            Ok(Started {
+                cluster: server.kubeconfig_cluster(),
+                ground: Ground::Embedded(server),
+                operator,
+                admin,
+                users,
+            })
         }
         Some(dir) => {
-            let dir = control_plane_dir(dir)?;
+            let dir = control_plane_dir(dir.clone())?;
             let (plane, operator, admin) =
                 secured_control_plane(&dir, &users, args.port, DEMO_GROUP).await?;
-            // The same users, now with the random tokens the server knows them by.
-            users = plane
+            let users = plane
                 .users()
                 .iter()
                 .filter(|u| users.iter().any(|d| d.name == u.name))
                 .cloned()
                 .collect();
-            let cluster = plane.kubeconfig_cluster();
-            (Ground::ControlPlane(plane), operator, admin, cluster)
+            Ok(Started {
+                cluster: plane.kubeconfig_cluster(),
+                ground: Ground::ControlPlane(plane),
+                operator,
+                admin,
+                users,
+            })
+        }
+    }
+}
+
+pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
+    let mut users: Vec<UserSpec> = DEMO_USERS
+        .iter()
+        .map(|u| UserSpec::new(u, &[DEMO_GROUP]))
+        .collect();
+    users.push(UserSpec::admin());
+    // Listening from the start: a Ctrl-C while the control plane starts (seconds) drops the
+    // start, which stops what already runs and removes its data directory.
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    let started = Instant::now();
+    let Started {
+        ground,
+        operator: operator_client,
+        admin: client,
+        cluster,
+        users,
+    } = tokio::select! {
+        result = start(&args, users) => result?,
+        () = &mut shutdown => {
+            println!("stopping");
+            return Ok(());
         }
     };
     let ready_in = started.elapsed();
@@ -341,7 +380,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     println!();
     println!("Press Ctrl-C to stop.");
 
-    shutdown_signal().await;
+    shutdown.await;
     println!("stopping");
     if let Some((stop, task)) = operator {
         let _ = stop.send(());
