@@ -54,6 +54,13 @@ const FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// `deploy/namespace.yaml`: the namespace everything else lives in (the embedded server is
+/// started with it; on a real control plane it is applied first, as kustomize orders it).
+pub fn namespace() -> Value {
+    serde_saphyr::from_str(include_str!("../deploy/namespace.yaml"))
+        .unwrap_or_else(|e| panic!("deploy/namespace.yaml is compiled in and parses: {e}"))
+}
+
 /// The user name the operator's ServiceAccount authenticates as.
 pub fn operator_user() -> String {
     format!("system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}")
@@ -115,6 +122,11 @@ mod tests {
         ] {
             assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
         }
+    }
+
+    #[test]
+    fn the_namespace_is_the_one_everything_names() {
+        assert_eq!(namespace()["metadata"]["name"], NAMESPACE);
     }
 
     #[test]

@@ -62,9 +62,9 @@ fn the_embedded_server_answers_as_kube_apiserver() {
     };
     let corpus = Corpus::load(&corpus_dir());
     let allowlist = Allowlist::load(&corpus_dir().join("allowlist.yaml"));
-    let (embedded, _) = Sandbox::launch(&["--api-only"]);
+    let embedded = Sandbox::launch(&["--api-only"]);
     let control_plane = control_plane.to_str().expect("utf-8 path").to_owned();
-    let (real, _) = Sandbox::launch(&["--api-only", "--control-plane", &control_plane]);
+    let real = Sandbox::launch(&["--api-only", "--control-plane", &control_plane]);
     let runtime = tokio::runtime::Runtime::new().expect("tokio");
     let report = runtime.block_on(async {
         let embedded = Ground::connect("embedded", &embedded.kubeconfig).await;
@@ -100,8 +100,8 @@ fn two_runs_of_the_embedded_server_answer_identically() {
     let none = Allowlist {
         entries: Vec::new(),
     };
-    let (first, _) = Sandbox::launch(&["--api-only"]);
-    let (second, _) = Sandbox::launch(&["--api-only"]);
+    let first = Sandbox::launch(&["--api-only"]);
+    let second = Sandbox::launch(&["--api-only"]);
     let runtime = tokio::runtime::Runtime::new().expect("tokio");
     let report = runtime.block_on(async {
         let first = Ground::connect("first", &first.kubeconfig).await;

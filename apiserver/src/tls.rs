@@ -90,6 +90,14 @@ pub fn self_signed() -> Result<Certificate, TlsError> {
     })
 }
 
+/// A fresh ECDSA P-256 key pair as PEM: the private key (PKCS#8) and the public key (SPKI).
+/// The real control plane signs ServiceAccount tokens with it (kube-apiserver reads public
+/// keys from a private key file only in the older PKCS#1/SEC 1 forms, hence both).
+pub fn signing_key_pem() -> Result<(String, String), TlsError> {
+    let key = KeyPair::generate()?;
+    Ok((key.serialize_pem(), key.public_key_pem()))
+}
+
 /// The `cluster` entry of a kubeconfig that reaches `url` and trusts `cert`'s CA.
 pub fn kubeconfig_cluster(url: &str, cert: &Certificate) -> serde_json::Value {
     serde_json::json!({

@@ -1,6 +1,7 @@
 //! The `charter` command line: `run`, `crds`, `approve`, `reject`, `sandbox`.
 
 pub mod apply;
+pub mod control_plane;
 pub mod decide;
 pub mod http;
 pub mod leader;

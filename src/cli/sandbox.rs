@@ -1,11 +1,19 @@
-//! `charter sandbox`: the embedded default. An in-process Kubernetes API server on
-//! 127.0.0.1 with the CRDs installed, the operator running against it, manifests applied,
-//! and a kubeconfig written so the real `kubectl` works against it. No cluster needed.
+//! `charter sandbox`: the CRDs and `deploy/` installed, the operator running, manifests
+//! applied, and a kubeconfig written so the real `kubectl` works against it. On one of two
+//! grounds: the embedded API server on 127.0.0.1 (the default: no cluster, no Go, up in a
+//! second), or with `--control-plane DIR` the real etcd, kube-apiserver and
+//! kube-controller-manager (`control_plane.rs`). This module is the one place that installs
+//! `deploy/` and starts the operator, for both.
 
+use super::control_plane::{self, ControlPlane};
+use crate::api::identity;
 use charter_apiserver::auth::UserSpec;
 use charter_apiserver::server::{ApiServer, Config};
-use serde_json::json;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::PostParams;
+use kube::{Api, Client};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// Users the sandbox knows besides `admin`: the owners and approvers of `examples/`, so the
 /// walkthrough can act as each of them (`kubectl --context erin`, `charter approve`).
@@ -35,7 +43,15 @@ pub struct SandboxArgs {
     /// Let a Service's owner approve their own Service.
     #[arg(long)]
     pub allow_self_approval: bool,
+    /// Run on the real control plane: etcd, kube-apiserver and kube-controller-manager from
+    /// DIR (`scripts/control-plane` builds them and prints DIR); without DIR, from
+    /// KUBEBUILDER_ASSETS (envtest's convention).
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    pub control_plane: Option<Option<PathBuf>>,
 }
+
+/// How long the real server gets to establish the CRDs and put the policies in effect.
+const INSTALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The group of the demo users, bound to the owner and approver roles of `deploy/`.
 pub const DEMO_GROUP: &str = "charter:users";
@@ -65,11 +81,216 @@ pub async fn secured_server(
     let server = ApiServer::start(config).await?;
     server.install_crds(&crate::crds::yaml())?;
     let admin = server.client_for("admin").await?;
-    let mut objects = crate::deploy::security_objects(&["admin"]);
-    objects.extend(crate::deploy::user_bindings(group));
-    super::apply::apply_all(&admin, &objects).await?;
+    install_deploy(&admin, group).await?;
     let operator = server.client_for(&crate::deploy::operator_user()).await?;
     Ok((server, operator, admin))
+}
+
+/// The real control plane in `binaries`, secured as [`secured_server`] secures the embedded
+/// one: `deploy/`'s namespace, the CRDs, its RBAC and admission policies, `users` bound
+/// through `group`. The operator's client holds a TokenRequest token of deploy/'s
+/// ServiceAccount. Returns the control plane, the operator's client and the admin client.
+pub async fn secured_control_plane(
+    binaries: &Path,
+    users: &[UserSpec],
+    port: Option<u16>,
+    group: &str,
+) -> anyhow::Result<(ControlPlane, Client, Client)> {
+    let plane = ControlPlane::start(binaries, users, port).await?;
+    let admin = plane.client_for("admin").await?;
+    // In `kubectl apply -k deploy/`'s order: the namespace and the CRDs first.
+    super::apply::apply_all(&admin, &[crate::deploy::namespace()]).await?;
+    let crds = crate::crds::all()
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()?;
+    super::apply::apply_all(&admin, &crds).await?;
+    crds_established(&admin).await?;
+    install_deploy(&admin, group).await?;
+    policies_in_effect(&admin).await?;
+    let operator = plane
+        .service_account_client(
+            &admin,
+            crate::deploy::NAMESPACE,
+            crate::deploy::SERVICE_ACCOUNT,
+        )
+        .await?;
+    Ok((plane, operator, admin))
+}
+
+/// `deploy/`'s ServiceAccount, RBAC, user roles and admission policies, as a user installs
+/// them, with `admin` as an approval delegate and `group` bound to the user roles.
+async fn install_deploy(admin: &Client, group: &str) -> anyhow::Result<()> {
+    let mut objects = crate::deploy::security_objects(&["admin"]);
+    objects.extend(crate::deploy::user_bindings(group));
+    super::apply::apply_all(admin, &objects).await?;
+    Ok(())
+}
+
+/// Waits until kube-apiserver serves every CRD (condition `Established`): applying a custom
+/// resource before then is a 404.
+async fn crds_established(admin: &Client) -> anyhow::Result<()> {
+    let api: Api<CustomResourceDefinition> = Api::all(admin.clone());
+    let deadline = Instant::now() + INSTALL_TIMEOUT;
+    for crd in crate::crds::all() {
+        let name = crd.metadata.name.unwrap_or_default();
+        loop {
+            let established = api.get(&name).await?.status.is_some_and(|s| {
+                s.conditions
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|c| c.type_ == "Established" && c.status == "True")
+            });
+            if established {
+                break;
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "CRD {name} not established after {}s",
+                INSTALL_TIMEOUT.as_secs()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    Ok(())
+}
+
+/// Waits until deploy/'s admission policies are in effect: a Service created (dry run) comes
+/// back with its creator recorded by the MutatingAdmissionPolicy. kube-apiserver loads new
+/// policies from a watch, a moment after they are created, and the operator trusts that
+/// record (a creator never approves their own Service): nothing may be created before.
+async fn policies_in_effect(admin: &Client) -> anyhow::Result<()> {
+    let mutating = crate::deploy::security_objects(&[])
+        .iter()
+        .any(|o| o["kind"] == "MutatingAdmissionPolicy");
+    if !mutating {
+        return Ok(());
+    }
+    let probe: crate::api::Service = serde_json::from_value(serde_json::json!({
+        "apiVersion": "catalog.charter.dev/v1alpha1",
+        "kind": "Service",
+        "metadata": {"name": "charter-sandbox-probe"},
+        "spec": {"owner": "admin"},
+    }))?;
+    let api: Api<crate::api::Service> = Api::namespaced(admin.clone(), crate::deploy::NAMESPACE);
+    let dry_run = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    let deadline = Instant::now() + INSTALL_TIMEOUT;
+    loop {
+        let created = api.create(&dry_run, &probe).await.map_err(|e| {
+            anyhow::anyhow!("a dry-run Service probing deploy/'s admission policies: {e}")
+        })?;
+        if identity::recorded(&created.metadata, identity::CREATED_BY).is_some() {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "deploy/'s MutatingAdmissionPolicies not in effect after {}s",
+            INSTALL_TIMEOUT.as_secs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Where the sandbox runs.
+enum Ground {
+    Embedded(ApiServer),
+    ControlPlane(ControlPlane),
+}
+
+impl Ground {
+    fn describe(&self) -> String {
+        match self {
+            Ground::Embedded(server) => format!("API server at {}", server.url()),
+            Ground::ControlPlane(plane) => format!(
+                "kube-apiserver {} at {} (etcd, {})",
+                plane.version(),
+                plane.url(),
+                if plane.has_controller_manager() {
+                    "kube-controller-manager"
+                } else {
+                    "no kube-controller-manager: namespaces never finish terminating"
+                }
+            ),
+        }
+    }
+
+    async fn stop(self) {
+        match self {
+            Ground::Embedded(server) => drop(server),
+            Ground::ControlPlane(plane) => plane.stop().await,
+        }
+    }
+}
+
+/// The directory of `--control-plane [DIR]`: DIR, else KUBEBUILDER_ASSETS.
+fn control_plane_dir(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match flag {
+        Some(dir) => Ok(dir),
+        None => std::env::var_os("KUBEBUILDER_ASSETS")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--control-plane needs a DIR (try --control-plane \"$(scripts/control-plane)\") \
+                     or KUBEBUILDER_ASSETS set"
+                )
+            }),
+    }
+}
+
+/// The ground started and secured, with the operator's and admin's clients, the kubeconfig's
+/// cluster entry, and `users` with the tokens the server knows them by.
+struct Started {
+    ground: Ground,
+    operator: Client,
+    admin: Client,
+    cluster: serde_json::Value,
+    users: Vec<UserSpec>,
+}
+
+async fn start(args: &SandboxArgs, users: Vec<UserSpec>) -> anyhow::Result<Started> {
+    match &args.control_plane {
+        None => {
+            let (server, operator, admin) = secured_server(
+                Config {
+                    port: args.port,
+                    users: users.clone(),
+                    namespaces: vec![OPERATOR_NAMESPACE.to_string()],
+                    ..Config::default()
+                },
+                DEMO_GROUP,
+            )
+            .await?;
+            Ok(Started {
+                cluster: server.kubeconfig_cluster(),
+                ground: Ground::Embedded(server),
+                operator,
+                admin,
+                users,
+            })
+        }
+        Some(dir) => {
+            let dir = control_plane_dir(dir.clone())?;
+            let (plane, operator, admin) =
+                secured_control_plane(&dir, &users, args.port, DEMO_GROUP).await?;
+            let users = plane
+                .users()
+                .iter()
+                .filter(|u| users.iter().any(|d| d.name == u.name))
+                .cloned()
+                .collect();
+            Ok(Started {
+                cluster: plane.kubeconfig_cluster(),
+                ground: Ground::ControlPlane(plane),
+                operator,
+                admin,
+                users,
+            })
+        }
+    }
 }
 
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
@@ -78,17 +299,26 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         .map(|u| UserSpec::new(u, &[DEMO_GROUP]))
         .collect();
     users.push(UserSpec::admin());
-    let (server, operator_client, client) = secured_server(
-        Config {
-            port: args.port,
-            users: users.clone(),
-            namespaces: vec![OPERATOR_NAMESPACE.to_string()],
-            ..Config::default()
-        },
-        DEMO_GROUP,
-    )
-    .await?;
-    write_kubeconfig(&args.kubeconfig, server.kubeconfig_cluster(), &users)?;
+    // Listening from the start: a Ctrl-C while the control plane starts (seconds) drops the
+    // start, which stops what already runs and removes its data directory.
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    let started = Instant::now();
+    let Started {
+        ground,
+        operator: operator_client,
+        admin: client,
+        cluster,
+        users,
+    } = tokio::select! {
+        result = start(&args, users) => result?,
+        () = &mut shutdown => {
+            println!("stopping");
+            return Ok(());
+        }
+    };
+    let ready_in = started.elapsed();
+    write_kubeconfig(&args.kubeconfig, cluster, &users)?;
 
     let operator = if args.api_only {
         None
@@ -120,14 +350,21 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let kubeconfig = std::fs::canonicalize(&args.kubeconfig).unwrap_or(args.kubeconfig.clone());
     println!();
     println!(
-        "Charter sandbox: API server at {}{}",
-        server.url(),
+        "Charter sandbox: {}, ready in {:.1}s{}",
+        ground.describe(),
+        ready_in.as_secs_f64(),
         if args.api_only {
             " (API only)"
         } else {
             ", operator running"
         }
     );
+    if let Ground::ControlPlane(plane) = &ground {
+        println!("data and logs: {}", plane.dir().display());
+        for log in plane.logs() {
+            println!("  {}", log.display());
+        }
+    }
     println!("kubeconfig: {}", kubeconfig.display());
     println!();
     println!("Try:");
@@ -143,13 +380,13 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     println!();
     println!("Press Ctrl-C to stop.");
 
-    shutdown_signal().await;
+    shutdown.await;
     println!("stopping");
     if let Some((stop, task)) = operator {
         let _ = stop.send(());
         let _ = task.await;
     }
-    drop(server);
+    ground.stop().await;
     Ok(())
 }
 
@@ -160,14 +397,7 @@ fn write_kubeconfig(
     cluster: serde_json::Value,
     users: &[UserSpec],
 ) -> anyhow::Result<()> {
-    let doc = json!({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "charter-sandbox", "cluster": cluster}],
-        "users": users.iter().map(|u| json!({"name": u.name, "user": {"token": u.token}})).collect::<Vec<_>>(),
-        "contexts": users.iter().map(|u| json!({"name": u.name, "context": {"cluster": "charter-sandbox", "user": u.name, "namespace": "default"}})).collect::<Vec<_>>(),
-        "current-context": "admin",
-    });
+    let doc = control_plane::kubeconfig(cluster, users);
     charter_apiserver::server::write_private(path, serde_json::to_string_pretty(&doc)?.as_bytes())
         .map_err(|e| anyhow::anyhow!("cannot write kubeconfig {}: {e}", path.display()))
 }

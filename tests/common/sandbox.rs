@@ -14,22 +14,33 @@ pub struct Sandbox {
     child: Child,
     pub kubeconfig: PathBuf,
     pub dir: tempfile::TempDir,
+    /// What it printed up to "Press Ctrl-C".
+    pub printed: Vec<String>,
 }
 
 impl Sandbox {
     pub fn start(apply: &Path) -> Sandbox {
-        let apply = apply.to_str().expect("utf-8 path");
-        let (sandbox, seen) = Sandbox::launch(&["--apply", apply]);
+        Sandbox::start_with(apply, &[])
+    }
+
+    /// With more arguments for `charter sandbox` (`--control-plane DIR`).
+    pub fn start_with(apply: &Path, args: &[&std::ffi::OsStr]) -> Sandbox {
+        let mut all = vec![std::ffi::OsStr::new("--apply"), apply.as_os_str()];
+        all.extend_from_slice(args);
+        let sandbox = Sandbox::launch(&all);
         assert!(
-            seen.iter()
+            sandbox
+                .printed
+                .iter()
                 .any(|l| l.contains("services.catalog.charter.dev/ledger")),
-            "sandbox applied the examples: {seen:?}"
+            "sandbox applied the examples: {:?}",
+            sandbox.printed
         );
         sandbox
     }
 
-    /// `charter sandbox <args>`, once it says it is ready; with what it printed until then.
-    pub fn launch(args: &[&str]) -> (Sandbox, Vec<String>) {
+    /// `charter sandbox <args>`, once it says it is ready.
+    pub fn launch<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Sandbox {
         let dir = tempfile::tempdir().expect("tempdir");
         let kubeconfig = dir.path().join("kubeconfig");
         let mut child = Command::new(CHARTER)
@@ -61,14 +72,12 @@ impl Sandbox {
         }
         // Keep draining stdout so the process never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        (
-            Sandbox {
-                child,
-                kubeconfig,
-                dir,
-            },
-            seen,
-        )
+        Sandbox {
+            child,
+            kubeconfig,
+            dir,
+            printed: seen,
+        }
     }
 
     pub fn kubectl(&self, args: &[&str]) -> (bool, String) {

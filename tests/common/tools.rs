@@ -35,19 +35,19 @@ pub fn kubernetes_validate() -> Option<PathBuf> {
     (found || missing("kubernetes-validate (pip install kubernetes-validate)")).then_some(program)
 }
 
-/// The directory holding etcd, kube-apiserver and kube-controller-manager: `$CHARTER_CONTROL_PLANE`
-/// (what `.ci/run` exports from `scripts/control-plane`), else `$KUBEBUILDER_ASSETS` (envtest's).
+/// The real control plane's binaries (etcd, kube-apiserver, kube-controller-manager):
+/// `$CHARTER_CONTROL_PLANE`, else `$KUBEBUILDER_ASSETS` (envtest's). `.ci/run` builds them
+/// with `scripts/control-plane` and sets the first.
 pub fn control_plane() -> Option<PathBuf> {
     let dir = ["CHARTER_CONTROL_PLANE", "KUBEBUILDER_ASSETS"]
         .iter()
         .filter_map(std::env::var_os)
-        .map(PathBuf::from)
-        .find(|d| d.join("kube-apiserver").is_file());
-    match dir {
-        Some(dir) => Some(dir),
-        None => {
-            missing("the real control plane (scripts/control-plane; CHARTER_CONTROL_PLANE)");
-            None
-        }
-    }
+        .find(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let Some(dir) = dir else {
+        missing("the real control plane (CHARTER_CONTROL_PLANE=\"$(scripts/control-plane)\")");
+        return None;
+    };
+    let found = dir.join("etcd").is_file() && dir.join("kube-apiserver").is_file();
+    (found || missing(&format!("etcd and kube-apiserver in {}", dir.display()))).then_some(dir)
 }

@@ -1,0 +1,712 @@
+//! The real control plane: etcd, kube-apiserver and kube-controller-manager, run from a
+//! directory of binaries (`scripts/control-plane` builds one; envtest's `KUBEBUILDER_ASSETS`
+//! is one) on 127.0.0.1, as children of this process, with a throwaway data directory.
+//!
+//! It is secured as a cluster is: TLS with a fresh CA, static bearer tokens (random, one per
+//! user, in `--token-auth-file`), RBAC authorization, ServiceAccount tokens signed by a fresh
+//! key, and the admission policies served (MutatingAdmissionPolicy is switched on where the
+//! release has it only behind a feature gate). What to install on it is the caller's
+//! (`sandbox.rs` installs `deploy/` on both grounds).
+
+use charter_apiserver::auth::UserSpec;
+use charter_apiserver::tls::{self, Certificate};
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::ServiceAccount;
+use kube::api::PostParams;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Api, Client};
+use serde_json::{Value, json};
+use std::fs::File;
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binaries a control-plane directory must hold.
+pub const ETCD: &str = "etcd";
+pub const KUBE_APISERVER: &str = "kube-apiserver";
+/// Optional: envtest's assets lack it. Without it namespaces never finish terminating and
+/// garbage collection does not run, as on a cluster whose controller manager is down.
+pub const KUBE_CONTROLLER_MANAGER: &str = "kube-controller-manager";
+
+/// The user kube-controller-manager authenticates as (bootstrap RBAC grants it what it needs
+/// to mint a token per controller, `--use-service-account-credentials`).
+const CONTROLLER_MANAGER_USER: &str = "system:kube-controller-manager";
+
+/// How long the API server gets to become ready (a cold start on a loaded 2-core machine
+/// takes several seconds: the bootstrap RBAC and priority levels are written to etcd).
+const READY_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long each process gets to exit after SIGTERM before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+/// Lifetime of the operator's ServiceAccount token: the sandbox has no kubelet to refresh it,
+/// so it must outlast any session.
+const TOKEN_SECONDS: i64 = 7 * 24 * 3600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlPlaneError {
+    #[error(
+        "no {binary} in {}: build the control plane with scripts/control-plane, or point \
+         --control-plane (or KUBEBUILDER_ASSETS) at a directory holding etcd and kube-apiserver",
+        dir.display()
+    )]
+    MissingBinary { binary: &'static str, dir: PathBuf },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("certificates: {0}")]
+    Certificates(#[from] tls::TlsError),
+    #[error("{program} exited ({status}) before it was ready; the end of {}:\n{tail}", log.display())]
+    Exited {
+        program: &'static str,
+        status: std::process::ExitStatus,
+        log: PathBuf,
+        tail: String,
+    },
+    #[error("{what} not ready after {}s; see {}", timeout.as_secs(), log.display())]
+    NotReady {
+        what: &'static str,
+        timeout: Duration,
+        log: PathBuf,
+    },
+    #[error("cannot tell the version of {}: {output}", program.display())]
+    Version { program: PathBuf, output: String },
+    #[error("kubeconfig for {user}: {message}")]
+    Kubeconfig { user: String, message: String },
+    #[error("no user {0} on this control plane")]
+    NoSuchUser(String),
+    #[error("{what}: {source}")]
+    Kube { what: String, source: kube::Error },
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ControlPlaneError {
+    let what = what.into();
+    move |source| ControlPlaneError::Io { what, source }
+}
+
+/// A running etcd + kube-apiserver (+ kube-controller-manager). Stop it with [`stop`]
+/// (SIGTERM, in reverse order); dropping it kills whatever still runs. The children also
+/// die with this process (`PR_SET_PDEATHSIG` on Linux), so none outlives a killed sandbox.
+///
+/// [`stop`]: ControlPlane::stop
+pub struct ControlPlane {
+    /// Deleted on drop, except when the start failed: its logs say why.
+    dir: Option<tempfile::TempDir>,
+    data: PathBuf,
+    url: String,
+    cert: Certificate,
+    users: Vec<UserSpec>,
+    version: String,
+    processes: Vec<Process>,
+}
+
+impl ControlPlane {
+    /// Starts the binaries in `binaries` with `users` (and `admin`, in `system:masters`)
+    /// known by random tokens; `port` fixes kube-apiserver's port.
+    pub async fn start(
+        binaries: &Path,
+        users: &[UserSpec],
+        port: Option<u16>,
+    ) -> Result<ControlPlane, ControlPlaneError> {
+        let etcd = binary(binaries, ETCD)?;
+        let apiserver = binary(binaries, KUBE_APISERVER)?;
+        let controller_manager = binary(binaries, KUBE_CONTROLLER_MANAGER).ok();
+        let version = version_of(&apiserver)?;
+
+        let dir = tempfile::Builder::new()
+            .prefix("charter-control-plane-")
+            .tempdir()
+            .map_err(io("cannot create the control plane's data directory"))?;
+        let path = dir.path().to_path_buf();
+        let write = |name: &str, text: &str| -> Result<PathBuf, ControlPlaneError> {
+            let file = path.join(name);
+            std::fs::write(&file, text).map_err(io(format!("cannot write {}", file.display())))?;
+            Ok(file)
+        };
+
+        let mut users = users.to_vec();
+        if !users.iter().any(|u| u.name == "admin") {
+            users.push(UserSpec::admin());
+        }
+        users.push(UserSpec::new(CONTROLLER_MANAGER_USER, &[]));
+        for user in &mut users {
+            user.token = random_token()?;
+        }
+        let cert = tls::self_signed()?;
+        let ca = write("ca.crt", &cert.ca_pem)?;
+        let serving_cert = write("apiserver.crt", &cert.cert_pem)?;
+        let serving_key = write("apiserver.key", &cert.key_pem)?;
+        let (private, public) = tls::signing_key_pem()?;
+        let sa_key = write("service-account.key", &private)?;
+        let sa_public = write("service-account.pub", &public)?;
+        let tokens = write("tokens.csv", &token_file(&users))?;
+
+        let [etcd_port, peer_port, free_port] = free_ports()?;
+        let port = port.unwrap_or(free_port);
+        let url = format!("https://127.0.0.1:{port}");
+        let etcd_url = format!("http://127.0.0.1:{etcd_port}");
+        let peer_url = format!("http://127.0.0.1:{peer_port}");
+
+        let mut plane = ControlPlane {
+            data: path.clone(),
+            url,
+            cert,
+            users,
+            version,
+            processes: Vec::new(),
+            dir: Some(dir),
+        };
+        let started = plane
+            .start_processes(
+                &etcd,
+                &apiserver,
+                controller_manager.as_deref(),
+                Files {
+                    ca: &ca,
+                    serving_cert: &serving_cert,
+                    serving_key: &serving_key,
+                    sa_key: &sa_key,
+                    sa_public: &sa_public,
+                    tokens: &tokens,
+                },
+                &etcd_url,
+                &peer_url,
+                port,
+            )
+            .await;
+        match started {
+            Ok(()) => Ok(plane),
+            Err(e) => {
+                // The logs explain the failure: keep them.
+                plane.kill();
+                if let Some(dir) = plane.dir.take() {
+                    let _ = dir.keep();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn start_processes(
+        &mut self,
+        etcd: &Path,
+        apiserver: &Path,
+        controller_manager: Option<&Path>,
+        files: Files<'_>,
+        etcd_url: &str,
+        peer_url: &str,
+        port: u16,
+    ) -> Result<(), ControlPlaneError> {
+        let dir = self.data.clone();
+        let arg = |flag: &str, value: &dyn AsRef<std::ffi::OsStr>| {
+            format!("--{flag}={}", value.as_ref().to_string_lossy())
+        };
+        self.processes.push(Process::spawn(
+            ETCD,
+            etcd,
+            vec![
+                arg("name", &"charter"),
+                arg("data-dir", &dir.join("etcd")),
+                arg("listen-client-urls", &etcd_url),
+                arg("advertise-client-urls", &etcd_url),
+                arg("listen-peer-urls", &peer_url),
+                arg("initial-advertise-peer-urls", &peer_url),
+                arg("initial-cluster", &format!("charter={peer_url}")),
+                // A throwaway store: durability buys nothing, fsync costs every write.
+                arg("unsafe-no-fsync", &"true"),
+            ],
+            &dir.join("etcd.log"),
+        )?);
+        let etcd_addr: SocketAddr =
+            etcd_url
+                .trim_start_matches("http://")
+                .parse()
+                .map_err(|_| ControlPlaneError::Io {
+                    what: format!("etcd address {etcd_url}"),
+                    source: std::io::ErrorKind::InvalidInput.into(),
+                })?;
+        self.wait_until("etcd", 0, || TcpStream::connect(etcd_addr).is_ok())
+            .await?;
+
+        let mut args = vec![
+            arg("etcd-servers", &etcd_url),
+            arg("bind-address", &"127.0.0.1"),
+            arg("advertise-address", &"127.0.0.1"),
+            // The `kubernetes` Service's endpoints may not be loopback, and nothing in the
+            // sandbox runs in a pod to use them.
+            arg("endpoint-reconciler-type", &"none"),
+            arg("secure-port", &port.to_string()),
+            arg("cert-dir", &dir.join("apiserver")),
+            arg("tls-cert-file", &files.serving_cert),
+            arg("tls-private-key-file", &files.serving_key),
+            arg("client-ca-file", &files.ca),
+            arg("token-auth-file", &files.tokens),
+            arg("authorization-mode", &"RBAC"),
+            arg("service-account-issuer", &"https://kubernetes.default.svc"),
+            arg("service-account-key-file", &files.sa_public),
+            arg("service-account-signing-key-file", &files.sa_key),
+            arg("service-cluster-ip-range", &"10.0.0.0/24"),
+        ];
+        args.extend(admission_policy_flags(&self.version));
+        self.processes.push(Process::spawn(
+            KUBE_APISERVER,
+            apiserver,
+            args,
+            &dir.join("kube-apiserver.log"),
+        )?);
+        let admin = self.client_for("admin").await?;
+        let started = Instant::now();
+        loop {
+            let request = http::Request::get("/readyz")
+                .body(Vec::new())
+                .map_err(|e| ControlPlaneError::Io {
+                    what: "readyz request".into(),
+                    source: std::io::Error::other(e),
+                })?;
+            if admin.request_text(request).await.is_ok() {
+                break;
+            }
+            self.check_running(1)?;
+            if started.elapsed() > READY_TIMEOUT {
+                return Err(ControlPlaneError::NotReady {
+                    what: KUBE_APISERVER,
+                    timeout: READY_TIMEOUT,
+                    log: self.processes[1].log.clone(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+
+        if let Some(controller_manager) = controller_manager {
+            let config = dir.join("kube-controller-manager.kubeconfig");
+            let mut doc = kubeconfig(self.kubeconfig_cluster(), &self.users);
+            doc["current-context"] = json!(CONTROLLER_MANAGER_USER);
+            std::fs::write(&config, doc.to_string())
+                .map_err(io(format!("cannot write {}", config.display())))?;
+            self.processes.push(Process::spawn(
+                KUBE_CONTROLLER_MANAGER,
+                controller_manager,
+                vec![
+                    arg("kubeconfig", &config),
+                    arg("authentication-kubeconfig", &config),
+                    arg("authorization-kubeconfig", &config),
+                    arg("bind-address", &"127.0.0.1"),
+                    // No one scrapes it; a fixed default port could clash with another run.
+                    arg("secure-port", &"0"),
+                    arg("leader-elect", &"false"),
+                    arg("use-service-account-credentials", &"true"),
+                    arg("service-account-private-key-file", &files.sa_key),
+                    arg("root-ca-file", &files.ca),
+                ],
+                &dir.join("kube-controller-manager.log"),
+            )?);
+        }
+        Ok(())
+    }
+
+    /// Polls `ready` until it holds, failing when process `index` exits or time runs out.
+    async fn wait_until(
+        &mut self,
+        what: &'static str,
+        index: usize,
+        ready: impl Fn() -> bool,
+    ) -> Result<(), ControlPlaneError> {
+        let started = Instant::now();
+        while !ready() {
+            self.check_running(index)?;
+            if started.elapsed() > READY_TIMEOUT {
+                return Err(ControlPlaneError::NotReady {
+                    what,
+                    timeout: READY_TIMEOUT,
+                    log: self.processes[index].log.clone(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    fn check_running(&mut self, index: usize) -> Result<(), ControlPlaneError> {
+        let process = &mut self.processes[index];
+        match process.child.try_wait() {
+            Ok(Some(status)) => Err(ControlPlaneError::Exited {
+                program: process.name,
+                status,
+                log: process.log.clone(),
+                tail: tail(&process.log, 20),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// `https://127.0.0.1:<port>`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// kube-apiserver's `--version`, e.g. `v1.37.2`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The data directory: etcd's store, the certificates and the logs.
+    pub fn dir(&self) -> &Path {
+        &self.data
+    }
+
+    /// Whether kube-controller-manager runs (envtest's assets have none).
+    pub fn has_controller_manager(&self) -> bool {
+        self.processes
+            .iter()
+            .any(|p| p.name == KUBE_CONTROLLER_MANAGER)
+    }
+
+    /// The log files, one per process.
+    pub fn logs(&self) -> Vec<&Path> {
+        self.processes.iter().map(|p| p.log.as_path()).collect()
+    }
+
+    /// The users and their tokens (`admin` and kube-controller-manager's included).
+    pub fn users(&self) -> &[UserSpec] {
+        &self.users
+    }
+
+    /// The `cluster` entry of a kubeconfig that reaches kube-apiserver and trusts its CA.
+    pub fn kubeconfig_cluster(&self) -> Value {
+        tls::kubeconfig_cluster(&self.url, &self.cert)
+    }
+
+    /// A client authenticated as `user` (one of the users it was started with, or `admin`).
+    pub async fn client_for(&self, user: &str) -> Result<Client, ControlPlaneError> {
+        let spec = self
+            .users
+            .iter()
+            .find(|u| u.name == user)
+            .ok_or_else(|| ControlPlaneError::NoSuchUser(user.into()))?;
+        client_with_token(self.kubeconfig_cluster(), user, &spec.token).await
+    }
+
+    /// A client authenticated as ServiceAccount `namespace/name` with a token from the
+    /// TokenRequest API, as a kubelet would mount it (the ServiceAccount must exist).
+    pub async fn service_account_client(
+        &self,
+        admin: &Client,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Client, ControlPlaneError> {
+        let request = TokenRequest {
+            spec: Some(TokenRequestSpec {
+                expiration_seconds: Some(TOKEN_SECONDS),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let accounts: Api<ServiceAccount> = Api::namespaced(admin.clone(), namespace);
+        let issued = accounts
+            .create_token_request(name, &PostParams::default(), &request)
+            .await
+            .map_err(|source| ControlPlaneError::Kube {
+                what: format!("token for ServiceAccount {namespace}/{name}"),
+                source,
+            })?;
+        let token = issued
+            .status
+            .and_then(|s| s.token)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ControlPlaneError::Kubeconfig {
+                user: format!("{namespace}/{name}"),
+                message: "the TokenRequest answer has no token".into(),
+            })?;
+        let user = format!("system:serviceaccount:{namespace}:{name}");
+        client_with_token(self.kubeconfig_cluster(), &user, &token).await
+    }
+
+    /// SIGTERM to each process, newest first (the controller manager and the API server
+    /// before the etcd they write to), each given [`STOP_GRACE`] before it is killed.
+    pub async fn stop(mut self) {
+        while let Some(mut process) = self.processes.pop() {
+            process.terminate();
+            let deadline = Instant::now() + STOP_GRACE;
+            while matches!(process.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            process.kill();
+        }
+    }
+
+    fn kill(&mut self) {
+        while let Some(mut process) = self.processes.pop() {
+            process.kill();
+        }
+    }
+}
+
+impl Drop for ControlPlane {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+struct Files<'a> {
+    ca: &'a Path,
+    serving_cert: &'a Path,
+    serving_key: &'a Path,
+    sa_key: &'a Path,
+    sa_public: &'a Path,
+    tokens: &'a Path,
+}
+
+/// A child process whose output goes to a log file.
+struct Process {
+    name: &'static str,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Process {
+    fn spawn(
+        name: &'static str,
+        program: &Path,
+        args: Vec<String>,
+        log: &Path,
+    ) -> Result<Process, ControlPlaneError> {
+        let out = File::create(log).map_err(io(format!("cannot create {}", log.display())))?;
+        let err = out
+            .try_clone()
+            .map_err(io(format!("cannot open {}", log.display())))?;
+        let mut command = Command::new(program);
+        command
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
+        orphan_proof(&mut command);
+        let child = command
+            .spawn()
+            .map_err(io(format!("cannot start {}", program.display())))?;
+        Ok(Process {
+            name,
+            child,
+            log: log.to_path_buf(),
+        })
+    }
+
+    fn terminate(&mut self) {
+        #[cfg(unix)]
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            // SAFETY: kill(2) on our own child's pid; it is not reaped yet (we hold the
+            // Child), so the pid cannot have been reused.
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
+        }
+    }
+
+    fn kill(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// The children get their own process group, so a Ctrl-C in the terminal reaches only the
+/// sandbox, which stops them in order; and on Linux they are killed when the thread that
+/// started them (the sandbox's main thread) dies, however it dies.
+fn orphan_proof(command: &mut Command) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: getpid, prctl and getppid are async-signal-safe, as pre_exec requires.
+        let parent = unsafe { libc::getpid() };
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The parent may have died before prctl: then no signal will come.
+                if libc::getppid() != parent {
+                    return Err(std::io::Error::other("the sandbox exited"));
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
+fn binary(dir: &Path, name: &'static str) -> Result<PathBuf, ControlPlaneError> {
+    let path = dir.join(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(ControlPlaneError::MissingBinary {
+            binary: name,
+            dir: dir.to_path_buf(),
+        })
+    }
+}
+
+/// `v1.37.2` from `kube-apiserver --version` (`Kubernetes v1.37.2`).
+fn version_of(apiserver: &Path) -> Result<String, ControlPlaneError> {
+    let out = Command::new(apiserver)
+        .arg("--version")
+        .output()
+        .map_err(io(format!("cannot run {}", apiserver.display())))?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    text.split_whitespace()
+        .last()
+        .filter(|v| out.status.success() && v.starts_with('v'))
+        .map(str::to_string)
+        .ok_or(ControlPlaneError::Version {
+            program: apiserver.to_path_buf(),
+            output: text,
+        })
+}
+
+/// The `major.minor` of `v1.37.2`.
+fn minor_of(version: &str) -> Option<(u32, u32)> {
+    let mut parts = version.trim_start_matches('v').split(['.', '-', '+']);
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+/// What switches MutatingAdmissionPolicy on: GA (v1, on by default) from 1.36; before, a
+/// feature gate and the beta (1.34, 1.35) or alpha (1.32, 1.33) API. ValidatingAdmissionPolicy
+/// is GA and on since 1.30.
+fn admission_policy_flags(version: &str) -> Vec<String> {
+    let api = match minor_of(version) {
+        Some((1, minor)) if (34..36).contains(&minor) => "v1beta1",
+        Some((1, minor)) if (32..34).contains(&minor) => "v1alpha1",
+        _ => return Vec::new(),
+    };
+    vec![
+        "--feature-gates=MutatingAdmissionPolicy=true".into(),
+        format!("--runtime-config=admissionregistration.k8s.io/{api}=true"),
+    ]
+}
+
+/// Three distinct free ports on 127.0.0.1 (held together so none is handed out twice).
+fn free_ports() -> Result<[u16; 3], ControlPlaneError> {
+    let bind = || TcpListener::bind("127.0.0.1:0").map_err(io("cannot find a free port"));
+    let listeners = [bind()?, bind()?, bind()?];
+    let mut ports = [0; 3];
+    for (port, listener) in ports.iter_mut().zip(&listeners) {
+        *port = listener
+            .local_addr()
+            .map_err(io("cannot find a free port"))?
+            .port();
+    }
+    Ok(ports)
+}
+
+/// 32 random hex digits from the OS.
+fn random_token() -> Result<String, ControlPlaneError> {
+    let mut bytes = [0u8; 16];
+    File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(io("cannot read /dev/urandom"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// kube-apiserver's `--token-auth-file`: `token,user,uid,"group1,group2"` per line.
+fn token_file(users: &[UserSpec]) -> String {
+    users
+        .iter()
+        .map(|u| {
+            format!(
+                "{},{},{},\"{}\"\n",
+                u.token,
+                u.name,
+                u.name,
+                u.groups.join(",")
+            )
+        })
+        .collect()
+}
+
+/// A kubeconfig with one context per user, named after it, on the cluster `charter-sandbox`
+/// (`admin` current).
+pub fn kubeconfig(cluster: Value, users: &[UserSpec]) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "charter-sandbox", "cluster": cluster}],
+        "users": users.iter().map(|u| json!({"name": u.name, "user": {"token": u.token}})).collect::<Vec<_>>(),
+        "contexts": users.iter().map(|u| json!({"name": u.name, "context": {"cluster": "charter-sandbox", "user": u.name, "namespace": "default"}})).collect::<Vec<_>>(),
+        "current-context": "admin",
+    })
+}
+
+async fn client_with_token(
+    cluster: Value,
+    user: &str,
+    token: &str,
+) -> Result<Client, ControlPlaneError> {
+    let spec = UserSpec {
+        name: user.to_string(),
+        groups: Vec::new(),
+        token: token.to_string(),
+    };
+    let fail = |message: String| ControlPlaneError::Kubeconfig {
+        user: user.to_string(),
+        message,
+    };
+    let doc: Kubeconfig =
+        serde_json::from_value(kubeconfig(cluster, &[spec])).map_err(|e| fail(e.to_string()))?;
+    let options = KubeConfigOptions {
+        context: Some(user.to_string()),
+        ..Default::default()
+    };
+    let config = kube::Config::from_custom_kubeconfig(doc, &options)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    Client::try_from(config).map_err(|e| fail(e.to_string()))
+}
+
+/// The last `lines` lines of a log.
+fn tail(log: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mutating_admission_policy_is_switched_on_where_it_is_not_by_default() {
+        assert!(admission_policy_flags("v1.37.2").is_empty());
+        assert!(admission_policy_flags("v1.36.0").is_empty());
+        assert_eq!(
+            admission_policy_flags("v1.34.6"),
+            [
+                "--feature-gates=MutatingAdmissionPolicy=true",
+                "--runtime-config=admissionregistration.k8s.io/v1beta1=true"
+            ]
+        );
+        assert!(admission_policy_flags("v1.33.1")[1].ends_with("/v1alpha1=true"));
+        assert!(admission_policy_flags("v1.31.0").is_empty());
+    }
+
+    #[test]
+    fn the_token_file_quotes_the_groups() {
+        let mut user = UserSpec::new("gus", &["charter:users", "x"]);
+        user.token = "t".into();
+        assert_eq!(token_file(&[user]), "t,gus,gus,\"charter:users,x\"\n");
+    }
+
+    #[test]
+    fn tokens_are_random() {
+        let (a, b) = (random_token().unwrap(), random_token().unwrap());
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, b);
+    }
+}
