@@ -54,11 +54,15 @@ const FILES: &[(&str, &str)] = &[
     ),
 ];
 
-/// `deploy/namespace.yaml`: the namespace everything else lives in (the embedded server is
-/// started with it; on a real control plane it is applied first, as kustomize orders it).
-pub fn namespace() -> Value {
-    serde_saphyr::from_str(include_str!("../deploy/namespace.yaml"))
+/// `deploy/namespace.yaml`: the namespaces everything else lives in, the operator's and the
+/// catalog's (the embedded server is started with them; on a real control plane they are
+/// applied first, as kustomize orders them).
+pub fn namespaces() -> Vec<Value> {
+    serde_saphyr::from_multiple::<Value>(include_str!("../deploy/namespace.yaml"))
         .unwrap_or_else(|e| panic!("deploy/namespace.yaml is compiled in and parses: {e}"))
+        .into_iter()
+        .filter(|o| !o.is_null())
+        .collect()
 }
 
 /// The user name the operator's ServiceAccount authenticates as.

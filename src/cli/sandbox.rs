@@ -99,7 +99,7 @@ pub async fn secured_control_plane(
     let plane = ControlPlane::start(binaries, users, port).await?;
     let admin = plane.client_for("admin").await?;
     // In `kubectl apply -k deploy/`'s order: the namespace and the CRDs first.
-    super::apply::apply_all(&admin, &[crate::deploy::namespace()]).await?;
+    super::apply::apply_all(&admin, &crate::deploy::namespaces()).await?;
     let crds = crate::crds::all()
         .iter()
         .map(serde_json::to_value)
