@@ -129,8 +129,12 @@ mod tests {
     }
 
     #[test]
-    fn the_namespace_is_the_one_everything_names() {
-        assert_eq!(namespace()["metadata"]["name"], NAMESPACE);
+    fn the_namespaces_are_the_ones_everything_names() {
+        let names: Vec<Value> = namespaces()
+            .iter()
+            .map(|n| n["metadata"]["name"].clone())
+            .collect();
+        assert_eq!(names, [NAMESPACE, CATALOG_NAMESPACE]);
     }
 
     #[test]

@@ -397,6 +397,18 @@ impl ControlPlane {
         namespace: &str,
         name: &str,
     ) -> Result<Client, ControlPlaneError> {
+        let token = self.service_account_token(admin, namespace, name).await?;
+        let user = format!("system:serviceaccount:{namespace}:{name}");
+        client_with_token(self.kubeconfig_cluster(), &user, &token).await
+    }
+
+    /// A token for ServiceAccount `namespace/name` from the TokenRequest API.
+    pub async fn service_account_token(
+        &self,
+        admin: &Client,
+        namespace: &str,
+        name: &str,
+    ) -> Result<String, ControlPlaneError> {
         let request = TokenRequest {
             spec: Some(TokenRequestSpec {
                 expiration_seconds: Some(TOKEN_SECONDS),
@@ -412,16 +424,27 @@ impl ControlPlane {
                 what: format!("token for ServiceAccount {namespace}/{name}"),
                 source,
             })?;
-        let token = issued
+        issued
             .status
             .and_then(|s| s.token)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ControlPlaneError::Kubeconfig {
                 user: format!("{namespace}/{name}"),
                 message: "the TokenRequest answer has no token".into(),
-            })?;
-        let user = format!("system:serviceaccount:{namespace}:{name}");
-        client_with_token(self.kubeconfig_cluster(), &user, &token).await
+            })
+    }
+
+    /// The process ids of etcd and kube-apiserver (for their memory).
+    pub fn server_pids(&self) -> Vec<u32> {
+        self.processes
+            .iter()
+            .filter_map(Process::server_pid)
+            .collect()
+    }
+
+    /// etcd's data file: the size of what the cluster stores.
+    pub fn etcd_db(&self) -> PathBuf {
+        self.data.join("etcd/member/snap/db")
     }
 
     /// SIGTERM to each process, newest first (the controller manager and the API server
@@ -467,6 +490,13 @@ struct Process {
 }
 
 impl Process {
+    /// Its pid, when it is etcd or kube-apiserver.
+    fn server_pid(&self) -> Option<u32> {
+        [ETCD, KUBE_APISERVER]
+            .contains(&self.name)
+            .then(|| self.child.id())
+    }
+
     fn spawn(
         name: &'static str,
         program: &Path,
