@@ -130,7 +130,7 @@ fn label_key_errors(key: &str) -> Vec<String> {
         out.push("name part must be non-empty".into());
     } else {
         if name.len() > 63 {
-            out.push("name part must be no more than 63 characters".into());
+            out.push("name part must be no more than 63 bytes".into());
         }
         if !is_qualified_part(name) {
             out.push(QUALIFIED_NAME_MSG.into());
@@ -195,11 +195,7 @@ pub fn validate(rule: NameRule, obj: &Value) -> Vec<Cause> {
             }
             let v = v.as_str().unwrap_or_default();
             if v.len() > 63 {
-                causes.push(cause(
-                    "metadata.labels",
-                    v,
-                    "must be no more than 63 characters",
-                ));
+                causes.push(cause("metadata.labels", v, "must be no more than 63 bytes"));
             }
             if !v.is_empty() && !is_qualified_part(v) {
                 causes.push(cause("metadata.labels", v, LABEL_VALUE_MSG));
@@ -285,7 +281,8 @@ mod tests {
         assert!(
             fields
                 .iter()
-                .any(|m| m.ends_with("must be no more than 63 characters"))
+                .any(|m| m.ends_with("must be no more than 63 bytes")),
+            "kube-apiserver 1.35 and 1.37 count a label value's length in bytes: {fields:?}"
         );
     }
 

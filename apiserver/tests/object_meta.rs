@@ -71,7 +71,7 @@ async fn a_label_value_longer_than_63_characters_is_invalid_on_create_and_patch(
     assert_eq!(
         e.message,
         format!(
-            "ConfigMap \"c\" is invalid: metadata.labels: Invalid value: \"{long}\": must be no more than 63 characters"
+            "ConfigMap \"c\" is invalid: metadata.labels: Invalid value: \"{long}\": must be no more than 63 bytes"
         )
     );
     api.create(&PostParams::default(), &config_map(json!({"name": "c"})))
