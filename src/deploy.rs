@@ -129,8 +129,13 @@ mod tests {
     }
 
     #[test]
-    fn the_namespace_is_the_one_everything_names() {
-        assert_eq!(namespace()["metadata"]["name"], NAMESPACE);
+    fn the_namespaces_are_the_ones_everything_names() {
+        let listed = namespaces();
+        let names: Vec<&str> = listed
+            .iter()
+            .filter_map(|o| o["metadata"]["name"].as_str())
+            .collect();
+        assert_eq!(names, [NAMESPACE, CATALOG_NAMESPACE]);
     }
 
     #[test]
