@@ -397,6 +397,19 @@ impl ControlPlane {
         namespace: &str,
         name: &str,
     ) -> Result<Client, ControlPlaneError> {
+        let token = self.service_account_token(admin, namespace, name).await?;
+        let user = format!("system:serviceaccount:{namespace}:{name}");
+        client_with_token(self.kubeconfig_cluster(), &user, &token).await
+    }
+
+    /// A token of ServiceAccount `namespace/name` from the TokenRequest API, valid for a week
+    /// (for a kubeconfig: the sandbox has no kubelet to refresh it).
+    pub async fn service_account_token(
+        &self,
+        admin: &Client,
+        namespace: &str,
+        name: &str,
+    ) -> Result<String, ControlPlaneError> {
         let request = TokenRequest {
             spec: Some(TokenRequestSpec {
                 expiration_seconds: Some(TOKEN_SECONDS),
@@ -412,16 +425,14 @@ impl ControlPlane {
                 what: format!("token for ServiceAccount {namespace}/{name}"),
                 source,
             })?;
-        let token = issued
+        issued
             .status
             .and_then(|s| s.token)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ControlPlaneError::Kubeconfig {
                 user: format!("{namespace}/{name}"),
                 message: "the TokenRequest answer has no token".into(),
-            })?;
-        let user = format!("system:serviceaccount:{namespace}:{name}");
-        client_with_token(self.kubeconfig_cluster(), &user, &token).await
+            })
     }
 
     /// SIGTERM to each process, newest first (the controller manager and the API server
