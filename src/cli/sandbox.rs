@@ -249,7 +249,13 @@ struct Started {
     admin: Client,
     cluster: serde_json::Value,
     users: Vec<UserSpec>,
+    /// The operator's token, for the kubeconfig's `operator` context (`--api-only`).
+    operator_token: Option<String>,
 }
+
+/// The context `--api-only` writes for deploy/'s ServiceAccount, to run `charter run
+/// --context operator` against the sandbox as the operator runs on a cluster.
+pub const OPERATOR_CONTEXT: &str = "operator";
 
 async fn start(args: &SandboxArgs, users: Vec<UserSpec>) -> anyhow::Result<Started> {
     match &args.control_plane {
@@ -264,12 +270,17 @@ async fn start(args: &SandboxArgs, users: Vec<UserSpec>) -> anyhow::Result<Start
                 DEMO_GROUP,
             )
             .await?;
+            let operator_token = match args.api_only {
+                true => Some(server.token_of(&crate::deploy::operator_user())?),
+                false => None,
+            };
             Ok(Started {
                 cluster: server.kubeconfig_cluster(),
                 ground: Ground::Embedded(server),
                 operator,
                 admin,
                 users,
+                operator_token,
             })
         }
         Some(dir) => {
@@ -282,12 +293,25 @@ async fn start(args: &SandboxArgs, users: Vec<UserSpec>) -> anyhow::Result<Start
                 .filter(|u| users.iter().any(|d| d.name == u.name))
                 .cloned()
                 .collect();
+            let operator_token = match args.api_only {
+                true => Some(
+                    plane
+                        .service_account_token(
+                            &admin,
+                            crate::deploy::NAMESPACE,
+                            crate::deploy::SERVICE_ACCOUNT,
+                        )
+                        .await?,
+                ),
+                false => None,
+            };
             Ok(Started {
                 cluster: plane.kubeconfig_cluster(),
                 ground: Ground::ControlPlane(plane),
                 operator,
                 admin,
                 users,
+                operator_token,
             })
         }
     }
@@ -310,6 +334,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         admin: client,
         cluster,
         users,
+        operator_token,
     } = tokio::select! {
         result = start(&args, users) => result?,
         () = &mut shutdown => {
@@ -318,7 +343,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         }
     };
     let ready_in = started.elapsed();
-    write_kubeconfig(&args.kubeconfig, cluster, &users)?;
+    write_kubeconfig(&args.kubeconfig, cluster, &users, operator_token.as_deref())?;
 
     let operator = if args.api_only {
         None
@@ -369,6 +394,11 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     println!();
     println!("Try:");
     println!("  export KUBECONFIG={}", kubeconfig.display());
+    if args.api_only {
+        println!(
+            "  charter run --context {OPERATOR_CONTEXT} --http-addr 127.0.0.1:8080   # the operator, as deploy/'s ServiceAccount"
+        );
+    }
     println!("  kubectl get charter -A");
     println!("  kubectl get csvc -A -w");
     println!("  kubectl describe csvc -n payments ledger");
@@ -391,13 +421,27 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
 }
 
 /// A kubeconfig with one context per user (`admin` current), with the tokens the server drew for
-/// this run: the only place they are written, readable by its owner only.
+/// this run: the only place they are written, readable by its owner only. With the operator's
+/// token, also the context [`OPERATOR_CONTEXT`] as deploy/'s ServiceAccount.
 fn write_kubeconfig(
     path: &Path,
     cluster: serde_json::Value,
     users: &[UserSpec],
+    operator_token: Option<&str>,
 ) -> anyhow::Result<()> {
-    let doc = control_plane::kubeconfig(cluster, users);
+    let mut doc = control_plane::kubeconfig(cluster, users);
+    if let Some(token) = operator_token {
+        let user = crate::deploy::operator_user();
+        if let Some(users) = doc["users"].as_array_mut() {
+            users.push(serde_json::json!({"name": user, "user": {"token": token}}));
+        }
+        if let Some(contexts) = doc["contexts"].as_array_mut() {
+            contexts.push(serde_json::json!({
+                "name": OPERATOR_CONTEXT,
+                "context": {"cluster": "charter-sandbox", "user": user, "namespace": OPERATOR_NAMESPACE},
+            }));
+        }
+    }
     charter_apiserver::server::write_private(path, serde_json::to_string_pretty(&doc)?.as_bytes())
         .map_err(|e| anyhow::anyhow!("cannot write kubeconfig {}: {e}", path.display()))
 }
