@@ -81,7 +81,7 @@ pub async fn secured_server(
     let server = ApiServer::start(config).await?;
     server.install_crds(&crate::crds::yaml())?;
     let admin = server.client_for("admin").await?;
-    install_deploy(&admin, group).await?;
+    install_deploy(&admin, group, NEWEST).await?;
     let operator = server.client_for(&crate::deploy::operator_user()).await?;
     Ok((server, operator, admin))
 }
@@ -106,7 +106,7 @@ pub async fn secured_control_plane(
         .collect::<Result<Vec<_>, _>>()?;
     super::apply::apply_all(&admin, &crds).await?;
     crds_established(&admin).await?;
-    install_deploy(&admin, group).await?;
+    install_deploy(&admin, group, plane.version()).await?;
     policies_in_effect(&admin).await?;
     let operator = plane
         .service_account_client(
@@ -118,10 +118,15 @@ pub async fn secured_control_plane(
     Ok((plane, operator, admin))
 }
 
+/// The version the embedded server answers as far as `deploy/` is concerned: the newest.
+const NEWEST: &str = "v1.37.2";
+
 /// `deploy/`'s ServiceAccount, RBAC, user roles and admission policies, as a user installs
-/// them, with `admin` as an approval delegate and `group` bound to the user roles.
-async fn install_deploy(admin: &Client, group: &str) -> anyhow::Result<()> {
-    let mut objects = crate::deploy::security_objects(&["admin"]);
+/// them on a kube-apiserver of `version` (`deploy/`, or `deploy-kubernetes-1.35/` before
+/// 1.36), with `admin` as an approval delegate and `group` bound to the user roles.
+async fn install_deploy(admin: &Client, group: &str, version: &str) -> anyhow::Result<()> {
+    let mut objects =
+        crate::deploy::for_version(crate::deploy::security_objects(&["admin"]), version);
     objects.extend(crate::deploy::user_bindings(group));
     super::apply::apply_all(admin, &objects).await?;
     Ok(())
