@@ -248,6 +248,13 @@ fn a_deleted_namespace_leaves_the_catalog(ground: Ground) {
     if !tools::kubectl() {
         return;
     }
+    if let Ground::Real(dir) = &ground
+        && !dir.join("kube-controller-manager").is_file()
+    {
+        // envtest's assets: no namespace controller, so a namespace never finishes terminating.
+        println!("skipped: no kube-controller-manager in {}", dir.display());
+        return;
+    }
     let sandbox = api_only(&ground);
     let _operator = Operator::start(&sandbox, "charter", &[]);
     catalog_is(&sandbox, EXAMPLES);
