@@ -21,6 +21,8 @@ const KEYS: &[&str] = &[
     "server_rss_mib",
     "approval_p50_ms",
     "approval_p99_ms",
+    "etcd_db_bytes",
+    "ground",
 ];
 
 fn main() {

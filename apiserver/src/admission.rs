@@ -82,15 +82,16 @@ impl CompiledSchema {
         if blocking && self.has_rules {
             causes.push(cause(
                 "FieldValueInvalid",
-                String::new(),
-                "Invalid value: \"null\": some validation rules were not checked because the object was invalid; \
+                "<nil>".into(),
+                // The real server reports it on a nil field path, printed `<nil>`.
+                "Invalid value: null: some validation rules were not checked because the object was invalid; \
                  correct the existing errors to complete validation"
                     .into(),
             ));
             return causes;
         }
         for e in cel_rules::validate(&self.cel, &self.rule_map, obj, old) {
-            causes.push(cel_cause(obj, &e));
+            causes.push(cel_cause(obj, &self.schema, &e));
         }
         causes
     }
@@ -274,6 +275,14 @@ fn show(v: &Value) -> String {
     }
 }
 
+/// A schema bound as Go's `%v` prints a float64: `32`, not `32.0`.
+fn go_number(v: &Value) -> String {
+    match v.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 1e21 => format!("{}", f as i64),
+        _ => v.to_string(),
+    }
+}
+
 fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -323,9 +332,17 @@ fn schema_error_cause(obj: &Value, err: &jsonschema::ValidationError<'_>) -> Cau
             )
         }
         K::Enum { options } => {
+            // Each supported value quoted, a non-string by its JSON text (`"null"`).
             let values: Vec<String> = options
                 .as_array()
-                .map(|a| a.iter().map(show).collect())
+                .map(|a| {
+                    a.iter()
+                        .map(|v| match v {
+                            Value::String(s) => format!("{s:?}"),
+                            other => format!("{:?}", other.to_string()),
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
             cause(
                 "FieldValueNotSupported",
@@ -381,12 +398,21 @@ fn schema_error_cause(obj: &Value, err: &jsonschema::ValidationError<'_>) -> Cau
         K::MinProperties { limit } => {
             invalid(format!("{body} should have at least {limit} properties"))
         }
-        K::Minimum { limit } => {
-            invalid(format!("{body} should be greater than or equal to {limit}"))
+        K::Minimum { limit } => invalid(format!(
+            "{body} should be greater than or equal to {}",
+            go_number(limit)
+        )),
+        K::Maximum { limit } => invalid(format!(
+            "{body} should be less than or equal to {}",
+            go_number(limit)
+        )),
+        K::ExclusiveMinimum { limit } => invalid(format!(
+            "{body} should be greater than {}",
+            go_number(limit)
+        )),
+        K::ExclusiveMaximum { limit } => {
+            invalid(format!("{body} should be less than {}", go_number(limit)))
         }
-        K::Maximum { limit } => invalid(format!("{body} should be less than or equal to {limit}")),
-        K::ExclusiveMinimum { limit } => invalid(format!("{body} should be greater than {limit}")),
-        K::ExclusiveMaximum { limit } => invalid(format!("{body} should be less than {limit}")),
         K::MultipleOf { multiple_of } => {
             invalid(format!("{body} should be a multiple of {multiple_of}"))
         }
@@ -575,8 +601,42 @@ fn value_at<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
     Some(cur)
 }
 
-fn cel_cause(obj: &Value, e: &kcel::ValidationError) -> Cause {
-    let ty = value_at(obj, &e.field_path).map_or("object", type_name);
+/// The schema node at a dotted field path (`spec.items[0].name`).
+fn schema_at<'a>(schema: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = schema;
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (name, rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !name.is_empty() {
+            cur = cur
+                .pointer(&format!("/properties/{name}"))
+                .or_else(|| cur.get("additionalProperties"))?;
+        }
+        for _ in rest.split('[').filter(|s| !s.is_empty()) {
+            cur = cur.get("items")?;
+        }
+    }
+    Some(cur)
+}
+
+fn cel_cause(obj: &Value, schema: &Value, e: &kcel::ValidationError) -> Cause {
+    // As apiextensions' CEL validator: the value is printed unless the rule lives on an
+    // object or array (`field.OmitValueType`); a rule on an object reporting on a child
+    // through `fieldPath` omits it too.
+    let value = value_at(obj, &e.field_path);
+    let rule_here = schema_at(schema, &e.field_path)
+        .and_then(|n| n.get("x-kubernetes-validations"))
+        .and_then(Value::as_array)
+        .is_some_and(|rules| {
+            rules
+                .iter()
+                .any(|r| r.get("rule").and_then(Value::as_str) == Some(e.rule.as_str()))
+        });
+    let shown = value
+        .filter(|v| rule_here && !v.is_object() && !v.is_array())
+        .map(show);
     let message = match e.kind {
         kcel::ErrorKind::ValidationFailure => e.message.clone(),
         kcel::ErrorKind::CompilationFailure | kcel::ErrorKind::InvalidRule => {
@@ -591,8 +651,14 @@ fn cel_cause(obj: &Value, e: &kcel::ValidationError) -> Cause {
     let message = match reason.as_str() {
         "FieldValueForbidden" => format!("Forbidden: {message}"),
         "FieldValueRequired" => format!("Required value: {message}"),
-        "FieldValueDuplicate" => format!("Duplicate value: \"{ty}\": {message}"),
-        _ => format!("Invalid value: \"{ty}\": {message}"),
+        "FieldValueDuplicate" => match &shown {
+            Some(v) => format!("Duplicate value: {v}"),
+            None => "Duplicate value".to_string(),
+        },
+        _ => match &shown {
+            Some(v) => format!("Invalid value: {v}: {message}"),
+            None => format!("Invalid value: {message}"),
+        },
     };
     Cause {
         reason,
@@ -692,7 +758,7 @@ mod tests {
             }
         );
         // The CEL rule on spec (replicas <= 10) is not evaluated, as the real server does.
-        assert_eq!(causes[1].field, "");
+        assert_eq!(causes[1].field, "<nil>");
         assert!(
             causes[1]
                 .message
@@ -816,10 +882,7 @@ mod tests {
         assert_eq!(causes.len(), 1, "{causes:?}");
         assert_eq!(causes[0].reason, "FieldValueInvalid");
         assert_eq!(causes[0].field, "spec");
-        assert_eq!(
-            causes[0].message,
-            r#"Invalid value: "object": too many replicas"#
-        );
+        assert_eq!(causes[0].message, r#"Invalid value: too many replicas"#);
     }
 
     #[test]
@@ -872,7 +935,7 @@ mod tests {
             .validate(&json!({"spec": {"x": 1}}), None);
         assert_eq!(
             causes[0].message,
-            r#"Invalid value: "object": failed rule: self.x == 2"#
+            r#"Invalid value: failed rule: self.x == 2"#
         );
     }
 

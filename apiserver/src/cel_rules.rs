@@ -352,7 +352,8 @@ fn same_keys(keys: &[String], a: &Value, b: &Value) -> bool {
 /// `spec` + `replicas` → `spec.replicas`; `spec` + `[0].name` → `spec[0].name`.
 fn join(path: &str, rest: &str) -> String {
     match (path.is_empty(), rest.is_empty()) {
-        (true, _) => rest.to_string(),
+        // A root rule's `fieldPath: .spec.x` is reported normalised, as `spec.x`.
+        (true, _) => rest.strip_prefix('.').unwrap_or(rest).to_string(),
         (false, true) => path.to_string(),
         (false, false) if rest.starts_with('[') || rest.starts_with('.') => format!("{path}{rest}"),
         (false, false) => format!("{path}.{rest}"),

@@ -95,6 +95,17 @@ fn version_priority(v: &str) -> (u8, u32, u32) {
     }
 }
 
+/// `discovery.StorageVersionHash`: the first 8 bytes of sha256("<group>/<version>/<kind>"),
+/// base64. A CRD's single stored version is the one every served version stores in.
+fn storage_version_hash(group: &str, version: &str, kind: &str) -> String {
+    use base64::Engine;
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("{group}/{version}/{kind}").as_bytes(),
+    );
+    base64::engine::general_purpose::STANDARD.encode(&digest.as_ref()[..8])
+}
+
 fn status_verbs(r: &ResourceInfo) -> Vec<&'static str> {
     let mut v = vec!["get"];
     if r.verbs.iter().any(|x| x == "patch") {
@@ -215,6 +226,9 @@ pub fn api_resource_list(resources: &[ResourceInfo], group: &str, version: &str)
         }
         if !r.categories.is_empty() {
             res["categories"] = json!(r.categories);
+        }
+        if r.custom {
+            res["storageVersionHash"] = json!(storage_version_hash(&r.group, &r.version, &r.kind));
         }
         list.push(res);
         if r.status_subresource {

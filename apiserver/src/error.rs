@@ -29,6 +29,9 @@ pub struct ApiError {
     pub causes: Vec<Cause>,
     /// Seconds for `Retry-After` (429/5xx faults).
     pub retry_after: Option<u64>,
+    /// A path no handler serves: the real server's mux answers `404 page not found` as
+    /// text, not a `Status`.
+    pub no_route: bool,
 }
 
 impl ApiError {
@@ -42,7 +45,15 @@ impl ApiError {
             kind: None,
             causes: Vec::new(),
             retry_after: None,
+            no_route: false,
         }
+    }
+
+    /// A path that names no served group, version, resource or subresource.
+    pub fn no_route() -> Self {
+        let mut e = Self::new(404, "NotFound", "404 page not found");
+        e.no_route = true;
+        e
     }
 
     /// Attach `details{name, group, kind}`.
@@ -68,6 +79,22 @@ impl ApiError {
             format!(
                 "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {content_type})"
             ),
+        )
+    }
+
+    /// A patch content type the route does not consume: go-restful's own 415.
+    pub fn unknown_patch_type() -> Self {
+        let mut e = Self::new(415, "UnsupportedMediaType", "415: Unsupported Media Type");
+        e.name = Some(String::new());
+        e
+    }
+
+    /// A patch type the resource does not take (strategic merge on a custom resource).
+    pub fn unsupported_patch_type() -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
         )
     }
 
@@ -107,21 +134,35 @@ impl ApiError {
 
     /// The `Status` object sent as the response body.
     pub fn to_status(&self) -> Value {
+        // StatusDetails and StatusCause fields are all `omitempty` in the real server.
         let mut details = serde_json::Map::new();
-        if let Some(n) = &self.name {
-            details.insert("name".into(), json!(n));
+        let present = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
+        if present(&self.name) {
+            details.insert("name".into(), json!(self.name));
         }
-        if let Some(g) = &self.group {
-            details.insert("group".into(), json!(g));
+        if present(&self.group) {
+            details.insert("group".into(), json!(self.group));
         }
-        if let Some(k) = &self.kind {
-            details.insert("kind".into(), json!(k));
+        if present(&self.kind) {
+            details.insert("kind".into(), json!(self.kind));
         }
         if !self.causes.is_empty() {
             let causes: Vec<Value> = self
                 .causes
                 .iter()
-                .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
+                .map(|c| {
+                    let mut cause = serde_json::Map::new();
+                    for (key, value) in [
+                        ("reason", &c.reason),
+                        ("message", &c.message),
+                        ("field", &c.field),
+                    ] {
+                        if !value.is_empty() {
+                            cause.insert(key.into(), json!(value));
+                        }
+                    }
+                    Value::Object(cause)
+                })
                 .collect();
             details.insert("causes".into(), Value::Array(causes));
         }
@@ -137,7 +178,10 @@ impl ApiError {
             "reason": self.reason,
             "code": self.code,
         });
-        if !details.is_empty() {
+        // A Status made with details (even all empty, as `NewGenericServerResponse` makes them)
+        // carries `details: {}`.
+        let has_details = self.name.is_some() || self.group.is_some() || self.kind.is_some();
+        if has_details || !details.is_empty() {
             status["details"] = Value::Object(details);
         }
         // StatusReasonUnknown is "" and omitted, as by the real server.

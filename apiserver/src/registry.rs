@@ -352,7 +352,19 @@ pub fn crd_to_served(crd: &Value) -> Result<Vec<Served>, ApiError> {
             namespaced,
             short_names: str_list(names.get("shortNames")),
             categories: str_list(names.get("categories")),
-            verbs: verbs_all(),
+            // In the order apiextensions-apiserver's discovery controller lists them.
+            verbs: [
+                "delete",
+                "deletecollection",
+                "get",
+                "list",
+                "patch",
+                "create",
+                "update",
+                "watch",
+            ]
+            .map(String::from)
+            .to_vec(),
             status_subresource: v.pointer("/subresources/status").is_some(),
             printer_columns,
             schema: schema_v.map(Arc::new),

@@ -145,6 +145,14 @@ pub fn json_response(code: u16, body: &Value, content_type: &str, warnings: &[St
 }
 
 pub fn error_response(e: &ApiError) -> Response {
+    if e.no_route {
+        let mut resp = (axum::http::StatusCode::NOT_FOUND, "404 page not found\n").into_response();
+        resp.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        return resp;
+    }
     let mut resp = json_response(e.code, &e.to_status(), "application/json", &[]);
     if let Some(s) = e.retry_after
         && let Ok(v) = HeaderValue::from_str(&s.to_string())

@@ -415,11 +415,7 @@ impl OkText for (axum::http::StatusCode, &'static str) {
 }
 
 fn not_found_path() -> ApiError {
-    ApiError::new(
-        404,
-        "NotFound",
-        "the server could not find the requested resource",
-    )
+    ApiError::no_route()
 }
 
 fn discovery(ctx: &RequestContext, shared: &Shared, core: bool) -> Result<Response, ApiError> {
@@ -530,6 +526,7 @@ async fn serve(
     {
         return Err(not_found_path());
     }
+    handlers::validate_dry_run(ctx, verb)?;
     let reply = match (verb, target.name.clone()) {
         ("watch", _) => return Ok(handlers::watch::handle(shared, ctx, &target)),
         ("list", _) => handlers::list::handle(shared, ctx, &target)?,
@@ -573,14 +570,16 @@ fn delete_collection(
         t.namespace = crate::store::meta_str(&o, "namespace")
             .map(String::from)
             .or(t.namespace);
-        if let Ok(r) = handlers::delete::handle(shared, ctx, &t, &name, body) {
+        if let Ok((r, _)) =
+            crate::generic_store::delete(shared, ctx, &t, &name, &handlers::delete::options(body))
+        {
             deleted.push(r.body);
         }
     }
     let info = &target.served.info;
     Ok(Reply::json(
         200,
-        json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": {"resourceVersion": shared.store.current_rv().to_string()}, "items": deleted}),
+        json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": {"resourceVersion": shared.store.current_rv().to_string()}, "items": handlers::list::list_items(info, deleted)}),
     ))
 }
 

@@ -435,6 +435,19 @@ impl ControlPlane {
             })
     }
 
+    /// The process ids of etcd and kube-apiserver (for their memory).
+    pub fn server_pids(&self) -> Vec<u32> {
+        self.processes
+            .iter()
+            .filter_map(Process::server_pid)
+            .collect()
+    }
+
+    /// etcd's data file: the size of what the cluster stores.
+    pub fn etcd_db(&self) -> PathBuf {
+        self.data.join("etcd/member/snap/db")
+    }
+
     /// SIGTERM to each process, newest first (the controller manager and the API server
     /// before the etcd they write to), each given [`STOP_GRACE`] before it is killed.
     pub async fn stop(mut self) {
@@ -478,6 +491,13 @@ struct Process {
 }
 
 impl Process {
+    /// Its pid, when it is etcd or kube-apiserver.
+    fn server_pid(&self) -> Option<u32> {
+        [ETCD, KUBE_APISERVER]
+            .contains(&self.name)
+            .then(|| self.child.id())
+    }
+
     fn spawn(
         name: &'static str,
         program: &Path,

@@ -76,7 +76,12 @@ pub(crate) struct Bars {
 }
 
 impl Bars {
-    pub fn new(content: &ServiceContent, approved: Option<&ApprovedBar>) -> Bars {
+    /// `owner_counts`: the operator allows self-approval, so an owner's approval counts.
+    pub fn new(
+        content: &ServiceContent,
+        approved: Option<&ApprovedBar>,
+        owner_counts: bool,
+    ) -> Bars {
         let own = Bar::of(content);
         let mut bars = vec![own];
         if let Some(approved) = approved.map(Bar::inherited)
@@ -84,16 +89,7 @@ impl Bars {
         {
             bars.push(approved);
         }
-        Bars {
-            bars,
-            owner_counts: false,
-        }
-    }
-
-    /// These bars, letting owners' approvals count (the operator allows self-approval).
-    pub fn owner_counts(mut self, yes: bool) -> Bars {
-        self.owner_counts = yes;
-        self
+        Bars { bars, owner_counts }
     }
 
     /// Whether some bar lets `approver` count.
@@ -193,7 +189,7 @@ mod tests {
     #[test]
     fn removing_the_approvers_still_needs_the_approved_ones() {
         let approved = approved_bar("aaaaaaaaaa", &content("priya", &["lee", "sam"], 2));
-        let bars = Bars::new(&content("priya", &[], 1), Some(&approved));
+        let bars = Bars::new(&content("priya", &[], 1), Some(&approved), false);
         assert!(bars.admits("gus"), "the new bar admits anyone");
         assert!(
             !bars.met(&set(&["gus"])),
@@ -211,7 +207,7 @@ mod tests {
     #[test]
     fn replacing_the_approvers_needs_one_of_each() {
         let approved = approved_bar("aaaaaaaaaa", &content("dana", &["erin"], 1));
-        let bars = Bars::new(&content("dana", &["frank"], 1), Some(&approved));
+        let bars = Bars::new(&content("dana", &["frank"], 1), Some(&approved), false);
         assert!(!bars.met(&set(&["frank"])));
         assert!(!bars.met(&set(&["erin"])));
         assert!(bars.met(&set(&["erin", "frank"])));
@@ -221,7 +217,11 @@ mod tests {
     #[test]
     fn an_unchanged_bar_is_one_bar() {
         let approved = approved_bar("aaaaaaaaaa", &content("dana", &["erin", "frank"], 1));
-        let bars = Bars::new(&content("dana", &["frank", "erin"], 1), Some(&approved));
+        let bars = Bars::new(
+            &content("dana", &["frank", "erin"], 1),
+            Some(&approved),
+            false,
+        );
         assert_eq!(bars.progress(&set(&["erin"])), "1/1");
         assert!(bars.met(&set(&["erin"])));
     }
@@ -230,7 +230,7 @@ mod tests {
     fn a_new_owner_does_not_count_under_the_old_bar_either_way() {
         // omar hands the service to gus: gus is the owner of the new bar, omar of the old one.
         let approved = approved_bar("aaaaaaaaaa", &content("omar", &[], 1));
-        let bars = Bars::new(&content("gus", &[], 1), Some(&approved));
+        let bars = Bars::new(&content("gus", &[], 1), Some(&approved), false);
         assert!(!bars.met(&set(&["gus"])), "gus is the new owner");
         assert!(!bars.met(&set(&["omar"])), "omar is the old owner");
         assert!(bars.met(&set(&["erin"])));

@@ -114,8 +114,11 @@ pub fn evaluate(input: &Input) -> Outcome {
     let revision = revision_of(content);
 
     let (ledger, approval, approval_events) = count_approvals(input, &previous, &revision, now);
-    let bars =
-        Bars::new(content, approval.bar.as_ref()).owner_counts(input.policy.allow_self_approval);
+    let bars = Bars::new(
+        content,
+        approval.bar.as_ref(),
+        input.policy.allow_self_approval,
+    );
     let received = approval.received(&revision);
     let progress = bars.progress(&received);
     let needs = bars.needs(&received);
@@ -224,8 +227,8 @@ fn count_approvals(
     let author = identity::recorded(meta, identity::REVISED_BY);
     let judge_with = |approved: Option<&Snapshot>, bar: Option<&ApprovedBar>| {
         let allow_self = input.policy.allow_self_approval;
-        let bars = Bars::new(content, bar).owner_counts(allow_self);
-        let approved_bars = approved.map(|s| Bars::new(&s.content, None).owner_counts(allow_self));
+        let bars = Bars::new(content, bar, allow_self);
+        let approved_bars = approved.map(|s| Bars::new(&s.content, None, allow_self));
         let ctx = Judge {
             service_name: meta.name.as_deref().unwrap_or_default(),
             service_namespace: meta.namespace.as_deref(),

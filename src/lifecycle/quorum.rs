@@ -173,7 +173,7 @@ pub fn holds_quorum(
     approvals: &[crate::api::ServiceApproval],
     policy: &super::Policy,
 ) -> Result<(), Refusal> {
-    let bars = Bars::new(&snapshot.content, None).owner_counts(policy.allow_self_approval);
+    let bars = Bars::new(&snapshot.content, None, policy.allow_self_approval);
     let judge = super::approvals::Judge {
         service_name: name,
         service_namespace: Some(namespace),

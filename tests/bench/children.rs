@@ -45,39 +45,170 @@ pub fn run_role() -> bool {
     true
 }
 
-/// The server child: the embedded API server (plain HTTP, as in-process tests use it),
-/// serving until its stdin closes.
+/// Which server the benchmark measures (`CHARTER_BENCH_GROUND`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ground {
+    /// What `charter sandbox` serves (the default): the embedded server over TLS with
+    /// deploy/'s RBAC and admission policies, the operator as deploy/'s ServiceAccount.
+    Secured,
+    /// The embedded server over plain HTTP, no RBAC or policies: `unsecured`.
+    Unsecured,
+    /// etcd and kube-apiserver from `CHARTER_CONTROL_PLANE`, secured as `charter sandbox
+    /// --control-plane` secures them: `real`.
+    Real(PathBuf),
+}
+
+impl Ground {
+    pub fn from_env() -> Ground {
+        match std::env::var("CHARTER_BENCH_GROUND").as_deref() {
+            Ok("unsecured") => Ground::Unsecured,
+            Ok("real") => Ground::Real(
+                std::env::var_os("CHARTER_CONTROL_PLANE")
+                    .map(PathBuf::from)
+                    .expect("CHARTER_BENCH_GROUND=real needs CHARTER_CONTROL_PLANE (scripts/control-plane)"),
+            ),
+            Ok("secured") | Err(_) => Ground::Secured,
+            Ok(other) => panic!("CHARTER_BENCH_GROUND is secured, unsecured or real, not {other}"),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Ground::Secured => "secured",
+            Ground::Unsecured => "unsecured",
+            Ground::Real(_) => "real",
+        }
+    }
+}
+
+/// The kubeconfig the operator child uses: deploy/'s ServiceAccount on a secured ground.
+pub fn operator_kubeconfig(admin: &Path) -> PathBuf {
+    admin.with_extension("operator")
+}
+
+const NAMESPACES: [&str; 4] = [
+    CATALOG_NAMESPACE,
+    NAMESPACE,
+    LATENCY_NAMESPACE,
+    RAW_NAMESPACE,
+];
+
+/// The server child: the ground `CHARTER_BENCH_GROUND` names, serving until its stdin closes.
+/// Writes the admin kubeconfig and the operator's beside it, prints `ready`, then answers
+/// `stats` with the server's memory (and etcd's database size on the real ground).
 async fn serve() {
-    let server = ApiServer::start(ServerConfig {
-        namespaces: vec![
-            CATALOG_NAMESPACE.into(),
-            NAMESPACE.into(),
-            LATENCY_NAMESPACE.into(),
-            RAW_NAMESPACE.into(),
-        ],
+    let path = PathBuf::from(std::env::var(KUBECONFIG).expect("a kubeconfig path"));
+    let operator_path = operator_kubeconfig(&path);
+    let operator_user = charter::deploy::operator_user();
+    let server_config = || ServerConfig {
+        namespaces: NAMESPACES.iter().map(|n| n.to_string()).collect(),
         // The history is bounded by bytes as well (store.rs); the count must not make
         // watchers that fall a few seconds behind relist 10,000 objects.
         watch_history: 1_000_000,
-        tls: false,
         ..ServerConfig::default()
-    })
-    .await
-    .expect("the API server starts");
-    server
-        .install_crds(&charter::crds::yaml())
-        .expect("the CRDs install");
-    let path = std::env::var(KUBECONFIG).expect("a kubeconfig path");
-    server
-        .write_kubeconfig(Path::new(&path), "admin")
-        .expect("the kubeconfig is written");
-    println!("ready");
-    wait_for_eof().await;
-    server.shutdown().await;
+    };
+    match Ground::from_env() {
+        Ground::Unsecured => {
+            let server = ApiServer::start(ServerConfig {
+                tls: false,
+                ..server_config()
+            })
+            .await
+            .expect("the API server starts");
+            server
+                .install_crds(&charter::crds::yaml())
+                .expect("the CRDs install");
+            for file in [&path, &operator_path] {
+                server.write_kubeconfig(file, "admin").expect("kubeconfig");
+            }
+            answer(vec![std::process::id()], None).await;
+            server.shutdown().await;
+        }
+        Ground::Secured => {
+            let (server, _, _) =
+                charter::cli::sandbox::secured_server(server_config(), "charter:users")
+                    .await
+                    .expect("the secured API server starts");
+            server.write_kubeconfig(&path, "admin").expect("kubeconfig");
+            server
+                .write_kubeconfig(&operator_path, &operator_user)
+                .expect("kubeconfig");
+            answer(vec![std::process::id()], None).await;
+            server.shutdown().await;
+        }
+        Ground::Real(binaries) => {
+            let (plane, _, admin) =
+                charter::cli::sandbox::secured_control_plane(&binaries, &[], None, "charter:users")
+                    .await
+                    .expect("the control plane starts");
+            let namespaces: Vec<Value> = NAMESPACES
+                .iter()
+                .map(|n| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}}))
+                .collect();
+            charter::cli::apply::apply_all(&admin, &namespaces)
+                .await
+                .expect("the namespaces are created");
+            let cluster = plane.kubeconfig_cluster();
+            let admins: Vec<_> = plane
+                .users()
+                .iter()
+                .filter(|u| u.name == "admin")
+                .cloned()
+                .collect();
+            write(
+                &path,
+                &charter::cli::control_plane::kubeconfig(cluster.clone(), &admins),
+            );
+            let token = plane
+                .service_account_token(
+                    &admin,
+                    charter::deploy::NAMESPACE,
+                    charter::deploy::SERVICE_ACCOUNT,
+                )
+                .await
+                .expect("a token for the operator");
+            let operator = charter_apiserver::auth::UserSpec {
+                name: operator_user.clone(),
+                token,
+                groups: Vec::new(),
+            };
+            let mut doc = charter::cli::control_plane::kubeconfig(cluster, &[operator]);
+            doc["current-context"] = json!(operator_user);
+            write(&operator_path, &doc);
+            answer(plane.server_pids(), Some(plane.etcd_db())).await;
+            plane.stop().await;
+        }
+    }
 }
 
-async fn wait_for_eof() {
+fn write(path: &Path, doc: &Value) {
+    std::fs::write(path, serde_json::to_string_pretty(doc).expect("json")).expect("kubeconfig");
+}
+
+/// Says `ready`, then answers `stats` until stdin closes: the summed memory of `pids` (the
+/// server's processes) and the size of `db` (etcd's data file), if any.
+async fn answer(pids: Vec<u32>, db: Option<PathBuf>) {
+    println!("ready");
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    while let Ok(Some(_)) = lines.next_line().await {}
+    while let Ok(Some(line)) = lines.next_line().await {
+        if line.trim() == "stats" {
+            let rss = pids
+                .iter()
+                .map(|p| Rss::of(*p))
+                .fold(Rss::default(), |a, b| Rss {
+                    current_mib: a.current_mib + b.current_mib,
+                    peak_mib: a.peak_mib + b.peak_mib,
+                });
+            let db_bytes = db
+                .as_ref()
+                .and_then(|d| std::fs::metadata(d).ok())
+                .map(|m| m.len());
+            println!(
+                "{}",
+                json!({"rss_mib": rss.current_mib, "peak_rss_mib": rss.peak_mib, "etcd_db_bytes": db_bytes})
+            );
+        }
+    }
 }
 
 /// API writes (anything but GET) the operator's client sent, by what they wrote.
@@ -136,6 +267,7 @@ async fn operate() {
             .try_init();
     }
     let path = std::env::var(KUBECONFIG).expect("a kubeconfig path");
+    let path = operator_kubeconfig(Path::new(&path));
     let kubeconfig = kube::config::Kubeconfig::read_from(&path).expect("the kubeconfig reads");
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
         .await
@@ -214,6 +346,23 @@ pub struct Rss {
     pub peak_mib: f64,
 }
 
+impl Rss {
+    pub fn of(pid: u32) -> Rss {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+                .map_or(0.0, |kib| kib / 1024.0)
+        };
+        Rss {
+            current_mib: field("VmRSS:"),
+            peak_mib: field("VmHWM:"),
+        }
+    }
+}
+
 impl Child {
     pub async fn spawn(role: &str, kubeconfig: &Path) -> Child {
         let exe = std::env::current_exe().expect("the bench executable");
@@ -265,21 +414,7 @@ impl Child {
     }
 
     pub fn rss(&self) -> Rss {
-        let Some(pid) = self.child.id() else {
-            return Rss::default();
-        };
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-                .map_or(0.0, |kib| kib / 1024.0)
-        };
-        Rss {
-            current_mib: field("VmRSS:"),
-            peak_mib: field("VmHWM:"),
-        }
+        self.child.id().map(Rss::of).unwrap_or_default()
     }
 
     /// Asks the child to stop and waits for it; returns its last line (the operator's final

@@ -22,7 +22,7 @@ use kube::{
 use serde_json::{Value, json};
 
 use catalog_view::CatalogView;
-use children::{Child, Rss};
+use children::{Child, Ground, Rss};
 
 pub const CATALOG_NAMESPACE: &str = charter::deploy::CATALOG_NAMESPACE;
 pub const CATALOG_NAME: &str = "charter-catalog";
@@ -109,14 +109,17 @@ async fn drive(options: Options) -> Value {
 }
 
 async fn run(n: usize, options: &Options) -> Value {
-    eprintln!("bench: N = {n}: starting the API server");
+    let ground = Ground::from_env();
+    eprintln!("bench: N = {n}: starting the {} ground", ground.name());
     let (_dir, kubeconfig) = children::scratch();
     let mut server = Child::spawn("server", &kubeconfig).await;
     assert_eq!(server.line().await, "ready", "the server child starts");
+    // The operator's identity: on a secured ground only it may write status.
+    let operator_client = client(&children::operator_kubeconfig(&kubeconfig)).await;
     let client = client(&kubeconfig).await;
 
     eprintln!("bench: measuring the plain client's status-patch rate");
-    let raw_patch_per_s = raw_patch_rate(&client, n.clamp(50, 2_000)).await;
+    let raw_patch_per_s = raw_patch_rate(&client, &operator_client, n.clamp(50, 2_000)).await;
 
     eprintln!("bench: creating {n} Services and their approvals");
     let started = Instant::now();
@@ -177,7 +180,7 @@ async fn run(n: usize, options: &Options) -> Value {
     eprintln!("bench: {} single approvals", options.approvals);
     let latency = approval_latencies(&client, &catalog, options.approvals).await;
     let operator_rss = operator.rss();
-    let server_rss = server.rss();
+    let server_stats = server.request("stats").await;
     operator.stop().await;
     watch.abort();
     server.stop().await;
@@ -201,7 +204,9 @@ async fn run(n: usize, options: &Options) -> Value {
         "restart_writes": restart_writes,
         "restart_ready_s": round(restart_ready_s, 2),
         "rss_mib": round(rss(converge_rss).max(rss(operator_rss)), 1),
-        "server_rss_mib": round(rss(server_rss), 1),
+        "server_rss_mib": round(server_stats["peak_rss_mib"].as_f64().unwrap_or(0.0), 1),
+        "etcd_db_bytes": server_stats["etcd_db_bytes"],
+        "ground": ground.name(),
         "approval_p50_ms": round(latency.p50_ms, 1),
         "approval_p99_ms": round(latency.p99_ms, 1),
         // Extra detail for the table; the JSON line keeps only the keys above.
@@ -299,11 +304,12 @@ async fn seed(client: &Client, namespace: &str, n: usize, approved: bool) -> Vec
     names
 }
 
-/// Status patches per second from a plain client: server-side apply of an operator-shaped
-/// status on Services the operator does not watch, each patch a real change.
-async fn raw_patch_rate(client: &Client, n: usize) -> f64 {
-    let names = seed(client, RAW_NAMESPACE, n, false).await;
-    let api: Api<Service> = Api::namespaced(client.clone(), RAW_NAMESPACE);
+/// Status patches per second from a plain client with the operator's identity: server-side
+/// apply of an operator-shaped status on Services the operator does not watch (created by
+/// `admin`), each patch a real change.
+async fn raw_patch_rate(admin: &Client, operator: &Client, n: usize) -> f64 {
+    let names = seed(admin, RAW_NAMESPACE, n, false).await;
+    let api: Api<Service> = Api::namespaced(operator.clone(), RAW_NAMESPACE);
     let started = Instant::now();
     stream::iter(names)
         .map(|name| {
@@ -445,6 +451,11 @@ fn print_table(r: &Value) {
             ),
         ),
         ("server peak RSS", format!("{} MiB", r["server_rss_mib"])),
+        (
+            "ground",
+            r["ground"].as_str().unwrap_or_default().to_owned(),
+        ),
+        ("etcd database", format!("{} bytes", r["etcd_db_bytes"])),
         (
             "approval → catalog p50",
             format!("{} ms", r["approval_p50_ms"]),

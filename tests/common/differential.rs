@@ -20,6 +20,10 @@ pub struct Case {
     #[serde(default)]
     pub setup: Vec<Step>,
     pub steps: Vec<Step>,
+    /// Steps after the compared ones whose answers are not compared (deleting the
+    /// cluster-scoped objects the case made: CRDs, policies, ClusterRoles).
+    #[serde(default)]
+    pub teardown: Vec<Step>,
 }
 
 #[derive(Deserialize, Debug, Clone)]
@@ -40,6 +44,10 @@ pub struct Step {
     /// A watch: read up to `events` events, for at most `seconds`.
     #[serde(default)]
     pub watch: Option<WatchSpec>,
+    /// Sent in order with the others, its answer not compared (a CRD's schema changed
+    /// between two compared steps: the CRD's own answer is not what the case is about).
+    #[serde(default)]
+    pub quiet: bool,
 }
 
 #[derive(Deserialize, Debug, Clone)]
@@ -260,16 +268,24 @@ pub async fn run(
                 ),
                 raw: None,
                 watch: None,
+                quiet: false,
             };
             ground.send(&create, &namespace).await;
             for step in &case.setup {
                 ground.send(step, &namespace).await;
             }
-            let mut normaliser = Normaliser::for_case(case);
+            let mut normaliser = Normaliser::for_corpus(corpus, &namespace);
             let mut seen = Vec::new();
             for step in &case.steps {
                 let answer = ground.send(step, &namespace).await;
-                seen.push(normaliser.normalise(answer));
+                seen.push(if step.quiet {
+                    Value::String("<not compared>".into())
+                } else {
+                    normaliser.normalise(answer)
+                });
+            }
+            for step in &case.teardown {
+                ground.send(step, &namespace).await;
             }
             dump(&ground.name, &case.case, &seen);
             answers.push(seen);
@@ -333,13 +349,15 @@ struct Normaliser {
 const CONTROLLER_OBJECTS: &[&str] = &["kube-root-ca.crt"];
 
 impl Normaliser {
-    fn for_case(case: &Case) -> Normaliser {
-        let prefixes = case
-            .setup
+    /// The generateName prefixes of the whole corpus: a list across namespaces shows the
+    /// names other cases generated too.
+    fn for_corpus(corpus: &Corpus, namespace: &str) -> Normaliser {
+        let prefixes = corpus
+            .cases
             .iter()
-            .chain(&case.steps)
+            .flat_map(|case| case.setup.iter().chain(&case.steps))
             .filter_map(|s| s.body.as_ref()?.pointer("/metadata/generateName")?.as_str())
-            .map(str::to_owned)
+            .map(|p| p.replace("$NS", namespace))
             .collect();
         Normaliser {
             uids: BTreeMap::new(),
@@ -366,6 +384,31 @@ impl Normaliser {
                 if map.get("kind").and_then(Value::as_str) == Some("Table") {
                     age_cells(map);
                 }
+                if map.get("kind").and_then(Value::as_str) == Some("APIResourceList") {
+                    crd_resources_in_order(map);
+                }
+                if map.get("kind").and_then(Value::as_str) == Some("Status") {
+                    causes_in_order(map);
+                }
+                // A bookmark carries etcd's current revision, as a list does (below).
+                if map.get("type").and_then(Value::as_str) == Some("BOOKMARK")
+                    && let Some(Value::Object(meta)) =
+                        map.get_mut("object").and_then(|o| o.get_mut("metadata"))
+                {
+                    meta.insert("resourceVersion".into(), Value::String("<list rv>".into()));
+                }
+                // A list's own resourceVersion is etcd's current revision, which
+                // kube-controller-manager's writes in other namespaces move at their own pace.
+                if map.contains_key("items")
+                    && map
+                        .get("kind")
+                        .and_then(Value::as_str)
+                        .is_some_and(|k| k.ends_with("List"))
+                    && let Some(Value::Object(meta)) = map.get_mut("metadata")
+                    && meta.contains_key("resourceVersion")
+                {
+                    meta.insert("resourceVersion".into(), Value::String("<list rv>".into()));
+                }
                 if let Some(Value::Array(items)) = map.get_mut("items") {
                     items.retain(|item| !is_controller_object(item));
                 }
@@ -387,12 +430,12 @@ impl Normaliser {
                     }
                     Some("continue") if !s.is_empty() => Some(Value::String("<continue>".into())),
                     _ if is_time(s) => Some(Value::String("<time>".into())),
+                    _ if s.contains(RECORD_VERSION) => Some(Value::String(record_version(s))),
                     _ if has_uuid(s) => Some(Value::String(self.uuids_in(s))),
-                    _ => self
-                        .prefixes
-                        .iter()
-                        .any(|p| s.len() == p.len() + 5 && s.starts_with(p.as_str()))
-                        .then(|| Self::number(&mut self.generated, s, "generated")),
+                    _ if self.prefixes.iter().any(|p| s.contains(p.as_str())) => {
+                        Some(Value::String(self.generated_in(s)))
+                    }
+                    _ => None,
                 };
                 if let Some(r) = replaced {
                     *value = r;
@@ -404,6 +447,34 @@ impl Normaliser {
 }
 
 impl Normaliser {
+    /// Replaces each name generated from a corpus prefix (the prefix and five characters),
+    /// whole or quoted inside a message, by its number.
+    fn generated_in(&mut self, s: &str) -> String {
+        let mut out = s.to_owned();
+        for prefix in self.prefixes.clone() {
+            let mut rest = out.as_str();
+            let mut next = String::new();
+            while let Some(at) = rest.find(prefix.as_str()) {
+                let end = at + prefix.len();
+                let tail: String = rest[end..].chars().take(5).collect();
+                if tail.len() == 5 && tail.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    next.push_str(&rest[..at]);
+                    let name = &rest[at..end + 5];
+                    if let Value::String(n) = Self::number(&mut self.generated, name, "generated") {
+                        next.push_str(&n);
+                    }
+                    rest = &rest[end + 5..];
+                } else {
+                    next.push_str(&rest[..end]);
+                    rest = &rest[end..];
+                }
+            }
+            next.push_str(rest);
+            out = next;
+        }
+        out
+    }
+
     /// Replaces each uuid inside a text (a Status message quoting a uid) by its number.
     fn uuids_in(&mut self, s: &str) -> String {
         let mut out = String::new();
@@ -440,6 +511,71 @@ fn is_controller_object(item: &Value) -> bool {
     item.pointer("/metadata/name")
         .and_then(Value::as_str)
         .is_some_and(|n| CONTROLLER_OBJECTS.contains(&n))
+}
+
+/// A delete precondition's conflict quotes the stored object's resourceVersion, which was
+/// written by a setup step (whose answers are not normalised): the number itself differs.
+const RECORD_VERSION: &str = "the ResourceVersion in record (";
+
+fn record_version(s: &str) -> String {
+    let Some(at) = s.find(RECORD_VERSION) else {
+        return s.to_owned();
+    };
+    let start = at + RECORD_VERSION.len();
+    let end = s[start..].find(')').map_or(s.len(), |i| start + i);
+    format!("{}<rv>{}", &s[..start], &s[end..])
+}
+
+/// kube-openapi's schema validator walks a schema's properties in a Go map's order, so the
+/// causes of an Invalid Status with several come in an order that changes from one request
+/// to the next: they are compared sorted, and the message rebuilt from them in that order.
+fn causes_in_order(status: &mut serde_json::Map<String, Value>) {
+    let Some(Value::Array(causes)) = status.get_mut("details").and_then(|d| d.get_mut("causes"))
+    else {
+        return;
+    };
+    if causes.len() < 2 {
+        return;
+    }
+    let text = |c: &Value, k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    causes.sort_by_key(|c| (text(c, "field"), text(c, "message")));
+    let listed: Vec<String> = causes
+        .iter()
+        .map(|c| match text(c, "field") {
+            f if f.is_empty() => text(c, "message"),
+            f => format!("{f}: {}", text(c, "message")),
+        })
+        .collect();
+    if let Some(Value::String(message)) = status.get_mut("message")
+        && let Some(at) = message.find(" is invalid: [")
+    {
+        *message = format!("{} is invalid: [{}]", &message[..at], listed.join(", "));
+    }
+}
+
+/// kube-apiserver lists a CRD group's resources in its CRD informer's order (a Go map's:
+/// it differs from one start to the next), so a group served by CRDs is compared sorted.
+/// Built-in groups (`""` and `*.k8s.io`) keep their order, which is fixed.
+fn crd_resources_in_order(list: &mut serde_json::Map<String, Value>) {
+    let group = list
+        .get("groupVersion")
+        .and_then(Value::as_str)
+        .and_then(|gv| gv.split_once('/'))
+        .map_or("", |(g, _)| g);
+    if group.is_empty() || group.ends_with("k8s.io") {
+        return;
+    }
+    if let Some(Value::Array(resources)) = list.get_mut("resources") {
+        resources.sort_by(|a, b| {
+            let name = |v: &Value| {
+                v.get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            name(a).cmp(&name(b))
+        });
+    }
 }
 
 /// `2026-12-07T04:22:37Z`, with or without fractions or an offset.

@@ -84,7 +84,14 @@ pub(crate) fn ownable(obj: &Value, subresource: Option<&str>, status_subresource
                 }
                 let mut md = Map::new();
                 if let Some(mm) = v.as_object() {
-                    for f in ["labels", "annotations", "finalizers", "ownerReferences"] {
+                    // Everything the field manager's metadata stripper does not strip.
+                    for f in [
+                        "generateName",
+                        "labels",
+                        "annotations",
+                        "finalizers",
+                        "ownerReferences",
+                    ] {
                         if let Some(x) = mm.get(f)
                             && !x.is_null()
                         {
@@ -109,6 +116,52 @@ pub(crate) fn ownable(obj: &Value, subresource: Option<&str>, status_subresource
         }
     }
     Value::Object(out)
+}
+
+/// The granular maps and lists of `v` (not the root), each as `path + "."`: what
+/// structured-merge-diff's compare adds as a node of its own when it appears in an update.
+fn containers(v: &Value, shape: &Shape<'_>, prefix: &mut FieldPath, out: &mut FieldSet) {
+    match v {
+        Value::Object(m) if !m.is_empty() && !shape.map_atomic() => {
+            if !prefix.is_empty() {
+                prefix.push(".".into());
+                out.insert(prefix.clone());
+                prefix.pop();
+            }
+            for (k, child) in m {
+                prefix.push(format!("f:{k}"));
+                containers(child, &shape.field(k).0, prefix, out);
+                prefix.pop();
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            let list_type = shape.list_type();
+            if list_type == ListType::Atomic {
+                return;
+            }
+            prefix.push(".".into());
+            out.insert(prefix.clone());
+            prefix.pop();
+            if matches!(list_type, ListType::Map(_)) {
+                let item_shape = shape.item();
+                for item in items {
+                    let Some(token) = item_token(&list_type, item) else {
+                        continue;
+                    };
+                    prefix.push(token);
+                    containers(item, &item_shape, prefix, out);
+                    prefix.pop();
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+pub(crate) fn container_set(obj: &Value, shape: &Shape<'_>) -> FieldSet {
+    let mut set = FieldSet::new();
+    containers(obj, shape, &mut Vec::new(), &mut set);
+    set
 }
 
 pub(crate) fn owned_set(obj: &Value, shape: &Shape<'_>) -> FieldSet {

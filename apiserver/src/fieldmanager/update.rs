@@ -2,7 +2,7 @@
 
 use super::fieldset::*;
 use super::managed_fields::{new_entry, read_entries, write_entries};
-use super::owned::{ownable, owned_set};
+use super::owned::{container_set, ownable, owned_set};
 use super::schema::Shape;
 use crate::resource::ResourceInfo;
 use serde_json::{Map, Value};
@@ -20,12 +20,26 @@ pub fn record_update(
 ) {
     let subresource = subresource.filter(|s| !s.is_empty());
     let shape = info.map_or_else(Shape::untyped, Shape::of);
-    let new_own = ownable(new, subresource, false);
+    // kube's skip-non-applied manager: an object whose managedFields are empty (created with
+    // nothing to own) does not start tracking on an update.
+    if let Some(o) = old
+        && read_entries(o).is_empty()
+        && new
+            .pointer("/metadata/managedFields")
+            .is_none_or(|m| m.as_array().is_none_or(Vec::is_empty))
+    {
+        return;
+    }
+    // The main resource of a kind with a status subresource owns no status (the strategy
+    // resets it), and the status subresource owns only status.
+    let status_subresource = info.is_some_and(|i| i.status_subresource);
+    let new_own = ownable(new, subresource, status_subresource);
     let new_set = owned_set(&new_own, &shape);
-    let (changed, removed): (FieldSet, FieldSet) = match old {
+    let (mut changed, removed): (FieldSet, FieldSet) = match old {
         Some(o) => {
-            let old_own = ownable(o, subresource, false);
-            let old_set = owned_set(&old_own, &shape);
+            let old_own = ownable(o, subresource, status_subresource);
+            let mut old_set = owned_set(&old_own, &shape);
+            old_set.extend(container_set(&old_own, &shape));
             let changed = new_set
                 .iter()
                 .filter(|p| {
@@ -46,6 +60,21 @@ pub fn record_update(
         }
         None => (new_set.clone(), FieldSet::new()),
     };
+    // A map or list the update adds is a member itself (`.`), as structured-merge-diff's
+    // compare records it; one that was there already is not.
+    let old_own = old.map(|o| ownable(o, subresource, status_subresource));
+    for path in container_set(&new_own, &shape) {
+        // `metadata` itself is stripped, as the field manager strips it.
+        if path == ["f:metadata", "."] {
+            continue;
+        }
+        let absent_before = old_own
+            .as_ref()
+            .is_none_or(|o| get_path(o, node(&path)).is_none());
+        if absent_before {
+            changed.insert(path);
+        }
+    }
     // Entries are carried by `new` when the client sent them; otherwise by `old`.
     let mut entries = match (new.pointer("/metadata/managedFields").is_some(), old) {
         (false, Some(o)) => read_entries(o),

@@ -39,6 +39,7 @@ pub fn create(
         crate::store::meta_str(&obj, "name").unwrap_or_default(),
     )?;
     let mut obj = kind.decode_served(target, obj)?;
+    let decode_warnings = strategy::decode_body(&target.served, ctx, &mut obj)?;
     strategy::refuse_resource_version_on_create(&obj)?;
     let info = &target.served.info;
     let name = match (
@@ -61,10 +62,8 @@ pub fn create(
             ));
         }
     };
-    strategy::prepare_create(target, &mut obj, &name)?;
-    let admission = Admission::prepare(shared, ctx, target);
-    let mut warnings = admission.admit(Operation::Create, &mut obj, None)?;
-    kind.canonicalize(target, &mut obj, None)?;
+    // The field manager sees the decoded object, before PrepareForCreate and the mutating
+    // policies: what they add is not owned by the request's manager (as in kube-apiserver).
     strategy::record_update(
         Some(&target.served.info),
         None,
@@ -72,6 +71,11 @@ pub fn create(
         &ctx.manager(),
         None,
     );
+    strategy::prepare_create(target, &mut obj, &name)?;
+    let admission = Admission::prepare(shared, ctx, target);
+    let mut warnings = decode_warnings;
+    warnings.append(&mut admission.admit(Operation::Create, &mut obj, None)?);
+    kind.canonicalize(target, &mut obj, None)?;
     let committed_obj = shared.store.mutate(
         &target.bucket(),
         target.ns(),

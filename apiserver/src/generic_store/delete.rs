@@ -10,14 +10,15 @@ use crate::store::Outcome;
 use crate::strategy;
 use serde_json::{Value, json};
 
-/// Delete `name` at `target` with the given DeleteOptions.
+/// Delete `name` at `target` with the given DeleteOptions. The reply carries the object (as
+/// deleted, or as marked for deletion); the flag says whether it is gone.
 pub fn delete(
     shared: &Shared,
     ctx: &RequestContext,
     target: &Target,
     name: &str,
     opts: &Value,
-) -> Result<Reply, ApiError> {
+) -> Result<(Reply, bool), ApiError> {
     let kind = strategy::for_target(target);
     let dry_run = ctx.dry_run()
         || opts
@@ -59,5 +60,5 @@ pub fn delete(
     }
     let mut reply = Reply::json(200, kind.to_served(target, &committed_obj.object));
     reply.warnings = warnings;
-    Ok(reply)
+    Ok((reply, committed_obj.deleted))
 }

@@ -54,9 +54,7 @@ pub fn update(
                     return Err(strategy::not_found_for(target, name));
                 }
                 let Updated { mut object, record } = updated_object(None)?;
-                strategy::prepare_create(target, &mut object, name)?;
-                warnings = admission.admit(Operation::Create, &mut object, None)?;
-                kind.canonicalize(target, &mut object, None)?;
+                warnings = strategy::decode_body(&target.served, ctx, &mut object)?;
                 if record {
                     strategy::record_update(
                         Some(&target.served.info),
@@ -66,6 +64,9 @@ pub fn update(
                         None,
                     );
                 }
+                strategy::prepare_create(target, &mut object, name)?;
+                warnings.append(&mut admission.admit(Operation::Create, &mut object, None)?);
+                kind.canonicalize(target, &mut object, None)?;
                 created = true;
                 return Ok(Outcome::Write(object));
             };
@@ -96,17 +97,21 @@ fn write_over(
     new: Value,
     record: bool,
 ) -> Result<(Value, Vec<String>), ApiError> {
-    let mut next = strategy::prepare_update(target, current, new)?;
-    let warnings = admission.admit(Operation::Update, &mut next, Some(current))?;
-    kind.canonicalize(target, &mut next, Some(current))?;
+    let mut new = new;
+    let mut warnings = strategy::decode_body(&target.served, ctx, &mut new)?;
+    // The field manager sees the decoded object, before PrepareForUpdate and the mutating
+    // policies (as in kube-apiserver, where it runs in the updated-object transformers).
     if record {
         strategy::record_update(
             Some(&target.served.info),
             Some(current),
-            &mut next,
+            &mut new,
             &ctx.manager(),
             target.subresource.as_deref(),
         );
     }
+    let mut next = strategy::prepare_update(target, current, new)?;
+    warnings.append(&mut admission.admit(Operation::Update, &mut next, Some(current))?);
+    kind.canonicalize(target, &mut next, Some(current))?;
     Ok((next, warnings))
 }

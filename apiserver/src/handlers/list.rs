@@ -170,6 +170,20 @@ pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<
     let info = &target.served.info;
     Ok(Reply::json(
         200,
-        json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": metadata, "items": selected}),
+        json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": metadata, "items": list_items(info, selected)}),
     ))
+}
+
+/// A typed list's items carry no apiVersion and kind (the list's TypeMeta says them); a
+/// custom resource list is unstructured and every item keeps its own.
+pub fn list_items(info: &crate::resource::ResourceInfo, mut items: Vec<Value>) -> Vec<Value> {
+    if !info.custom {
+        for item in &mut items {
+            if let Some(o) = item.as_object_mut() {
+                o.remove("apiVersion");
+                o.remove("kind");
+            }
+        }
+    }
+    items
 }

@@ -43,3 +43,29 @@ pub fn decode_body(ctx: &RequestContext, body: &[u8]) -> Result<Value, ApiError>
             .unwrap_or_default()
     )))
 }
+
+/// `ValidateCreateOptions` and its siblings, before anything else of a write: `dryRun` is
+/// `All` or absent (422 on `<Kind>Options.meta.k8s.io ""`).
+pub fn validate_dry_run(ctx: &RequestContext, verb: &str) -> Result<(), ApiError> {
+    let options = match verb {
+        "create" => "CreateOptions",
+        "update" => "UpdateOptions",
+        "patch" => "PatchOptions",
+        "delete" | "deletecollection" => "DeleteOptions",
+        _ => return Ok(()),
+    };
+    match ctx.param("dryRun") {
+        None | Some("All") => Ok(()),
+        Some(other) => Err(ApiError::invalid(
+            options,
+            "meta.k8s.io",
+            options,
+            "",
+            vec![crate::error::Cause {
+                reason: "FieldValueNotSupported".into(),
+                message: format!("Unsupported value: [{other:?}]: supported values: \"All\""),
+                field: "dryRun".into(),
+            }],
+        )),
+    }
+}

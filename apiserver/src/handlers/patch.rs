@@ -63,7 +63,7 @@ pub fn handle(
     let pt = contain("patch::PatchType::from_content_type", || {
         PatchType::from_content_type(&ctx.content_type)
     })?
-    .ok_or_else(|| ApiError::unsupported_media_type(&ctx.content_type))?;
+    .ok_or_else(ApiError::unknown_patch_type)?;
     let manager = ctx
         .param("fieldManager")
         .filter(|m| !m.is_empty())

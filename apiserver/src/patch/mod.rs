@@ -85,9 +85,7 @@ pub fn apply_patch(
         PatchType::Json => json_patch::apply(current, body),
         PatchType::Strategic => {
             if info.custom {
-                return Err(ApiError::unsupported_media_type(
-                    PatchType::Strategic.content_type(),
-                ));
+                return Err(ApiError::unsupported_patch_type());
             }
             strategic::apply(current, body)
         }

@@ -30,7 +30,7 @@ pub use preconditions::{
     refuse_resource_version_on_create, require_resource_version,
 };
 pub use prepare::{invalid_unless_empty, prepare_create, prepare_update, validate};
-pub use schema_admission::admit;
+pub use schema_admission::{admit, decode as decode_body};
 pub use served_shape::{from_served, to_served};
 pub use update_outcome::{finalizers, finish_update, finish_update_counting, generation};
 

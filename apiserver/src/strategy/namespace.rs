@@ -3,6 +3,7 @@
 //! marks the namespace Terminating and the namespace controller empties it.
 
 use super::Strategy;
+use crate::error::ApiError;
 use crate::request::Target;
 use crate::store::Outcome;
 use serde_json::{Value, json};
@@ -10,9 +11,27 @@ use serde_json::{Value, json};
 /// The finalizer the namespace controller removes once the namespace is empty.
 pub const FINALIZER: &str = "kubernetes";
 
+/// The label every namespace carries with its own name.
+pub const NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
 pub struct Namespace;
 
 impl Strategy for Namespace {
+    /// SetDefaults_Namespace, at decoding: the `kubernetes.io/metadata.name` label is the
+    /// name (so the field manager records it as the request's).
+    fn decode_served(&self, _target: &Target, mut obj: Value) -> Result<Value, ApiError> {
+        let name = crate::store::meta_str(&obj, "name")
+            .unwrap_or_default()
+            .to_string();
+        if !name.is_empty() && obj.get("metadata").is_some_and(Value::is_object) {
+            if !obj["metadata"].get("labels").is_some_and(Value::is_object) {
+                obj["metadata"]["labels"] = json!({});
+            }
+            obj["metadata"]["labels"][NAME_LABEL] = json!(name);
+        }
+        Ok(obj)
+    }
+
     fn prepare_for_create(&self, _target: &Target, obj: &mut Value) {
         obj["status"] = json!({"phase": "Active"});
         if !obj.get("spec").is_some_and(Value::is_object) {
