@@ -91,6 +91,37 @@ pub fn security_objects(approval_delegates: &[&str]) -> Vec<Value> {
     objects
 }
 
+/// The first Kubernetes minor that serves MutatingAdmissionPolicy as `v1` (GA, on by default).
+pub const MUTATING_POLICY_V1_MINOR: u32 = 36;
+
+/// `objects` as they install on a kube-apiserver of `version` (`v1.35.4`): from 1.36 as
+/// `deploy/` has them; before, with the MutatingAdmissionPolicies and their bindings at
+/// `admissionregistration.k8s.io/v1beta1`, exactly as `deploy-kubernetes-1.35/` (a kustomize
+/// overlay of `deploy/`) renders them. An unreadable version is taken as the newest.
+pub fn for_version(mut objects: Vec<Value>, version: &str) -> Vec<Value> {
+    let mut parts = version.trim_start_matches('v').split(['.', '-', '+']);
+    let minor = match (
+        parts.next(),
+        parts.next().and_then(|m| m.parse::<u32>().ok()),
+    ) {
+        (Some("1"), Some(minor)) => minor,
+        _ => return objects,
+    };
+    if minor >= MUTATING_POLICY_V1_MINOR {
+        return objects;
+    }
+    for o in &mut objects {
+        let mutating = matches!(
+            o["kind"].as_str(),
+            Some("MutatingAdmissionPolicy" | "MutatingAdmissionPolicyBinding")
+        );
+        if mutating && o["apiVersion"] == "admissionregistration.k8s.io/v1" {
+            o["apiVersion"] = json!("admissionregistration.k8s.io/v1beta1");
+        }
+    }
+    objects
+}
+
 /// ClusterRoleBindings giving everyone in `group` the owner, approver and viewer roles (the
 /// sandbox's demo users, the tests' users).
 pub fn user_bindings(group: &str) -> Vec<Value> {
@@ -130,11 +161,33 @@ mod tests {
 
     #[test]
     fn the_namespaces_are_the_ones_everything_names() {
-        let names: Vec<Value> = namespaces()
+        let listed = namespaces();
+        let names: Vec<&str> = listed
             .iter()
-            .map(|n| n["metadata"]["name"].clone())
+            .filter_map(|o| o["metadata"]["name"].as_str())
             .collect();
         assert_eq!(names, [NAMESPACE, CATALOG_NAMESPACE]);
+    }
+
+    #[test]
+    fn before_1_36_the_mutating_policies_are_beta() {
+        let api = |version: &str| {
+            for_version(security_objects(&[]), version)
+                .iter()
+                .filter(|o| {
+                    o["kind"]
+                        .as_str()
+                        .is_some_and(|k| k.starts_with("Mutating"))
+                })
+                .map(|o| o["apiVersion"].as_str().unwrap_or("").to_string())
+                .collect::<Vec<_>>()
+        };
+        let only = |api: &str| vec![format!("admissionregistration.k8s.io/{api}"); 8];
+        assert_eq!(api("v1.37.2"), only("v1"));
+        assert_eq!(api("v1.36.0"), only("v1"));
+        assert_eq!(api("v1.35.4"), only("v1beta1"));
+        assert_eq!(api("v1.34.1"), only("v1beta1"));
+        assert_eq!(api("unknown"), only("v1"));
     }
 
     #[test]

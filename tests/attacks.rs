@@ -12,11 +12,15 @@ mod sandbox;
 mod tools;
 
 use sandbox::Sandbox;
+use tools::{Ground, on_both_grounds};
 
 const CATALOG_NAMESPACE: &str = charter::deploy::CATALOG_NAMESPACE;
 
-fn examples() -> Sandbox {
-    let sandbox = Sandbox::start(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"));
+fn examples(ground: &Ground) -> Sandbox {
+    let sandbox = Sandbox::start_on(
+        ground,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
+    );
     for (service, namespace) in [
         ("ledger", "payments"),
         ("identity", "platform"),
@@ -156,14 +160,14 @@ fn decision(
     sandbox.kubectl_ok(&["--context", user, "create", "-f", &file]);
 }
 
+on_both_grounds!(an_editor_cannot_take_over_launder_or_revive_a_service);
 /// Who owns a Service and who may approve it are the owner's to say: an editor who is not the
 /// owner is refused at the server, whatever he writes.
-#[test]
-fn an_editor_cannot_take_over_launder_or_revive_a_service() {
+fn an_editor_cannot_take_over_launder_or_revive_a_service(ground: Ground) {
     if !tools::kubectl() {
         return;
     }
-    let sandbox = examples();
+    let sandbox = examples(&ground);
     let ledger = entry(&sandbox, "payments", "ledger");
     let bus = entry(&sandbox, "platform", "message-bus");
 
@@ -263,15 +267,15 @@ fn an_editor_cannot_take_over_launder_or_revive_a_service() {
     );
 }
 
+on_both_grounds!(no_one_publishes_alone);
 /// What an editor may do (propose content) he cannot approve; what an owner may do (change the
 /// approvers) does not lower the bar the approved revision set; a delegate records decisions
 /// only for listed approvers; a Service created again starts without approvals.
-#[test]
-fn no_one_publishes_alone() {
+fn no_one_publishes_alone(ground: Ground) {
     if !tools::kubectl() {
         return;
     }
-    let sandbox = examples();
+    let sandbox = examples(&ground);
     let ledger = entry(&sandbox, "payments", "ledger");
     let served = jsonpath(
         &sandbox,

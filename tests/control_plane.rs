@@ -71,10 +71,12 @@ fn the_examples_converge_and_a_forged_approval_is_refused_by_kube_apiserver() {
             "configmap",
             "charter-catalog",
             "-n",
-            "charter-system",
+            charter::deploy::CATALOG_NAMESPACE,
+            "-o",
+            "name",
         ],
         "the catalog ConfigMap",
-        |text| text.contains("charter-catalog"),
+        |text| text.trim() == "configmap/charter-catalog",
     );
     // The real MutatingAdmissionPolicy stamped who created it.
     let annotations = sandbox.kubectl_ok(&[
@@ -124,54 +126,71 @@ fn the_examples_converge_and_a_forged_approval_is_refused_by_kube_apiserver() {
     );
 
     // kube-controller-manager type-checks ValidatingAdmissionPolicies against the real CEL
-    // environment and the CRDs' schemas, but only rules naming their versions: deploy/'s match
-    // `apiVersions: ["*"]` and are never checked. So each is checked here as a copy matching
-    // the served versions (v1alpha1, v1 for ConfigMaps), left unbound (it enforces nothing):
-    // not one expression may read differently. (Rules on subresources alone, as the
-    // status-writer's, are not type-checked; MutatingAdmissionPolicies are not at all.)
+    // environment and the CRDs' schemas (rules naming their versions: deploy/'s name
+    // v1alpha1, and v1 for ConfigMaps) and writes the result to status.typeChecking: not one
+    // of deploy/'s expressions may read differently there. (Rules on subresources alone, as
+    // the status-writer's, are not type-checked; MutatingAdmissionPolicies are not at all.)
     if binaries.join("kube-controller-manager").is_file() {
-        let mut copies = Vec::new();
-        for mut policy in charter::deploy::security_objects(&[]) {
-            if policy["kind"] != "ValidatingAdmissionPolicy" {
-                continue;
-            }
-            let name = format!(
-                "typecheck-{}",
-                policy["metadata"]["name"].as_str().unwrap_or("")
-            );
-            policy["metadata"] = serde_json::json!({"name": name});
-            if let Some(rules) = policy["spec"]["matchConstraints"]["resourceRules"].as_array_mut()
-            {
-                for rule in rules {
-                    let core = rule["apiGroups"] == serde_json::json!([""]);
-                    rule["apiVersions"] = serde_json::json!([if core { "v1" } else { "v1alpha1" }]);
-                }
-            }
-            copies.push(policy);
-        }
-        assert!(copies.len() >= 5, "deploy/'s policies: {copies:?}");
-        let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": copies});
-        let file = sandbox.manifest("typecheck.json", &list.to_string());
-        sandbox.kubectl_ok(&["apply", "-f", &file]);
+        let policies: Vec<String> = charter::deploy::security_objects(&[])
+            .iter()
+            .filter(|o| o["kind"] == "ValidatingAdmissionPolicy")
+            .filter_map(|o| o["metadata"]["name"].as_str().map(str::to_owned))
+            .collect();
+        assert!(policies.len() >= 5, "deploy/'s policies: {policies:?}");
         let listing = r#"jsonpath={range .items[*]}{.metadata.name} {.metadata.generation}={.status.observedGeneration} {.status.typeChecking}{"\n"}{end}"#;
         let checked = sandbox.wait_until(
             &["get", "validatingadmissionpolicies", "-o", listing],
-            "every copy type-checked",
+            "every policy of deploy/ type-checked",
             |text| {
-                let copies: Vec<&str> = text
-                    .lines()
-                    .filter(|l| l.starts_with("typecheck-"))
-                    .collect();
-                copies.len() == list["items"].as_array().map_or(0, Vec::len)
-                    && copies.iter().all(|l| {
-                        l.split_whitespace()
-                            .nth(1)
-                            .and_then(|g| g.split_once('='))
-                            .is_some_and(|(generation, observed)| generation == observed)
+                policies.iter().all(|name| {
+                    text.lines().any(|l| {
+                        l.split_whitespace().next() == Some(name.as_str())
+                            && l.split_whitespace()
+                                .nth(1)
+                                .and_then(|g| g.split_once('='))
+                                .is_some_and(|(generation, observed)| generation == observed)
                     })
+                })
             },
         );
         assert!(!checked.contains("expressionWarnings"), "{checked}");
+    }
+
+    // deploy/ installs with kubectl as a user installs it, over what the sandbox installed:
+    // `deploy/` from 1.36, `deploy-kubernetes-1.35/` before (MutatingAdmissionPolicy v1beta1).
+    let minor: u32 = git_version
+        .trim_start_matches('v')
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .expect("a minor version");
+    let kustomization = if minor >= charter::deploy::MUTATING_POLICY_V1_MINOR {
+        "deploy"
+    } else {
+        "deploy-kubernetes-1.35"
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let installed = sandbox.kubectl_ok(&[
+        "apply",
+        "-k",
+        root.join(kustomization).to_str().expect("utf-8 path"),
+    ]);
+    assert!(
+        installed.contains("deployment.apps/charter")
+            && installed.contains(
+                "mutatingadmissionpolicy.admissionregistration.k8s.io/charter-service-created-by"
+            ),
+        "{installed}"
+    );
+    if kustomization != "deploy" {
+        // deploy/ itself names MutatingAdmissionPolicy v1, which this release does not serve.
+        let (ok, text) = sandbox.kubectl(&[
+            "apply",
+            "--dry-run=server",
+            "-k",
+            root.join("deploy").to_str().expect("utf-8 path"),
+        ]);
+        assert!(!ok && text.contains("MutatingAdmissionPolicy"), "{text}");
     }
 
     // Stopping the sandbox stops etcd, kube-apiserver and kube-controller-manager with it.

@@ -8,16 +8,22 @@ use serde_json::Value;
 use std::process::Command;
 
 fn rendered() -> Option<(String, Vec<Value>)> {
+    rendered_from("deploy")
+}
+
+/// `kubectl kustomize <dir>` (`deploy`, or an overlay of it), parsed.
+fn rendered_from(dir: &str) -> Option<(String, Vec<Value>)> {
     if !tools::kubectl() {
         return None;
     }
     let out = Command::new("kubectl")
-        .args(["kustomize", concat!(env!("CARGO_MANIFEST_DIR"), "/deploy")])
+        .arg("kustomize")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
         .output()
         .expect("kubectl runs");
     assert!(
         out.status.success(),
-        "kubectl kustomize deploy/ failed: {}",
+        "kubectl kustomize {dir}/ failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let yaml = String::from_utf8(out.stdout).expect("utf-8");
@@ -340,10 +346,26 @@ fn the_deployment_is_hardened() {
     assert!(c["resources"]["limits"]["memory"].is_string());
 }
 
+/// On each Kubernetes minor, what the sandbox installs is what the kustomization for that minor
+/// renders: `deploy/` from 1.36, `deploy-kubernetes-1.35/` (MutatingAdmissionPolicy v1beta1)
+/// on 1.34 and 1.35.
 #[test]
 fn the_sandbox_enforces_the_objects_deploy_installs() {
-    let Some((_, docs)) = rendered() else { return };
-    let compiled = charter::deploy::security_objects(&[]);
+    for (dir, version) in [
+        ("deploy", "v1.37.2"),
+        ("deploy", "v1.36.0"),
+        ("deploy-kubernetes-1.35", "v1.35.4"),
+    ] {
+        let Some((_, docs)) = rendered_from(dir) else {
+            return;
+        };
+        the_same_objects(&docs, version);
+    }
+}
+
+fn the_same_objects(docs: &[Value], version: &str) {
+    let docs = docs.to_vec();
+    let compiled = charter::deploy::for_version(charter::deploy::security_objects(&[]), version);
     assert!(compiled.len() >= 15, "{} objects", compiled.len());
     for object in compiled {
         let (kind, name) = kind_name(&object);
@@ -366,6 +388,6 @@ fn the_sandbox_enforces_the_objects_deploy_installs() {
                 .expect("metadata")
                 .remove("labels");
         }
-        assert_eq!(shipped, object, "{kind} {name}");
+        assert_eq!(shipped, object, "{kind} {name} for {version}");
     }
 }

@@ -13,14 +13,12 @@
 //! RBAC right (and is an approval delegate) but not the operator's status rights.
 
 mod common;
-#[path = "../apiserver/tests/common/kubectl.rs"]
-#[allow(dead_code)]
-mod kubectl;
 
 use std::time::Instant;
 
 use charter::api::{Decision, Phase, ServiceApproval, ServiceApprovalSpec};
-use common::{Fixture, NAMESPACE, approve, eventually, service};
+use common::tools::{Ground, on_both_grounds};
+use common::{Fixture, NAMESPACE, approve, eventually, kubectl, service};
 use futures::{StreamExt, stream};
 
 /// What the server must answer.
@@ -1144,10 +1142,7 @@ metadata: {name: h-label-key, labels: {"{x*64}": "a"}}
 spec: {owner: dana}
 "#,
             ),
-            Refused(&[
-                "metadata.labels",
-                "name part must be no more than 63 characters",
-            ]),
+            Refused(&["metadata.labels", "name part must be no more than 63 bytes"]),
         ),
         case(
             "a label value of 64 characters",
@@ -1160,7 +1155,7 @@ metadata: {name: h-label-value, labels: {team: "{x*64}"}}
 spec: {owner: dana}
 "#,
             ),
-            Refused(&["metadata.labels", "must be no more than 63 characters"]),
+            Refused(&["metadata.labels", "must be no more than 63 bytes"]),
         ),
         case(
             "an annotation key with a space",
@@ -1366,15 +1361,14 @@ fn expand(text: &str, vars: &Vars) -> String {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hostile_manifests_are_refused_naming_the_field_and_nothing_leaks_into_the_catalog() {
+on_both_grounds!(async hostile_manifests_are_refused_naming_the_field_and_nothing_leaks_into_the_catalog);
+async fn hostile_manifests_are_refused_naming_the_field_and_nothing_leaks_into_the_catalog(
+    ground: Ground,
+) {
     let started = Instant::now();
-    let fx = Fixture::start(false).await;
-    let Some(kubectl) = kubectl::Kubectl::for_users(
-        &fx.server,
-        &[OWNER, APPROVER, OTHER, ADMIN],
-        "hostile_manifests",
-    ) else {
+    let fx = Fixture::start_on(&ground, false).await;
+    let Some(kubectl) = kubectl::Kubectl::for_users(&fx.server, &[OWNER, APPROVER, OTHER, ADMIN])
+    else {
         fx.shutdown().await;
         return;
     };
@@ -1491,7 +1485,7 @@ async fn hostile_manifests_are_refused_naming_the_field_and_nothing_leaks_into_t
     assert_eq!(ledger.approved_revision.as_deref(), Some(rev.as_str()));
 
     println!(
-        "{total} hostile inputs answered as expected in {:.1} s",
+        "{total} hostile inputs answered as expected on {ground:?} in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     fx.shutdown().await;
@@ -1716,14 +1710,16 @@ fn data_bytes(data: &std::collections::BTreeMap<String, String>) -> usize {
     data.iter().map(|(k, v)| k.len() + v.len()).sum()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_largest_services_the_crd_admits_fit_the_catalog_which_shards_past_a_mebibyte() {
+on_both_grounds!(async the_largest_services_the_crd_admits_fit_the_catalog_which_shards_past_a_mebibyte);
+async fn the_largest_services_the_crd_admits_fit_the_catalog_which_shards_past_a_mebibyte(
+    ground: Ground,
+) {
     use charter::api::{Phase, ServiceStatus, Snapshot};
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
     use kube::{Api, api::PostParams};
 
     let started = Instant::now();
-    let fx = Fixture::start(false).await;
+    let fx = Fixture::start_on(&ground, false).await;
     let api: Api<charter::api::Service> = Api::namespaced(fx.admin.clone(), NAMESPACE);
 
     // The CRD admits the largest Service (so it is a real bound)...

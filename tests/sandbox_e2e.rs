@@ -10,14 +10,15 @@ mod sandbox;
 mod tools;
 
 use sandbox::Sandbox;
+use tools::{Ground, on_both_grounds};
 
-#[test]
-fn a_new_user_applies_approves_and_reads_the_catalog() {
+on_both_grounds!(a_new_user_applies_approves_and_reads_the_catalog);
+fn a_new_user_applies_approves_and_reads_the_catalog(ground: Ground) {
     if !tools::kubectl() {
         return;
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let sandbox = Sandbox::start(&examples);
+    let sandbox = Sandbox::start_on(&ground, &examples);
 
     // The examples converge: identity has its quorum of two.
     sandbox.kubectl_ok(&[
@@ -174,13 +175,13 @@ fn a_new_user_applies_approves_and_reads_the_catalog() {
     );
 }
 
-#[test]
-fn nobody_approves_in_anothers_name_or_forges_a_status() {
+on_both_grounds!(nobody_approves_in_anothers_name_or_forges_a_status);
+fn nobody_approves_in_anothers_name_or_forges_a_status(ground: Ground) {
     if !tools::kubectl() {
         return;
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let sandbox = Sandbox::start(&examples);
+    let sandbox = Sandbox::start_on(&ground, &examples);
     sandbox.kubectl_ok(&[
         "wait",
         "--for=condition=Ready",
@@ -373,15 +374,15 @@ fn nobody_approves_in_anothers_name_or_forges_a_status() {
     );
 }
 
+on_both_grounds!(a_consumer_reads_the_catalog_from_their_own_namespace);
 /// A consumer in a namespace of their own reads the catalog where it lives, and reads (as a pod
 /// there would mount) the copy the operator keeps in their namespace once it opts in.
-#[test]
-fn a_consumer_reads_the_catalog_from_their_own_namespace() {
+fn a_consumer_reads_the_catalog_from_their_own_namespace(ground: Ground) {
     if !tools::kubectl() {
         return;
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let sandbox = Sandbox::start(&examples);
+    let sandbox = Sandbox::start_on(&ground, &examples);
     let source = [
         "get",
         "configmap",

@@ -293,12 +293,21 @@ pub struct ServiceModel {
 )]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceRef {
+    // The maximum lengths repeat the patterns' bounds for the CEL cost estimator, which reads
+    // maxLength but not patterns: without them kube-apiserver 1.35 refuses the CRD (the
+    // self-dependency rule's estimated cost exceeds its budget by a factor of 2).
     /// Namespace of the Service; the referring Service's own namespace when empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
+    #[schemars(
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"),
+        length(max = 63)
+    )]
     pub namespace: Option<String>,
     /// Name of the Service.
-    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"))]
+    #[schemars(
+        regex(pattern = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"),
+        length(max = 253)
+    )]
     pub name: String,
 }
 

@@ -402,7 +402,8 @@ impl ControlPlane {
         client_with_token(self.kubeconfig_cluster(), &user, &token).await
     }
 
-    /// A token for ServiceAccount `namespace/name` from the TokenRequest API.
+    /// A token of ServiceAccount `namespace/name` from the TokenRequest API, valid for a week
+    /// (for a kubeconfig: the sandbox has no kubelet to refresh it).
     pub async fn service_account_token(
         &self,
         admin: &Client,

@@ -43,6 +43,10 @@ pub struct RunArgs {
     /// feature) instead of pages of 500: faster and lighter at start with many Services.
     #[arg(long, env = "CHARTER_STREAMING_LISTS")]
     pub streaming_lists: bool,
+    /// The kubeconfig context to run as (default: the current one; in a pod, the in-cluster
+    /// config). `charter sandbox --api-only` writes the context `operator`.
+    #[arg(long, env = "CHARTER_CONTEXT")]
+    pub context: Option<String>,
     /// Namespace of the leader-election Lease: the operator's own, not the catalog's.
     #[arg(long, env = "CHARTER_LEASE_NAMESPACE", default_value = crate::deploy::NAMESPACE)]
     pub lease_namespace: String,
@@ -76,7 +80,16 @@ pub fn init_logging(format: LogFormat) {
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     init_logging(args.log_format);
-    let client = kube::Client::try_default().await?;
+    let client = match &args.context {
+        None => kube::Client::try_default().await?,
+        Some(context) => {
+            let options = kube::config::KubeConfigOptions {
+                context: Some(context.clone()),
+                ..Default::default()
+            };
+            kube::Client::try_from(kube::Config::from_kubeconfig(&options).await?)?
+        }
+    };
     let telemetry = Telemetry::default();
     let listener = tokio::net::TcpListener::bind(args.http_addr)
         .await

@@ -81,7 +81,7 @@ pub async fn secured_server(
     let server = ApiServer::start(config).await?;
     server.install_crds(&crate::crds::yaml())?;
     let admin = server.client_for("admin").await?;
-    install_deploy(&admin, group).await?;
+    install_deploy(&admin, group, NEWEST).await?;
     let operator = server.client_for(&crate::deploy::operator_user()).await?;
     Ok((server, operator, admin))
 }
@@ -106,7 +106,7 @@ pub async fn secured_control_plane(
         .collect::<Result<Vec<_>, _>>()?;
     super::apply::apply_all(&admin, &crds).await?;
     crds_established(&admin).await?;
-    install_deploy(&admin, group).await?;
+    install_deploy(&admin, group, plane.version()).await?;
     policies_in_effect(&admin).await?;
     let operator = plane
         .service_account_client(
@@ -118,10 +118,15 @@ pub async fn secured_control_plane(
     Ok((plane, operator, admin))
 }
 
+/// The version the embedded server answers as far as `deploy/` is concerned: the newest.
+const NEWEST: &str = "v1.37.2";
+
 /// `deploy/`'s ServiceAccount, RBAC, user roles and admission policies, as a user installs
-/// them, with `admin` as an approval delegate and `group` bound to the user roles.
-async fn install_deploy(admin: &Client, group: &str) -> anyhow::Result<()> {
-    let mut objects = crate::deploy::security_objects(&["admin"]);
+/// them on a kube-apiserver of `version` (`deploy/`, or `deploy-kubernetes-1.35/` before
+/// 1.36), with `admin` as an approval delegate and `group` bound to the user roles.
+async fn install_deploy(admin: &Client, group: &str, version: &str) -> anyhow::Result<()> {
+    let mut objects =
+        crate::deploy::for_version(crate::deploy::security_objects(&["admin"]), version);
     objects.extend(crate::deploy::user_bindings(group));
     super::apply::apply_all(admin, &objects).await?;
     Ok(())
@@ -249,7 +254,13 @@ struct Started {
     admin: Client,
     cluster: serde_json::Value,
     users: Vec<UserSpec>,
+    /// The operator's token, for the kubeconfig's `operator` context (`--api-only`).
+    operator_token: Option<String>,
 }
+
+/// The context `--api-only` writes for deploy/'s ServiceAccount, to run `charter run
+/// --context operator` against the sandbox as the operator runs on a cluster.
+pub const OPERATOR_CONTEXT: &str = "operator";
 
 async fn start(args: &SandboxArgs, users: Vec<UserSpec>) -> anyhow::Result<Started> {
     match &args.control_plane {
@@ -264,12 +275,17 @@ async fn start(args: &SandboxArgs, users: Vec<UserSpec>) -> anyhow::Result<Start
                 DEMO_GROUP,
             )
             .await?;
+            let operator_token = match args.api_only {
+                true => Some(server.token_of(&crate::deploy::operator_user())?),
+                false => None,
+            };
             Ok(Started {
                 cluster: server.kubeconfig_cluster(),
                 ground: Ground::Embedded(server),
                 operator,
                 admin,
                 users,
+                operator_token,
             })
         }
         Some(dir) => {
@@ -282,12 +298,25 @@ async fn start(args: &SandboxArgs, users: Vec<UserSpec>) -> anyhow::Result<Start
                 .filter(|u| users.iter().any(|d| d.name == u.name))
                 .cloned()
                 .collect();
+            let operator_token = match args.api_only {
+                true => Some(
+                    plane
+                        .service_account_token(
+                            &admin,
+                            crate::deploy::NAMESPACE,
+                            crate::deploy::SERVICE_ACCOUNT,
+                        )
+                        .await?,
+                ),
+                false => None,
+            };
             Ok(Started {
                 cluster: plane.kubeconfig_cluster(),
                 ground: Ground::ControlPlane(plane),
                 operator,
                 admin,
                 users,
+                operator_token,
             })
         }
     }
@@ -310,6 +339,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         admin: client,
         cluster,
         users,
+        operator_token,
     } = tokio::select! {
         result = start(&args, users) => result?,
         () = &mut shutdown => {
@@ -318,7 +348,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         }
     };
     let ready_in = started.elapsed();
-    write_kubeconfig(&args.kubeconfig, cluster, &users)?;
+    write_kubeconfig(&args.kubeconfig, cluster, &users, operator_token.as_deref())?;
 
     let operator = if args.api_only {
         None
@@ -369,6 +399,11 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     println!();
     println!("Try:");
     println!("  export KUBECONFIG={}", kubeconfig.display());
+    if args.api_only {
+        println!(
+            "  charter run --context {OPERATOR_CONTEXT} --http-addr 127.0.0.1:8080   # the operator, as deploy/'s ServiceAccount"
+        );
+    }
     println!("  kubectl get charter -A");
     println!("  kubectl get csvc -A -w");
     println!("  kubectl describe csvc -n payments ledger");
@@ -391,13 +426,27 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
 }
 
 /// A kubeconfig with one context per user (`admin` current), with the tokens the server drew for
-/// this run: the only place they are written, readable by its owner only.
+/// this run: the only place they are written, readable by its owner only. With the operator's
+/// token, also the context [`OPERATOR_CONTEXT`] as deploy/'s ServiceAccount.
 fn write_kubeconfig(
     path: &Path,
     cluster: serde_json::Value,
     users: &[UserSpec],
+    operator_token: Option<&str>,
 ) -> anyhow::Result<()> {
-    let doc = control_plane::kubeconfig(cluster, users);
+    let mut doc = control_plane::kubeconfig(cluster, users);
+    if let Some(token) = operator_token {
+        let user = crate::deploy::operator_user();
+        if let Some(users) = doc["users"].as_array_mut() {
+            users.push(serde_json::json!({"name": user, "user": {"token": token}}));
+        }
+        if let Some(contexts) = doc["contexts"].as_array_mut() {
+            contexts.push(serde_json::json!({
+                "name": OPERATOR_CONTEXT,
+                "context": {"cluster": "charter-sandbox", "user": user, "namespace": OPERATOR_NAMESPACE},
+            }));
+        }
+    }
     charter_apiserver::server::write_private(path, serde_json::to_string_pretty(&doc)?.as_bytes())
         .map_err(|e| anyhow::anyhow!("cannot write kubeconfig {}: {e}", path.display()))
 }

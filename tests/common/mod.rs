@@ -6,6 +6,8 @@
 pub mod chaos;
 pub mod expect;
 pub mod history;
+pub mod kubectl;
+pub mod tools;
 
 use std::{
     future::Future,
@@ -39,8 +41,87 @@ struct Operator {
     task: JoinHandle<Result<(), controller::Error>>,
 }
 
+/// The server a [`Fixture`] runs on. The embedded one derefs to [`ApiServer`] (faults, dumps);
+/// a test that reaches into it cannot run on the real ground, and panics there saying so.
+pub enum Server {
+    Embedded(ApiServer),
+    Real {
+        plane: charter::cli::control_plane::ControlPlane,
+        /// A TokenRequest token of deploy/'s ServiceAccount.
+        operator_token: String,
+    },
+}
+
+impl std::ops::Deref for Server {
+    type Target = ApiServer;
+    fn deref(&self) -> &ApiServer {
+        match self {
+            Server::Embedded(server) => server,
+            Server::Real { .. } => {
+                panic!(
+                    "this test reaches into the embedded API server: it cannot run on kube-apiserver"
+                )
+            }
+        }
+    }
+}
+
+impl Server {
+    pub fn is_real(&self) -> bool {
+        matches!(self, Server::Real { .. })
+    }
+
+    /// The bearer token `user` is known by (deploy/'s ServiceAccount's too).
+    pub fn token_of(&self, user: &str) -> Result<String, String> {
+        match self {
+            Server::Embedded(server) => server.token_of(user).map_err(|e| e.to_string()),
+            Server::Real {
+                plane,
+                operator_token,
+            } => {
+                if user == charter::deploy::operator_user() {
+                    return Ok(operator_token.clone());
+                }
+                plane
+                    .users()
+                    .iter()
+                    .find(|u| u.name == user)
+                    .map(|u| u.token.clone())
+                    .ok_or_else(|| format!("no user {user}"))
+            }
+        }
+    }
+
+    /// A kubeconfig for `user` alone (its only context, current).
+    pub fn write_kubeconfig(&self, path: &std::path::Path, user: &str) -> Result<(), String> {
+        match self {
+            Server::Embedded(server) => server
+                .write_kubeconfig(path, user)
+                .map_err(|e| e.to_string()),
+            Server::Real { plane, .. } => {
+                let spec = UserSpec {
+                    name: user.to_string(),
+                    groups: Vec::new(),
+                    token: self.token_of(user)?,
+                };
+                let mut doc =
+                    charter::cli::control_plane::kubeconfig(plane.kubeconfig_cluster(), &[spec]);
+                doc["current-context"] = user.into();
+                std::fs::write(path, doc.to_string()).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    pub async fn client_for(&self, user: &str) -> Result<Client, String> {
+        match self {
+            Server::Embedded(server) => server.client_for(user).await.map_err(|e| e.to_string()),
+            Server::Real { plane, .. } => plane.client_for(user).await.map_err(|e| e.to_string()),
+        }
+    }
+}
+
 pub struct Fixture {
-    pub server: ApiServer,
+    pub server: Server,
     /// The admin client (also an approval delegate, as a GitOps pipeline would be).
     pub admin: Client,
     /// The operator's client: deploy/'s ServiceAccount with exactly deploy/'s RBAC.
@@ -59,6 +140,51 @@ impl Fixture {
         fx
     }
 
+    /// [`Fixture::start`] on `ground`.
+    pub async fn start_on(ground: &tools::Ground, allow_self_approval: bool) -> Fixture {
+        let mut fx = Self::start_without_operator_on(ground, allow_self_approval).await;
+        fx.start_operator();
+        fx
+    }
+
+    /// [`Fixture::start_without_operator`] on `ground`: on the real one, kube-apiserver with
+    /// the same users, secured by the same function as `charter sandbox --control-plane`.
+    pub async fn start_without_operator_on(
+        ground: &tools::Ground,
+        allow_self_approval: bool,
+    ) -> Fixture {
+        let tools::Ground::Real(binaries) = ground else {
+            return Self::start_without_operator(allow_self_approval).await;
+        };
+        let users: Vec<UserSpec> = USERS
+            .iter()
+            .map(|u| UserSpec::new(u, &[USER_GROUP]))
+            .collect();
+        let (plane, operator, admin) =
+            charter::cli::sandbox::secured_control_plane(binaries, &users, None, USER_GROUP)
+                .await
+                .expect("kube-apiserver starts, secured as deploy/ secures a cluster");
+        let operator_token = plane
+            .service_account_token(
+                &admin,
+                charter::deploy::NAMESPACE,
+                charter::deploy::SERVICE_ACCOUNT,
+            )
+            .await
+            .expect("a token of deploy/'s ServiceAccount");
+        Fixture {
+            server: Server::Real {
+                plane,
+                operator_token,
+            },
+            admin,
+            operator_client: operator,
+            allow_self_approval,
+            operator: None,
+            telemetry: controller::Telemetry::default(),
+        }
+    }
+
     pub async fn start_without_operator(allow_self_approval: bool) -> Fixture {
         let (server, operator, admin) = charter::cli::sandbox::secured_server(
             ServerConfig {
@@ -74,7 +200,7 @@ impl Fixture {
         .await
         .expect("the API server starts, secured as deploy/ secures a cluster");
         Fixture {
-            server,
+            server: Server::Embedded(server),
             admin,
             operator_client: operator,
             allow_self_approval,

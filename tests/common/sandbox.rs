@@ -23,6 +23,20 @@ impl Sandbox {
         Sandbox::start_with(apply, &[])
     }
 
+    /// `charter sandbox --apply <apply>` on `ground`.
+    pub fn start_on(ground: &super::tools::Ground, apply: &Path) -> Sandbox {
+        let args = ground.sandbox_args();
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        Sandbox::start_with(apply, &args)
+    }
+
+    /// `charter sandbox <args>` on `ground`.
+    pub fn launch_on(ground: &super::tools::Ground, args: &[&str]) -> Sandbox {
+        let mut all: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        all.extend(ground.sandbox_args());
+        Sandbox::launch(&all)
+    }
+
     /// With more arguments for `charter sandbox` (`--control-plane DIR`).
     pub fn start_with(apply: &Path, args: &[&std::ffi::OsStr]) -> Sandbox {
         let mut all = vec![std::ffi::OsStr::new("--apply"), apply.as_os_str()];

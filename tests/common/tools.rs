@@ -51,3 +51,68 @@ pub fn control_plane() -> Option<PathBuf> {
     let found = dir.join("etcd").is_file() && dir.join("kube-apiserver").is_file();
     (found || missing(&format!("etcd and kube-apiserver in {}", dir.display()))).then_some(dir)
 }
+
+/// Where an end-to-end test runs: the embedded API server, or the real etcd, kube-apiserver
+/// and kube-controller-manager in a directory of binaries ([`control_plane`]). The suites
+/// written as a function of the ground run once on each (`on_both_grounds!`).
+#[derive(Clone, Debug)]
+pub enum Ground {
+    Embedded,
+    Real(PathBuf),
+}
+
+impl Ground {
+    /// The real ground, or `None` (the test skips with a note; a failure under `CI=true`).
+    pub fn real() -> Option<Ground> {
+        control_plane().map(Ground::Real)
+    }
+
+    /// The arguments of `charter sandbox` that select this ground.
+    pub fn sandbox_args(&self) -> Vec<std::ffi::OsString> {
+        match self {
+            Ground::Embedded => Vec::new(),
+            Ground::Real(dir) => vec!["--control-plane".into(), dir.clone().into_os_string()],
+        }
+    }
+
+    pub fn is_real(&self) -> bool {
+        matches!(self, Ground::Real(_))
+    }
+}
+
+/// `on_both_grounds!(body)` for a `fn body(ground: Ground)` in scope with `Ground`: the tests
+/// `body::embedded` and `body::kube_apiserver` (which skips, or fails under `CI=true`, without
+/// the real control plane). `on_both_grounds!(async body)` does the same for an `async fn`.
+#[allow(unused_macros)]
+macro_rules! on_both_grounds {
+    (async $body:ident) => {
+        mod $body {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded() {
+                super::$body(super::Ground::Embedded).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn kube_apiserver() {
+                if let Some(ground) = super::Ground::real() {
+                    super::$body(ground).await
+                }
+            }
+        }
+    };
+    ($body:ident) => {
+        mod $body {
+            #[test]
+            fn embedded() {
+                super::$body(super::Ground::Embedded)
+            }
+            #[test]
+            fn kube_apiserver() {
+                if let Some(ground) = super::Ground::real() {
+                    super::$body(ground)
+                }
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_grounds;
