@@ -25,7 +25,7 @@ pub fn is_token_review(target: &Target) -> bool {
 /// `status.error` carries an authenticator's failure, such as an expired service-account
 /// token, which static tokens cannot have). Audiences are not checked: static tokens are
 /// audience-agnostic; `status.audiences` echoes the requested ones for a known token.
-pub fn answer(auth: &Authenticator, target: &Target, mut review: Value) -> Result<Reply, ApiError> {
+pub fn answer(auth: &Authenticator, target: &Target, review: Value) -> Result<Reply, ApiError> {
     if !review.is_object() {
         return Err(ApiError::bad_request(
             "the body of the request must be an object",
@@ -57,14 +57,8 @@ pub fn answer(auth: &Authenticator, target: &Target, mut review: Value) -> Resul
         }
         Err(_) => json!({"user": {}}),
     };
-    let info = &target.served.info;
     let metadata = review.get("metadata").cloned().unwrap_or_else(|| json!({}));
-    if let Some(m) = review.as_object_mut() {
-        m.insert("apiVersion".into(), json!(info.api_version()));
-        m.insert("kind".into(), json!(info.kind));
-        m.insert("metadata".into(), metadata);
-        m.insert("spec".into(), spec);
-        m.insert("status".into(), status);
-    }
-    Ok(Reply::json(201, review))
+    Ok(crate::authz::review::answered(
+        target, review, metadata, spec, status,
+    ))
 }

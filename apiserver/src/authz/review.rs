@@ -183,7 +183,7 @@ pub fn answer(
     shared: &Shared,
     ctx: &RequestContext,
     target: &Target,
-    mut review: Value,
+    review: Value,
 ) -> Result<Reply, ApiError> {
     if !review.is_object() {
         return Err(ApiError::bad_request(
@@ -221,6 +221,20 @@ pub fn answer(
             status
         }
     };
+    Ok(answered(target, review, metadata, spec, status))
+}
+
+/// A review as the review registries return it (authorization's here, authentication's
+/// TokenReview): the request's body with its kind, metadata and spec, and the server's
+/// `status`; 201, nothing stored.
+pub fn answered(
+    target: &Target,
+    mut review: Value,
+    metadata: Value,
+    spec: Value,
+    status: Value,
+) -> Reply {
+    let info = &target.served.info;
     if let Some(m) = review.as_object_mut() {
         m.insert("apiVersion".into(), json!(info.api_version()));
         m.insert("kind".into(), json!(info.kind));
@@ -228,5 +242,5 @@ pub fn answer(
         m.insert("spec".into(), spec);
         m.insert("status".into(), status);
     }
-    Ok(Reply::json(201, review))
+    Reply::json(201, review)
 }
