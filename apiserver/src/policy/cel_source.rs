@@ -277,6 +277,47 @@ pub fn referenced_variables(src: &str) -> Vec<String> {
     names
 }
 
+/// The field paths an expression selects below the root variable `root` (`object`,
+/// `oldObject`, …): `object.spec.owner` gives `["spec", "owner"]`, each path kept as far as
+/// it is a plain `.field` selection (an index, `.?`, an escaped `__name__` or a call ends
+/// it there, and everything below that point is read). `None` when the variable is used in
+/// any other way (bare, indexed, as a macro's variable): all of it is read. Empty when the
+/// source never names it.
+pub fn selected_paths(src: &str, root: &str) -> Option<Vec<Vec<String>>> {
+    let tokens = lex(src).ok()?;
+    let mut paths = Vec::new();
+    for i in 0..tokens.len() {
+        if tokens[i].kind != Kind::Ident || tokens[i].text != root {
+            continue;
+        }
+        if prev_significant(&tokens, i).is_some_and(|p| tokens[p].is(".")) {
+            continue; // a field of something else
+        }
+        let mut path: Vec<String> = Vec::new();
+        let mut at = i;
+        while let Some(dot) = next_significant(&tokens, at).filter(|&d| tokens[d].is(".")) {
+            let Some(field) = next_significant(&tokens, dot).filter(|&f| {
+                tokens[f].kind == Kind::Ident && !tokens[f].text.starts_with("__")
+            }) else {
+                break;
+            };
+            // `a.b(` is a method call on `a`, not a field `b`.
+            if next_significant(&tokens, field).is_some_and(|n| tokens[n].is("(")) {
+                break;
+            }
+            path.push(tokens[field].text.to_string());
+            at = field;
+        }
+        if path.is_empty() {
+            return None;
+        }
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+    Some(paths)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,5 +414,40 @@ mod tests {
             ),
             vec!["a".to_string(), "b".to_string()]
         );
+    }
+
+    #[test]
+    fn selected_paths_follow_plain_field_selections() {
+        let p = |src, root| selected_paths(src, root);
+        assert_eq!(
+            p("object.spec.owner == oldObject.spec.owner", "object"),
+            Some(vec![vec!["spec".to_string(), "owner".to_string()]])
+        );
+        assert_eq!(
+            p("has(object.metadata.annotations) && object.metadata.annotations['a'] == 'b'", "object"),
+            Some(vec![vec!["metadata".to_string(), "annotations".to_string()]])
+        );
+        // A method call ends the path before the method's name.
+        assert_eq!(
+            p("object.metadata.name.startsWith('x')", "object"),
+            Some(vec![vec!["metadata".to_string(), "name".to_string()]])
+        );
+        // Optional selection, an escaped name: read below the last plain field.
+        assert_eq!(
+            p("object.spec.?owner.orValue('')", "object"),
+            Some(vec![vec!["spec".to_string()]])
+        );
+        assert_eq!(
+            p("object.spec.__namespace__", "object"),
+            Some(vec![vec!["spec".to_string()]])
+        );
+        // Bare, indexed, shadowed by a macro, or optional at the root: all of it.
+        assert_eq!(p("object == oldObject", "object"), None);
+        assert_eq!(p("object['spec'].x", "object"), None);
+        assert_eq!(p("[1].all(object, object.x > 0)", "object"), None);
+        assert_eq!(p("object.?spec", "object"), None);
+        // A field named like the root is not the root; strings are not names.
+        assert_eq!(p("params.object.x == 'object.y'", "object"), Some(vec![]));
+        assert_eq!(p("1 == 1", "object"), Some(vec![]));
     }
 }

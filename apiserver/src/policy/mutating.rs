@@ -69,7 +69,7 @@ pub fn compile(policy: &Value, c: &mut Causes) -> (Definition, Mutations) {
 /// The object after one mutation.
 fn apply(
     m: &Mutation,
-    act: &Activation<'_>,
+    act: &Activation<'_, '_>,
     object: &Value,
     info: &crate::resource::ResourceInfo,
 ) -> Result<Value, String> {
@@ -136,8 +136,13 @@ pub fn mutate(
     let request = req.to_cel();
     let mut errors: Vec<PolicyError> = Vec::new();
     for p in &snap.mutating {
-        let before = object.clone();
-        let attrs = req.attributes(&before, old_object);
+        // Matching reads the object as it is before this policy runs.
+        let invocations = invocations(
+            &p.def,
+            &p.bindings,
+            &req.attributes(object, old_object),
+            params,
+        );
         let mut fail = |binding: Option<&str>, message: String, reason| {
             if p.def.fail {
                 errors.push(PolicyError {
@@ -148,7 +153,7 @@ pub fn mutate(
                 });
             }
         };
-        for inv in invocations(&p.def, &p.bindings, &attrs, params) {
+        for inv in invocations {
             let (binding, params) = match inv {
                 Invocation::ConfigError { binding, message } => {
                     fail(binding.map(|b| b.name.as_str()), message, None);
@@ -156,33 +161,33 @@ pub fn mutate(
                 }
                 Invocation::Run { binding, params } => (binding, params),
             };
-            let current = object.clone();
             let inputs = Inputs {
-                object: &current,
+                object,
                 old_object,
                 request: &request,
                 params: &params,
                 namespace_object: &req.namespace_object,
             };
-            let act = match Activation::new(&inputs, &p.def.variables) {
-                Ok(a) => a,
+            let conditions = Activation::new(&inputs, &p.def.variables).map(|act| {
+                let mut errors = Vec::new();
+                let mut matched = true;
+                for (_, cond) in &p.def.conditions {
+                    match act.eval_bool(cond) {
+                        Ok(true) => {}
+                        Ok(false) => matched = false,
+                        Err(e) => errors.push(e),
+                    }
+                }
+                (matched, errors)
+            });
+            let mut condition_errors = match conditions {
+                Ok((false, _)) => continue,
+                Ok((true, errors)) => errors,
                 Err(e) => {
                     fail(Some(&binding.name), e, Some("Invalid"));
                     continue;
                 }
             };
-            let mut condition_errors = Vec::new();
-            let mut matched = true;
-            for (_, cond) in &p.def.conditions {
-                match act.eval_bool(cond) {
-                    Ok(true) => {}
-                    Ok(false) => matched = false,
-                    Err(e) => condition_errors.push(e),
-                }
-            }
-            if !matched {
-                continue;
-            }
             if !condition_errors.is_empty() {
                 let message = match condition_errors.len() {
                     1 => condition_errors.remove(0),
@@ -193,13 +198,15 @@ pub fn mutate(
             }
             for m in &p.body.0 {
                 // Each mutation sees the object as the previous one left it.
-                let current = object.clone();
                 let inputs = Inputs {
-                    object: &current,
-                    ..inputs
+                    object,
+                    old_object,
+                    request: &request,
+                    params: &params,
+                    namespace_object: &req.namespace_object,
                 };
                 let result = Activation::new(&inputs, &p.def.variables)
-                    .and_then(|act| apply(m, &act, &current, &req.info));
+                    .and_then(|act| apply(m, &act, object, &req.info));
                 match result {
                     Ok(next) => *object = next,
                     Err(e) => fail(Some(&binding.name), e, Some("Invalid")),

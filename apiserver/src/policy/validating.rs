@@ -89,7 +89,7 @@ fn join_errors(errors: Vec<String>) -> String {
     }
 }
 
-fn failed_message(act: &Activation<'_>, v: &Validation) -> String {
+fn failed_message(act: &Activation<'_, '_>, v: &Validation) -> String {
     let from_expression = v
         .message_expr
         .as_ref()
