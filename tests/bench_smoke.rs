@@ -23,6 +23,7 @@ const KEYS: &[&str] = &[
     "approval_p99_ms",
     "etcd_db_bytes",
     "ground",
+    "unsecured_converge_s",
 ];
 
 fn main() {
@@ -45,6 +46,10 @@ fn main() {
     expected.sort_unstable();
     assert_eq!(keys, expected, "the report has exactly the documented keys");
     assert_eq!(report["services"], 50);
+    assert!(
+        report["unsecured_converge_s"].as_f64().unwrap_or(0.0) > 0.0,
+        "the unsecured ground is measured beside the secured one"
+    );
     assert!(
         report["catalog_bytes"].as_u64().unwrap_or(0) > 0,
         "the catalog holds the Services"

@@ -56,7 +56,7 @@ impl CompiledSchema {
     /// so the caller can refuse them under `fieldValidation=Strict` or warn.
     pub fn prune_and_default(&self, obj: &mut Value) -> Vec<String> {
         let mut pruned = Vec::new();
-        prune_node(obj, &self.schema, "", true, &mut pruned, 0);
+        prune_node(obj, &self.schema, At::Root, true, &mut pruned, 0);
         pruned
     }
 
@@ -78,7 +78,7 @@ impl CompiledSchema {
                     | "FieldValueTypeInvalid"
             )
         });
-        list_types_and_formats(obj, &self.schema, "", &mut causes, 0);
+        list_types_and_formats(obj, &self.schema, At::Root, &mut causes, 0);
         if blocking && self.has_rules {
             causes.push(cause(
                 "FieldValueInvalid",
@@ -125,11 +125,30 @@ fn flag(schema: &Value, key: &str) -> bool {
     schema.get(key).and_then(Value::as_bool) == Some(true)
 }
 
+/// Where a node is, as a chain of steps up to the root: spelled out only for a pruned field,
+/// so walking an object allocates nothing for the fields it keeps.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root,
+    Field(&'a At<'a>, &'a str),
+    Item(&'a At<'a>, usize),
+}
+
+impl At<'_> {
+    fn spell(&self) -> String {
+        match self {
+            At::Root => String::new(),
+            At::Field(parent, key) => join(&parent.spell(), key),
+            At::Item(parent, i) => format!("{}[{i}]", parent.spell()),
+        }
+    }
+}
+
 /// Prune unknown fields, drop nulls of non-nullable fields, apply defaults.
 fn prune_node(
     v: &mut Value,
     schema: &Value,
-    path: &str,
+    at: At<'_>,
     root: bool,
     pruned: &mut Vec<String>,
     depth: usize,
@@ -143,37 +162,32 @@ fn prune_node(
             let additional = schema.get("additionalProperties");
             let preserve = flag(schema, "x-kubernetes-preserve-unknown-fields");
             let embedded = flag(schema, "x-kubernetes-embedded-resource");
-            let keys: Vec<String> = m.keys().cloned().collect();
-            for k in keys {
-                let child_path = join(path, &k);
+            m.retain(|k, child| {
                 if (root || embedded) && matches!(k.as_str(), "apiVersion" | "kind" | "metadata") {
                     // Type and object metadata are the server's business, never pruned here.
-                    continue;
+                    return true;
                 }
                 let child_schema = props
-                    .and_then(|p| p.get(&k))
+                    .and_then(|p| p.get(k))
                     .or(additional.filter(|a| a.is_object()));
                 match child_schema {
                     Some(cs) => {
-                        let is_null = m.get(&k).is_some_and(Value::is_null);
-                        if is_null && !flag(cs, "nullable") {
+                        if child.is_null() && !flag(cs, "nullable") {
                             // The real server drops nulls of non-nullable fields (then defaults).
-                            m.remove(&k);
-                            continue;
+                            return false;
                         }
-                        if let Some(child) = m.get_mut(&k) {
-                            prune_node(child, cs, &child_path, false, pruned, depth + 1);
-                        }
+                        prune_node(child, cs, At::Field(&at, k), false, pruned, depth + 1);
+                        true
                     }
                     None => {
                         let keep = preserve || additional.and_then(Value::as_bool) == Some(true);
                         if !keep {
-                            m.remove(&k);
-                            pruned.push(child_path);
+                            pruned.push(At::Field(&at, k).spell());
                         }
+                        keep
                     }
                 }
-            }
+            });
             if let Some(props) = props {
                 for (k, ps) in props {
                     if m.contains_key(k) {
@@ -182,7 +196,7 @@ fn prune_node(
                     if let Some(d) = ps.get("default") {
                         let mut d = d.clone();
                         let mut ignored = Vec::new();
-                        prune_node(&mut d, ps, &join(path, k), false, &mut ignored, depth + 1);
+                        prune_node(&mut d, ps, At::Field(&at, k), false, &mut ignored, depth + 1);
                         m.insert(k.clone(), d);
                     }
                 }
@@ -191,7 +205,7 @@ fn prune_node(
         Value::Array(items) => {
             if let Some(is) = schema.get("items").filter(|i| i.is_object()) {
                 for (i, item) in items.iter_mut().enumerate() {
-                    prune_node(item, is, &format!("{path}[{i}]"), false, pruned, depth + 1);
+                    prune_node(item, is, At::Item(&at, i), false, pruned, depth + 1);
                 }
             }
         }
@@ -434,7 +448,7 @@ fn schema_error_cause(obj: &Value, err: &jsonschema::ValidationError<'_>) -> Cau
 fn list_types_and_formats(
     v: &Value,
     schema: &Value,
-    path: &str,
+    at: At<'_>,
     causes: &mut Vec<Cause>,
     depth: usize,
 ) {
@@ -447,7 +461,7 @@ fn list_types_and_formats(
             let additional = schema.get("additionalProperties").filter(|a| a.is_object());
             for (k, child) in m {
                 if let Some(cs) = props.and_then(|p| p.get(k)).or(additional) {
-                    list_types_and_formats(child, cs, &join(path, k), causes, depth + 1);
+                    list_types_and_formats(child, cs, At::Field(&at, k), causes, depth + 1);
                 }
             }
         }
@@ -458,7 +472,7 @@ fn list_types_and_formats(
                         if items[..i].contains(item) {
                             causes.push(cause(
                                 "FieldValueDuplicate",
-                                format!("{path}[{i}]"),
+                                At::Item(&at, i).spell(),
                                 format!("Duplicate value: {}", show(item)),
                             ));
                         }
@@ -470,18 +484,22 @@ fn list_types_and_formats(
                         .and_then(Value::as_array)
                         .map(|a| a.iter().filter_map(Value::as_str).collect())
                         .unwrap_or_default();
+                    let null = Value::Null;
+                    let same_key = |a: &Value, b: &Value| {
+                        keys.iter()
+                            .all(|k| a.get(*k).unwrap_or(&null) == b.get(*k).unwrap_or(&null))
+                    };
                     let key_of = |item: &Value| -> Map<String, Value> {
                         keys.iter()
                             .map(|k| (k.to_string(), item.get(*k).cloned().unwrap_or(Value::Null)))
                             .collect()
                     };
                     for (i, item) in items.iter().enumerate() {
-                        let key = key_of(item);
-                        if !keys.is_empty() && items[..i].iter().any(|o| key_of(o) == key) {
+                        if !keys.is_empty() && items[..i].iter().any(|o| same_key(o, item)) {
                             causes.push(cause(
                                 "FieldValueDuplicate",
-                                format!("{path}[{i}]"),
-                                format!("Duplicate value: {}", Value::Object(key)),
+                                At::Item(&at, i).spell(),
+                                format!("Duplicate value: {}", Value::Object(key_of(item))),
                             ));
                         }
                     }
@@ -490,7 +508,7 @@ fn list_types_and_formats(
             }
             if let Some(is) = schema.get("items").filter(|i| i.is_object()) {
                 for (i, item) in items.iter().enumerate() {
-                    list_types_and_formats(item, is, &format!("{path}[{i}]"), causes, depth + 1);
+                    list_types_and_formats(item, is, At::Item(&at, i), causes, depth + 1);
                 }
             }
         }
@@ -503,6 +521,7 @@ fn list_types_and_formats(
                     is_date_time(text)
                 };
                 if !valid {
+                    let path = at.spell();
                     let body = if path.is_empty() {
                         "body".into()
                     } else {
@@ -510,7 +529,7 @@ fn list_types_and_formats(
                     };
                     causes.push(cause(
                         "FieldValueInvalid",
-                        path.to_string(),
+                        path,
                         format!(
                             "Invalid value: {}: {body} must be of type {format}: {}",
                             show(v),

@@ -365,6 +365,11 @@ impl Rss {
 
 impl Child {
     pub async fn spawn(role: &str, kubeconfig: &Path) -> Child {
+        Child::spawn_on(role, kubeconfig, &Ground::from_env()).await
+    }
+
+    /// A child for `ground` (which the child reads from `CHARTER_BENCH_GROUND`).
+    pub async fn spawn_on(role: &str, kubeconfig: &Path, ground: &Ground) -> Child {
         let exe = std::env::current_exe().expect("the bench executable");
         // `CHARTER_BENCH_WRAP_OPERATOR=script` runs the operator child as `script <exe>` (e.g.
         // a script that execs it under a heap profiler's LD_PRELOAD); the same for `SERVER`.
@@ -380,6 +385,7 @@ impl Child {
         let mut child = command
             .env(ROLE, role)
             .env(KUBECONFIG, kubeconfig)
+            .env("CHARTER_BENCH_GROUND", ground.name())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

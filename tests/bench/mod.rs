@@ -50,6 +50,9 @@ pub struct Options {
     pub approvals: usize,
     /// How long convergence may take before the run is declared failed.
     pub deadline: Duration,
+    /// Also converge the same N on the unsecured embedded server (`unsecured_converge_s`),
+    /// to show what the secured ground costs.
+    pub unsecured: bool,
 }
 
 impl Options {
@@ -67,6 +70,7 @@ impl Options {
             curve: std::env::var("CHARTER_BENCH_CURVE").is_ok_and(|v| v == "1"),
             approvals: number("CHARTER_BENCH_APPROVALS", 200),
             deadline: Duration::from_secs(number("CHARTER_BENCH_DEADLINE_S", 600) as u64),
+            unsecured: std::env::var("CHARTER_BENCH_UNSECURED").as_deref() != Ok("0"),
         }
     }
 }
@@ -185,6 +189,12 @@ async fn run(n: usize, options: &Options) -> Value {
     watch.abort();
     server.stop().await;
 
+    let unsecured_converge_s = match ground {
+        Ground::Unsecured => Some(converge_s),
+        _ if options.unsecured => Some(unsecured_converge(n, options).await),
+        _ => None,
+    };
+
     let final_counts = catalog.counts();
     let convergence_writes = total(&at_convergence);
     let services_per_s = n as f64 / converge_s;
@@ -207,6 +217,7 @@ async fn run(n: usize, options: &Options) -> Value {
         "server_rss_mib": round(server_stats["peak_rss_mib"].as_f64().unwrap_or(0.0), 1),
         "etcd_db_bytes": server_stats["etcd_db_bytes"],
         "ground": ground.name(),
+        "unsecured_converge_s": unsecured_converge_s.map(|s| round(s, 2)),
         "approval_p50_ms": round(latency.p50_ms, 1),
         "approval_p99_ms": round(latency.p99_ms, 1),
         // Extra detail for the table; the JSON line keeps only the keys above.
@@ -221,6 +232,30 @@ async fn run(n: usize, options: &Options) -> Value {
             "operator_writes_per_s": round(writes_per_s, 0),
         }
     })
+}
+
+/// The same N converging on the embedded server with no TLS, RBAC or admission policies:
+/// only the convergence is measured.
+async fn unsecured_converge(n: usize, options: &Options) -> f64 {
+    eprintln!("bench: N = {n}: converging on the unsecured ground for comparison");
+    let ground = Ground::Unsecured;
+    let (_dir, kubeconfig) = children::scratch();
+    let mut server = Child::spawn_on("server", &kubeconfig, &ground).await;
+    assert_eq!(server.line().await, "ready", "the server child starts");
+    let client = client(&kubeconfig).await;
+    seed(&client, NAMESPACE, n, true).await;
+    let (catalog, watch) = CatalogView::start(client.clone()).await;
+    let started = Instant::now();
+    let mut operator = Child::spawn_on("operator", &kubeconfig, &ground).await;
+    let converged = catalog
+        .wait_until(options.deadline, |c| c.counts().entries >= n)
+        .await;
+    let converge_s = started.elapsed().as_secs_f64();
+    assert!(converged, "{n} Services converge on the unsecured ground too");
+    operator.stop().await;
+    watch.abort();
+    server.stop().await;
+    converge_s
 }
 
 fn round(x: f64, digits: i32) -> f64 {
@@ -412,6 +447,10 @@ fn print_table(r: &Value) {
         (
             "converge (all in the catalog)",
             format!("{} s", r["converge_s"]),
+        ),
+        (
+            "  unsecured embedded server",
+            format!("{} s", r["unsecured_converge_s"]),
         ),
         ("Services/s", r["services_per_s"].to_string()),
         ("ms per Service", d["ms_per_service"].to_string()),

@@ -16,7 +16,7 @@ pub fn handle(
         .store
         .get(&target.bucket(), target.ns(), name)
         .ok_or_else(|| strategy::not_found_for(target, name))?;
-    let obj = strategy::to_served(target, &stored);
+    let obj = strategy::to_served(target, &stored).into_owned();
     if super::list::wants_table(ctx) {
         let rv = obj
             .pointer("/metadata/resourceVersion")

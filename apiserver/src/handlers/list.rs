@@ -135,7 +135,7 @@ pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<
     let mut selected: Vec<Value> = items
         .iter()
         .filter(unseen)
-        .map(|o| strategy::to_served(target, o))
+        .map(|o| strategy::to_served(target, o).into_owned())
         .filter(|o| filter.matches(o))
         .take(limit.map_or(usize::MAX, |l| l + 1))
         .collect();

@@ -26,9 +26,14 @@ struct Stream {
 }
 
 impl Stream {
-    async fn send(&self, kind: &str, object: Value) -> bool {
-        let mut line =
-            serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+    async fn send(&self, kind: &str, object: &Value) -> bool {
+        #[derive(serde::Serialize)]
+        struct Line<'a> {
+            #[serde(rename = "type")]
+            kind: &'a str,
+            object: &'a Value,
+        }
+        let mut line = serde_json::to_vec(&Line { kind, object }).unwrap_or_default();
         line.push(b'\n');
         self.tx.send(Bytes::from(line)).await.is_ok()
     }
@@ -63,22 +68,22 @@ impl Stream {
             match contain("table::to_table_including", || {
                 crate::table::to_table_including(
                     &self.target.served.info,
-                    &[obj],
+                    &[obj.into_owned()],
                     json!({"resourceVersion": rv}),
                     chrono::Utc::now(),
                     self.include_object.as_deref(),
                 )
             }) {
-                Ok(t) => t,
+                Ok(t) => std::borrow::Cow::Owned(t),
                 Err(e) => {
-                    self.send("ERROR", e.to_status()).await;
+                    self.send("ERROR", &e.to_status()).await;
                     return false;
                 }
             }
         } else {
             obj
         };
-        self.send(event.as_str(), obj).await
+        self.send(event.as_str(), &obj).await
     }
 
     fn bookmark(&self, rv: u64, initial_end: bool) -> Value {
@@ -141,7 +146,7 @@ fn start(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Respo
                     "Expired",
                     format!("too old resource version: {requested} ({oldest})"),
                 );
-                stream.send("ERROR", e.to_status()).await;
+                stream.send("ERROR", &e.to_status()).await;
                 return;
             }
         };
@@ -153,7 +158,7 @@ fn start(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Respo
         }
         if send_initial
             && !stream
-                .send("BOOKMARK", stream.bookmark(start.rv, true))
+                .send("BOOKMARK", &stream.bookmark(start.rv, true))
                 .await
         {
             return;
@@ -172,7 +177,7 @@ fn start(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Respo
                 }
                 _ = stream.tx.closed() => break,
                 _ = tick.tick(), if bookmarks => {
-                    if !stream.send("BOOKMARK", stream.bookmark(last_rv, false)).await { break; }
+                    if !stream.send("BOOKMARK", &stream.bookmark(last_rv, false)).await { break; }
                 }
                 msg = rx.recv() => match msg {
                     Ok(c) => {

@@ -75,9 +75,7 @@ fn read_one(
 ) -> Result<Vec<Value>, String> {
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
     let info = registry
-        .all()
-        .into_iter()
-        .find(|i| i.group == group && i.version == version && i.kind == *kind)
+        .find_kind(group, version, kind)
         .ok_or_else(|| format!("paramKind kind `{api_version}, Kind={kind}` not known"))?;
     let namespace = if info.namespaced {
         match (&p.namespace, request_namespace) {

@@ -27,10 +27,12 @@ impl Strategy for Event {
         }
     }
 
-    fn to_served(&self, target: &Target, stored: &Value) -> Value {
+    fn to_served<'a>(&self, target: &Target, stored: &'a Value) -> std::borrow::Cow<'a, Value> {
         if target.is_core_event() {
-            return contain("events::to_core_v1", || events::to_core_v1(stored))
-                .unwrap_or_else(|_| stored.clone());
+            return std::borrow::Cow::Owned(
+                contain("events::to_core_v1", || events::to_core_v1(stored))
+                    .unwrap_or_else(|_| stored.clone()),
+            );
         }
         super::served_shape::as_requested_version(target, stored)
     }

@@ -73,7 +73,7 @@ pub trait Strategy: Sync {
     }
 
     /// The served shape of a stored object.
-    fn to_served(&self, target: &Target, stored: &Value) -> Value {
+    fn to_served<'a>(&self, target: &Target, stored: &'a Value) -> std::borrow::Cow<'a, Value> {
         served_shape::as_requested_version(target, stored)
     }
 

@@ -5,6 +5,7 @@ use super::for_target;
 use crate::error::ApiError;
 use crate::request::Target;
 use serde_json::{Value, json};
+use std::borrow::Cow;
 
 /// The stored shape of a body the client sent in the served shape.
 pub fn from_served(target: &Target, obj: Value) -> Result<Value, ApiError> {
@@ -12,16 +13,25 @@ pub fn from_served(target: &Target, obj: Value) -> Result<Value, ApiError> {
 }
 
 /// The served shape of a stored object.
-pub fn to_served(target: &Target, stored: &Value) -> Value {
+pub fn to_served<'a>(target: &Target, stored: &'a Value) -> Cow<'a, Value> {
     for_target(target).to_served(target, stored)
 }
 
 /// The served shape most kinds share: the stored object under the requested apiVersion.
-pub fn as_requested_version(target: &Target, stored: &Value) -> Value {
+/// Borrowed when it is stored under that apiVersion already (the common case: watch events
+/// and responses then serialize the stored object without copying it).
+pub fn as_requested_version<'a>(target: &Target, stored: &'a Value) -> Cow<'a, Value> {
+    let api_version = target.served.info.api_version();
+    let kind = &target.served.info.kind;
+    if stored.get("apiVersion").and_then(Value::as_str) == Some(api_version.as_str())
+        && stored.get("kind").and_then(Value::as_str) == Some(kind.as_str())
+    {
+        return Cow::Borrowed(stored);
+    }
     let mut o = stored.clone();
     if let Some(m) = o.as_object_mut() {
-        m.insert("apiVersion".into(), json!(target.served.info.api_version()));
-        m.insert("kind".into(), json!(target.served.info.kind));
+        m.insert("apiVersion".into(), json!(api_version));
+        m.insert("kind".into(), json!(kind));
     }
-    o
+    Cow::Owned(o)
 }
