@@ -80,4 +80,8 @@ pub struct ServiceApprovalStatus {
     /// created again under the same name is another object, and the decision counts for none of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_uid: Option<String>,
+    /// The ApprovalPolicies (name and generation) the decision was judged under, when any
+    /// covered the Service.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judged_under: Vec<super::PolicyRef>,
 }

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
     printcolumn = r#"{"name":"Approvals","type":"string","jsonPath":".status.approvals.progress","description":"Valid approvals of the current revision received / required, or rejected"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status","description":"Whether the desired phase is reached"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
+    printcolumn = r#"{"name":"Needs","type":"string","jsonPath":".status.approvals.needs","description":"What the current revision still needs, in words"}"#,
     validation = Rule::new("!has(self.spec.model) || !has(self.spec.model.dependsOn) || !self.spec.model.dependsOn.exists(d, d.name == self.metadata.name && (!has(d.__namespace__) || d.__namespace__ == ''))").message("a Service cannot depend on itself").field_path(".spec.model.dependsOn"),
     validation = Rule::new(NAME_LENGTH_RULE).message("metadata.name may be at most 184 characters: the catalog key <namespace>_<name>.json must fit a ConfigMap key (253 characters) whatever the namespace (up to 63)")
 )]
@@ -414,6 +415,10 @@ pub struct ApprovalSummary {
     /// Who rejected (sorted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejected_by: Vec<String>,
+    /// What the revision still needs, in words (`1 more approval from group sre-leads`);
+    /// absent once it is approved or while a rejection holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<String>,
 }
 
 /// One phase transition.
@@ -450,6 +455,9 @@ pub struct Snapshot {
     /// count), as the API server recorded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revised_by: Option<String>,
+    /// The ApprovalPolicies (name and generation) the revision was approved under.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<super::PolicyRef>,
 }
 
 /// Who had to approve the last approved revision, and how many. A later revision is judged
@@ -467,4 +475,8 @@ pub struct ApprovedBar {
     pub approvers: Vec<String>,
     /// That revision's quorum.
     pub required_approvals: u32,
+    /// That revision's tier: the ApprovalPolicies of this tier apply to later revisions too,
+    /// so a lower tier never lowers the bar of the change that lowers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Tier>,
 }

@@ -74,6 +74,10 @@ pub fn entry(service: &Service) -> Option<Entry> {
     if let Some(due) = &status.review_due_at {
         provenance.insert("reviewDueAt".into(), json!(due));
     }
+    // The ApprovalPolicies the served revision was approved under.
+    if !snapshot.policies.is_empty() {
+        provenance.insert("approvalPolicies".into(), json!(snapshot.policies));
+    }
 
     let key = key_of(namespace, name);
     let mut brief = Map::new();
@@ -163,6 +167,7 @@ mod tests {
                 approved_at: at(approved_at),
                 content: spec.content,
                 revised_by: None,
+                policies: Vec::new(),
             }),
             ..Default::default()
         });

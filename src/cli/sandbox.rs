@@ -18,8 +18,31 @@ use std::time::{Duration, Instant};
 /// Users the sandbox knows besides `admin`: the owners and approvers of `examples/`, so the
 /// walkthrough can act as each of them (`kubectl --context erin`, `charter approve`).
 pub const DEMO_USERS: &[&str] = &[
-    "dana", "erin", "frank", "gus", "lee", "omar", "priya", "sam",
+    "dana", "erin", "frank", "gus", "lee", "omar", "pat", "priya", "sam",
 ];
+
+/// The groups the sandbox authenticates demo users in besides [`DEMO_GROUP`]: lee and sam are
+/// SRE leads (the group the example ApprovalPolicy requires), pat is a platform admin.
+pub const DEMO_EXTRA_GROUPS: &[(&str, &str)] = &[
+    ("lee", "sre-leads"),
+    ("sam", "sre-leads"),
+    ("pat", PLATFORM_ADMIN_GROUP),
+];
+
+/// The group the sandbox binds to `deploy/`'s charter-platform-admin role.
+pub const PLATFORM_ADMIN_GROUP: &str = "charter:platform-admins";
+
+/// A demo user in [`DEMO_GROUP`] and their extra groups.
+pub fn demo_user(name: &str) -> UserSpec {
+    let mut groups = vec![DEMO_GROUP];
+    groups.extend(
+        DEMO_EXTRA_GROUPS
+            .iter()
+            .filter(|(user, _)| *user == name)
+            .map(|(_, group)| *group),
+    );
+    UserSpec::new(name, &groups)
+}
 
 /// The namespace the operator runs in.
 pub const OPERATOR_NAMESPACE: &str = crate::deploy::NAMESPACE;
@@ -128,6 +151,7 @@ async fn install_deploy(admin: &Client, group: &str, version: &str) -> anyhow::R
     let mut objects =
         crate::deploy::for_version(crate::deploy::security_objects(&["admin"]), version);
     objects.extend(crate::deploy::user_bindings(group));
+    objects.push(crate::deploy::platform_admin_binding(PLATFORM_ADMIN_GROUP));
     super::apply::apply_all(admin, &objects).await?;
     Ok(())
 }
@@ -323,10 +347,7 @@ async fn start(args: &SandboxArgs, users: Vec<UserSpec>) -> anyhow::Result<Start
 }
 
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
-    let mut users: Vec<UserSpec> = DEMO_USERS
-        .iter()
-        .map(|u| UserSpec::new(u, &[DEMO_GROUP]))
-        .collect();
+    let mut users: Vec<UserSpec> = DEMO_USERS.iter().map(|u| demo_user(u)).collect();
     users.push(UserSpec::admin());
     // Listening from the start: a Ctrl-C while the control plane starts (seconds) drops the
     // start, which stops what already runs and removes its data directory.

@@ -2,16 +2,17 @@
 //! the current or the approved revision, comes from an approver the revision's bars admit who is
 //! neither an owner, the Service's creator nor the revision's author, was recorded by its approver
 //! (or by a delegate for a listed approver), is its approver's latest on that revision and did not
-//! expire before its revision reached quorum.
+//! expire before its revision reached quorum. Under an ApprovalPolicy an approval also needs a
+//! justification when one is required, and may wait at most the policy's maximum age.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::jiff::Timestamp;
 
-use super::bar::Bars;
+use super::bar::{Approvers, Bars};
 use super::reason;
 use super::refusal::{Refusal, SelfRole};
-use crate::api::{Decision, ServiceApproval, ServiceApprovalStatus, identity};
+use crate::api::{Decision, PolicyRef, ServiceApproval, ServiceApprovalStatus, identity};
 
 /// What the approvals say, for the revisions that matter.
 pub(crate) struct Ledger {
@@ -25,7 +26,8 @@ pub(crate) struct Ledger {
 
 #[derive(Default, Clone, Debug)]
 pub(crate) struct Tally {
-    pub approved_by: BTreeSet<String>,
+    /// Each approver with the groups recorded for them (see `groups_of`).
+    pub approved_by: Approvers,
     pub rejected_by: BTreeSet<String>,
 }
 
@@ -93,8 +95,8 @@ pub(crate) fn judge(j: &Judge, approvals: &[ServiceApproval]) -> Ledger {
             ));
             continue;
         }
-        if expired(j, &approvals[i]) {
-            *verdict = Err(Refusal::expired(&a.revision));
+        if let Some(refusal) = expired(j, &approvals[i]) {
+            *verdict = Err(refusal);
         }
     }
 
@@ -107,18 +109,24 @@ pub(crate) fn judge(j: &Judge, approvals: &[ServiceApproval]) -> Ledger {
         let spec = &approval.spec;
         let tally = tallies.entry(spec.revision.clone()).or_default();
         match spec.decision {
-            Decision::Approved => tally.approved_by.insert(spec.approver.clone()),
-            Decision::Rejected => tally.rejected_by.insert(spec.approver.clone()),
+            Decision::Approved => {
+                tally
+                    .approved_by
+                    .insert(spec.approver.clone(), groups_of(approval));
+            }
+            Decision::Rejected => {
+                tally.rejected_by.insert(spec.approver.clone());
+            }
         };
         let reached_quorum = j
             .approved
             .as_ref()
             .is_some_and(|(a, _)| a.revision == spec.revision);
-        if let Some(expiry) = &spec.expires_at
+        if let Some((expiry, _)) = expiry_of(j, approval)
             && !reached_quorum
-            && expiry.0 > j.now
+            && expiry > j.now
         {
-            next_expiry = Some(next_expiry.map_or(expiry.0, |t| t.min(expiry.0)));
+            next_expiry = Some(next_expiry.map_or(expiry, |t| t.min(expiry)));
         }
     }
 
@@ -188,7 +196,27 @@ fn eligible(j: &Judge, a: &ServiceApproval) -> Result<(), Refusal> {
     if expired_at_creation(a) {
         return Err(Refusal::expired(&spec.revision));
     }
+    let requirement = judged.bars.requirement();
+    if requirement.justification
+        && spec.decision == Decision::Approved
+        && spec.comment.as_deref().is_none_or(|c| c.trim().is_empty())
+    {
+        return Err(Refusal::justification_required(&requirement.names()));
+    }
     Ok(())
+}
+
+/// The groups an approval proves its approver is in: those the API server recorded for whoever
+/// created it, when that is the approver. A delegate's groups are the delegate's own and say
+/// nothing of the approver it records a decision for.
+pub(crate) fn groups_of(a: &ServiceApproval) -> BTreeSet<String> {
+    let recorder = identity::recorded(&a.metadata, identity::RECORDED_BY);
+    if recorder != Some(a.spec.approver.as_str()) {
+        return BTreeSet::new();
+    }
+    identity::recorded_groups(&a.metadata, identity::RECORDED_GROUPS)
+        .into_iter()
+        .collect()
 }
 
 /// A decision belongs to the Service object it was first judged for, and never to one created
@@ -217,20 +245,48 @@ fn expired_at_creation(a: &ServiceApproval) -> bool {
     }
 }
 
+/// When an approval stops being usable, and why: its own expiry, or its creation plus the
+/// maximum approval age of the policies its revision is judged under, whichever comes first.
+fn expiry_of(j: &Judge, a: &ServiceApproval) -> Option<(Timestamp, Refusal)> {
+    let own = a
+        .spec
+        .expires_at
+        .as_ref()
+        .map(|t| (t.0, Refusal::expired(&a.spec.revision)));
+    let judged = if a.spec.revision == j.current.revision {
+        Some(&j.current)
+    } else {
+        j.approved
+            .as_ref()
+            .map(|(judged, _)| judged)
+            .filter(|judged| judged.revision == a.spec.revision)
+    };
+    let aged = judged.and_then(|judged| {
+        let requirement = judged.bars.requirement();
+        let age = requirement.max_age?;
+        let created = a.metadata.creation_timestamp.as_ref()?.0;
+        let at = created.checked_add(age).ok()?;
+        Some((at, Refusal::too_old(&a.spec.revision, &requirement.names())))
+    });
+    match (own, aged) {
+        (Some(o), Some(g)) => Some(if g.0 < o.0 { g } else { o }),
+        (o, g) => o.or(g),
+    }
+}
+
 /// An approval may wait until its expiry to be used: once its revision reached quorum (before
 /// the expiry) it keeps counting; a rejection is used when it arrives, so it only expires unused.
-fn expired(j: &Judge, a: &ServiceApproval) -> bool {
-    let Some(expiry) = a.spec.expires_at.as_ref().map(|t| t.0) else {
-        return false;
-    };
-    match &j.approved {
+fn expired(j: &Judge, a: &ServiceApproval) -> Option<Refusal> {
+    let (expiry, refusal) = expiry_of(j, a)?;
+    let gone = match &j.approved {
         Some((approved, approved_at))
             if approved.revision == a.spec.revision && a.spec.decision == Decision::Approved =>
         {
             approved_at.is_some_and(|at| expiry <= at)
         }
         _ => expiry <= j.now,
-    }
+    };
+    gone.then_some(refusal)
 }
 
 /// The status of every input approval, by name: counted, or why not. Each keeps the Service
@@ -240,6 +296,7 @@ pub(crate) fn statuses(
     approvals: &[ServiceApproval],
     current: &str,
     service_uid: Option<&str>,
+    judged_under: &[PolicyRef],
 ) -> Vec<(String, ServiceApprovalStatus)> {
     verdicts
         .into_iter()
@@ -255,6 +312,11 @@ pub(crate) fn statuses(
                     Err(Refusal::for_approved_revision(&spec.revision, current))
                 }
             });
+            let judged_under = if spec.revision == current {
+                judged_under.to_vec()
+            } else {
+                Vec::new()
+            };
             let (counted, reason, message) = match verdict {
                 Ok(()) => (
                     true,
@@ -273,6 +335,7 @@ pub(crate) fn statuses(
                     message,
                     observed_generation,
                     service_uid,
+                    judged_under,
                 },
             )
         })
@@ -291,6 +354,7 @@ pub fn for_unknown_service(approval: &ServiceApproval) -> ServiceApprovalStatus 
         message: refusal.message,
         observed_generation: approval.metadata.generation,
         service_uid: judged_for(approval).map(str::to_owned),
+        judged_under: Vec::new(),
     }
 }
 

@@ -20,6 +20,7 @@ pub const EXPIRED: &str = "Expired";
 pub const INCOMPLETE: &str = "Incomplete";
 pub const INVALID_LAST_REVIEWED: &str = "InvalidLastReviewed";
 pub const INVALID_REVIEW_INTERVAL: &str = "InvalidReviewInterval";
+pub const JUSTIFICATION_REQUIRED: &str = "JustificationRequired";
 pub const NO_CATEGORIES: &str = "NoCategories";
 pub const NOT_APPLICABLE: &str = "NotApplicable";
 pub const NOT_PUBLISHED: &str = "NotPublished";

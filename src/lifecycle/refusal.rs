@@ -260,4 +260,24 @@ impl Refusal {
             format!("the approval expired before revision {revision} reached quorum"),
         )
     }
+
+    /// Older than the maximum approval age of the ApprovalPolicies `policies`.
+    pub fn too_old(revision: &str, policies: &str) -> Self {
+        Refusal::new(
+            reason::EXPIRED,
+            format!(
+                "the approval is older than the maximum approval age of ApprovalPolicy {policies} and revision {revision} had not reached quorum"
+            ),
+        )
+    }
+
+    /// An approval without a justification under a policy that requires one.
+    pub fn justification_required(policies: &str) -> Self {
+        Refusal::new(
+            reason::JUSTIFICATION_REQUIRED,
+            format!(
+                "ApprovalPolicy {policies} requires a justification: an approval counts only with a non-empty spec.comment"
+            ),
+        )
+    }
 }

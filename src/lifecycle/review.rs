@@ -16,15 +16,17 @@ pub(crate) struct Review {
     pub condition: Result<(&'static str, String), Refusal>,
 }
 
-/// Periodic review, while Active.
+/// Periodic review, while Active, every `reviewInterval` or the platform's interval
+/// (`required`), whichever is shorter.
 pub(crate) fn assess(
     lifecycle: &Lifecycle,
+    required: Option<SignedDuration>,
     phase: Phase,
     activated_at: Option<Timestamp>,
     now: Timestamp,
 ) -> Review {
     let due = if phase == Phase::Active {
-        due_at(lifecycle, activated_at)
+        due_at(lifecycle, required, activated_at)
     } else {
         Ok(None)
     };
@@ -71,13 +73,20 @@ impl Review {
 /// When the next review is due; `Ok(None)` when no review is scheduled.
 pub(crate) fn due_at(
     lifecycle: &Lifecycle,
+    required: Option<SignedDuration>,
     activated_at: Option<Timestamp>,
 ) -> Result<Option<Timestamp>, Refusal> {
-    let Some(interval) = lifecycle.review_interval.as_deref() else {
-        return Ok(None);
+    let own = match lifecycle.review_interval.as_deref() {
+        Some(text) => {
+            Some(parse_interval(text).ok_or_else(|| Refusal::invalid_review_interval(text))?)
+        }
+        None => None,
     };
-    let interval =
-        parse_interval(interval).ok_or_else(|| Refusal::invalid_review_interval(interval))?;
+    let interval = match (own, required) {
+        (Some(a), Some(b)) => a.min(b),
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => return Ok(None),
+    };
     let base = match lifecycle.last_reviewed.as_deref() {
         Some(date) => Some(parse_date(date).ok_or_else(|| Refusal::invalid_last_reviewed(date))?),
         None => activated_at,
@@ -127,7 +136,11 @@ mod tests {
     #[test]
     fn a_review_is_due_an_interval_after_the_last_review_or_else_activation() {
         let activated: Timestamp = "2026-03-01T12:00:00Z".parse().unwrap();
-        let due = |l: &Lifecycle| due_at(l, Some(activated)).unwrap().map(|t| t.to_string());
+        let due = |l: &Lifecycle| {
+            due_at(l, None, Some(activated))
+                .unwrap()
+                .map(|t| t.to_string())
+        };
         assert_eq!(
             due(&lifecycle("2w", None)).as_deref(),
             Some("2026-03-15T12:00:00Z")
@@ -136,21 +149,51 @@ mod tests {
             due(&lifecycle("1d", Some("2026-01-10"))).as_deref(),
             Some("2026-01-11T00:00:00Z")
         );
-        assert_eq!(due_at(&Lifecycle::default(), Some(activated)), Ok(None));
-        assert_eq!(due_at(&lifecycle("90d", None), None), Ok(None));
         assert_eq!(
-            due_at(&lifecycle("1d", Some("2026-13-01")), None)
+            due_at(&Lifecycle::default(), None, Some(activated)),
+            Ok(None)
+        );
+        assert_eq!(due_at(&lifecycle("90d", None), None, None), Ok(None));
+        assert_eq!(
+            due_at(&lifecycle("1d", Some("2026-13-01")), None, None)
                 .unwrap_err()
                 .reason,
             "InvalidLastReviewed"
         );
         assert_eq!(
-            due_at(&lifecycle("1m", None), None).unwrap_err().reason,
+            due_at(&lifecycle("1m", None), None, None)
+                .unwrap_err()
+                .reason,
             "InvalidReviewInterval"
         );
         assert!(
             parse_interval("99999w").is_some(),
             "large intervals do not overflow"
+        );
+    }
+
+    #[test]
+    fn the_shorter_of_the_services_and_the_platforms_review_interval_applies() {
+        let activated: Timestamp = "2026-03-01T12:00:00Z".parse().unwrap();
+        let week = Some(SignedDuration::from_hours(7 * 24));
+        let due = |l: &Lifecycle, required| {
+            due_at(l, required, Some(activated))
+                .unwrap()
+                .map(|t| t.to_string())
+        };
+        assert_eq!(
+            due(&Lifecycle::default(), week).as_deref(),
+            Some("2026-03-08T12:00:00Z"),
+            "the platform's interval alone schedules a review"
+        );
+        assert_eq!(
+            due(&lifecycle("2w", None), week).as_deref(),
+            Some("2026-03-08T12:00:00Z"),
+            "a longer interval of the Service's own does not push the review out"
+        );
+        assert_eq!(
+            due(&lifecycle("1d", None), week).as_deref(),
+            Some("2026-03-02T12:00:00Z")
         );
     }
 }
