@@ -397,6 +397,30 @@ pub struct ServiceStatus {
     /// The bar of the last approved revision, which later revisions must meet too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_bar: Option<ApprovedBar>,
+    /// The last recorded review (a counted `Reviewed` ServiceApproval): kept when its
+    /// ServiceApproval is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_review: Option<LastReview>,
+}
+
+/// A recorded periodic review of an Active Service.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LastReview {
+    /// Who reviewed (the approver of the `Reviewed` ServiceApproval).
+    pub by: String,
+    /// When (the ServiceApproval's creation).
+    pub at: Time,
+    /// The published revision reviewed.
+    pub revision: String,
+    /// The outcome: `Confirmed` (a review that finds the service unfit is a `Rejected` decision
+    /// on the published revision, which withdraws it).
+    pub outcome: String,
+    /// The reviewer's comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// The ServiceApproval that records it.
+    pub approval: String,
 }
 
 /// The approvals of the current revision.

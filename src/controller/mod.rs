@@ -127,7 +127,9 @@ pub async fn run_tuned(
     let (dirty, marks) = catalog::dirty_channel();
     let published = Arc::new(Published::new(dirty.clone()));
     let graph = Arc::new(graph::Graph::default());
-    let memory = Arc::new(memory::Memory::default());
+    let memory = Arc::new(memory::Memory::counting_overdue_in(
+        telemetry.reviews_overdue(),
+    ));
     // Dependants cross namespaces, so every scope's stream may wake any scope's Services.
     let (senders, receivers): (Vec<_>, Vec<_>) = namespaces
         .iter()

@@ -105,6 +105,13 @@ async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Err
         policy: &ctx.policy,
     });
 
+    let overdue = outcome
+        .status
+        .conditions
+        .iter()
+        .any(|c| c.type_ == lifecycle::REVIEW_DUE && c.status == "True");
+    ctx.memory.review_overdue(service, overdue);
+
     if service.status.as_ref() != Some(&outcome.status) {
         let api: Api<Service> = Api::namespaced(ctx.client.clone(), &namespace);
         let patch = json!({

@@ -12,7 +12,11 @@ use k8s_openapi::jiff::Timestamp;
 use super::bar::{Approvers, Bars};
 use super::reason;
 use super::refusal::{Refusal, SelfRole};
-use crate::api::{Decision, PolicyRef, ServiceApproval, ServiceApprovalStatus, identity};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use crate::api::{
+    Decision, LastReview, PolicyRef, ServiceApproval, ServiceApprovalStatus, identity,
+};
 
 /// What the approvals say, for the revisions that matter.
 pub(crate) struct Ledger {
@@ -22,6 +26,8 @@ pub(crate) struct Ledger {
     pub tallies: BTreeMap<String, Tally>,
     /// Earliest future expiry of a counted decision whose revision has not reached quorum yet.
     pub next_expiry: Option<Timestamp>,
+    /// The latest counted review (a `Reviewed` decision on the published revision), if any.
+    pub last_review: Option<LastReview>,
 }
 
 #[derive(Default, Clone, Debug)]
@@ -62,6 +68,8 @@ pub(crate) struct Judge<'a> {
     pub current: Judged<'a>,
     /// The revision that already reached quorum, with when, if any.
     pub approved: Option<(Judged<'a>, Option<Timestamp>)>,
+    /// The revision the catalog served before this evaluation: the one a review is of.
+    pub published: Option<&'a str>,
     pub allow_self_approval: bool,
     pub now: Timestamp,
 }
@@ -74,11 +82,12 @@ pub(crate) fn judge(j: &Judge, approvals: &[ServiceApproval]) -> Ledger {
 
     let mut first_pass: Vec<Result<(), Refusal>> =
         approvals.iter().map(|a| eligible(j, a)).collect();
-    let mut latest: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    // A review is no decision on the revision: it never supersedes one, nor one a review.
+    let mut latest: BTreeMap<(&str, &str, bool), usize> = BTreeMap::new();
     for &i in &order {
         if first_pass[i].is_ok() {
             let a = &approvals[i].spec;
-            latest.insert((a.approver.as_str(), a.revision.as_str()), i);
+            latest.insert((a.approver.as_str(), a.revision.as_str(), is_review(a)), i);
         }
     }
     for (i, verdict) in first_pass.iter_mut().enumerate() {
@@ -86,7 +95,7 @@ pub(crate) fn judge(j: &Judge, approvals: &[ServiceApproval]) -> Ledger {
             continue;
         }
         let a = &approvals[i].spec;
-        if let Some(&winner) = latest.get(&(a.approver.as_str(), a.revision.as_str()))
+        if let Some(&winner) = latest.get(&(a.approver.as_str(), a.revision.as_str(), is_review(a)))
             && winner != i
         {
             *verdict = Err(Refusal::superseded(
@@ -102,11 +111,29 @@ pub(crate) fn judge(j: &Judge, approvals: &[ServiceApproval]) -> Ledger {
 
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let mut next_expiry: Option<Timestamp> = None;
+    let mut last_review: Option<(&ServiceApproval, LastReview)> = None;
     for (approval, verdict) in approvals.iter().zip(&first_pass) {
         if verdict.is_err() {
             continue;
         }
         let spec = &approval.spec;
+        if is_review(spec) {
+            let later = last_review
+                .as_ref()
+                .is_none_or(|(best, _)| sort_key(approval) > sort_key(best));
+            if let (true, Some(at)) = (later, approval.metadata.creation_timestamp.as_ref()) {
+                let record = LastReview {
+                    by: spec.approver.clone(),
+                    at: Time(at.0),
+                    revision: spec.revision.clone(),
+                    outcome: reason::CONFIRMED.to_owned(),
+                    comment: spec.comment.clone(),
+                    approval: name_of(approval),
+                };
+                last_review = Some((approval, record));
+            }
+            continue;
+        }
         let tally = tallies.entry(spec.revision.clone()).or_default();
         match spec.decision {
             Decision::Approved => {
@@ -117,6 +144,7 @@ pub(crate) fn judge(j: &Judge, approvals: &[ServiceApproval]) -> Ledger {
             Decision::Rejected => {
                 tally.rejected_by.insert(spec.approver.clone());
             }
+            Decision::Reviewed => {}
         };
         let reached_quorum = j
             .approved
@@ -135,7 +163,12 @@ pub(crate) fn judge(j: &Judge, approvals: &[ServiceApproval]) -> Ledger {
         verdicts,
         tallies,
         next_expiry,
+        last_review: last_review.map(|(_, record)| record),
     }
+}
+
+fn is_review(a: &crate::api::ServiceApprovalSpec) -> bool {
+    a.decision == Decision::Reviewed
 }
 
 fn sort_key(a: &ServiceApproval) -> (Option<Timestamp>, String, String) {
@@ -161,6 +194,9 @@ fn eligible(j: &Judge, a: &ServiceApproval) -> Result<(), Refusal> {
         return Err(Refusal::unknown_service(&spec.service_name, j.service_name));
     }
     belongs_to_object(j.object, a)?;
+    if is_review(spec) && j.published != Some(spec.revision.as_str()) {
+        return Err(Refusal::not_reviewable(&spec.revision, j.published));
+    }
     let judged = if spec.revision == j.current.revision {
         &j.current
     } else {
@@ -277,6 +313,9 @@ fn expiry_of(j: &Judge, a: &ServiceApproval) -> Option<(Timestamp, Refusal)> {
 /// An approval may wait until its expiry to be used: once its revision reached quorum (before
 /// the expiry) it keeps counting; a rejection is used when it arrives, so it only expires unused.
 fn expired(j: &Judge, a: &ServiceApproval) -> Option<Refusal> {
+    if is_review(&a.spec) {
+        return None;
+    }
     let (expiry, refusal) = expiry_of(j, a)?;
     let gone = match &j.approved {
         Some((approved, approved_at))
@@ -306,18 +345,26 @@ pub(crate) fn statuses(
             // A decision on the approved revision that still counts after re-judging is an
             // approval (a rejection of it revoked it): it counts toward nothing current.
             let verdict = verdict.and_then(|()| {
-                if spec.revision == current {
+                if spec.revision == current || is_review(spec) {
                     Ok(())
                 } else {
                     Err(Refusal::for_approved_revision(&spec.revision, current))
                 }
             });
-            let judged_under = if spec.revision == current {
+            let judged_under = if spec.revision == current && !is_review(spec) {
                 judged_under.to_vec()
             } else {
                 Vec::new()
             };
             let (counted, reason, message) = match verdict {
+                Ok(()) if is_review(spec) => (
+                    true,
+                    reason::COUNTED.to_owned(),
+                    format!(
+                        "records a review of published revision {}",
+                        approval.spec.revision
+                    ),
+                ),
                 Ok(()) => (
                     true,
                     reason::COUNTED.to_owned(),

@@ -21,7 +21,7 @@ mod quorum;
 mod readiness;
 pub mod reason;
 mod refusal;
-mod requirement;
+pub mod requirement;
 mod retirement;
 mod review;
 mod transitions;
@@ -169,12 +169,22 @@ pub fn evaluate(input: &Input) -> Outcome {
         events.refused(refusal);
     }
 
+    let last_review =
+        review::latest_record(previous.last_review.as_ref(), ledger.last_review.clone());
+    review::announce_record(
+        previous.last_review.as_ref(),
+        last_review.as_ref(),
+        &mut events,
+    );
     let review = review::assess(
         lifecycle,
         bars.requirement().review_interval,
         phase,
-        walk.activated_at,
-        now,
+        review::Since {
+            activated_at: walk.activated_at,
+            reviewed_at: last_review.as_ref().map(|r| r.at.0),
+            now,
+        },
     );
     review.announce(&previous, &mut events);
 
@@ -213,6 +223,7 @@ pub fn evaluate(input: &Input) -> Outcome {
             history: walk.history,
             snapshot: approval.snapshot,
             approved_bar: approval.bar,
+            last_review,
         },
         approvals: approval_statuses,
         events: events.into_notes(),
@@ -260,6 +271,7 @@ fn count_approvals(
                 )
             }),
             allow_self_approval: input.policy.allow_self_approval,
+            published: previous.published_revision.as_deref(),
             now,
         };
         let ledger = judge(&ctx, input.approvals);

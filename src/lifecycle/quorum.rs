@@ -205,6 +205,7 @@ pub fn holds_quorum(
             author: snapshot.revised_by.as_deref(),
         },
         approved: None,
+        published: None,
         allow_self_approval: policy.allow_self_approval,
         now: snapshot.approved_at.0,
     };

@@ -271,6 +271,20 @@ impl Refusal {
         )
     }
 
+    /// A review of a revision the catalog does not serve.
+    pub fn not_reviewable(revision: &str, published: Option<&str>) -> Self {
+        let serves = match published {
+            Some(p) => format!("the catalog serves revision {p}"),
+            None => "the Service is not published".to_owned(),
+        };
+        Refusal::new(
+            reason::NOT_REVIEWABLE,
+            format!(
+                "a review is of the published revision of an Active Service: {serves}, not {revision}"
+            ),
+        )
+    }
+
     /// An approval without a justification under a policy that requires one.
     pub fn justification_required(policies: &str) -> Self {
         Refusal::new(

@@ -12,7 +12,7 @@ use crate::api::{ApprovalPolicy, PolicyRef, Tier};
 
 /// What the covering policies require together.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Requirement {
+pub struct Requirement {
     /// The minimum quorum (0 when no policy sets one).
     pub quorum: u32,
     /// Required groups and the minimum of distinct approvers from each.
@@ -47,6 +47,21 @@ pub(crate) fn covers(policy: &ApprovalPolicy, namespace: &str, tiers: &[Option<T
     let in_namespace = c.namespaces.is_empty() || c.namespaces.iter().any(|n| n == namespace);
     let in_tier = c.tiers.is_empty() || tiers.iter().flatten().any(|t| c.tiers.contains(t));
     in_namespace && in_tier
+}
+
+/// The strictest requirement of the policies covering `service`'s current revision: those of
+/// its tier and of its approved revision's tier (for clients such as `charter approve`).
+pub fn for_service(policies: &[ApprovalPolicy], service: &crate::api::Service) -> Requirement {
+    let approved_tier = service
+        .status
+        .as_ref()
+        .and_then(|s| s.approved_bar.as_ref())
+        .and_then(|b| b.tier);
+    effective(
+        policies,
+        service.metadata.namespace.as_deref().unwrap_or_default(),
+        &[service.spec.content.tier, approved_tier],
+    )
 }
 
 /// The strictest requirement of the policies covering a Service in `namespace` of `tiers`.

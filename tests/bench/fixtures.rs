@@ -154,5 +154,6 @@ pub fn active_status(service: &Service) -> ServiceStatus {
             policies: Vec::new(),
         }),
         approved_bar: None,
+        last_review: None,
     }
 }

@@ -165,6 +165,12 @@ impl ApprovalBuilder {
         self.0.spec.decision = Decision::Rejected;
         self
     }
+    /// A review of the published revision `revision`.
+    pub fn reviews(mut self, revision: &str) -> Self {
+        self.0.spec.revision = revision.to_owned();
+        self.0.spec.decision = Decision::Reviewed;
+        self
+    }
     pub fn of(mut self, service: &str) -> Self {
         self.0.spec.service_name = service.to_owned();
         self
