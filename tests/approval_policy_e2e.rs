@@ -271,4 +271,56 @@ fn the_platforms_bar_holds_for_owners_approvers_and_delegates(ground: Ground) {
     // sam approves in his own name: the Low revision was approved under the Critical bar.
     approve(&sandbox, "sam", "sam-1", "sam");
     serves(&sandbox, &low);
+
+    // A review: the tool warns the owner off, and refuses an approval without the required
+    // justification; erin records one, and it shows.
+    let (ok, text) = sandbox.charter(&[
+        "review",
+        "fraud-check",
+        "-n",
+        "payments",
+        "--context",
+        "gus",
+    ]);
+    assert!(!ok && text.contains("owns the Service"), "{text}");
+    // The Critical ledger of the examples is still under the policy.
+    let (ok, text) =
+        sandbox.charter(&["approve", "ledger", "-n", "payments", "--context", "frank"]);
+    assert!(!ok && text.contains("requires a justification"), "{text}");
+    let (ok, text) = sandbox.charter(&[
+        "review",
+        "fraud-check",
+        "-n",
+        "payments",
+        "--context",
+        "erin",
+        "--comment",
+        "runbook and alerts checked",
+    ]);
+    assert!(ok, "{text}");
+    sandbox.wait_for(
+        &[
+            "get",
+            "csvc",
+            "fraud-check",
+            "-n",
+            "payments",
+            "-o",
+            "jsonpath={.status.lastReview.by} {.status.lastReview.revision} {.status.lastReview.outcome}",
+        ],
+        &format!("erin {low} Confirmed"),
+    );
+    sandbox.wait_until(
+        &[
+            "get",
+            "configmap",
+            "charter-catalog",
+            "-n",
+            CATALOG_NAMESPACE,
+            "-o",
+            r"jsonpath={.data.payments_fraud-check\.json}",
+        ],
+        "the review in the catalog's provenance",
+        |text| text.contains("\"lastReview\"") && text.contains("\"by\": \"erin\""),
+    );
 }

@@ -420,6 +420,38 @@ fn truncate(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_policies_refuse_a_missing_justification_and_note_a_missing_group() {
+        let required = Requirement {
+            justification: true,
+            groups: [("sre-leads".to_owned(), 1)].into(),
+            policies: vec![crate::api::PolicyRef {
+                name: "critical".into(),
+                generation: 1,
+            }],
+            ..Requirement::default()
+        };
+        let mine = vec!["charter:users".to_owned()];
+        let (warnings, notes) = under_policies(&required, Decision::Approved, None, Some(&mine));
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains("requires a justification"),
+            "{warnings:?}"
+        );
+        assert!(notes[0].contains("group sre-leads"), "{notes:?}");
+        let lead = vec!["sre-leads".to_owned()];
+        let (warnings, notes) =
+            under_policies(&required, Decision::Approved, Some("why"), Some(&lead));
+        assert!(warnings.is_empty() && notes.is_empty());
+        let (warnings, notes) = under_policies(&required, Decision::Rejected, None, Some(&mine));
+        assert!(
+            warnings.is_empty() && notes.is_empty(),
+            "a rejection needs neither"
+        );
+        let (warnings, _) = under_policies(&Requirement::default(), Decision::Approved, None, None);
+        assert!(warnings.is_empty(), "no policy, no warning");
+    }
     use crate::api::{ServiceContent, ServiceSpec};
 
     fn ledger(owner: &str, approvers: &[&str]) -> Service {

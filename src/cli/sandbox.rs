@@ -131,6 +131,9 @@ pub async fn secured_control_plane(
     crds_established(&admin).await?;
     install_deploy(&admin, group, plane.version()).await?;
     policies_in_effect(&admin).await?;
+    if plane.has_controller_manager() {
+        roles_aggregated(&admin).await?;
+    }
     let operator = plane
         .service_account_client(
             &admin,
@@ -222,6 +225,29 @@ async fn policies_in_effect(admin: &Client) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Waits until kube-controller-manager has aggregated deploy/'s `charter-platform-admin`
+/// (an aggregated role grants nothing until its controller fills in its rules).
+async fn roles_aggregated(admin: &Client) -> anyhow::Result<()> {
+    use k8s_openapi::api::rbac::v1::ClusterRole;
+    let api: Api<ClusterRole> = Api::all(admin.clone());
+    let deadline = Instant::now() + INSTALL_TIMEOUT;
+    loop {
+        let role = api.get(PLATFORM_ADMIN_ROLE).await?;
+        if role.rules.is_some_and(|r| !r.is_empty()) {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "ClusterRole {PLATFORM_ADMIN_ROLE} not aggregated after {}s",
+            INSTALL_TIMEOUT.as_secs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// deploy/'s aggregated role for platform admins.
+const PLATFORM_ADMIN_ROLE: &str = "charter-platform-admin";
 
 /// Where the sandbox runs.
 enum Ground {
