@@ -164,6 +164,15 @@ fn the_platforms_bar_holds_for_owners_approvers_and_delegates(ground: Ground) {
             "forbidden",
         );
     }
+    // A cluster admin may change it too (as may anyone granted charter-platform-admin).
+    sandbox.kubectl_ok(&[
+        "--context",
+        "admin",
+        "annotate",
+        "approvalpolicy",
+        "critical-and-high",
+        "example.com/owner=platform-team",
+    ]);
     let listed = sandbox.kubectl_ok(&["--context", "dana", "get", "cap"]);
     assert!(listed.contains("critical-and-high"), "{listed}");
 

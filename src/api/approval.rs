@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
     shortname = "csa",
     category = "charter",
     namespaced,
-    doc = "One approver's decision, Approved or Rejected, on one revision of a Service in the same namespace, or the record of a periodic review (Reviewed) of an Active Service's published revision, which resets its review clock. It is an audit record: its spec cannot change once created, and in a cluster only the approver named in spec.approver (or an approval delegate such as a GitOps service account) may create it. Create one with charter approve or charter reject, or commit one to git. status.counted tells whether it counts toward the Service's quorum and, when it does not, status.reason says why: StaleRevision, SelfApproval (the approver owns or created the Service or wrote the revision), ApproverNotAllowed, DelegateNotAllowed, ServiceRecreated, UnknownService, Superseded or Expired. A Rejected decision on the current revision sends the Service back to Planning; on the approved revision it revokes the approval and withdraws the Service from the catalog.",
+    doc = "One approver's decision, Approved or Rejected, on one revision of a Service in the same namespace, or the record of a periodic review (Reviewed) of an Active Service's published revision, which resets its review clock. It is an audit record: its spec cannot change once created, and in a cluster only the approver named in spec.approver (or an approval delegate such as a GitOps service account) may create it. Create one with charter approve, charter reject or charter review, or commit one to git. status.counted tells whether it counts toward the Service's quorum and, when it does not, status.reason says why: StaleRevision, SelfApproval (the approver owns or created the Service or wrote the revision), ApproverNotAllowed, DelegateNotAllowed, JustificationRequired (an ApprovalPolicy requires a spec.comment), ServiceRecreated, UnknownService, Superseded, Expired (also past an ApprovalPolicy's maxApprovalAge) or, for a review, NotReviewable (not the published revision). status.judgedUnder names the ApprovalPolicies a counted decision was judged under. A Rejected decision on the current revision sends the Service back to Planning; on the approved revision it revokes the approval and withdraws the Service from the catalog.",
     status = "ServiceApprovalStatus",
     printcolumn = r#"{"name":"Service","type":"string","jsonPath":".spec.serviceName"}"#,
     printcolumn = r#"{"name":"Decision","type":"string","jsonPath":".spec.decision"}"#,
@@ -73,7 +73,8 @@ pub struct ServiceApprovalStatus {
     /// True when the decision counts toward (or vetoes) the quorum of its revision.
     pub counted: bool,
     /// `Counted`, `StaleRevision`, `SelfApproval`, `ApproverNotAllowed`, `DelegateNotAllowed`,
-    /// `ServiceRecreated`, `UnknownService`, `Expired` or `Superseded`.
+    /// `JustificationRequired`, `ServiceRecreated`, `UnknownService`, `Expired`, `Superseded`
+    /// or `NotReviewable`.
     pub reason: String,
     /// Human-readable explanation.
     pub message: String,

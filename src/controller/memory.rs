@@ -169,6 +169,29 @@ impl Memory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_overdue_gauge_counts_services_whose_review_is_overdue_until_they_go() {
+        use crate::api::ServiceSpec;
+        let gauge = Gauge::default();
+        let memory = Memory::counting_overdue_in(gauge.clone());
+        let service = |name: &str| {
+            let mut s = Service::new(name, ServiceSpec::default());
+            s.metadata.namespace = Some("shop".into());
+            s
+        };
+        memory.review_overdue(&service("a"), true);
+        memory.review_overdue(&service("a"), true);
+        memory.review_overdue(&service("b"), true);
+        assert_eq!(gauge.get(), 2, "each Service once");
+        memory.review_overdue(&service("b"), false);
+        assert_eq!(gauge.get(), 1, "reviewed");
+        memory.forget_service(&ObjectRef::from_obj(&service("a")));
+        assert_eq!(gauge.get(), 0, "deleted");
+        memory.review_overdue(&service("c"), true);
+        memory.retain_services(|_| false);
+        assert_eq!(gauge.get(), 0, "gone in a relist");
+    }
     use crate::api::{Decision, ServiceApprovalSpec, ServiceSpec};
 
     fn service(name: &str, version: &str) -> Service {
