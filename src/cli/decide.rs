@@ -142,13 +142,28 @@ pub async fn decide(client: &Client, req: Request<'_>) -> Result<Decided, Decide
         will_not_count(&service, &user, &revision)
     };
     let required = policies_for(client, &service).await;
-    let (policy_warnings, notes) = under_policies(
+    let mut notes = Vec::new();
+    if platform_bar(&required) {
+        // The platform's bar counts anyone but the Service's people, listed or not.
+        let (unlisted, kept): (Vec<String>, Vec<String>) = warnings
+            .into_iter()
+            .partition(|w| w.contains("is not in the Service's approvers"));
+        warnings = kept;
+        notes.extend(unlisted.into_iter().map(|w| {
+            format!(
+                "{w}: the decision counts toward ApprovalPolicy {}'s bar, not toward the Service's own",
+                required.names()
+            )
+        }));
+    }
+    let (policy_warnings, policy_notes) = under_policies(
         &required,
         req.decision,
         req.comment.as_deref(),
         groups.as_deref(),
     );
     warnings.extend(policy_warnings);
+    notes.extend(policy_notes);
     if !warnings.is_empty() && !req.force {
         return Err(DecideError::WillNotCount {
             reasons: warnings.join("\n  "),
@@ -195,6 +210,12 @@ pub async fn decide(client: &Client, req: Request<'_>) -> Result<Decided, Decide
         supersedes,
         notes,
     })
+}
+
+/// Whether the policies set a bar of their own (a quorum or groups), which anyone but the
+/// Service's people may help clear.
+fn platform_bar(required: &Requirement) -> bool {
+    required.applies() && (required.quorum > 0 || !required.groups.is_empty())
 }
 
 /// The ApprovalPolicies' requirement for `service`; none when the client may not read them

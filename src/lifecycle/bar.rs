@@ -202,10 +202,11 @@ impl Bars {
     /// own (unless the revision's own bar already implies it), its other rules kept for judging.
     pub fn under(mut self, requirement: Requirement) -> Bars {
         let own = &self.bars[0];
+        let sets_a_bar = requirement.quorum > 0 || !requirement.groups.is_empty();
         let implied = requirement.groups.is_empty()
             && own.approvers.is_empty()
             && own.quorum >= requirement.quorum;
-        if requirement.applies() && !implied {
+        if requirement.applies() && sets_a_bar && !implied {
             let platform = Bar::platform(&own.owner, &requirement);
             self.bars.push(platform);
         }
@@ -343,6 +344,22 @@ mod tests {
         );
         assert_eq!(bars.progress(&set(&["erin"])), "1/1");
         assert!(bars.met(&set(&["erin"])));
+    }
+
+    #[test]
+    fn a_policy_without_quorum_or_groups_adds_no_bar_and_admits_no_one_more() {
+        let requirement = Requirement {
+            justification: true,
+            policies: vec![crate::api::PolicyRef {
+                name: "why".into(),
+                generation: 1,
+            }],
+            ..Requirement::default()
+        };
+        let bars = Bars::new(&content("dana", &["erin"], 1), None, false).under(requirement);
+        assert!(!bars.admits("gus"), "only the Service's approvers count");
+        assert_eq!(bars.progress(&set(&["erin"])), "1/1");
+        assert!(bars.requirement().justification, "its other rules are kept");
     }
 
     #[test]

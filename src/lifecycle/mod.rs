@@ -199,7 +199,11 @@ pub fn evaluate(input: &Input) -> Outcome {
         .into_iter()
         .flatten()
         .min();
-    let summary = approval.summary(&revision, &bars);
+    let mut summary = approval.summary(&revision, &bars);
+    // In Planning or Retired the revision is before no approver (Approved says NotSubmitted).
+    if matches!(phase, Phase::Planning | Phase::Retired) {
+        summary.needs = None;
+    }
     let approval_statuses = approvals::statuses(
         ledger.verdicts,
         input.approvals,
