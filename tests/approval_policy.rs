@@ -107,6 +107,15 @@ fn only_groups_the_api_server_recorded_for_the_approver_count() {
             false,
         ),
         (
+            "recorded for lee himself, then again by a delegate from git",
+            approval("a2")
+                .by("lee")
+                .approves(&rev)
+                .recorded_by("argocd")
+                .created(hours(1)),
+            true,
+        ),
+        (
             "nothing recorded",
             approval("a2").by("lee").approves(&rev),
             false,
@@ -117,11 +126,19 @@ fn only_groups_the_api_server_recorded_for_the_approver_count() {
             false,
         ),
     ] {
-        let w = world(s())
+        let mut w = world(s())
             .under(critical_policy())
             .with(approval("a1").by("erin").approves(&rev).in_groups(&["sre"]))
-            .with(lee)
-            .stepped();
+            .with(lee);
+        if case.starts_with("recorded for lee himself, then") {
+            w.add(
+                approval("a0")
+                    .by("lee")
+                    .approves(&rev)
+                    .in_groups(&["sre-leads"]),
+            );
+        }
+        let w = w.at(hours(1)).stepped();
         assert_eq!(w.phase() == Phase::Development, approved, "{case}");
         assert_eq!(
             w.approval_reason("a2"),
@@ -446,8 +463,20 @@ proptest! {
             p.spec.covers.tiers.is_empty() || tier.is_some_and(|t| p.spec.covers.tiers.contains(&t))
         }) {
             prop_assert!(approvers.len() as u32 >= p.spec.min_approvals.unwrap_or(0));
+            // The server vouched for a counted approver's group on any of their counted or
+            // superseded approvals (all are approvals here: no rejection clears them).
+            let vouched: Vec<&charter::api::ServiceApproval> = w
+                .approvals
+                .iter()
+                .filter(|a| {
+                    matches!(
+                        w.approval_reason(a.metadata.name.as_deref().unwrap()).as_str(),
+                        "Counted" | "Superseded"
+                    ) && approvers.contains(a.spec.approver.as_str())
+                })
+                .collect();
             for g in &p.spec.required_groups {
-                let in_group: std::collections::BTreeSet<&str> = counted
+                let in_group: std::collections::BTreeSet<&str> = vouched
                     .iter()
                     .filter(|a| {
                         charter::api::identity::recorded_groups(

@@ -137,9 +137,8 @@ pub(crate) fn judge(j: &Judge, approvals: &[ServiceApproval]) -> Ledger {
         let tally = tallies.entry(spec.revision.clone()).or_default();
         match spec.decision {
             Decision::Approved => {
-                tally
-                    .approved_by
-                    .insert(spec.approver.clone(), groups_of(approval));
+                let groups = vouched(approvals, &order, &first_pass, spec);
+                tally.approved_by.insert(spec.approver.clone(), groups);
             }
             Decision::Rejected => {
                 tally.rejected_by.insert(spec.approver.clone());
@@ -240,6 +239,35 @@ fn eligible(j: &Judge, a: &ServiceApproval) -> Result<(), Refusal> {
         return Err(Refusal::justification_required(&requirement.names()));
     }
     Ok(())
+}
+
+/// The groups the server vouched for an approver's standing approval of a revision: those
+/// recorded on each of their approvals of it since their last rejection of it, counted or
+/// superseded. A lead who approved in their own name stays vouched for when a delegate later
+/// records the same decision from git.
+fn vouched(
+    approvals: &[ServiceApproval],
+    order: &[usize],
+    verdicts: &[Result<(), Refusal>],
+    spec: &crate::api::ServiceApprovalSpec,
+) -> BTreeSet<String> {
+    let mut groups = BTreeSet::new();
+    for &i in order {
+        let a = &approvals[i];
+        let usable = match &verdicts[i] {
+            Ok(()) => true,
+            Err(refusal) => refusal.reason == reason::SUPERSEDED,
+        };
+        if !usable || a.spec.approver != spec.approver || a.spec.revision != spec.revision {
+            continue;
+        }
+        match a.spec.decision {
+            Decision::Approved => groups.extend(groups_of(a)),
+            Decision::Rejected => groups.clear(),
+            Decision::Reviewed => {}
+        }
+    }
+    groups
 }
 
 /// The groups an approval proves its approver is in: those the API server recorded for whoever
