@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::jiff::Timestamp;
 
 use super::bar::{Approvers, Bars};
+use super::groups::vouched;
 use super::reason;
 use super::refusal::{Refusal, SelfRole};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -32,7 +33,7 @@ pub(crate) struct Ledger {
 
 #[derive(Default, Clone, Debug)]
 pub(crate) struct Tally {
-    /// Each approver with the groups recorded for them (see `groups_of`).
+    /// Each approver with the groups the server vouched for them (`groups::vouched`).
     pub approved_by: Approvers,
     pub rejected_by: BTreeSet<String>,
 }
@@ -239,48 +240,6 @@ fn eligible(j: &Judge, a: &ServiceApproval) -> Result<(), Refusal> {
         return Err(Refusal::justification_required(&requirement.names()));
     }
     Ok(())
-}
-
-/// The groups the server vouched for an approver's standing approval of a revision: those
-/// recorded on each of their approvals of it since their last rejection of it, counted or
-/// superseded. A lead who approved in their own name stays vouched for when a delegate later
-/// records the same decision from git.
-fn vouched(
-    approvals: &[ServiceApproval],
-    order: &[usize],
-    verdicts: &[Result<(), Refusal>],
-    spec: &crate::api::ServiceApprovalSpec,
-) -> BTreeSet<String> {
-    let mut groups = BTreeSet::new();
-    for &i in order {
-        let a = &approvals[i];
-        let usable = match &verdicts[i] {
-            Ok(()) => true,
-            Err(refusal) => refusal.reason == reason::SUPERSEDED,
-        };
-        if !usable || a.spec.approver != spec.approver || a.spec.revision != spec.revision {
-            continue;
-        }
-        match a.spec.decision {
-            Decision::Approved => groups.extend(groups_of(a)),
-            Decision::Rejected => groups.clear(),
-            Decision::Reviewed => {}
-        }
-    }
-    groups
-}
-
-/// The groups an approval proves its approver is in: those the API server recorded for whoever
-/// created it, when that is the approver. A delegate's groups are the delegate's own and say
-/// nothing of the approver it records a decision for.
-pub(crate) fn groups_of(a: &ServiceApproval) -> BTreeSet<String> {
-    let recorder = identity::recorded(&a.metadata, identity::RECORDED_BY);
-    if recorder != Some(a.spec.approver.as_str()) {
-        return BTreeSet::new();
-    }
-    identity::recorded_groups(&a.metadata, identity::RECORDED_GROUPS)
-        .into_iter()
-        .collect()
 }
 
 /// A decision belongs to the Service object it was first judged for, and never to one created

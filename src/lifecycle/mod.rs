@@ -6,7 +6,8 @@
 //! count in `approvals.rs`; quorum, sticky approval and revocation in `quorum.rs`; walking the
 //! table and the history in `transitions.rs` and `history.rs`; periodic review in `review.rs`;
 //! conditions in `conditions.rs`; the platform's ApprovalPolicies, strictest wins, in
-//! `requirement.rs`; every reason string a user sees in `reason.rs`, and why a gate is
+//! `requirement.rs`, and the groups approvers are counted in from what the server recorded in
+//! `groups.rs`; every reason string a user sees in `reason.rs`, and why a gate is
 //! closed in `refusal.rs`.
 
 mod approvals;
@@ -15,6 +16,7 @@ mod conditions;
 mod cycle;
 mod events;
 mod gates;
+mod groups;
 mod history;
 mod publication;
 mod quorum;
