@@ -1,16 +1,20 @@
 //! The CustomResourceDefinitions generated from the API types: what `charter crds` prints
 //! and what `crds/` holds.
 
-use crate::api::{Service, ServiceApproval};
+use crate::api::{ApprovalPolicy, Service, ServiceApproval};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-/// Both CRDs, Service first.
+/// Every CRD: Service first, then ServiceApproval, then ApprovalPolicy.
 pub fn all() -> Vec<CustomResourceDefinition> {
-    vec![Service::crd(), ServiceApproval::crd()]
-        .into_iter()
-        .map(whole_sentences)
-        .collect()
+    vec![
+        Service::crd(),
+        ServiceApproval::crd(),
+        ApprovalPolicy::crd(),
+    ]
+    .into_iter()
+    .map(whole_sentences)
+    .collect()
 }
 
 /// Doc comments wrap lines where the source wraps them; `kubectl explain` wraps on its own, so

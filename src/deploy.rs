@@ -139,6 +139,18 @@ pub fn user_bindings(group: &str) -> Vec<Value> {
         .collect()
 }
 
+/// A ClusterRoleBinding of `deploy/`'s charter-platform-admin role (writing ApprovalPolicies)
+/// to `group`, as an installer binds it to their platform team.
+pub fn platform_admin_binding(group: &str) -> Value {
+    json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "charter-platform-admins"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "charter-platform-admin"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -406,6 +406,7 @@ fn forged_active(name: &str, resource_version: u64) -> Service {
             ),
             content: s.spec.content.clone(),
             revised_by: None,
+            policies: Vec::new(),
         }),
         ..Default::default()
     });

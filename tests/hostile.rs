@@ -1756,6 +1756,7 @@ async fn the_largest_services_the_crd_admits_fit_the_catalog_which_shards_past_a
                     approved_at: now.clone(),
                     content: s.spec.content.clone(),
                     revised_by: None,
+                    policies: Vec::new(),
                 }),
                 activated_at: Some(now.clone()),
                 review_due_at: Some(now),

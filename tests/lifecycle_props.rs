@@ -163,6 +163,7 @@ fn evaluate_with(w: &World, approvals: &[ServiceApproval]) -> Outcome {
         dependencies: &w.dependencies,
         dependency_cycle: &[],
         active_dependants: &[],
+        approval_policies: &w.approval_policies,
         now: w.now,
         policy: &w.policy,
     })
@@ -313,6 +314,7 @@ proptest! {
                 dependencies: &w.dependencies,
                 dependency_cycle: &[],
                 active_dependants: &[],
+                approval_policies: &w.approval_policies,
                 now: w.now,
                 policy: &w.policy,
             });

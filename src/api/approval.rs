@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
     shortname = "csa",
     category = "charter",
     namespaced,
-    doc = "One approver's decision, Approved or Rejected, on one revision of a Service in the same namespace. It is an audit record: its spec cannot change once created, and in a cluster only the approver named in spec.approver (or an approval delegate such as a GitOps service account) may create it. Create one with charter approve or charter reject, or commit one to git. status.counted tells whether it counts toward the Service's quorum and, when it does not, status.reason says why: StaleRevision, SelfApproval (the approver owns or created the Service or wrote the revision), ApproverNotAllowed, DelegateNotAllowed, ServiceRecreated, UnknownService, Superseded or Expired. A Rejected decision on the current revision sends the Service back to Planning; on the approved revision it revokes the approval and withdraws the Service from the catalog.",
+    doc = "One approver's decision, Approved or Rejected, on one revision of a Service in the same namespace, or the record of a periodic review (Reviewed) of an Active Service's published revision, which resets its review clock. It is an audit record: its spec cannot change once created, and in a cluster only the approver named in spec.approver (or an approval delegate such as a GitOps service account) may create it. Create one with charter approve, charter reject or charter review, or commit one to git. status.counted tells whether it counts toward the Service's quorum and, when it does not, status.reason says why: StaleRevision, SelfApproval (the approver owns or created the Service or wrote the revision), ApproverNotAllowed, DelegateNotAllowed, JustificationRequired (an ApprovalPolicy requires a spec.comment), ServiceRecreated, UnknownService, Superseded, Expired (also past an ApprovalPolicy's maxApprovalAge) or, for a review, NotReviewable (not the published revision). status.judgedUnder names the ApprovalPolicies a counted decision was judged under. A Rejected decision on the current revision sends the Service back to Planning; on the approved revision it revokes the approval and withdraws the Service from the catalog.",
     status = "ServiceApprovalStatus",
     printcolumn = r#"{"name":"Service","type":"string","jsonPath":".spec.serviceName"}"#,
     printcolumn = r#"{"name":"Decision","type":"string","jsonPath":".spec.decision"}"#,
@@ -32,7 +32,8 @@ pub struct ServiceApprovalSpec {
     /// The Service (in this namespace) the decision is about.
     #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"))]
     pub service_name: String,
-    /// The Service revision the approver reviewed (`status.revision` of the Service).
+    /// The Service revision the approver reviewed (`status.revision` of the Service; for a
+    /// `Reviewed` decision, `status.publishedRevision`).
     #[schemars(regex(pattern = r"^[0-9a-f]{10}$"))]
     pub revision: String,
     /// The decision.
@@ -55,11 +56,14 @@ pub struct ServiceApprovalSpec {
 /// `spec.expiresAt`'s year: 0000 to 9998 (a schema pattern, which every API server enforces).
 pub const EXPIRES_AT_PATTERN: &str = r"^([0-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-";
 
-/// An approver's decision.
+/// An approver's decision: `Approved` or `Rejected` on a revision, or `Reviewed`, the record of a
+/// periodic review of an Active Service's published revision (it resets the review clock and
+/// counts toward no quorum).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
 pub enum Decision {
     Approved,
     Rejected,
+    Reviewed,
 }
 
 /// Whether the decision counts, and if not why.
@@ -69,7 +73,8 @@ pub struct ServiceApprovalStatus {
     /// True when the decision counts toward (or vetoes) the quorum of its revision.
     pub counted: bool,
     /// `Counted`, `StaleRevision`, `SelfApproval`, `ApproverNotAllowed`, `DelegateNotAllowed`,
-    /// `ServiceRecreated`, `UnknownService`, `Expired` or `Superseded`.
+    /// `JustificationRequired`, `ServiceRecreated`, `UnknownService`, `Expired`, `Superseded`
+    /// or `NotReviewable`.
     pub reason: String,
     /// Human-readable explanation.
     pub message: String,
@@ -80,4 +85,8 @@ pub struct ServiceApprovalStatus {
     /// created again under the same name is another object, and the decision counts for none of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_uid: Option<String>,
+    /// The ApprovalPolicies (name and generation) the decision was judged under, when any
+    /// covered the Service.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judged_under: Vec<super::PolicyRef>,
 }

@@ -12,6 +12,9 @@ pub const REVISED_BY: &str = "catalog.charter.dev/revised-by";
 pub const PHASE_REQUESTED_BY: &str = "catalog.charter.dev/phase-requested-by";
 /// Who created a ServiceApproval: its approver, or an approval delegate in the approver's name.
 pub const RECORDED_BY: &str = "catalog.charter.dev/recorded-by";
+/// The groups the API server authenticated for whoever created a ServiceApproval, joined by
+/// commas: the approver's groups, or a delegate's (which say nothing of the approver).
+pub const RECORDED_GROUPS: &str = "catalog.charter.dev/recorded-groups";
 
 /// The identity recorded under `key`, if the server recorded one.
 pub fn recorded<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
@@ -20,4 +23,17 @@ pub fn recorded<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
         .get(key)
         .map(String::as_str)
         .filter(|v| !v.is_empty())
+}
+
+/// The groups recorded under `key` (comma-separated), empty when none were recorded.
+pub fn recorded_groups(meta: &ObjectMeta, key: &str) -> Vec<String> {
+    recorded(meta, key)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|g| !g.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }

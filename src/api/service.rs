@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
     printcolumn = r#"{"name":"Approvals","type":"string","jsonPath":".status.approvals.progress","description":"Valid approvals of the current revision received / required, or rejected"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status","description":"Whether the desired phase is reached"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
+    printcolumn = r#"{"name":"Needs","type":"string","jsonPath":".status.approvals.needs","description":"What the current revision still needs, in words"}"#,
     validation = Rule::new("!has(self.spec.model) || !has(self.spec.model.dependsOn) || !self.spec.model.dependsOn.exists(d, d.name == self.metadata.name && (!has(d.__namespace__) || d.__namespace__ == ''))").message("a Service cannot depend on itself").field_path(".spec.model.dependsOn"),
     validation = Rule::new(NAME_LENGTH_RULE).message("metadata.name may be at most 184 characters: the catalog key <namespace>_<name>.json must fit a ConfigMap key (253 characters) whatever the namespace (up to 63)")
 )]
@@ -396,6 +397,30 @@ pub struct ServiceStatus {
     /// The bar of the last approved revision, which later revisions must meet too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_bar: Option<ApprovedBar>,
+    /// The last recorded review (a counted `Reviewed` ServiceApproval): kept when its
+    /// ServiceApproval is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_review: Option<LastReview>,
+}
+
+/// A recorded periodic review of an Active Service.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LastReview {
+    /// Who reviewed (the approver of the `Reviewed` ServiceApproval).
+    pub by: String,
+    /// When (the ServiceApproval's creation).
+    pub at: Time,
+    /// The published revision reviewed.
+    pub revision: String,
+    /// The outcome: `Confirmed` (a review that finds the service unfit is a `Rejected` decision
+    /// on the published revision, which withdraws it).
+    pub outcome: String,
+    /// The reviewer's comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// The ServiceApproval that records it.
+    pub approval: String,
 }
 
 /// The approvals of the current revision.
@@ -414,6 +439,10 @@ pub struct ApprovalSummary {
     /// Who rejected (sorted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejected_by: Vec<String>,
+    /// What the revision still needs, in words (`1 more approval from group sre-leads`);
+    /// absent once it is approved or while a rejection holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<String>,
 }
 
 /// One phase transition.
@@ -450,6 +479,9 @@ pub struct Snapshot {
     /// count), as the API server recorded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revised_by: Option<String>,
+    /// The ApprovalPolicies (name and generation) the revision was approved under.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<super::PolicyRef>,
 }
 
 /// Who had to approve the last approved revision, and how many. A later revision is judged
@@ -467,4 +499,8 @@ pub struct ApprovedBar {
     pub approvers: Vec<String>,
     /// That revision's quorum.
     pub required_approvals: u32,
+    /// That revision's tier: the ApprovalPolicies of this tier apply to later revisions too,
+    /// so a lower tier never lowers the bar of the change that lowers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Tier>,
 }

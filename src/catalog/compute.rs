@@ -222,6 +222,7 @@ mod tests {
                 approved_at: Time(Timestamp::from_second(1_700_000_000).unwrap()),
                 content,
                 revised_by: None,
+                policies: Vec::new(),
             });
             self
         }

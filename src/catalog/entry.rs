@@ -74,6 +74,22 @@ pub fn entry(service: &Service) -> Option<Entry> {
     if let Some(due) = &status.review_due_at {
         provenance.insert("reviewDueAt".into(), json!(due));
     }
+    // The last recorded review: who, when, which revision, with what outcome.
+    if let Some(review) = &status.last_review {
+        provenance.insert(
+            "lastReview".into(),
+            json!({
+                "by": review.by,
+                "at": review.at,
+                "revision": review.revision,
+                "outcome": review.outcome,
+            }),
+        );
+    }
+    // The ApprovalPolicies the served revision was approved under.
+    if !snapshot.policies.is_empty() {
+        provenance.insert("approvalPolicies".into(), json!(snapshot.policies));
+    }
 
     let key = key_of(namespace, name);
     let mut brief = Map::new();
@@ -163,6 +179,7 @@ mod tests {
                 approved_at: at(approved_at),
                 content: spec.content,
                 revised_by: None,
+                policies: Vec::new(),
             }),
             ..Default::default()
         });
@@ -171,6 +188,37 @@ mod tests {
 
     fn value(s: &Service) -> Value {
         serde_json::from_str(&entry(s).expect("published").value).unwrap()
+    }
+
+    #[test]
+    fn provenance_names_the_policies_and_the_last_review_only_when_there_are_some() {
+        let plain = value(&active(100, Some(200)));
+        assert!(plain["provenance"].get("approvalPolicies").is_none());
+        assert!(plain["provenance"].get("lastReview").is_none());
+
+        let mut s = active(100, Some(200));
+        let status = s.status.as_mut().unwrap();
+        status.snapshot.as_mut().unwrap().policies = vec![crate::api::PolicyRef {
+            name: "critical-and-high".into(),
+            generation: 3,
+        }];
+        status.last_review = Some(crate::api::LastReview {
+            by: "frank".into(),
+            at: at(300),
+            revision: "0123456789".into(),
+            outcome: "Confirmed".into(),
+            comment: Some("not for consumers".into()),
+            approval: "r1".into(),
+        });
+        let v = value(&s);
+        assert_eq!(
+            v["provenance"]["approvalPolicies"],
+            json!([{"name": "critical-and-high", "generation": 3}])
+        );
+        assert_eq!(
+            v["provenance"]["lastReview"],
+            json!({"by": "frank", "at": at(300), "revision": "0123456789", "outcome": "Confirmed"})
+        );
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! `charter approve` / `charter reject`: record the current kubeconfig user's decision on a
-//! Service's current revision as a ServiceApproval.
+//! Service's current revision as a ServiceApproval; `charter review`: record a review of an
+//! Active Service's published revision.
 
-use crate::api::{Decision, Service, ServiceApproval, ServiceApprovalSpec, identity, revision_of};
+use crate::api::{
+    ApprovalPolicy, Decision, Service, ServiceApproval, ServiceApprovalSpec, identity, revision_of,
+};
+use crate::lifecycle::requirement::{self, Requirement};
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use kube::api::{ListParams, PostParams};
 use kube::{Api, Client};
@@ -36,15 +40,20 @@ pub enum DecideError {
 
 /// Who the API server says the client is.
 pub async fn whoami(client: &Client) -> Result<String, DecideError> {
+    Ok(who_and_groups(client).await?.0)
+}
+
+/// Who the API server says the client is, and in which groups.
+pub async fn who_and_groups(client: &Client) -> Result<(String, Vec<String>), DecideError> {
     let review: SelfSubjectReview = Api::all(client.clone())
         .create(&PostParams::default(), &SelfSubjectReview::default())
         .await?;
-    review
-        .status
-        .and_then(|s| s.user_info)
-        .and_then(|u| u.username)
+    let user = review.status.and_then(|s| s.user_info).unwrap_or_default();
+    let name = user
+        .username
         .filter(|u| !u.is_empty())
-        .ok_or(DecideError::Anonymous)
+        .ok_or(DecideError::Anonymous)?;
+    Ok((name, user.groups.unwrap_or_default()))
 }
 
 /// What the user asked for.
@@ -71,6 +80,9 @@ pub struct Decided {
     /// The approver's latest decision on this revision, of the other kind, that this one
     /// supersedes.
     pub supersedes: Option<String>,
+    /// What the decision will not do under the ApprovalPolicies (it counts, but not toward a
+    /// required group): told, not refused.
+    pub notes: Vec<String>,
 }
 
 /// What `--force` does: record the decision, or, in a dry run, print its manifest.
@@ -105,15 +117,53 @@ pub async fn decide(client: &Client, req: Request<'_>) -> Result<Decided, Decide
             namespace: namespace.into(),
             name: name.into(),
         })?;
-    let revision = req
-        .revision
-        .clone()
-        .unwrap_or_else(|| revision_of(&service.spec.content));
-    let user = match &req.approver {
-        Some(approver) => approver.clone(),
-        None => whoami(client).await?,
+    let published = service
+        .status
+        .as_ref()
+        .and_then(|s| s.published_revision.clone());
+    let revision = req.revision.clone().unwrap_or_else(|| {
+        if req.decision == Decision::Reviewed {
+            published.clone().unwrap_or_default()
+        } else {
+            revision_of(&service.spec.content)
+        }
+    });
+    // A dry run for someone else cannot know their groups: only the server records them.
+    let (user, groups) = match &req.approver {
+        Some(approver) => (approver.clone(), None),
+        None => {
+            let (user, groups) = who_and_groups(client).await?;
+            (user, Some(groups))
+        }
     };
-    let mut warnings = will_not_count(&service, &user, &revision);
+    let mut warnings = if req.decision == Decision::Reviewed {
+        will_not_review(&service, &user, &revision)
+    } else {
+        will_not_count(&service, &user, &revision)
+    };
+    let required = policies_for(client, &service).await;
+    let mut notes = Vec::new();
+    if platform_bar(&required) {
+        // The platform's bar counts anyone but the Service's people, listed or not.
+        let (unlisted, kept): (Vec<String>, Vec<String>) = warnings
+            .into_iter()
+            .partition(|w| w.contains("is not in the Service's approvers"));
+        warnings = kept;
+        notes.extend(unlisted.into_iter().map(|w| {
+            format!(
+                "{w}: the decision counts toward ApprovalPolicy {}'s bar, not toward the Service's own",
+                required.names()
+            )
+        }));
+    }
+    let (policy_warnings, policy_notes) = under_policies(
+        &required,
+        req.decision,
+        req.comment.as_deref(),
+        groups.as_deref(),
+    );
+    warnings.extend(policy_warnings);
+    notes.extend(policy_notes);
     if !warnings.is_empty() && !req.force {
         return Err(DecideError::WillNotCount {
             reasons: warnings.join("\n  "),
@@ -123,7 +173,10 @@ pub async fn decide(client: &Client, req: Request<'_>) -> Result<Decided, Decide
     let approvals: Api<ServiceApproval> = Api::namespaced(client.clone(), namespace);
     let listed = approvals.list(&ListParams::default()).await?.items;
     let mut supersedes = None;
-    if let Some(latest) = latest_decision(&listed, name, &revision, &user) {
+    // Every review is a record of its own: none supersedes or repeats another.
+    let latest = latest_decision(&listed, name, &revision, &user)
+        .filter(|_| req.decision != Decision::Reviewed);
+    if let Some(latest) = latest {
         let existing = latest.metadata.name.clone().unwrap_or_default();
         if latest.spec.decision != req.decision {
             // A changed mind: the later decision supersedes the earlier one in the lifecycle.
@@ -155,7 +208,98 @@ pub async fn decide(client: &Client, req: Request<'_>) -> Result<Decided, Decide
         approval,
         warnings,
         supersedes,
+        notes,
     })
+}
+
+/// Whether the policies set a bar of their own (a quorum or groups), which anyone but the
+/// Service's people may help clear.
+fn platform_bar(required: &Requirement) -> bool {
+    required.applies() && (required.quorum > 0 || !required.groups.is_empty())
+}
+
+/// The ApprovalPolicies' requirement for `service`; none when the client may not read them
+/// (the operator judges anyway: this only informs the warnings).
+async fn policies_for(client: &Client, service: &Service) -> Requirement {
+    let api: Api<ApprovalPolicy> = Api::all(client.clone());
+    match api.list(&ListParams::default()).await {
+        Ok(list) => requirement::for_service(&list.items, service),
+        Err(_) => Requirement::default(),
+    }
+}
+
+/// What the policies in `required` say of a decision: warnings that it will not count (a
+/// missing justification) and notes on what it will not do (count toward a required group the
+/// server did not authenticate the user in). `groups`: the user's, when known.
+pub fn under_policies(
+    required: &Requirement,
+    decision: Decision,
+    comment: Option<&str>,
+    groups: Option<&[String]>,
+) -> (Vec<String>, Vec<String>) {
+    let (mut warnings, mut notes) = (Vec::new(), Vec::new());
+    if decision != Decision::Approved || !required.applies() {
+        return (warnings, notes);
+    }
+    let names = required.names();
+    if required.justification && comment.is_none_or(|c| c.trim().is_empty()) {
+        warnings.push(format!(
+            "ApprovalPolicy {names} requires a justification: add --comment"
+        ));
+    }
+    if !required.groups.is_empty() {
+        let missing: Vec<&str> = required
+            .groups
+            .keys()
+            .filter(|g| groups.is_none_or(|mine| !mine.iter().any(|m| m == *g)))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            let whose = if groups.is_some() {
+                "the API server does not authenticate you in it"
+            } else {
+                "only the API server can say whether the approver is in it, and only when they create the approval themselves"
+            };
+            notes.push(format!(
+                "ApprovalPolicy {names} requires approvals from group {}: this decision counts toward the quorum but not toward that group ({whose})",
+                missing.join(", ")
+            ));
+        }
+    }
+    (warnings, notes)
+}
+
+/// Why `user`'s review of `revision` of `service` will not count, as far as a client can tell.
+pub fn will_not_review(service: &Service, user: &str, revision: &str) -> Vec<String> {
+    let status = service.status.as_ref();
+    let published = status.and_then(|s| s.published_revision.as_deref());
+    let mut reasons = Vec::new();
+    match published {
+        None => reasons.push(
+            "the Service is not published: a review is of an Active Service's published revision"
+                .to_owned(),
+        ),
+        Some(p) if p != revision => reasons.push(format!(
+            "revision {revision} is not the published one: the catalog serves {p}"
+        )),
+        Some(_) => {}
+    }
+    // The reviewer is judged as an approver of the published revision.
+    let mut reviewed = service.clone();
+    if let Some(content) = status
+        .and_then(|s| s.snapshot.as_ref())
+        .filter(|s| Some(s.revision.as_str()) == published)
+        .map(|s| s.content.clone())
+    {
+        reviewed.spec.content = content;
+    }
+    let current = revision_of(&reviewed.spec.content);
+    reasons.extend(
+        will_not_count(&reviewed, user, &current)
+            .into_iter()
+            .filter(|r| !r.contains("is stale")),
+    );
+    reasons
 }
 
 /// `user`'s latest decision on `revision` of `service`, in the operator's order: by creation
@@ -245,6 +389,7 @@ pub fn manifest(
     let verb = match decision {
         Decision::Approved => "approved",
         Decision::Rejected => "rejected",
+        Decision::Reviewed => "reviewed",
     };
     let name = format!(
         "{}-{}-{}-{verb}",
@@ -296,6 +441,38 @@ fn truncate(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_policies_refuse_a_missing_justification_and_note_a_missing_group() {
+        let required = Requirement {
+            justification: true,
+            groups: [("sre-leads".to_owned(), 1)].into(),
+            policies: vec![crate::api::PolicyRef {
+                name: "critical".into(),
+                generation: 1,
+            }],
+            ..Requirement::default()
+        };
+        let mine = vec!["charter:users".to_owned()];
+        let (warnings, notes) = under_policies(&required, Decision::Approved, None, Some(&mine));
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains("requires a justification"),
+            "{warnings:?}"
+        );
+        assert!(notes[0].contains("group sre-leads"), "{notes:?}");
+        let lead = vec!["sre-leads".to_owned()];
+        let (warnings, notes) =
+            under_policies(&required, Decision::Approved, Some("why"), Some(&lead));
+        assert!(warnings.is_empty() && notes.is_empty());
+        let (warnings, notes) = under_policies(&required, Decision::Rejected, None, Some(&mine));
+        assert!(
+            warnings.is_empty() && notes.is_empty(),
+            "a rejection needs neither"
+        );
+        let (warnings, _) = under_policies(&Requirement::default(), Decision::Approved, None, None);
+        assert!(warnings.is_empty(), "no policy, no warning");
+    }
     use crate::api::{ServiceContent, ServiceSpec};
 
     fn ledger(owner: &str, approvers: &[&str]) -> Service {

@@ -1,4 +1,4 @@
-//! The `charter` command line: `run`, `crds`, `approve`, `reject`, `sandbox`.
+//! The `charter` command line: `run`, `crds`, `approve`, `reject`, `review`, `sandbox`.
 
 pub mod apply;
 pub mod control_plane;
@@ -34,6 +34,10 @@ pub enum Command {
     Approve(DecideArgs),
     /// Reject the current revision of a Service as the current kubeconfig user.
     Reject(DecideArgs),
+    /// Record a periodic review of an Active Service's published revision as the current
+    /// kubeconfig user: it resets the review clock. A review that finds the service unfit is a
+    /// `charter reject --revision <published revision>`, which withdraws it.
+    Review(DecideArgs),
     /// Print the revision of every Service in a manifest, computed offline as the operator does.
     Revision(RevisionArgs),
     /// Start an embedded API server with the CRDs and the operator; no cluster needed.
@@ -53,7 +57,8 @@ pub struct DecideArgs {
     /// The kubeconfig context to act as (default: the current context).
     #[arg(long)]
     pub context: Option<String>,
-    /// The revision you reviewed (default: the revision of the Service's current content).
+    /// The revision you reviewed (default: the revision of the Service's current content; for a
+    /// review, the published revision).
     #[arg(long)]
     pub revision: Option<String>,
     /// Record the decision even when it will not count (owner, not an approver, stale revision)
@@ -89,6 +94,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Approve(args) => decide_cmd(args, Decision::Approved).await,
         Command::Reject(args) => decide_cmd(args, Decision::Rejected).await,
+        Command::Review(args) => decide_cmd(args, Decision::Reviewed).await,
         Command::Revision(args) => {
             for file in &args.files {
                 for found in revision::of_path(file)? {
@@ -132,6 +138,9 @@ async fn decide_cmd(args: DecideArgs, decision: Decision) -> anyhow::Result<()> 
     .await?;
     for warning in &decided.warnings {
         eprintln!("{}", decide::warning_line(warning, args.dry_run));
+    }
+    for note in &decided.notes {
+        eprintln!("note: {note}");
     }
     let approval = decided.approval;
     if args.dry_run {

@@ -18,8 +18,31 @@ use std::time::{Duration, Instant};
 /// Users the sandbox knows besides `admin`: the owners and approvers of `examples/`, so the
 /// walkthrough can act as each of them (`kubectl --context erin`, `charter approve`).
 pub const DEMO_USERS: &[&str] = &[
-    "dana", "erin", "frank", "gus", "lee", "omar", "priya", "sam",
+    "dana", "erin", "frank", "gus", "lee", "omar", "pat", "priya", "sam",
 ];
+
+/// The groups the sandbox authenticates demo users in besides [`DEMO_GROUP`]: lee and sam are
+/// SRE leads (the group the example ApprovalPolicy requires), pat is a platform admin.
+pub const DEMO_EXTRA_GROUPS: &[(&str, &str)] = &[
+    ("lee", "sre-leads"),
+    ("sam", "sre-leads"),
+    ("pat", PLATFORM_ADMIN_GROUP),
+];
+
+/// The group the sandbox binds to `deploy/`'s charter-platform-admin role.
+pub const PLATFORM_ADMIN_GROUP: &str = "charter:platform-admins";
+
+/// A demo user in [`DEMO_GROUP`] and their extra groups.
+pub fn demo_user(name: &str) -> UserSpec {
+    let mut groups = vec![DEMO_GROUP];
+    groups.extend(
+        DEMO_EXTRA_GROUPS
+            .iter()
+            .filter(|(user, _)| *user == name)
+            .map(|(_, group)| *group),
+    );
+    UserSpec::new(name, &groups)
+}
 
 /// The namespace the operator runs in.
 pub const OPERATOR_NAMESPACE: &str = crate::deploy::NAMESPACE;
@@ -108,6 +131,9 @@ pub async fn secured_control_plane(
     crds_established(&admin).await?;
     install_deploy(&admin, group, plane.version()).await?;
     policies_in_effect(&admin).await?;
+    if plane.has_controller_manager() {
+        roles_aggregated(&admin).await?;
+    }
     let operator = plane
         .service_account_client(
             &admin,
@@ -128,6 +154,7 @@ async fn install_deploy(admin: &Client, group: &str, version: &str) -> anyhow::R
     let mut objects =
         crate::deploy::for_version(crate::deploy::security_objects(&["admin"]), version);
     objects.extend(crate::deploy::user_bindings(group));
+    objects.push(crate::deploy::platform_admin_binding(PLATFORM_ADMIN_GROUP));
     super::apply::apply_all(admin, &objects).await?;
     Ok(())
 }
@@ -198,6 +225,29 @@ async fn policies_in_effect(admin: &Client) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Waits until kube-controller-manager has aggregated deploy/'s `charter-platform-admin`
+/// (an aggregated role grants nothing until its controller fills in its rules).
+async fn roles_aggregated(admin: &Client) -> anyhow::Result<()> {
+    use k8s_openapi::api::rbac::v1::ClusterRole;
+    let api: Api<ClusterRole> = Api::all(admin.clone());
+    let deadline = Instant::now() + INSTALL_TIMEOUT;
+    loop {
+        let role = api.get(PLATFORM_ADMIN_ROLE).await?;
+        if role.rules.is_some_and(|r| !r.is_empty()) {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "ClusterRole {PLATFORM_ADMIN_ROLE} not aggregated after {}s",
+            INSTALL_TIMEOUT.as_secs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// deploy/'s aggregated role for platform admins.
+const PLATFORM_ADMIN_ROLE: &str = "charter-platform-admin";
 
 /// Where the sandbox runs.
 enum Ground {
@@ -323,10 +373,7 @@ async fn start(args: &SandboxArgs, users: Vec<UserSpec>) -> anyhow::Result<Start
 }
 
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
-    let mut users: Vec<UserSpec> = DEMO_USERS
-        .iter()
-        .map(|u| UserSpec::new(u, &[DEMO_GROUP]))
-        .collect();
+    let mut users: Vec<UserSpec> = DEMO_USERS.iter().map(|u| demo_user(u)).collect();
     users.push(UserSpec::admin());
     // Listening from the start: a Ctrl-C while the control plane starts (seconds) drops the
     // start, which stops what already runs and removes its data directory.

@@ -13,7 +13,7 @@ use super::{
     unreadable::Skipped,
 };
 use crate::{
-    api::{Phase, Service, ServiceApproval, ServiceRef},
+    api::{ApprovalPolicy, Phase, Service, ServiceApproval, ServiceRef},
     lifecycle::Policy,
 };
 
@@ -45,6 +45,8 @@ pub struct Context {
     pub(crate) reporter: Reporter,
     pub(crate) policy: Policy,
     pub(crate) scopes: Vec<Scope>,
+    /// Every ApprovalPolicy (cluster-scoped, so one cache whatever the scopes).
+    pub(crate) approval_policies: Store<ApprovalPolicy>,
     pub(crate) graph: Arc<Graph>,
     pub(crate) telemetry: Telemetry,
     /// Cancelled once every cache has listed once.
@@ -83,6 +85,11 @@ impl Context {
                 .skipped_services
                 .contains(service.namespace.as_deref(), &service.name)
         })
+    }
+
+    /// Every ApprovalPolicy; the lifecycle picks those covering a Service.
+    pub(crate) fn approval_policies(&self) -> Vec<ApprovalPolicy> {
+        super::policies::all(&self.approval_policies)
     }
 
     /// The ServiceApprovals naming this Service, sorted by name.

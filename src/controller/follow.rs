@@ -28,7 +28,7 @@ use crate::{
 pub(crate) struct Wake(pub Vec<(Option<String>, UnboundedSender<ObjectRef<Service>>)>);
 
 impl Wake {
-    fn send(&self, services: Vec<ServiceRef>) {
+    pub(crate) fn send(&self, services: Vec<ServiceRef>) {
         for service in services {
             let Some(namespace) = service.namespace.as_deref() else {
                 continue;

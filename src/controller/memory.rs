@@ -1,10 +1,15 @@
 //! What the controller remembers about a Service between reconciles: its consecutive failures
-//! (for the backoff) and the status writes whose echo its cache has not shown yet. Forgotten
-//! when the Service (or approval) is deleted, so it never outgrows the objects that exist.
+//! (for the backoff), the status writes whose echo its cache has not shown yet, and whether its
+//! review is overdue (for the gauge). Forgotten when the Service (or approval) is deleted, so it
+//! never outgrows the objects that exist.
 
-use std::{collections::HashMap, sync::Mutex};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Mutex,
+};
 
 use kube::{ResourceExt, runtime::reflector::ObjectRef};
+use prometheus_client::metrics::gauge::Gauge;
 
 use crate::api::{Service, ServiceApproval, ServiceApprovalStatus};
 
@@ -17,6 +22,9 @@ pub(crate) struct Memory {
     echoes: Mutex<HashMap<ObjectRef<Service>, String>>,
     /// The same for approval statuses: the version the cache still holds and what we wrote.
     approval_echoes: Mutex<HashMap<ObjectRef<ServiceApproval>, (String, ServiceApprovalStatus)>>,
+    /// The Services whose periodic review is overdue, counted in `overdue_gauge`.
+    overdue: Mutex<HashSet<ObjectRef<Service>>>,
+    overdue_gauge: Gauge,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -24,6 +32,31 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Memory {
+    /// A memory that keeps `gauge` at the number of Services whose review is overdue.
+    pub(crate) fn counting_overdue_in(gauge: Gauge) -> Memory {
+        Memory {
+            overdue_gauge: gauge,
+            ..Memory::default()
+        }
+    }
+
+    /// Records whether the Service's periodic review is overdue (its ReviewDue condition).
+    pub(crate) fn review_overdue(&self, service: &Service, overdue: bool) {
+        let mut set = lock(&self.overdue);
+        let key = ObjectRef::from_obj(service);
+        let changed = if overdue {
+            set.insert(key)
+        } else {
+            set.remove(&key)
+        };
+        if changed {
+            self.overdue_gauge.set(set.len() as i64);
+        }
+    }
+
+    fn count_overdue(&self, set: &HashSet<ObjectRef<Service>>) {
+        self.overdue_gauge.set(set.len() as i64);
+    }
     /// Records a status write: until the cache moves past the version it was computed from,
     /// that version is stale. A write that changed nothing awaits no echo.
     pub(crate) fn await_echo(&self, before: &Service, written: &Service) {
@@ -99,6 +132,10 @@ impl Memory {
     pub(crate) fn forget_service(&self, service: &ObjectRef<Service>) {
         lock(&self.failures).remove(service);
         lock(&self.echoes).remove(service);
+        let mut overdue = lock(&self.overdue);
+        if overdue.remove(service) {
+            self.count_overdue(&overdue);
+        }
     }
 
     /// Forgets a deleted approval.
@@ -110,6 +147,9 @@ impl Memory {
     pub(crate) fn retain_services(&self, exists: impl Fn(&ObjectRef<Service>) -> bool) {
         lock(&self.failures).retain(|k, _| exists(k));
         lock(&self.echoes).retain(|k, _| exists(k));
+        let mut overdue = lock(&self.overdue);
+        overdue.retain(|k| exists(k));
+        self.count_overdue(&overdue);
     }
 
     pub(crate) fn retain_approvals(&self, exists: impl Fn(&ObjectRef<ServiceApproval>) -> bool) {
@@ -119,13 +159,39 @@ impl Memory {
     /// How many objects are remembered (Services and approvals, counted once per map).
     #[cfg(test)]
     fn len(&self) -> usize {
-        lock(&self.failures).len() + lock(&self.echoes).len() + lock(&self.approval_echoes).len()
+        lock(&self.failures).len()
+            + lock(&self.echoes).len()
+            + lock(&self.approval_echoes).len()
+            + lock(&self.overdue).len()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_overdue_gauge_counts_services_whose_review_is_overdue_until_they_go() {
+        use crate::api::ServiceSpec;
+        let gauge = Gauge::default();
+        let memory = Memory::counting_overdue_in(gauge.clone());
+        let service = |name: &str| {
+            let mut s = Service::new(name, ServiceSpec::default());
+            s.metadata.namespace = Some("shop".into());
+            s
+        };
+        memory.review_overdue(&service("a"), true);
+        memory.review_overdue(&service("a"), true);
+        memory.review_overdue(&service("b"), true);
+        assert_eq!(gauge.get(), 2, "each Service once");
+        memory.review_overdue(&service("b"), false);
+        assert_eq!(gauge.get(), 1, "reviewed");
+        memory.forget_service(&ObjectRef::from_obj(&service("a")));
+        assert_eq!(gauge.get(), 0, "deleted");
+        memory.review_overdue(&service("c"), true);
+        memory.retain_services(|_| false);
+        assert_eq!(gauge.get(), 0, "gone in a relist");
+    }
     use crate::api::{Decision, ServiceApprovalSpec, ServiceSpec};
 
     fn service(name: &str, version: &str) -> Service {

@@ -11,6 +11,7 @@ mod graph;
 mod memory;
 mod narrate;
 mod orphans;
+mod policies;
 mod reconcile;
 pub mod telemetry;
 mod unreadable;
@@ -126,7 +127,9 @@ pub async fn run_tuned(
     let (dirty, marks) = catalog::dirty_channel();
     let published = Arc::new(Published::new(dirty.clone()));
     let graph = Arc::new(graph::Graph::default());
-    let memory = Arc::new(memory::Memory::default());
+    let memory = Arc::new(memory::Memory::counting_overdue_in(
+        telemetry.reviews_overdue(),
+    ));
     // Dependants cross namespaces, so every scope's stream may wake any scope's Services.
     let (senders, receivers): (Vec<_>, Vec<_>) = namespaces
         .iter()
@@ -140,7 +143,8 @@ pub async fn run_tuned(
     // Readiness comes from the watch streams themselves: `Store::wait_until_ready` wakes only
     // its last waiter, so concurrent reconciliations must not wait on it.
     let synced = CancellationToken::new();
-    let pending = Arc::new(AtomicUsize::new(2 * namespaces.len()));
+    // Two streams per scope, and the ApprovalPolicies' one.
+    let pending = Arc::new(AtomicUsize::new(2 * namespaces.len() + 1));
     let mut queues = Vec::new();
     let mut orphan_queues = Vec::new();
     let reporter = Reporter {
@@ -267,6 +271,17 @@ pub async fn run_tuned(
     }
 
     let service_stores: Vec<_> = scopes.iter().map(|s| s.services.clone()).collect();
+    let (approval_policies, policy_writer) = reflector::store();
+    let follow_policies = policies::follow(
+        &client,
+        watch_config.clone(),
+        policy_writer,
+        service_stores.clone(),
+        wake.clone(),
+        first_sync(&pending, &synced),
+    )
+    .take_until(token.clone().cancelled_owned())
+    .for_each(|()| std::future::ready(()));
     let ctx = Arc::new(Context {
         client: client.clone(),
         reporter,
@@ -275,6 +290,7 @@ pub async fn run_tuned(
             history_limit: HISTORY_LIMIT,
         },
         scopes,
+        approval_policies,
         graph,
         telemetry: telemetry.clone(),
         synced: synced.clone(),
@@ -368,7 +384,7 @@ pub async fn run_tuned(
     };
 
     let work = async {
-        tokio::join!(controllers, writer, async {
+        tokio::join!(controllers, writer, follow_policies, async {
             tokio::select! {
                 () = readiness => {},
                 () = token.cancelled() => {},

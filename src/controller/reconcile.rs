@@ -92,6 +92,7 @@ async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Err
     let dependencies = ctx.dependencies_of(service);
     let dependency_cycle = ctx.dependency_cycle_of(service);
     let active_dependants = ctx.active_dependants_of(service);
+    let approval_policies = ctx.approval_policies();
     let now = Timestamp::now();
     let outcome = lifecycle::evaluate(&Input {
         service,
@@ -99,9 +100,17 @@ async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Err
         dependencies: &dependencies,
         dependency_cycle: &dependency_cycle,
         active_dependants: &active_dependants,
+        approval_policies: &approval_policies,
         now,
         policy: &ctx.policy,
     });
+
+    let overdue = outcome
+        .status
+        .conditions
+        .iter()
+        .any(|c| c.type_ == lifecycle::REVIEW_DUE && c.status == "True");
+    ctx.memory.review_overdue(service, overdue);
 
     if service.status.as_ref() != Some(&outcome.status) {
         let api: Api<Service> = Api::namespaced(ctx.client.clone(), &namespace);

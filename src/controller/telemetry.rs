@@ -8,7 +8,7 @@ use std::sync::{
 
 use prometheus_client::{
     encoding::text::encode,
-    metrics::{counter::Counter, family::Family, histogram::Histogram},
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
 
@@ -23,6 +23,7 @@ struct Inner {
     duration: Histogram,
     writes: Family<Vec<(String, String)>, Counter>,
     unreadable: Family<Vec<(String, String)>, Counter>,
+    reviews_overdue: Gauge,
     ready: AtomicBool,
     /// Status writes failed in a row (409 Conflicts aside): reset by any write that succeeds.
     failed_writes: AtomicU32,
@@ -62,8 +63,15 @@ impl Default for Telemetry {
             "Objects the operator could not read and skipped, by kind, once per resourceVersion",
             unreadable.clone(),
         );
+        let reviews_overdue = Gauge::default();
+        registry.register(
+            "reviews_overdue",
+            "Active Services whose periodic review is overdue (ReviewDue is True)",
+            reviews_overdue.clone(),
+        );
         Self(Arc::new(Inner {
             registry,
+            reviews_overdue,
             reconciliations,
             failures,
             duration,
@@ -118,6 +126,11 @@ impl Telemetry {
     /// A status write failed (not with a 409 Conflict).
     pub(crate) fn write_failed(&self) {
         self.0.failed_writes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The gauge of Services whose review is overdue, kept by the controller's memory.
+    pub(crate) fn reviews_overdue(&self) -> Gauge {
+        self.0.reviews_overdue.clone()
     }
 
     pub(crate) fn unreadable(&self, kind: &str) {

@@ -2,16 +2,22 @@
 //! the current or the approved revision, comes from an approver the revision's bars admit who is
 //! neither an owner, the Service's creator nor the revision's author, was recorded by its approver
 //! (or by a delegate for a listed approver), is its approver's latest on that revision and did not
-//! expire before its revision reached quorum.
+//! expire before its revision reached quorum. Under an ApprovalPolicy an approval also needs a
+//! justification when one is required, and may wait at most the policy's maximum age.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::jiff::Timestamp;
 
-use super::bar::Bars;
+use super::bar::{Approvers, Bars};
+use super::groups::vouched;
 use super::reason;
 use super::refusal::{Refusal, SelfRole};
-use crate::api::{Decision, ServiceApproval, ServiceApprovalStatus, identity};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use crate::api::{
+    Decision, LastReview, PolicyRef, ServiceApproval, ServiceApprovalStatus, identity,
+};
 
 /// What the approvals say, for the revisions that matter.
 pub(crate) struct Ledger {
@@ -21,11 +27,14 @@ pub(crate) struct Ledger {
     pub tallies: BTreeMap<String, Tally>,
     /// Earliest future expiry of a counted decision whose revision has not reached quorum yet.
     pub next_expiry: Option<Timestamp>,
+    /// The latest counted review (a `Reviewed` decision on the published revision), if any.
+    pub last_review: Option<LastReview>,
 }
 
 #[derive(Default, Clone, Debug)]
 pub(crate) struct Tally {
-    pub approved_by: BTreeSet<String>,
+    /// Each approver with the groups the server vouched for them (`groups::vouched`).
+    pub approved_by: Approvers,
     pub rejected_by: BTreeSet<String>,
 }
 
@@ -60,6 +69,8 @@ pub(crate) struct Judge<'a> {
     pub current: Judged<'a>,
     /// The revision that already reached quorum, with when, if any.
     pub approved: Option<(Judged<'a>, Option<Timestamp>)>,
+    /// The revision the catalog served before this evaluation: the one a review is of.
+    pub published: Option<&'a str>,
     pub allow_self_approval: bool,
     pub now: Timestamp,
 }
@@ -72,11 +83,12 @@ pub(crate) fn judge(j: &Judge, approvals: &[ServiceApproval]) -> Ledger {
 
     let mut first_pass: Vec<Result<(), Refusal>> =
         approvals.iter().map(|a| eligible(j, a)).collect();
-    let mut latest: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    // A review is no decision on the revision: it never supersedes one, nor one a review.
+    let mut latest: BTreeMap<(&str, &str, bool), usize> = BTreeMap::new();
     for &i in &order {
         if first_pass[i].is_ok() {
             let a = &approvals[i].spec;
-            latest.insert((a.approver.as_str(), a.revision.as_str()), i);
+            latest.insert((a.approver.as_str(), a.revision.as_str(), is_review(a)), i);
         }
     }
     for (i, verdict) in first_pass.iter_mut().enumerate() {
@@ -84,7 +96,7 @@ pub(crate) fn judge(j: &Judge, approvals: &[ServiceApproval]) -> Ledger {
             continue;
         }
         let a = &approvals[i].spec;
-        if let Some(&winner) = latest.get(&(a.approver.as_str(), a.revision.as_str()))
+        if let Some(&winner) = latest.get(&(a.approver.as_str(), a.revision.as_str(), is_review(a)))
             && winner != i
         {
             *verdict = Err(Refusal::superseded(
@@ -93,32 +105,56 @@ pub(crate) fn judge(j: &Judge, approvals: &[ServiceApproval]) -> Ledger {
             ));
             continue;
         }
-        if expired(j, &approvals[i]) {
-            *verdict = Err(Refusal::expired(&a.revision));
+        if let Some(refusal) = expired(j, &approvals[i]) {
+            *verdict = Err(refusal);
         }
     }
 
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let mut next_expiry: Option<Timestamp> = None;
+    let mut last_review: Option<(&ServiceApproval, LastReview)> = None;
     for (approval, verdict) in approvals.iter().zip(&first_pass) {
         if verdict.is_err() {
             continue;
         }
         let spec = &approval.spec;
+        if is_review(spec) {
+            let later = last_review
+                .as_ref()
+                .is_none_or(|(best, _)| sort_key(approval) > sort_key(best));
+            if let (true, Some(at)) = (later, approval.metadata.creation_timestamp.as_ref()) {
+                let record = LastReview {
+                    by: spec.approver.clone(),
+                    at: Time(at.0),
+                    revision: spec.revision.clone(),
+                    outcome: reason::CONFIRMED.to_owned(),
+                    comment: spec.comment.clone(),
+                    approval: name_of(approval),
+                };
+                last_review = Some((approval, record));
+            }
+            continue;
+        }
         let tally = tallies.entry(spec.revision.clone()).or_default();
         match spec.decision {
-            Decision::Approved => tally.approved_by.insert(spec.approver.clone()),
-            Decision::Rejected => tally.rejected_by.insert(spec.approver.clone()),
+            Decision::Approved => {
+                let groups = vouched(approvals, &order, &first_pass, spec);
+                tally.approved_by.insert(spec.approver.clone(), groups);
+            }
+            Decision::Rejected => {
+                tally.rejected_by.insert(spec.approver.clone());
+            }
+            Decision::Reviewed => {}
         };
         let reached_quorum = j
             .approved
             .as_ref()
             .is_some_and(|(a, _)| a.revision == spec.revision);
-        if let Some(expiry) = &spec.expires_at
+        if let Some((expiry, _)) = expiry_of(j, approval)
             && !reached_quorum
-            && expiry.0 > j.now
+            && expiry > j.now
         {
-            next_expiry = Some(next_expiry.map_or(expiry.0, |t| t.min(expiry.0)));
+            next_expiry = Some(next_expiry.map_or(expiry, |t| t.min(expiry)));
         }
     }
 
@@ -127,7 +163,12 @@ pub(crate) fn judge(j: &Judge, approvals: &[ServiceApproval]) -> Ledger {
         verdicts,
         tallies,
         next_expiry,
+        last_review: last_review.map(|(_, record)| record),
     }
+}
+
+fn is_review(a: &crate::api::ServiceApprovalSpec) -> bool {
+    a.decision == Decision::Reviewed
 }
 
 fn sort_key(a: &ServiceApproval) -> (Option<Timestamp>, String, String) {
@@ -153,6 +194,9 @@ fn eligible(j: &Judge, a: &ServiceApproval) -> Result<(), Refusal> {
         return Err(Refusal::unknown_service(&spec.service_name, j.service_name));
     }
     belongs_to_object(j.object, a)?;
+    if is_review(spec) && j.published != Some(spec.revision.as_str()) {
+        return Err(Refusal::not_reviewable(&spec.revision, j.published));
+    }
     let judged = if spec.revision == j.current.revision {
         &j.current
     } else {
@@ -188,6 +232,13 @@ fn eligible(j: &Judge, a: &ServiceApproval) -> Result<(), Refusal> {
     if expired_at_creation(a) {
         return Err(Refusal::expired(&spec.revision));
     }
+    let requirement = judged.bars.requirement();
+    if requirement.justification
+        && spec.decision == Decision::Approved
+        && spec.comment.as_deref().is_none_or(|c| c.trim().is_empty())
+    {
+        return Err(Refusal::justification_required(&requirement.names()));
+    }
     Ok(())
 }
 
@@ -217,20 +268,51 @@ fn expired_at_creation(a: &ServiceApproval) -> bool {
     }
 }
 
+/// When an approval stops being usable, and why: its own expiry, or its creation plus the
+/// maximum approval age of the policies its revision is judged under, whichever comes first.
+fn expiry_of(j: &Judge, a: &ServiceApproval) -> Option<(Timestamp, Refusal)> {
+    let own = a
+        .spec
+        .expires_at
+        .as_ref()
+        .map(|t| (t.0, Refusal::expired(&a.spec.revision)));
+    let judged = if a.spec.revision == j.current.revision {
+        Some(&j.current)
+    } else {
+        j.approved
+            .as_ref()
+            .map(|(judged, _)| judged)
+            .filter(|judged| judged.revision == a.spec.revision)
+    };
+    let aged = judged.and_then(|judged| {
+        let requirement = judged.bars.requirement();
+        let age = requirement.max_age?;
+        let created = a.metadata.creation_timestamp.as_ref()?.0;
+        let at = created.checked_add(age).ok()?;
+        Some((at, Refusal::too_old(&a.spec.revision, &requirement.names())))
+    });
+    match (own, aged) {
+        (Some(o), Some(g)) => Some(if g.0 < o.0 { g } else { o }),
+        (o, g) => o.or(g),
+    }
+}
+
 /// An approval may wait until its expiry to be used: once its revision reached quorum (before
 /// the expiry) it keeps counting; a rejection is used when it arrives, so it only expires unused.
-fn expired(j: &Judge, a: &ServiceApproval) -> bool {
-    let Some(expiry) = a.spec.expires_at.as_ref().map(|t| t.0) else {
-        return false;
-    };
-    match &j.approved {
+fn expired(j: &Judge, a: &ServiceApproval) -> Option<Refusal> {
+    if is_review(&a.spec) {
+        return None;
+    }
+    let (expiry, refusal) = expiry_of(j, a)?;
+    let gone = match &j.approved {
         Some((approved, approved_at))
             if approved.revision == a.spec.revision && a.spec.decision == Decision::Approved =>
         {
             approved_at.is_some_and(|at| expiry <= at)
         }
         _ => expiry <= j.now,
-    }
+    };
+    gone.then_some(refusal)
 }
 
 /// The status of every input approval, by name: counted, or why not. Each keeps the Service
@@ -240,6 +322,7 @@ pub(crate) fn statuses(
     approvals: &[ServiceApproval],
     current: &str,
     service_uid: Option<&str>,
+    judged_under: &[PolicyRef],
 ) -> Vec<(String, ServiceApprovalStatus)> {
     verdicts
         .into_iter()
@@ -249,13 +332,26 @@ pub(crate) fn statuses(
             // A decision on the approved revision that still counts after re-judging is an
             // approval (a rejection of it revoked it): it counts toward nothing current.
             let verdict = verdict.and_then(|()| {
-                if spec.revision == current {
+                if spec.revision == current || is_review(spec) {
                     Ok(())
                 } else {
                     Err(Refusal::for_approved_revision(&spec.revision, current))
                 }
             });
+            let judged_under = if spec.revision == current && !is_review(spec) {
+                judged_under.to_vec()
+            } else {
+                Vec::new()
+            };
             let (counted, reason, message) = match verdict {
+                Ok(()) if is_review(spec) => (
+                    true,
+                    reason::COUNTED.to_owned(),
+                    format!(
+                        "records a review of published revision {}",
+                        approval.spec.revision
+                    ),
+                ),
                 Ok(()) => (
                     true,
                     reason::COUNTED.to_owned(),
@@ -273,6 +369,7 @@ pub(crate) fn statuses(
                     message,
                     observed_generation,
                     service_uid,
+                    judged_under,
                 },
             )
         })
@@ -291,6 +388,7 @@ pub fn for_unknown_service(approval: &ServiceApproval) -> ServiceApprovalStatus 
         message: refusal.message,
         observed_generation: approval.metadata.generation,
         service_uid: judged_for(approval).map(str::to_owned),
+        judged_under: Vec::new(),
     }
 }
 

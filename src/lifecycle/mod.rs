@@ -5,7 +5,9 @@
 //! Where each rule lives: the phases and their gates in `gates.rs` (one table); which approvals
 //! count in `approvals.rs`; quorum, sticky approval and revocation in `quorum.rs`; walking the
 //! table and the history in `transitions.rs` and `history.rs`; periodic review in `review.rs`;
-//! conditions in `conditions.rs`; every reason string a user sees in `reason.rs`, and why a gate is
+//! conditions in `conditions.rs`; the platform's ApprovalPolicies, strictest wins, in
+//! `requirement.rs`, and the groups approvers are counted in from what the server recorded in
+//! `groups.rs`; every reason string a user sees in `reason.rs`, and why a gate is
 //! closed in `refusal.rs`.
 
 mod approvals;
@@ -14,12 +16,14 @@ mod conditions;
 mod cycle;
 mod events;
 mod gates;
+mod groups;
 mod history;
 mod publication;
 mod quorum;
 mod readiness;
 pub mod reason;
 mod refusal;
+pub mod requirement;
 mod retirement;
 mod review;
 mod transitions;
@@ -38,8 +42,8 @@ pub use refusal::Refusal;
 pub use review::parse_interval;
 
 use crate::api::{
-    ApprovedBar, Phase, Service, ServiceApproval, ServiceApprovalStatus, ServiceRef, ServiceStatus,
-    Snapshot, identity, revision_of,
+    ApprovalPolicy, ApprovedBar, Phase, Service, ServiceApproval, ServiceApprovalStatus,
+    ServiceRef, ServiceStatus, Snapshot, identity, revision_of,
 };
 use approvals::{Judge, Judged, judge};
 use bar::Bars;
@@ -77,6 +81,8 @@ pub struct Input<'a> {
     pub dependency_cycle: &'a [ServiceRef],
     /// The Active Services that depend on this one (told when it retires under them).
     pub active_dependants: &'a [ServiceRef],
+    /// Every ApprovalPolicy in the cluster; those covering the Service apply.
+    pub approval_policies: &'a [ApprovalPolicy],
     pub now: Timestamp,
     pub policy: &'a Policy,
 }
@@ -114,11 +120,7 @@ pub fn evaluate(input: &Input) -> Outcome {
     let revision = revision_of(content);
 
     let (ledger, approval, approval_events) = count_approvals(input, &previous, &revision, now);
-    let bars = Bars::new(
-        content,
-        approval.bar.as_ref(),
-        input.policy.allow_self_approval,
-    );
+    let bars = bars_for(input, approval.bar.as_ref());
     let received = approval.received(&revision);
     let progress = bars.progress(&received);
     let needs = bars.needs(&received);
@@ -169,7 +171,23 @@ pub fn evaluate(input: &Input) -> Outcome {
         events.refused(refusal);
     }
 
-    let review = review::assess(lifecycle, phase, walk.activated_at, now);
+    let last_review =
+        review::latest_record(previous.last_review.as_ref(), ledger.last_review.clone());
+    review::announce_record(
+        previous.last_review.as_ref(),
+        last_review.as_ref(),
+        &mut events,
+    );
+    let review = review::assess(
+        lifecycle,
+        bars.requirement().review_interval,
+        phase,
+        review::Since {
+            activated_at: walk.activated_at,
+            reviewed_at: last_review.as_ref().map(|r| r.at.0),
+            now,
+        },
+    );
     review.announce(&previous, &mut events);
 
     let mut conditions = Conditions::new(&previous.conditions, meta.generation, now);
@@ -183,12 +201,17 @@ pub fn evaluate(input: &Input) -> Outcome {
         .into_iter()
         .flatten()
         .min();
-    let summary = approval.summary(&revision, &bars);
+    let mut summary = approval.summary(&revision, &bars);
+    // In Planning or Retired the revision is before no approver (Approved says NotSubmitted).
+    if matches!(phase, Phase::Planning | Phase::Retired) {
+        summary.needs = None;
+    }
     let approval_statuses = approvals::statuses(
         ledger.verdicts,
         input.approvals,
         &revision,
         meta.uid.as_deref(),
+        &bars.requirement().policies,
     );
     let approved_revision = approval.approved_revision().map(str::to_owned);
 
@@ -206,6 +229,7 @@ pub fn evaluate(input: &Input) -> Outcome {
             history: walk.history,
             snapshot: approval.snapshot,
             approved_bar: approval.bar,
+            last_review,
         },
         approvals: approval_statuses,
         events: events.into_notes(),
@@ -227,7 +251,7 @@ fn count_approvals(
     let author = identity::recorded(meta, identity::REVISED_BY);
     let judge_with = |approved: Option<&Snapshot>, bar: Option<&ApprovedBar>| {
         let allow_self = input.policy.allow_self_approval;
-        let bars = Bars::new(content, bar, allow_self);
+        let bars = bars_for(input, bar);
         let approved_bars = approved.map(|s| Bars::new(&s.content, None, allow_self));
         let ctx = Judge {
             service_name: meta.name.as_deref().unwrap_or_default(),
@@ -253,6 +277,7 @@ fn count_approvals(
                 )
             }),
             allow_self_approval: input.policy.allow_self_approval,
+            published: previous.published_revision.as_deref(),
             now,
         };
         let ledger = judge(&ctx, input.approvals);
@@ -274,6 +299,20 @@ fn count_approvals(
         approval.recount(&ledger, revision);
     }
     (ledger, approval, events)
+}
+
+/// The bars the current revision must clear: its own, the approved revision's, and the
+/// platform's requirement for both their tiers (a tier change is judged under the stricter).
+fn bars_for(input: &Input, approved: Option<&ApprovedBar>) -> Bars {
+    let service = input.service;
+    let content = &service.spec.content;
+    let tiers = [content.tier, approved.and_then(|b| b.tier)];
+    let requirement = requirement::effective(
+        input.approval_policies,
+        service.metadata.namespace.as_deref().unwrap_or_default(),
+        &tiers,
+    );
+    Bars::new(content, approved, input.policy.allow_self_approval).under(requirement)
 }
 
 fn shown(r: &ServiceRef) -> String {

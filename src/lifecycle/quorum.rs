@@ -4,10 +4,8 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
-use std::collections::BTreeSet;
-
 use super::approvals::Ledger;
-use super::bar::{self, Bars};
+use super::bar::{self, Approvers, Bars};
 use super::events::Events;
 use super::reason;
 use super::refusal::Refusal;
@@ -21,6 +19,8 @@ pub(crate) struct Approval {
     pub revoked: Option<(String, Vec<String>)>,
     /// Valid approvers and rejecters of the current revision (sorted).
     pub approved_by: Vec<String>,
+    /// The approvers of the current revision with the groups recorded for them.
+    pub approved_groups: Approvers,
     pub rejected_by: Vec<String>,
     /// The bar of the last approved revision (kept through a revocation).
     pub bar: Option<ApprovedBar>,
@@ -28,10 +28,21 @@ pub(crate) struct Approval {
 
 /// The bar of the last approved revision, as far as the previous status tells it.
 pub(crate) fn previous_bar(previous: &ServiceStatus) -> Option<ApprovedBar> {
-    previous.approved_bar.clone().or_else(|| {
+    let snapshot = previous_snapshot(previous);
+    match previous.approved_bar.clone() {
+        // A bar written before tiers were recorded: its snapshot, when it is the same
+        // revision's, tells the tier.
+        Some(mut bar) => {
+            if bar.tier.is_none()
+                && let Some(s) = snapshot.filter(|s| s.revision == bar.revision)
+            {
+                bar.tier = s.content.tier;
+            }
+            Some(bar)
+        }
         // A status written before bars were recorded: its snapshot's content is the bar.
-        previous_snapshot(previous).map(|s| bar::approved_bar(&s.revision, &s.content))
-    })
+        None => snapshot.map(|s| bar::approved_bar(&s.revision, &s.content)),
+    }
 }
 
 /// The approved snapshot of the previous status, as far as that status is consistent about it.
@@ -81,9 +92,10 @@ pub(crate) fn settle(
 
     // Quorum: the current revision becomes the approved one, and the snapshot switches to it.
     let current = ledger.tally(revision);
+    let approved_groups = current.approved_by.clone();
     let cleared = candidate.bars.met(&current.approved_by);
     let progress = candidate.bars.progress(&current.approved_by);
-    let approved_by: Vec<String> = current.approved_by.into_iter().collect();
+    let approved_by: Vec<String> = current.approved_by.into_keys().collect();
     let rejected_by: Vec<String> = current.rejected_by.into_iter().collect();
     let already = snapshot.as_ref().is_some_and(|s| s.revision == revision);
     if !already && rejected_by.is_empty() && cleared {
@@ -98,6 +110,7 @@ pub(crate) fn settle(
             approved_at: Time(now),
             content: content.clone(),
             revised_by: candidate.author.map(str::to_owned),
+            policies: candidate.bars.requirement().policies.clone(),
         });
         bar = Some(bar::approved_bar(revision, content));
     }
@@ -115,6 +128,7 @@ pub(crate) fn settle(
         snapshot,
         revoked,
         approved_by,
+        approved_groups,
         rejected_by,
         bar,
     }
@@ -124,7 +138,8 @@ impl Approval {
     /// Takes the current revision's approvers and rejecters from a re-judged ledger.
     pub fn recount(&mut self, ledger: &Ledger, revision: &str) {
         let tally = ledger.tally(revision);
-        self.approved_by = tally.approved_by.into_iter().collect();
+        self.approved_groups = tally.approved_by.clone();
+        self.approved_by = tally.approved_by.into_keys().collect();
         self.rejected_by = tally.rejected_by.into_iter().collect();
     }
 
@@ -132,12 +147,14 @@ impl Approval {
         self.snapshot.as_ref().map(|s| s.revision.as_str())
     }
 
-    /// The approvers counted for the current revision; once approved, its snapshot's
-    /// approvers count even when their approval objects are gone.
-    pub fn received(&self, revision: &str) -> BTreeSet<String> {
-        let mut received: BTreeSet<String> = self.approved_by.iter().cloned().collect();
+    /// The approvers counted for the current revision, with their recorded groups; once
+    /// approved, its snapshot's approvers count even when their approval objects are gone.
+    pub fn received(&self, revision: &str) -> Approvers {
+        let mut received = self.approved_groups.clone();
         if let Some(s) = self.snapshot.as_ref().filter(|s| s.revision == revision) {
-            received.extend(s.approved_by.iter().cloned());
+            for a in &s.approved_by {
+                received.entry(a.clone()).or_default();
+            }
         }
         received
     }
@@ -145,6 +162,8 @@ impl Approval {
     /// The approvals of the current revision against the bars it must clear.
     pub fn summary(&self, revision: &str, bars: &Bars) -> ApprovalSummary {
         let received = self.received(revision);
+        let approved = self.approved_revision() == Some(revision);
+        let needs = (!approved && self.rejected_by.is_empty()).then(|| bars.needs(&received));
         ApprovalSummary {
             required: bars.quorum(),
             received: received.len() as u32,
@@ -154,8 +173,9 @@ impl Approval {
             } else {
                 "rejected".to_owned()
             },
-            approved_by: received.into_iter().collect(),
+            approved_by: received.into_keys().collect(),
             rejected_by: self.rejected_by.clone(),
+            needs,
         }
     }
 }
@@ -185,6 +205,7 @@ pub fn holds_quorum(
             author: snapshot.revised_by.as_deref(),
         },
         approved: None,
+        published: None,
         allow_self_approval: policy.allow_self_approval,
         now: snapshot.approved_at.0,
     };

@@ -260,4 +260,38 @@ impl Refusal {
             format!("the approval expired before revision {revision} reached quorum"),
         )
     }
+
+    /// Older than the maximum approval age of the ApprovalPolicies `policies`.
+    pub fn too_old(revision: &str, policies: &str) -> Self {
+        Refusal::new(
+            reason::EXPIRED,
+            format!(
+                "the approval is older than the maximum approval age of ApprovalPolicy {policies} and revision {revision} had not reached quorum"
+            ),
+        )
+    }
+
+    /// A review of a revision the catalog does not serve.
+    pub fn not_reviewable(revision: &str, published: Option<&str>) -> Self {
+        let serves = match published {
+            Some(p) => format!("the catalog serves revision {p}"),
+            None => "the Service is not published".to_owned(),
+        };
+        Refusal::new(
+            reason::NOT_REVIEWABLE,
+            format!(
+                "a review is of the published revision of an Active Service: {serves}, not {revision}"
+            ),
+        )
+    }
+
+    /// An approval without a justification under a policy that requires one.
+    pub fn justification_required(policies: &str) -> Self {
+        Refusal::new(
+            reason::JUSTIFICATION_REQUIRED,
+            format!(
+                "ApprovalPolicy {policies} requires a justification: an approval counts only with a non-empty spec.comment"
+            ),
+        )
+    }
 }

@@ -1,4 +1,7 @@
-//! Periodic review: due at `lastReviewed` (or activation) plus `reviewInterval`.
+//! Periodic review: due `reviewInterval` after `lastReviewed` or the last recorded review (or
+//! else activation), and the platform's interval after the last recorded review (or activation):
+//! whichever comes first. A `lastReviewed` date in the future is ignored: it would push the
+//! review out.
 
 use k8s_openapi::jiff::civil::Date;
 use k8s_openapi::jiff::tz::TimeZone;
@@ -8,7 +11,7 @@ use super::conditions;
 use super::events::Events;
 use super::reason;
 use super::refusal::Refusal;
-use crate::api::{Lifecycle, Phase, ServiceStatus};
+use crate::api::{LastReview, Lifecycle, Phase, ServiceStatus};
 
 /// The review state of a Service: when the next review is due, and the ReviewDue condition.
 pub(crate) struct Review {
@@ -16,15 +19,26 @@ pub(crate) struct Review {
     pub condition: Result<(&'static str, String), Refusal>,
 }
 
-/// Periodic review, while Active.
+/// Where the review clock starts from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Since {
+    pub activated_at: Option<Timestamp>,
+    /// The last recorded review.
+    pub reviewed_at: Option<Timestamp>,
+    pub now: Timestamp,
+}
+
+/// Periodic review, while Active, under the Service's `reviewInterval` and the platform's
+/// interval (`required`).
 pub(crate) fn assess(
     lifecycle: &Lifecycle,
+    required: Option<SignedDuration>,
     phase: Phase,
-    activated_at: Option<Timestamp>,
-    now: Timestamp,
+    since: Since,
 ) -> Review {
+    let now = since.now;
     let due = if phase == Phase::Active {
-        due_at(lifecycle, activated_at)
+        due_at(lifecycle, required, since)
     } else {
         Ok(None)
     };
@@ -68,21 +82,73 @@ impl Review {
     }
 }
 
-/// When the next review is due; `Ok(None)` when no review is scheduled.
+/// The later of the review recorded before and the latest counted now: a review stays recorded
+/// when its ServiceApproval is pruned.
+pub(crate) fn latest_record(
+    before: Option<&LastReview>,
+    now: Option<LastReview>,
+) -> Option<LastReview> {
+    match (before, now) {
+        (Some(b), Some(n)) if (&b.at.0, &b.approval) >= (&n.at.0, &n.approval) => Some(b.clone()),
+        (b, n) => n.or_else(|| b.cloned()),
+    }
+}
+
+/// One Event when a review is newly recorded.
+pub(crate) fn announce_record(
+    before: Option<&LastReview>,
+    now: Option<&LastReview>,
+    events: &mut Events,
+) {
+    if let Some(record) = now
+        && before != Some(record)
+    {
+        events.push(
+            false,
+            reason::REVIEW_RECORDED,
+            format!(
+                "{} reviewed published revision {} ({})",
+                record.by, record.revision, record.outcome
+            ),
+        );
+    }
+}
+
+/// When the next review is due; `Ok(None)` when no review is scheduled. The owner's
+/// `lastReviewed` resets the owner's interval only; a recorded review resets both.
 pub(crate) fn due_at(
     lifecycle: &Lifecycle,
-    activated_at: Option<Timestamp>,
+    required: Option<SignedDuration>,
+    since: Since,
 ) -> Result<Option<Timestamp>, Refusal> {
-    let Some(interval) = lifecycle.review_interval.as_deref() else {
-        return Ok(None);
+    let own = match lifecycle.review_interval.as_deref() {
+        Some(text) => {
+            Some(parse_interval(text).ok_or_else(|| Refusal::invalid_review_interval(text))?)
+        }
+        None => None,
     };
-    let interval =
-        parse_interval(interval).ok_or_else(|| Refusal::invalid_review_interval(interval))?;
-    let base = match lifecycle.last_reviewed.as_deref() {
-        Some(date) => Some(parse_date(date).ok_or_else(|| Refusal::invalid_last_reviewed(date))?),
-        None => activated_at,
+    let last_reviewed = match lifecycle.last_reviewed.as_deref() {
+        Some(date) => {
+            let at = parse_date(date).ok_or_else(|| Refusal::invalid_last_reviewed(date))?;
+            (at <= since.now).then_some(at)
+        }
+        None => None,
     };
-    Ok(base.and_then(|b| b.checked_add(interval).ok()))
+    let own_base = latest(last_reviewed, since.reviewed_at).or(since.activated_at);
+    let platform_base = latest(since.reviewed_at, since.activated_at);
+    let after = |base: Option<Timestamp>, interval: Option<SignedDuration>| {
+        base?.checked_add(interval?).ok()
+    };
+    Ok(
+        match (after(own_base, own), after(platform_base, required)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        },
+    )
+}
+
+fn latest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    a.max(b)
 }
 
 /// `90d`, `12w`, `36h`.
@@ -127,7 +193,12 @@ mod tests {
     #[test]
     fn a_review_is_due_an_interval_after_the_last_review_or_else_activation() {
         let activated: Timestamp = "2026-03-01T12:00:00Z".parse().unwrap();
-        let due = |l: &Lifecycle| due_at(l, Some(activated)).unwrap().map(|t| t.to_string());
+        let since = Since {
+            activated_at: Some(activated),
+            reviewed_at: None,
+            now: activated,
+        };
+        let due = |l: &Lifecycle| due_at(l, None, since).unwrap().map(|t| t.to_string());
         assert_eq!(
             due(&lifecycle("2w", None)).as_deref(),
             Some("2026-03-15T12:00:00Z")
@@ -136,21 +207,84 @@ mod tests {
             due(&lifecycle("1d", Some("2026-01-10"))).as_deref(),
             Some("2026-01-11T00:00:00Z")
         );
-        assert_eq!(due_at(&Lifecycle::default(), Some(activated)), Ok(None));
-        assert_eq!(due_at(&lifecycle("90d", None), None), Ok(None));
+        let never = Since {
+            activated_at: None,
+            ..since
+        };
+        assert_eq!(due_at(&Lifecycle::default(), None, since), Ok(None));
+        assert_eq!(due_at(&lifecycle("90d", None), None, never), Ok(None));
         assert_eq!(
-            due_at(&lifecycle("1d", Some("2026-13-01")), None)
+            due_at(&lifecycle("1d", Some("2026-13-01")), None, never)
                 .unwrap_err()
                 .reason,
             "InvalidLastReviewed"
         );
         assert_eq!(
-            due_at(&lifecycle("1m", None), None).unwrap_err().reason,
+            due_at(&lifecycle("1m", None), None, never)
+                .unwrap_err()
+                .reason,
             "InvalidReviewInterval"
         );
         assert!(
             parse_interval("99999w").is_some(),
             "large intervals do not overflow"
+        );
+    }
+
+    #[test]
+    fn the_shorter_of_the_services_and_the_platforms_review_interval_applies() {
+        let activated: Timestamp = "2026-03-01T12:00:00Z".parse().unwrap();
+        let week = Some(SignedDuration::from_hours(7 * 24));
+        let since = Since {
+            activated_at: Some(activated),
+            reviewed_at: None,
+            now: activated,
+        };
+        let due =
+            |l: &Lifecycle, required| due_at(l, required, since).unwrap().map(|t| t.to_string());
+        assert_eq!(
+            due(&Lifecycle::default(), week).as_deref(),
+            Some("2026-03-08T12:00:00Z"),
+            "the platform's interval alone schedules a review"
+        );
+        assert_eq!(
+            due(&lifecycle("2w", None), week).as_deref(),
+            Some("2026-03-08T12:00:00Z"),
+            "a longer interval of the Service's own does not push the review out"
+        );
+        assert_eq!(
+            due(&lifecycle("1d", None), week).as_deref(),
+            Some("2026-03-02T12:00:00Z")
+        );
+    }
+
+    #[test]
+    fn only_a_recorded_review_resets_the_platforms_clock_and_a_future_date_resets_nothing() {
+        let activated: Timestamp = "2026-03-01T00:00:00Z".parse().unwrap();
+        let now: Timestamp = "2026-03-05T00:00:00Z".parse().unwrap();
+        let week = Some(SignedDuration::from_hours(7 * 24));
+        let due = |l: &Lifecycle, required, reviewed_at| {
+            let since = Since {
+                activated_at: Some(activated),
+                reviewed_at,
+                now,
+            };
+            due_at(l, required, since).unwrap().map(|t| t.to_string())
+        };
+        // The owner writes today's date: the platform's week still runs from activation.
+        assert_eq!(
+            due(&lifecycle("1w", Some("2026-03-05")), week, None).as_deref(),
+            Some("2026-03-08T00:00:00Z")
+        );
+        // A date in the future is ignored.
+        assert_eq!(
+            due(&lifecycle("1w", Some("2030-01-01")), None, None).as_deref(),
+            Some("2026-03-08T00:00:00Z")
+        );
+        // A recorded review resets both clocks.
+        assert_eq!(
+            due(&lifecycle("1w", None), week, Some(now)).as_deref(),
+            Some("2026-03-12T00:00:00Z")
         );
     }
 }

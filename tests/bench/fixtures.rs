@@ -128,6 +128,7 @@ pub fn active_status(service: &Service) -> ServiceStatus {
             progress: "1/1".into(),
             approved_by: vec!["ava".into()],
             rejected_by: vec![],
+            needs: None,
         }),
         activated_at: Some(now.clone()),
         review_due_at: None,
@@ -150,7 +151,9 @@ pub fn active_status(service: &Service) -> ServiceStatus {
             approved_at: now,
             content: service.spec.content.clone(),
             revised_by: None,
+            policies: Vec::new(),
         }),
         approved_bar: None,
+        last_review: None,
     }
 }

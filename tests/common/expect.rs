@@ -65,6 +65,7 @@ impl Final {
             dependencies,
             dependency_cycle: &[],
             active_dependants: &[],
+            approval_policies: &[],
             now,
             policy,
         }

@@ -175,6 +175,7 @@ impl History {
                         approved_at: entry.provenance.approved_at,
                         content: entry.content,
                         revised_by: None,
+                        policies: Vec::new(),
                     },
                 }),
                 Err(e) => self.immediate.push(format!("{what} is unreadable: {e}")),

@@ -91,6 +91,10 @@ impl ServiceBuilder {
         self.0.spec.lifecycle.last_reviewed = last_reviewed.map(str::to_owned);
         self
     }
+    pub fn tier(mut self, tier: charter::api::Tier) -> Self {
+        self.0.spec.content.tier = Some(tier);
+        self
+    }
     /// Everything an activation needs.
     pub fn ready_to_activate(self) -> Self {
         self.complete().categories().desired(DesiredPhase::Active)
@@ -161,6 +165,12 @@ impl ApprovalBuilder {
         self.0.spec.decision = Decision::Rejected;
         self
     }
+    /// A review of the published revision `revision`.
+    pub fn reviews(mut self, revision: &str) -> Self {
+        self.0.spec.revision = revision.to_owned();
+        self.0.spec.decision = Decision::Reviewed;
+        self
+    }
     pub fn of(mut self, service: &str) -> Self {
         self.0.spec.service_name = service.to_owned();
         self
@@ -185,6 +195,27 @@ impl ApprovalBuilder {
             );
         self
     }
+    /// Created by the approver itself, whom the API server authenticated in `groups`.
+    pub fn in_groups(self, groups: &[&str]) -> Self {
+        let approver = self.0.spec.approver.clone();
+        self.recorded_by(&approver).groups_recorded(groups)
+    }
+    /// The groups the API server recorded for whoever created the approval.
+    pub fn groups_recorded(mut self, groups: &[&str]) -> Self {
+        self.0
+            .metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(
+                charter::api::identity::RECORDED_GROUPS.to_owned(),
+                groups.join(","),
+            );
+        self
+    }
+    pub fn comment(mut self, text: &str) -> Self {
+        self.0.spec.comment = Some(text.to_owned());
+        self
+    }
     /// Already judged (by the operator) for the Service object `uid`.
     pub fn judged_for(mut self, uid: &str) -> Self {
         self.0.status = Some(charter::api::ServiceApprovalStatus {
@@ -204,6 +235,59 @@ impl From<ApprovalBuilder> for ServiceApproval {
     }
 }
 
+/// An ApprovalPolicy (generation 1) covering everything until told otherwise.
+pub struct PolicyBuilder(pub charter::api::ApprovalPolicy);
+
+pub fn approval_policy(name: &str) -> PolicyBuilder {
+    let mut p = charter::api::ApprovalPolicy::new(name, Default::default());
+    p.metadata.generation = Some(1);
+    PolicyBuilder(p)
+}
+
+impl PolicyBuilder {
+    pub fn tiers(mut self, tiers: &[charter::api::Tier]) -> Self {
+        self.0.spec.covers.tiers = tiers.to_vec();
+        self
+    }
+    pub fn namespaces(mut self, namespaces: &[&str]) -> Self {
+        self.0.spec.covers.namespaces = namespaces.iter().map(|n| n.to_string()).collect();
+        self
+    }
+    pub fn min_approvals(mut self, n: u32) -> Self {
+        self.0.spec.min_approvals = Some(n);
+        self
+    }
+    pub fn group(mut self, name: &str, min: u32) -> Self {
+        self.0
+            .spec
+            .required_groups
+            .push(charter::api::GroupRequirement {
+                name: name.to_owned(),
+                min,
+            });
+        self
+    }
+    pub fn justification(mut self) -> Self {
+        self.0.spec.require_justification = true;
+        self
+    }
+    pub fn max_age(mut self, age: &str) -> Self {
+        self.0.spec.max_approval_age = Some(age.to_owned());
+        self
+    }
+    pub fn review_interval(mut self, interval: &str) -> Self {
+        self.0.spec.review_interval = Some(interval.to_owned());
+        self
+    }
+    pub fn generation(mut self, generation: i64) -> Self {
+        self.0.metadata.generation = Some(generation);
+        self
+    }
+    pub fn build(self) -> charter::api::ApprovalPolicy {
+        self.0
+    }
+}
+
 /// A Service with its approvals and dependencies, evaluated step by step as the controller would.
 pub struct World {
     pub service: Service,
@@ -211,6 +295,8 @@ pub struct World {
     pub dependencies: BTreeMap<ServiceRef, Option<Phase>>,
     pub now: Timestamp,
     pub policy: Policy,
+    /// The cluster's ApprovalPolicies.
+    pub approval_policies: Vec<charter::api::ApprovalPolicy>,
     pub last: Option<Outcome>,
 }
 
@@ -224,6 +310,7 @@ pub fn world(service: ServiceBuilder) -> World {
             allow_self_approval: false,
             history_limit: 20,
         },
+        approval_policies: Vec::new(),
         last: None,
     }
 }
@@ -238,6 +325,11 @@ impl World {
     }
     pub fn add(&mut self, a: impl Into<ServiceApproval>) {
         self.approvals.push(a.into());
+    }
+    /// With an ApprovalPolicy in the cluster.
+    pub fn under(mut self, p: PolicyBuilder) -> Self {
+        self.approval_policies.push(p.build());
+        self
     }
     pub fn dependency(mut self, name: &str, phase: Option<Phase>) -> Self {
         self.set_dependency(name, phase);
@@ -297,6 +389,7 @@ impl World {
             dependencies: &self.dependencies,
             dependency_cycle: &[],
             active_dependants: &[],
+            approval_policies: &self.approval_policies,
             now: self.now,
             policy: &self.policy,
         })

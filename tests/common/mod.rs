@@ -546,6 +546,7 @@ async fn decide(
     let verb = match decision {
         Decision::Approved => "approve",
         Decision::Rejected => "reject",
+        Decision::Reviewed => "review",
     };
     let name = format!("{service}-{approver}-{verb}-{revision}-{seq}");
     let api: Api<ServiceApproval> = Api::namespaced(client.clone(), NAMESPACE);
