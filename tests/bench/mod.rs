@@ -246,7 +246,7 @@ async fn unsecured_converge(n: usize, options: &Options) -> f64 {
     seed(&client, NAMESPACE, n, true).await;
     let (catalog, watch) = CatalogView::start(client.clone()).await;
     let started = Instant::now();
-    let mut operator = Child::spawn_on("operator", &kubeconfig, &ground).await;
+    let operator = Child::spawn_on("operator", &kubeconfig, &ground).await;
     let converged = catalog
         .wait_until(options.deadline, |c| c.counts().entries >= n)
         .await;
