@@ -196,7 +196,14 @@ fn prune_node(
                     if let Some(d) = ps.get("default") {
                         let mut d = d.clone();
                         let mut ignored = Vec::new();
-                        prune_node(&mut d, ps, At::Field(&at, k), false, &mut ignored, depth + 1);
+                        prune_node(
+                            &mut d,
+                            ps,
+                            At::Field(&at, k),
+                            false,
+                            &mut ignored,
+                            depth + 1,
+                        );
                         m.insert(k.clone(), d);
                     }
                 }

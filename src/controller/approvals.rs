@@ -69,7 +69,7 @@ impl ApprovalIndex {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .map(|(key, names)| (key.clone(), names.iter().cloned().collect()))
+            .map(|(key, names)| (key.clone(), names.to_vec()))
             .collect()
     }
 
@@ -79,7 +79,7 @@ impl ApprovalIndex {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(&(namespace.to_owned(), service.to_owned()))
-            .map(|names| names.iter().cloned().collect())
+            .map(|names| names.to_vec())
             .unwrap_or_default()
     }
 }

@@ -96,7 +96,10 @@ pub fn create(
     if !ctx.dry_run() {
         committed(shared, target, &committed_obj.object, false);
     }
-    let mut reply = Reply::json(201, kind.to_served(target, &committed_obj.object).into_owned());
+    let mut reply = Reply::json(
+        201,
+        kind.to_served(target, &committed_obj.object).into_owned(),
+    );
     reply.warnings.append(&mut warnings);
     Ok(reply)
 }

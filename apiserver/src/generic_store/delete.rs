@@ -58,7 +58,10 @@ pub fn delete(
     if !dry_run {
         committed(shared, target, &committed_obj.object, committed_obj.deleted);
     }
-    let mut reply = Reply::json(200, kind.to_served(target, &committed_obj.object).into_owned());
+    let mut reply = Reply::json(
+        200,
+        kind.to_served(target, &committed_obj.object).into_owned(),
+    );
     reply.warnings = warnings;
     Ok((reply, committed_obj.deleted))
 }

@@ -82,7 +82,10 @@ pub fn update(
         committed(shared, target, &committed_obj.object, committed_obj.deleted);
     }
     let code = if created { 201 } else { 200 };
-    let mut r = Reply::json(code, kind.to_served(target, &committed_obj.object).into_owned());
+    let mut r = Reply::json(
+        code,
+        kind.to_served(target, &committed_obj.object).into_owned(),
+    );
     r.warnings = warnings;
     Ok(r)
 }

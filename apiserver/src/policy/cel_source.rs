@@ -296,9 +296,9 @@ pub fn selected_paths(src: &str, root: &str) -> Option<Vec<Vec<String>>> {
         let mut path: Vec<String> = Vec::new();
         let mut at = i;
         while let Some(dot) = next_significant(&tokens, at).filter(|&d| tokens[d].is(".")) {
-            let Some(field) = next_significant(&tokens, dot).filter(|&f| {
-                tokens[f].kind == Kind::Ident && !tokens[f].text.starts_with("__")
-            }) else {
+            let Some(field) = next_significant(&tokens, dot)
+                .filter(|&f| tokens[f].kind == Kind::Ident && !tokens[f].text.starts_with("__"))
+            else {
                 break;
             };
             // `a.b(` is a method call on `a`, not a field `b`.
@@ -424,8 +424,14 @@ mod tests {
             Some(vec![vec!["spec".to_string(), "owner".to_string()]])
         );
         assert_eq!(
-            p("has(object.metadata.annotations) && object.metadata.annotations['a'] == 'b'", "object"),
-            Some(vec![vec!["metadata".to_string(), "annotations".to_string()]])
+            p(
+                "has(object.metadata.annotations) && object.metadata.annotations['a'] == 'b'",
+                "object"
+            ),
+            Some(vec![vec![
+                "metadata".to_string(),
+                "annotations".to_string()
+            ]])
         );
         // A method call ends the path before the method's name.
         assert_eq!(
