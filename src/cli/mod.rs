@@ -1,11 +1,12 @@
-//! The `charter` command line: `run`, `crds`, `approve`, `reject`, `sandbox`.
+//! The `charter` command line: `run`, `crds`, `approve`, `reject`, `revision`, `sandbox`,
+//! `portfolio`.
 
 pub mod apply;
 pub mod control_plane;
 pub mod decide;
 pub mod http;
 pub mod leader;
-pub mod metrics_access;
+pub mod portfolio;
 pub mod revision;
 pub mod run;
 pub mod sandbox;
@@ -38,6 +39,9 @@ pub enum Command {
     Revision(RevisionArgs),
     /// Start an embedded API server with the CRDs and the operator; no cluster needed.
     Sandbox(sandbox::SandboxArgs),
+    /// Show the portfolio: the pipeline (and what each Service waits for), the catalog and the
+    /// retired Services.
+    Portfolio(portfolio::PortfolioArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -98,6 +102,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sandbox(args) => sandbox::run(args).await,
+        Command::Portfolio(args) => portfolio::run(args).await,
     }
 }
 

@@ -21,6 +21,10 @@ pub const DEMO_USERS: &[&str] = &[
     "dana", "erin", "frank", "gus", "lee", "omar", "priya", "sam",
 ];
 
+/// A user with no role at all, only authenticated: a consumer of the catalog. The portal
+/// shows them the catalog and nothing else; `kubectl --context visitor get csvc -A` is refused.
+pub const VISITOR: &str = "visitor";
+
 /// The namespace the operator runs in.
 pub const OPERATOR_NAMESPACE: &str = crate::deploy::NAMESPACE;
 /// The namespace the operator publishes the catalog to.
@@ -40,6 +44,9 @@ pub struct SandboxArgs {
     /// Port to listen on (127.0.0.1 only); a free one by default.
     #[arg(long)]
     pub port: Option<u16>,
+    /// Port of the operator's portal (127.0.0.1 only); a free one by default.
+    #[arg(long)]
+    pub portal_port: Option<u16>,
     /// Let a Service's owner approve their own Service.
     #[arg(long)]
     pub allow_self_approval: bool,
@@ -327,6 +334,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         .iter()
         .map(|u| UserSpec::new(u, &[DEMO_GROUP]))
         .collect();
+    users.push(UserSpec::new(VISITOR, &[]));
     users.push(UserSpec::admin());
     // Listening from the start: a Ctrl-C while the control plane starts (seconds) drops the
     // start, which stops what already runs and removes its data directory.
@@ -360,14 +368,22 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
             concurrency: 4,
             allow_self_approval: args.allow_self_approval,
         };
+        let tuning = crate::controller::Tuning::default();
+        let portal = serve_portal(args.portal_port, &operator_client, &tuning).await?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            crate::controller::run(operator_client, config, async move {
-                let _ = stop_rx.await;
-            })
+            crate::controller::run_tuned(
+                operator_client,
+                config,
+                tuning,
+                crate::controller::Telemetry::default(),
+                async move {
+                    let _ = stop_rx.await;
+                },
+            )
             .await
         });
-        Some((stop_tx, task))
+        Some((stop_tx, task, portal))
     };
 
     for path in &args.apply {
@@ -412,17 +428,53 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         "  charter approve ledger -n payments --context frank   # or: KUBECONFIG=... cargo run -- approve ..."
     );
     println!("  kubectl get configmap -n {CATALOG_NAMESPACE} charter-catalog -o yaml");
+    println!("  charter portfolio                                  # pipeline, catalog, retired");
+    if let Some((_, _, portal)) = &operator {
+        println!();
+        println!("Portal: {portal}");
+        println!(
+            "  sign in with a user's token, e.g. dana's (owner), or {VISITOR}'s (the catalog only):"
+        );
+        println!(
+            "  kubectl config view --raw -o jsonpath='{{.users[?(@.name==\"dana\")].user.token}}'"
+        );
+    }
     println!();
     println!("Press Ctrl-C to stop.");
 
     shutdown.await;
     println!("stopping");
-    if let Some((stop, task)) = operator {
+    if let Some((stop, task, _)) = operator {
         let _ = stop.send(());
         let _ = task.await;
     }
     ground.stop().await;
     Ok(())
+}
+
+/// The operator's portal on 127.0.0.1, answering from `tuning`'s window onto the caches and
+/// checking viewers as the operator (which may create TokenReviews and SubjectAccessReviews).
+/// Returns its address.
+async fn serve_portal(
+    port: Option<u16>,
+    operator: &Client,
+    tuning: &crate::controller::Tuning,
+) -> anyhow::Result<String> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port.unwrap_or(0)));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for the portal: {e}"))?;
+    let bound = listener.local_addr()?;
+    let app = crate::portal::router(crate::portal::Portal {
+        window: tuning.window.clone(),
+        access: crate::access::Access::new(operator.clone()),
+        catalog_namespace: CATALOG_NAMESPACE.to_string(),
+        anonymous_catalog: false,
+    });
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(format!("http://{bound}/portal"))
 }
 
 /// A kubeconfig with one context per user (`admin` current), with the tokens the server drew for
