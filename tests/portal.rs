@@ -229,6 +229,14 @@ async fn each_viewer_sees_what_rbac_lets_them_read_and_nobody_sees_anything_with
         assert!(services(&p["pipeline"]).is_empty(), "{p}");
         assert!(services(&p["retired"]).is_empty(), "{p}");
         assert_eq!(services(&p["catalog"]).len(), 3);
+        assert!(
+            p["catalog"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i.get("revision").is_none() && i.get("approvals").is_none()),
+            "the status of published Services is not the catalog: {p}"
+        );
         assert_eq!(
             get(port, "/portal/services/payments/fx-rates", Some(&outsider)).code,
             404

@@ -38,7 +38,9 @@ impl Window {
         Some(stores.as_ref()?.iter().flat_map(Store::state).collect())
     }
 
-    pub(crate) fn show(&self, stores: Vec<Store<Service>>) {
+    /// Shows `stores` to readers: the controller does once every cache has listed; a benchmark
+    /// may with stores it filled itself.
+    pub fn show(&self, stores: Vec<Store<Service>>) {
         *self.write() = Some(stores);
     }
 

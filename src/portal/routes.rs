@@ -367,11 +367,15 @@ async fn portfolio(
         )
     });
     let mut portfolio = Portfolio::of(visible);
-    // An Active Service whose snapshot is missing is not in the catalog: only those who may
-    // list Services there see it.
-    portfolio
-        .catalog
-        .retain(|i| sight.services_in(&i.namespace) || sight.catalog);
+    // What a Service waits for, its current revision and its approvals are its status, not
+    // the catalog: shown only where the viewer may list Services.
+    for item in &mut portfolio.catalog {
+        if !sight.services_in(&item.namespace) {
+            item.revision = None;
+            item.approvals = None;
+            item.waits_for = None;
+        }
+    }
     let limited = sight.services != super::sight::Namespaces::All;
     match format {
         Format::Json => json(&portfolio),
