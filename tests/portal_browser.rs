@@ -22,8 +22,8 @@ spec:
   owner: dana
   displayName: "<b>Bold</b> claims"
   description: "<script>window.pwned = true</script><img src=x onerror=\"window.pwned = true\"> read me as text"
+  serviceLevel: {agreementUrl: "javascript:window.pwned = true"}
   links:
-    - {name: "click me", url: "javascript:window.pwned = true"}
     - {name: docs, url: "https://docs.example.com/hostile"}
 "#;
 
@@ -215,10 +215,23 @@ fn a_new_user_browses_the_catalog_a_service_and_the_portfolio_in_chromium() {
     assert_eq!(hostile["scripts"], 0);
     assert_eq!(hostile["images"], 0);
     assert_eq!(hostile["pwned"], false);
-    assert_eq!(
-        strings(&hostile["links"]),
-        ["https://docs.example.com/hostile"],
-        "a javascript: link is not a link"
+    let hrefs = strings(&hostile["hrefs"]);
+    assert!(
+        hrefs.contains(&"https://docs.example.com/hostile"),
+        "{hrefs:?}"
+    );
+    assert!(
+        hrefs
+            .iter()
+            .all(|h| !h.to_lowercase().contains("javascript")),
+        "a javascript: address is shown, not linked: {hrefs:?}"
+    );
+    assert!(
+        hostile["text"]
+            .as_str()
+            .unwrap()
+            .contains("javascript:window.pwned = true"),
+        "{hostile}"
     );
 
     // The portfolio: the pipeline's three columns, the catalog and the retired.

@@ -386,10 +386,12 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         Some((stop_tx, task, portal))
     };
 
+    let mut applied = Vec::new();
     for path in &args.apply {
         let objects = crate::manifests::load(path)?;
         for line in super::apply::apply_all(&client, &objects).await? {
             println!("{line}");
+            applied.push(line);
         }
     }
 
@@ -422,11 +424,9 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     }
     println!("  kubectl get charter -A");
     println!("  kubectl get csvc -A -w");
-    println!("  kubectl describe csvc -n payments ledger");
-    println!("  kubectl --context frank -n payments get csvc ledger   # act as frank");
-    println!(
-        "  charter approve ledger -n payments --context frank   # or: KUBECONFIG=... cargo run -- approve ..."
-    );
+    for line in try_lines(&applied) {
+        println!("  {line}");
+    }
     println!("  kubectl get configmap -n {CATALOG_NAMESPACE} charter-catalog -o yaml");
     println!("  charter portfolio                                  # pipeline, catalog, retired");
     if let Some((_, _, portal)) = &operator {
@@ -450,6 +450,26 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     }
     ground.stop().await;
     Ok(())
+}
+
+/// What to try on the Services applied: the examples' ledger when it was applied, else how to
+/// apply some (a Service that was never applied cannot be described).
+fn try_lines(applied: &[String]) -> Vec<&'static str> {
+    if applied
+        .iter()
+        .any(|l| l.contains("services.catalog.charter.dev/ledger"))
+    {
+        vec![
+            "kubectl describe csvc -n payments ledger",
+            "kubectl --context frank -n payments get csvc ledger   # act as frank",
+            "charter approve ledger -n payments --context frank   # or: KUBECONFIG=... cargo run -- approve ...",
+        ]
+    } else {
+        vec![
+            "kubectl apply -f examples/                          # the examples' Services and approvals",
+            "kubectl describe csvc -n payments ledger            # once applied",
+        ]
+    }
 }
 
 /// The operator's portal on 127.0.0.1, answering from `tuning`'s window onto the caches and
@@ -524,5 +544,21 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_banner_suggests_describing_a_service_only_once_it_was_applied() {
+        let none = try_lines(&[]);
+        assert!(
+            none[0].starts_with("kubectl apply -f examples/"),
+            "{none:?}"
+        );
+        let examples = try_lines(&["services.catalog.charter.dev/ledger applied".into()]);
+        assert!(examples[0].starts_with("kubectl describe csvc -n payments ledger"));
     }
 }

@@ -132,7 +132,8 @@ try {
       scripts: (await page.$$('script')).length,
       images: (await page.$$('main img')).length,
       pwned: await page.evaluate(() => window.pwned === true),
-      links: await page.$$eval('[data-testid=links] a', (as) => as.map((a) => a.getAttribute('href'))).catch(() => []),
+      hrefs: await page.$$eval('main a', (as) => as.map((a) => a.getAttribute('href'))),
+      text: await text(page, 'main'),
     };
 
     await page.goto(`${base}/portfolio`);
