@@ -277,6 +277,13 @@ async fn each_viewer_sees_what_rbac_lets_them_read_and_nobody_sees_anything_with
             ledger.body
         );
 
+        // The "needs review" view is a link of its own (which Services it keeps depends on the
+        // date: lib's listing tests pin it).
+        let due = json(&get(port, "/portal?review=due&format=json", Some(&dana)));
+        assert!(services(&due).len() <= 3, "{due}");
+        let page = get(port, "/portal?review=due", Some(&dana));
+        assert!(page.body.contains("value=\"due\" checked"), "{}", page.body);
+
         // Exports follow the view.
         let csv = get(port, "/portal?tier=High&format=csv", Some(&dana));
         assert_eq!(csv.code, 200);

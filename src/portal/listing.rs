@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use k8s_openapi::jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Phase, Service, ServiceContent, Snapshot, Tier};
@@ -84,6 +85,10 @@ impl<'a> Row<'a> {
     pub fn tags(&self) -> &'a [String] {
         &self.content().tags
     }
+    /// When its next periodic review is due (the catalog entry's `reviewDueAt`).
+    pub fn review_due_at(&self) -> Option<Timestamp> {
+        Some(self.service.status.as_ref()?.review_due_at.as_ref()?.0)
+    }
 
     fn matches(&self, words: &[String]) -> bool {
         words.iter().all(|word| {
@@ -145,6 +150,9 @@ pub struct View {
     /// categories (every word must appear, in any case).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// `due`: only the Services whose periodic review is due ("needs review").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<Column>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,8 +166,9 @@ fn set(value: &Option<String>) -> Option<&str> {
 }
 
 impl View {
-    /// The rows of this view (every page), sorted.
-    pub fn select<'a>(&self, rows: &[Row<'a>]) -> Vec<Row<'a>> {
+    /// The rows of this view (every page) at `now`, sorted.
+    pub fn select<'a>(&self, rows: &[Row<'a>], now: Timestamp) -> Vec<Row<'a>> {
+        let due_only = set(&self.review) == Some("due");
         let words: Vec<String> = set(&self.q)
             .map(|q| q.split_whitespace().map(str::to_lowercase).collect())
             .unwrap_or_default();
@@ -170,6 +179,7 @@ impl View {
             .filter(|r| set(&self.category).is_none_or(|c| r.categories().any(|n| n == c)))
             .filter(|r| set(&self.owner).is_none_or(|o| r.owner() == o))
             .filter(|r| words.is_empty() || r.matches(&words))
+            .filter(|r| !due_only || r.review_due_at().is_some_and(|due| due <= now))
             .copied()
             .collect();
         let column = self.sort.unwrap_or_default();
@@ -214,6 +224,7 @@ impl View {
             &mut view.category,
             &mut view.owner,
             &mut view.q,
+            &mut view.review,
         ] {
             if set(field).is_none() {
                 *field = None;
@@ -327,40 +338,69 @@ mod tests {
             .filter_map(Row::of)
             .collect();
         assert_eq!(
-            names(&View::default().select(&rows)),
+            names(&View::default().select(&rows, Timestamp::UNIX_EPOCH)),
             ["cart", "identity", "ledger"]
         );
         let view = |q: &str| -> View { serde_urlencoded::from_str(q).unwrap() };
         assert_eq!(
-            names(&view("namespace=shop").select(&rows)),
+            names(&view("namespace=shop").select(&rows, Timestamp::UNIX_EPOCH)),
             ["cart", "ledger"]
         );
-        assert_eq!(names(&view("tier=High").select(&rows)), ["identity"]);
-        assert_eq!(names(&view("category=Finance").select(&rows)), ["ledger"]);
-        assert_eq!(names(&view("owner=cart-owner").select(&rows)), ["cart"]);
-        assert_eq!(names(&view("q=THE+ledger").select(&rows)), ["ledger"]);
         assert_eq!(
-            names(&view("q=retail").select(&rows)),
+            names(&view("tier=High").select(&rows, Timestamp::UNIX_EPOCH)),
+            ["identity"]
+        );
+        assert_eq!(
+            names(&view("category=Finance").select(&rows, Timestamp::UNIX_EPOCH)),
+            ["ledger"]
+        );
+        assert_eq!(
+            names(&view("owner=cart-owner").select(&rows, Timestamp::UNIX_EPOCH)),
+            ["cart"]
+        );
+        assert_eq!(
+            names(&view("q=THE+ledger").select(&rows, Timestamp::UNIX_EPOCH)),
+            ["ledger"]
+        );
+        assert_eq!(
+            names(&view("q=retail").select(&rows, Timestamp::UNIX_EPOCH)),
             ["cart"],
             "categories searched"
         );
         assert_eq!(
-            names(&view("namespace=&q=").select(&rows)).len(),
+            names(&view("namespace=&q=").select(&rows, Timestamp::UNIX_EPOCH)).len(),
             3,
             "empty is any"
         );
         assert_eq!(
-            names(&view("sort=availability&order=desc").select(&rows)),
+            names(&view("sort=availability&order=desc").select(&rows, Timestamp::UNIX_EPOCH)),
             ["identity", "ledger", "cart"]
         );
         assert_eq!(
-            names(&view("sort=tier").select(&rows)),
+            names(&view("sort=tier").select(&rows, Timestamp::UNIX_EPOCH)),
             ["ledger", "identity", "cart"]
         );
         assert_eq!(
             view("tier=High&q=a+b&namespace=").query(),
             "tier=High&q=a+b"
         );
+    }
+
+    #[test]
+    fn the_needs_review_view_shows_services_whose_review_is_due() {
+        let mut due = published("shop", "due", Tier::Low, "99", "Retail");
+        let mut later = published("shop", "later", Tier::Low, "99", "Retail");
+        let now = Timestamp::from_second(1_000).unwrap();
+        due.status.as_mut().unwrap().review_due_at =
+            Some(Time(Timestamp::from_second(999).unwrap()));
+        later.status.as_mut().unwrap().review_due_at =
+            Some(Time(Timestamp::from_second(1_001).unwrap()));
+        let never = published("shop", "never", Tier::Low, "99", "Retail");
+        let services = [due, later, never];
+        let rows: Vec<Row<'_>> = services.iter().filter_map(Row::of).collect();
+        let view: View = serde_urlencoded::from_str("review=due").unwrap();
+        assert_eq!(names(&view.select(&rows, now)), ["due"]);
+        assert_eq!(View::default().select(&rows, now).len(), 3);
     }
 
     #[test]

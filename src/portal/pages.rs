@@ -61,6 +61,7 @@ impl Catalog<'_> {
             "namespace" => &self.view.namespace,
             "tier" => &self.view.tier,
             "category" => &self.view.category,
+            "review" => &self.view.review,
             _ => &self.view.owner,
         };
         chosen.as_deref() == Some(value)

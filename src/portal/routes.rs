@@ -299,7 +299,7 @@ async fn catalog(
         ),
         Format::Csv | Format::Json => {
             let rows = visible_rows(&all, &sight);
-            let selected = view.select(&rows);
+            let selected = view.select(&rows, k8s_openapi::jiff::Timestamp::now());
             let records = selected.iter().map(CatalogRecord::of);
             if format == Format::Json {
                 json(&records.collect::<Vec<_>>())
@@ -328,7 +328,7 @@ pub(super) fn catalog_html(
     viewer: Option<String>,
 ) -> String {
     let rows = visible_rows(all, sight);
-    let selected = view.select(&rows);
+    let selected = view.select(&rows, k8s_openapi::jiff::Timestamp::now());
     let page = view.page_of(selected.len());
     let start = (page - 1) * PAGE_ROWS;
     let shown = &selected[start..(start + PAGE_ROWS).min(selected.len())];
