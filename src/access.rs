@@ -21,6 +21,9 @@ use sha2::{Digest, Sha256};
 pub const CACHE_TTL: Duration = Duration::from_secs(60);
 /// At most this many answers are kept; a flood of distinct tokens cannot grow memory.
 pub const CACHE_ENTRIES: usize = 4096;
+/// How long one review may take, retries included: a request is refused (503) rather than
+/// held while the API server does not answer.
+pub const REVIEW_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a request is not served.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +40,8 @@ pub enum Refused {
     },
     #[error("cannot ask the API server who is calling: {0}")]
     Review(#[source] kube::Error),
+    #[error("cannot ask the API server who is calling: no answer within {}s", REVIEW_TIMEOUT.as_secs())]
+    NoAnswer,
 }
 
 impl Refused {
@@ -45,7 +50,7 @@ impl Refused {
             Refused::NoToken | Refused::InvalidToken => StatusCode::UNAUTHORIZED,
             Refused::Forbidden { .. } => StatusCode::FORBIDDEN,
             // Nobody was judged: the request fails and is retried, no one is told "no".
-            Refused::Review(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Refused::Review(_) | Refused::NoAnswer => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -159,7 +164,8 @@ impl Access {
         let answer = match cached {
             Some(answer) => answer,
             None => {
-                let answer = Answer::Identity(self.review_token(token, key).await?);
+                let review = tokio::time::timeout(REVIEW_TIMEOUT, self.review_token(token, key));
+                let answer = Answer::Identity(review.await.map_err(|_| Refused::NoAnswer)??);
                 self.lock().insert(key, answer.clone(), Instant::now());
                 answer
             }
@@ -182,7 +188,8 @@ impl Access {
         if let Some(Answer::Allowed(allowed)) = cached {
             return Ok(allowed);
         }
-        let allowed = self.review_access(viewer, attributes).await?;
+        let review = tokio::time::timeout(REVIEW_TIMEOUT, self.review_access(viewer, attributes));
+        let allowed = review.await.map_err(|_| Refused::NoAnswer)??;
         self.lock()
             .insert(key, Answer::Allowed(allowed), Instant::now());
         Ok(allowed)

@@ -392,3 +392,54 @@ async fn a_replica_without_caches_says_so_and_shows_nothing() {
     assert_eq!(answer.code, 503);
     assert!(answer.body.contains("standby"), "{}", answer.body);
 }
+
+/// Pages come from the operator's caches: once a viewer's access answers are cached, the
+/// portal serves every view while the API server fails every request it gets; a viewer it has
+/// not judged yet is not shown anything then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_view_costs_no_api_call_beyond_the_cached_access_checks() {
+    let running = start().await;
+    let port = running.port;
+    let dana = running.server.token_of("dana").unwrap();
+    let outsider = running.server.token_of("outsider").unwrap();
+    let views = [
+        "/portal",
+        "/portal?tier=High&q=bus",
+        "/portal?format=csv",
+        "/portal/portfolio",
+        "/portal/portfolio?format=json",
+        "/portal/services/payments/ledger",
+        "/portal/services/payments/fx-rates",
+    ];
+    let warm = dana.clone();
+    tokio::task::spawn_blocking(move || {
+        for view in views {
+            assert_eq!(get(port, view, Some(&warm)).code, 200, "{view}");
+        }
+    })
+    .await
+    .unwrap();
+
+    let faults = running.server.faults();
+    faults.fail_fraction(charter_apiserver::Matcher::default(), 503, 1.0);
+    tokio::task::spawn_blocking(move || {
+        for view in views {
+            let answer = get(port, view, Some(&dana));
+            assert_eq!(
+                answer.code, 200,
+                "{view} while the API server fails: {}",
+                answer.body
+            );
+        }
+        let unjudged = get(port, "/portal", Some(&outsider));
+        assert_eq!(unjudged.code, 503, "{}", unjudged.body);
+        assert!(!unjudged.body.contains("ledger"), "{}", unjudged.body);
+    })
+    .await
+    .unwrap();
+    assert!(
+        faults.injected().errors.get(&503).is_some_and(|n| *n >= 1),
+        "the unjudged viewer's TokenReview failed"
+    );
+    faults.clear();
+}

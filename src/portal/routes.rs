@@ -115,7 +115,7 @@ impl Denied {
             }
             Refused::InvalidToken => "The API server does not accept this token.".to_owned(),
             Refused::Forbidden { .. } => refused.to_string(),
-            Refused::Review(_) => {
+            Refused::Review(_) | Refused::NoAnswer => {
                 "The portal cannot reach the API server to check who you are; try again shortly."
                     .to_owned()
             }
