@@ -94,6 +94,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             kube::Client::try_from(kube::Config::from_kubeconfig(&options).await?)?
         }
     };
+    // Listening for SIGTERM from the start, before anything is served: the signal used to be
+    // heard only once the Lease manager had started, so a SIGTERM soon after /healthz answered
+    // killed a standby outright (tests/shutdown.rs failed so once, under load).
+    let stopping = tokio_util::sync::CancellationToken::new();
+    tokio::spawn({
+        let stopping = stopping.clone();
+        async move {
+            super::sandbox::shutdown_signal().await;
+            stopping.cancel();
+        }
+    });
+    tokio::task::yield_now().await;
     let telemetry = Telemetry::default();
     let listener = tokio::net::TcpListener::bind(args.http_addr)
         .await
@@ -133,7 +145,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             config,
             tuning,
             telemetry,
-            super::sandbox::shutdown_signal(),
+            stopping.clone().cancelled_owned(),
         )
         .await?;
         return Ok(());
@@ -154,7 +166,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         config,
         tuning,
         telemetry,
-        super::sandbox::shutdown_signal(),
+        stopping.clone().cancelled_owned(),
         |_| {},
     )
     .await
