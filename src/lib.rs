@@ -1,5 +1,6 @@
 //! Charter: a Kubernetes operator that runs a service catalog the declarative way.
 
+pub mod access;
 pub mod api;
 pub mod catalog;
 pub mod cli;
@@ -8,3 +9,4 @@ pub mod crds;
 pub mod deploy;
 pub mod lifecycle;
 pub mod manifests;
+pub mod portal;

@@ -1,6 +1,6 @@
 use clap::Parser;
 
-/// mimalloc: the operator and the embedded server allocate many small JSON nodes, which
+/// jemalloc: the operator and the embedded server allocate many small JSON nodes, which
 /// glibc malloc serves slowly (see the README's Performance section).
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -11,7 +11,7 @@ async fn main() -> std::process::ExitCode {
     match charter::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", charter::cli::describe(&e));
             std::process::ExitCode::FAILURE
         }
     }

@@ -148,7 +148,10 @@ metadata: {name: h-availability-150}
 spec: {owner: dana, serviceLevel: {availability: "150"}}
 "#,
             ),
-            Refused(&["spec.serviceLevel.availability", "should match"]),
+            Refused(&[
+                "spec.serviceLevel.availability",
+                "must be a percentage from 0 to 100",
+            ]),
         ),
         case(
             "availability of 100 and 100,000 zeros",
@@ -161,7 +164,7 @@ metadata: {name: h-availability-zeros}
 spec: {owner: dana, serviceLevel: {availability: "100.{0*100000}"}}
 "#,
             ),
-            Refused(&["spec.serviceLevel.availability", "should match"]),
+            Refused(&["spec.serviceLevel.availability", "Too long"]),
         ),
         case(
             "tier outside its values",
@@ -254,6 +257,19 @@ spec: {owner: dana, links: [{name: runbook}]}
 "#,
             ),
             Refused(&["spec.links[0].url", "Required value"]),
+        ),
+        case(
+            "a link url that is not an address",
+            OWNER,
+            Apply(
+                r#"
+apiVersion: catalog.charter.dev/v1alpha1
+kind: Service
+metadata: {name: h-link-not-a-url}
+spec: {owner: dana, links: [{name: runbook, url: not a url}]}
+"#,
+            ),
+            Refused(&["spec.links[0].url", "must be an http or https address"]),
         ),
         case(
             "an approval without a revision",
@@ -647,7 +663,10 @@ metadata: {name: h-target-words}
 spec: {owner: dana, serviceLevel: {targets: [{priority: P1, response: 15 minutes}]}}
 "#,
             ),
-            Refused(&["spec.serviceLevel.targets[0].response", "should match"]),
+            Refused(&[
+                "spec.serviceLevel.targets[0].response",
+                "a whole number of minutes, hours or days",
+            ]),
         ),
         case(
             "a priority past P5",
@@ -660,7 +679,10 @@ metadata: {name: h-target-p9}
 spec: {owner: dana, serviceLevel: {targets: [{priority: P9, response: 15m}]}}
 "#,
             ),
-            Refused(&["spec.serviceLevel.targets[0].priority", "should match"]),
+            Refused(&[
+                "spec.serviceLevel.targets[0].priority",
+                "P1 (the highest) to P5",
+            ]),
         ),
         // ---- An approval is an audit record -------------------------------------------
         case(
@@ -1677,7 +1699,8 @@ fn largest_service(name: &str, tag: usize) -> charter::api::Service {
         links: (0..16)
             .map(|i| Link {
                 name: s(63, i),
-                url: s(1024, i),
+                // A link is an http or https address.
+                url: format!("https://{}", s(1024 - 8, i)),
             })
             .collect(),
         tier: Some(Tier::Critical),

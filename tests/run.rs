@@ -186,7 +186,7 @@ async fn metrics_are_served_only_to_a_token_allowed_to_get_them_and_probes_stay_
         .await
         .expect("a port");
     let port = listener.local_addr().expect("an address").port();
-    let access = charter::cli::metrics_access::MetricsAccess::new(fx.operator_client.clone());
+    let access = charter::access::Access::new(fx.operator_client.clone());
     let app = charter::cli::http::router(charter::controller::Telemetry::default(), Some(access));
     tokio::spawn(async move { axum::serve(listener, app).await });
 

@@ -1,6 +1,7 @@
 //! The revision: a short stable hash of a Service's approvable content.
 //!
-//! How a client reproduces it: take `spec` without `spec.lifecycle`, drop empty lists and
+//! How a client reproduces it: take `spec` without what is the owner's and outside the
+//! revision (`spec.lifecycle`, `spec.categories` and `spec.contact`), drop empty lists and
 //! absent fields, serialise it as JSON with object keys sorted (no whitespace), SHA-256 the
 //! bytes and keep the first 10 hex digits. Field and map order never change it.
 

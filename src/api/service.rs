@@ -29,6 +29,8 @@ use serde::{Deserialize, Serialize};
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status","description":"Whether the desired phase is reached"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
     printcolumn = r#"{"name":"Needs","type":"string","jsonPath":".status.approvals.needs","description":"What the current revision still needs, in words"}"#,
+    printcolumn = r#"{"name":"Tier","type":"string","jsonPath":".spec.tier","priority":1,"description":"Criticality"}"#,
+    printcolumn = r#"{"name":"Category","type":"string","jsonPath":".spec.categories[0].name","priority":1,"description":"The first category (kubectl get -o yaml shows them all)"}"#,
     validation = Rule::new("!has(self.spec.model) || !has(self.spec.model.dependsOn) || !self.spec.model.dependsOn.exists(d, d.name == self.metadata.name && (!has(d.__namespace__) || d.__namespace__ == ''))").message("a Service cannot depend on itself").field_path(".spec.model.dependsOn"),
     validation = Rule::new(NAME_LENGTH_RULE).message("metadata.name may be at most 184 characters: the catalog key <namespace>_<name>.json must fit a ConfigMap key (253 characters) whatever the namespace (up to 63)")
 )]
@@ -236,13 +238,17 @@ pub struct Category {
 }
 
 /// The service level requirements: what the service promises its customers.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new(AVAILABILITY_RULE).message("serviceLevel.availability must be a percentage from 0 to 100 with at most four decimals, such as \"99.9\" or \"99.95\"").field_path(".availability"))]
 pub struct ServiceLevel {
-    /// Availability target as a percentage string, e.g. `"99.9"`.
+    /// Availability target as a percentage string, e.g. `"99.9"`: from 0 to 100, with at most
+    /// four decimals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    // Bounded: `100(\.0+)?` let "100." and any number of zeros through, past the catalog's limits.
-    #[schemars(regex(pattern = r"^(100(\.0{1,4})?|[0-9]{1,2}(\.[0-9]{1,4})?)$"))]
+    // Bounded: `100(\.0+)?` let "100." and any number of zeros through, past the catalog's
+    // limits. A rule with a message rather than a pattern: kube-apiserver prints a pattern's
+    // regular expression to the user.
+    #[schemars(length(max = 16))]
     pub availability: Option<String>,
     /// When support is given, e.g. `24x7` or `8x5`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -259,20 +265,28 @@ pub struct ServiceLevel {
 }
 
 /// Response and resolution targets for one incident priority.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("self.priority.matches('^P[1-5]$')").message("a target's priority must be P1 (the highest) to P5").field_path(".priority"))]
+#[x_kube(validation = Rule::new(RESPONSE_RULE).message("a target's response must be a whole number of minutes, hours or days, such as 15m, 4h or 1d").field_path(".response"))]
+#[x_kube(validation = Rule::new(RESOLUTION_RULE).message("a target's resolution must be a whole number of minutes, hours or days, such as 4h or 3d").field_path(".resolution"))]
 pub struct PriorityTarget {
     /// Incident priority, `P1` (highest) to `P5`.
-    #[schemars(regex(pattern = r"^P[1-5]$"))]
+    #[schemars(length(max = 16))]
     pub priority: String,
-    /// Time to first response, e.g. `15m`, `4h`, `1d`.
-    #[schemars(regex(pattern = r"^[1-9][0-9]{0,4}[mhd]$"))]
+    /// Time to first response: a whole number of minutes, hours or days, e.g. `15m`, `4h`, `1d`.
+    #[schemars(length(max = 32))]
     pub response: String,
     /// Time to resolution, e.g. `4h`, `3d`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[1-9][0-9]{0,4}[mhd]$"))]
+    #[schemars(length(max = 32))]
     pub resolution: Option<String>,
 }
+
+const AVAILABILITY_RULE: &str = "!has(self.availability) || self.availability.matches('^(100([.]0{1,4})?|[0-9]{1,2}([.][0-9]{1,4})?)$')";
+const RESPONSE_RULE: &str = "self.response.matches('^[1-9][0-9]{0,4}[mhd]$')";
+const RESOLUTION_RULE: &str =
+    "!has(self.resolution) || self.resolution.matches('^[1-9][0-9]{0,4}[mhd]$')";
 
 /// The Service Model: why the service exists and what it needs.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -337,13 +351,14 @@ impl ServiceRef {
 }
 
 /// A named link.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("self.url.startsWith('https://') || self.url.startsWith('http://')").message("a link's url must be an http or https address, such as https://wiki.example.com/runbook").field_path(".url"))]
 pub struct Link {
     /// What the link is, e.g. `runbook`, `docs`, `dashboard`.
     #[schemars(length(min = 1, max = 63))]
     pub name: String,
-    /// The address (at most 1,024 characters).
+    /// The address: http or https, at most 1,024 characters.
     #[schemars(length(min = 1, max = 1024))]
     pub url: String,
 }

@@ -10,7 +10,7 @@ use axum::{
     routing::get,
 };
 
-use super::metrics_access::MetricsAccess;
+use crate::access::Access;
 use crate::controller::Telemetry;
 
 /// The path Prometheus scrapes, and the non-resource URL RBAC grants.
@@ -20,11 +20,11 @@ pub const METRICS_PATH: &str = "/metrics";
 struct Endpoints {
     telemetry: Telemetry,
     /// `None`: metrics open to anyone who reaches the port (`--metrics-insecure`).
-    access: Option<MetricsAccess>,
+    access: Option<Access>,
 }
 
 /// The routes, ready to serve. `access: None` leaves `/metrics` open.
-pub fn router(telemetry: Telemetry, access: Option<MetricsAccess>) -> Router {
+pub fn router(telemetry: Telemetry, access: Option<Access>) -> Router {
     Router::new()
         .route(METRICS_PATH, get(metrics))
         .route("/healthz", get(|| async { "ok" }))

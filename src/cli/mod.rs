@@ -1,11 +1,12 @@
-//! The `charter` command line: `run`, `crds`, `approve`, `reject`, `review`, `sandbox`.
+//! The `charter` command line: `run`, `crds`, `approve`, `reject`, `review`, `revision`,
+//! `sandbox`, `portfolio`.
 
 pub mod apply;
 pub mod control_plane;
 pub mod decide;
 pub mod http;
 pub mod leader;
-pub mod metrics_access;
+pub mod portfolio;
 pub mod revision;
 pub mod run;
 pub mod sandbox;
@@ -42,6 +43,9 @@ pub enum Command {
     Revision(RevisionArgs),
     /// Start an embedded API server with the CRDs and the operator; no cluster needed.
     Sandbox(sandbox::SandboxArgs),
+    /// Show the portfolio: the pipeline (and what each Service waits for), the catalog and the
+    /// retired Services.
+    Portfolio(portfolio::PortfolioArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -84,6 +88,25 @@ pub struct RevisionArgs {
     pub files: Vec<std::path::PathBuf>,
 }
 
+/// An error as the command line prints it: each cause after the error that carries it,
+/// unless that error's message already says it (many include their source's text, and
+/// printing the chain again gave "Address already in use (os error 98): Address already in
+/// use (os error 98)").
+pub fn describe(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let said = cause.to_string();
+        if text.contains(&said) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&said);
+    }
+    text
+}
+
 /// Run the parsed command; errors are printed by `main`.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -104,6 +127,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sandbox(args) => sandbox::run(args).await,
+        Command::Portfolio(args) => portfolio::run(args).await,
     }
 }
 
@@ -167,4 +191,28 @@ async fn decide_cmd(args: DecideArgs, decision: Decision) -> anyhow::Result<()> 
         println!("it supersedes your earlier decision {earlier}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot listen on 127.0.0.1:80: {0}")]
+    struct Listen(#[source] std::io::Error);
+
+    #[test]
+    fn an_error_names_each_cause_once() {
+        let io = || std::io::Error::new(std::io::ErrorKind::AddrInUse, "Address already in use");
+        let repeated = anyhow::Error::new(Listen(io()));
+        assert_eq!(
+            describe(&repeated),
+            "cannot listen on 127.0.0.1:80: Address already in use"
+        );
+        let chained = anyhow::Error::new(io()).context("cannot start the sandbox");
+        assert_eq!(
+            describe(&chained),
+            "cannot start the sandbox: Address already in use"
+        );
+    }
 }

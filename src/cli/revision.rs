@@ -14,6 +14,10 @@ pub enum RevisionError {
     Manifest(#[from] ManifestError),
     #[error("Service {name}: spec is not a valid Service spec: {message}")]
     InvalidSpec { name: String, message: String },
+    #[error(
+        "{path}: no Service (apiVersion catalog.charter.dev/v1alpha1, kind Service) in it, so no revision to print"
+    )]
+    NoService { path: String },
 }
 
 /// One Service found in a manifest: `namespace/name` (or `name` when the manifest leaves the
@@ -24,9 +28,16 @@ pub struct Found {
     pub revision: String,
 }
 
-/// The revision of every `catalog.charter.dev` Service in `path` (a file or a directory).
+/// The revision of every `catalog.charter.dev` Service in `path` (a file or a directory); a
+/// path without any is an error, so a typo in a pipeline does not pass silently.
 pub fn of_path(path: &Path) -> Result<Vec<Found>, RevisionError> {
-    of_objects(&manifests::load(path)?)
+    let found = of_objects(&manifests::load(path)?)?;
+    if found.is_empty() {
+        return Err(RevisionError::NoService {
+            path: path.display().to_string(),
+        });
+    }
+    Ok(found)
 }
 
 /// The revision of every `catalog.charter.dev` Service among `objects`, in manifest order.
@@ -105,6 +116,21 @@ mod tests {
             "the lifecycle is not approved content"
         );
         assert_ne!(found[2].revision, expected, "the content is");
+    }
+
+    #[test]
+    fn a_file_without_a_service_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("core.yaml");
+        std::fs::write(
+            &path,
+            "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n",
+        )
+        .unwrap();
+        let err = of_path(&path).unwrap_err().to_string();
+        assert!(err.contains("core.yaml: no Service"), "{err}");
+        std::fs::write(&path, serde_json::to_string(&service(None, "x")).unwrap()).unwrap();
+        assert_eq!(of_path(&path).unwrap().len(), 1);
     }
 
     #[test]

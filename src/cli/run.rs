@@ -1,5 +1,5 @@
 //! `charter run`: the controller against the cluster in KUBECONFIG or the in-cluster config,
-//! with `/metrics` (authenticated), `/healthz`, `/readyz`, optional lease-based leader
+//! with `/metrics` (authenticated), `/healthz`, `/readyz`, the portal, optional lease-based leader
 //! election, and a graceful stop on SIGTERM.
 
 use crate::controller::{self, Telemetry};
@@ -29,13 +29,17 @@ pub struct RunArgs {
     /// Log format.
     #[arg(long, env = "CHARTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// Serve /metrics, /healthz and /readyz here.
+    /// Serve /metrics, /healthz, /readyz and the portal (/portal) here.
     #[arg(long, env = "CHARTER_HTTP_ADDR", default_value = "0.0.0.0:8080")]
     pub http_addr: SocketAddr,
     /// Serve /metrics to anyone who reaches the port, without asking the API server who they
     /// are (TokenReview) and whether they may (SubjectAccessReview). For local use only.
     #[arg(long, env = "CHARTER_METRICS_INSECURE")]
     pub metrics_insecure: bool,
+    /// Show the portal's catalog (only the catalog: never the pipeline or retired Services) to
+    /// viewers without a token. Viewers with a token still see what RBAC lets them read.
+    #[arg(long, env = "CHARTER_PORTAL_ANONYMOUS_CATALOG")]
+    pub portal_anonymous_catalog: bool,
     /// Take a Lease before reconciling, so that only one of several replicas is active.
     #[arg(long, env = "CHARTER_LEADER_ELECT")]
     pub leader_elect: bool,
@@ -90,20 +94,38 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             kube::Client::try_from(kube::Config::from_kubeconfig(&options).await?)?
         }
     };
+    // Listening for SIGTERM from the start, before anything is served: the signal used to be
+    // heard only once the Lease manager had started, so a SIGTERM soon after /healthz answered
+    // killed a standby outright (tests/shutdown.rs failed so once, under load).
+    let stopping = tokio_util::sync::CancellationToken::new();
+    tokio::spawn({
+        let stopping = stopping.clone();
+        async move {
+            super::sandbox::shutdown_signal().await;
+            stopping.cancel();
+        }
+    });
+    tokio::task::yield_now().await;
     let telemetry = Telemetry::default();
     let listener = tokio::net::TcpListener::bind(args.http_addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.http_addr))?;
-    let access =
-        (!args.metrics_insecure).then(|| super::metrics_access::MetricsAccess::new(client.clone()));
+    let access = (!args.metrics_insecure).then(|| crate::access::Access::new(client.clone()));
     if access.is_none() {
         tracing::warn!("serving /metrics without authentication (--metrics-insecure)");
     }
-    let app = super::http::router(telemetry.clone(), access);
+    let window = controller::Window::default();
+    let portal = crate::portal::Portal {
+        window: window.clone(),
+        access: crate::access::Access::new(client.clone()),
+        catalog_namespace: args.catalog_namespace.clone(),
+        anonymous_catalog: args.portal_anonymous_catalog,
+    };
+    let app = super::http::router(telemetry.clone(), access).merge(crate::portal::router(portal));
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    tracing::info!(addr = %args.http_addr, "serving /metrics, /healthz, /readyz");
+    tracing::info!(addr = %args.http_addr, "serving /metrics, /healthz, /readyz and the portal at /portal");
 
     let config = controller::Config {
         namespaces: (!args.namespaces.is_empty()).then(|| args.namespaces.clone()),
@@ -114,6 +136,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     let tuning = controller::Tuning {
         streaming_lists: args.streaming_lists,
+        window,
     };
 
     if !args.leader_elect {
@@ -122,7 +145,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             config,
             tuning,
             telemetry,
-            super::sandbox::shutdown_signal(),
+            stopping.clone().cancelled_owned(),
         )
         .await?;
         return Ok(());
@@ -143,7 +166,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         config,
         tuning,
         telemetry,
-        super::sandbox::shutdown_signal(),
+        stopping.clone().cancelled_owned(),
         |_| {},
     )
     .await

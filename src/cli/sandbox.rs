@@ -44,6 +44,10 @@ pub fn demo_user(name: &str) -> UserSpec {
     UserSpec::new(name, &groups)
 }
 
+/// A user with no role at all, only authenticated: a consumer of the catalog. The portal
+/// shows them the catalog and nothing else; `kubectl --context visitor get csvc -A` is refused.
+pub const VISITOR: &str = "visitor";
+
 /// The namespace the operator runs in.
 pub const OPERATOR_NAMESPACE: &str = crate::deploy::NAMESPACE;
 /// The namespace the operator publishes the catalog to.
@@ -63,6 +67,9 @@ pub struct SandboxArgs {
     /// Port to listen on (127.0.0.1 only); a free one by default.
     #[arg(long)]
     pub port: Option<u16>,
+    /// Port of the operator's portal (127.0.0.1 only); a free one by default.
+    #[arg(long)]
+    pub portal_port: Option<u16>,
     /// Let a Service's owner approve their own Service.
     #[arg(long)]
     pub allow_self_approval: bool,
@@ -374,6 +381,7 @@ async fn start(args: &SandboxArgs, users: Vec<UserSpec>) -> anyhow::Result<Start
 
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let mut users: Vec<UserSpec> = DEMO_USERS.iter().map(|u| demo_user(u)).collect();
+    users.push(UserSpec::new(VISITOR, &[]));
     users.push(UserSpec::admin());
     // Listening from the start: a Ctrl-C while the control plane starts (seconds) drops the
     // start, which stops what already runs and removes its data directory.
@@ -407,20 +415,30 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
             concurrency: 4,
             allow_self_approval: args.allow_self_approval,
         };
+        let tuning = crate::controller::Tuning::default();
+        let portal = serve_portal(args.portal_port, &operator_client, &tuning).await?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            crate::controller::run(operator_client, config, async move {
-                let _ = stop_rx.await;
-            })
+            crate::controller::run_tuned(
+                operator_client,
+                config,
+                tuning,
+                crate::controller::Telemetry::default(),
+                async move {
+                    let _ = stop_rx.await;
+                },
+            )
             .await
         });
-        Some((stop_tx, task))
+        Some((stop_tx, task, portal))
     };
 
+    let mut applied = Vec::new();
     for path in &args.apply {
         let objects = crate::manifests::load(path)?;
         for line in super::apply::apply_all(&client, &objects).await? {
             println!("{line}");
+            applied.push(line);
         }
     }
 
@@ -453,23 +471,77 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     }
     println!("  kubectl get charter -A");
     println!("  kubectl get csvc -A -w");
-    println!("  kubectl describe csvc -n payments ledger");
-    println!("  kubectl --context frank -n payments get csvc ledger   # act as frank");
-    println!(
-        "  charter approve ledger -n payments --context frank   # or: KUBECONFIG=... cargo run -- approve ..."
-    );
+    for line in try_lines(&applied) {
+        println!("  {line}");
+    }
     println!("  kubectl get configmap -n {CATALOG_NAMESPACE} charter-catalog -o yaml");
+    println!("  charter portfolio                                  # pipeline, catalog, retired");
+    if let Some((_, _, portal)) = &operator {
+        println!();
+        println!("Portal: {portal}");
+        println!(
+            "  sign in with a user's token, e.g. dana's (owner), or {VISITOR}'s (the catalog only):"
+        );
+        println!(
+            "  kubectl config view --raw -o jsonpath='{{.users[?(@.name==\"dana\")].user.token}}'"
+        );
+    }
     println!();
     println!("Press Ctrl-C to stop.");
 
     shutdown.await;
     println!("stopping");
-    if let Some((stop, task)) = operator {
+    if let Some((stop, task, _)) = operator {
         let _ = stop.send(());
         let _ = task.await;
     }
     ground.stop().await;
     Ok(())
+}
+
+/// What to try on the Services applied: the examples' ledger when it was applied, else how to
+/// apply some (a Service that was never applied cannot be described).
+fn try_lines(applied: &[String]) -> Vec<&'static str> {
+    if applied
+        .iter()
+        .any(|l| l.contains("services.catalog.charter.dev/ledger"))
+    {
+        vec![
+            "kubectl describe csvc -n payments ledger",
+            "kubectl --context frank -n payments get csvc ledger   # act as frank",
+            "charter approve ledger -n payments --context frank   # or: KUBECONFIG=... cargo run -- approve ...",
+        ]
+    } else {
+        vec![
+            "kubectl apply -f examples/                          # the examples' Services and approvals",
+            "kubectl describe csvc -n payments ledger            # once applied",
+        ]
+    }
+}
+
+/// The operator's portal on 127.0.0.1, answering from `tuning`'s window onto the caches and
+/// checking viewers as the operator (which may create TokenReviews and SubjectAccessReviews).
+/// Returns its address.
+async fn serve_portal(
+    port: Option<u16>,
+    operator: &Client,
+    tuning: &crate::controller::Tuning,
+) -> anyhow::Result<String> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port.unwrap_or(0)));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for the portal: {e}"))?;
+    let bound = listener.local_addr()?;
+    let app = crate::portal::router(crate::portal::Portal {
+        window: tuning.window.clone(),
+        access: crate::access::Access::new(operator.clone()),
+        catalog_namespace: CATALOG_NAMESPACE.to_string(),
+        anonymous_catalog: false,
+    });
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(format!("http://{bound}/portal"))
 }
 
 /// A kubeconfig with one context per user (`admin` current), with the tokens the server drew for
@@ -519,5 +591,21 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_banner_suggests_describing_a_service_only_once_it_was_applied() {
+        let none = try_lines(&[]);
+        assert!(
+            none[0].starts_with("kubectl apply -f examples/"),
+            "{none:?}"
+        );
+        let examples = try_lines(&["services.catalog.charter.dev/ledger applied".into()]);
+        assert!(examples[0].starts_with("kubectl describe csvc -n payments ledger"));
     }
 }

@@ -15,6 +15,7 @@ mod policies;
 mod reconcile;
 pub mod telemetry;
 mod unreadable;
+mod window;
 
 use std::{
     future::Future,
@@ -39,6 +40,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use error::Error;
 pub use telemetry::Telemetry;
+pub use window::Window;
 
 use context::{Context, Scope};
 use decoded::Decoded;
@@ -76,6 +78,8 @@ pub struct Tuning {
     /// server serves it: the WatchList feature) rather than in pages of 500: lighter on the API
     /// server and on the operator's memory at start.
     pub streaming_lists: bool,
+    /// Where the caches are shown to readers in the same process (the portal) once synced.
+    pub window: Window,
 }
 
 impl Default for Config {
@@ -371,8 +375,11 @@ pub async fn run_tuned(
     let readiness = {
         let ctx = ctx.clone();
         let telemetry = telemetry.clone();
+        let window = tuning.window.clone();
+        let stores: Vec<_> = ctx.scopes.iter().map(|s| s.services.clone()).collect();
         async move {
             ctx.synced().await;
+            window.show(stores);
             telemetry.set_ready(true);
         }
     };
@@ -405,6 +412,7 @@ pub async fn run_tuned(
         },
     }
     telemetry.set_ready(false);
+    tuning.window.hide();
     Ok(())
 }
 

@@ -297,6 +297,7 @@ async fn operate() {
         controller::Tuning {
             // As `charter run --streaming-lists`; CHARTER_BENCH_STREAMING=0 lists in pages.
             streaming_lists: std::env::var("CHARTER_BENCH_STREAMING").as_deref() != Ok("0"),
+            ..controller::Tuning::default()
         },
         telemetry.clone(),
         async move {

@@ -52,6 +52,44 @@ pub fn control_plane() -> Option<PathBuf> {
     (found || missing(&format!("etcd and kube-apiserver in {}", dir.display()))).then_some(dir)
 }
 
+/// Headless Chromium and the Node.js modules that drive it (puppeteer-core, axe-core):
+/// `$CHARTER_CHROMIUM` (else `chromium` on PATH, Debian's package) and
+/// `$CHARTER_BROWSER_MODULES` (else `target/browser/node_modules`, where `.ci/run` installs
+/// `tests/browser/package-lock.json`). Returns (chromium, node_modules).
+pub fn browser() -> Option<(PathBuf, PathBuf)> {
+    // The driver wants a path, not a name to look up.
+    let chromium = std::env::var_os("CHARTER_CHROMIUM")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::split_paths(&std::env::var_os("PATH")?)
+                .map(|dir| dir.join("chromium"))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| PathBuf::from("chromium"));
+    if !runs(&chromium.to_string_lossy(), &["--version"]) {
+        missing("Chromium (apt-get install chromium)");
+        return None;
+    }
+    if !runs("node", &["--version"]) {
+        missing("Node.js (node on PATH)");
+        return None;
+    }
+    let modules = std::env::var_os("CHARTER_BROWSER_MODULES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/browser/node_modules")
+        });
+    let found = modules.join("puppeteer-core").is_dir() && modules.join("axe-core").is_dir();
+    if !found {
+        missing(&format!(
+            "puppeteer-core and axe-core in {} (npm ci in a copy of tests/browser/)",
+            modules.display()
+        ));
+        return None;
+    }
+    Some((chromium, modules))
+}
+
 /// Where an end-to-end test runs: the embedded API server, or the real etcd, kube-apiserver
 /// and kube-controller-manager in a directory of binaries ([`control_plane`]). The suites
 /// written as a function of the ground run once on each (`on_both_grounds!`).
