@@ -88,26 +88,27 @@ pub(crate) async fn run(shared: Arc<Shared>, synced: CancellationToken, stop: Ca
         () = synced.cancelled() => {}
         () = stop.cancelled() => return,
     }
-    let mut tasks: HashMap<ObjectRef<NotificationSubscription>, tokio::task::JoinHandle<()>> =
+    // Dropped with this future (a lost leadership, a killed operator), the set aborts every task.
+    let mut set = tokio::task::JoinSet::new();
+    let mut tasks: HashMap<ObjectRef<NotificationSubscription>, tokio::task::AbortHandle> =
         HashMap::new();
     let mut changed = shared.changed.clone();
     loop {
         changed.borrow_and_update();
+        while set.try_join_next().is_some() {}
         tasks.retain(|_, task| !task.is_finished());
         for subscription in shared.subscriptions.state() {
             let key = ObjectRef::from_obj(subscription.as_ref());
             tasks
                 .entry(key.clone())
-                .or_insert_with(|| tokio::spawn(serve(key, shared.clone(), stop.clone())));
+                .or_insert_with(|| set.spawn(serve(key, shared.clone(), stop.clone())));
         }
         tokio::select! {
             r = changed.changed() => if r.is_err() { break },
             () = stop.cancelled() => break,
         }
     }
-    for (_, task) in tasks {
-        let _ = task.await;
-    }
+    set.join_all().await;
 }
 
 /// One subscription's deliveries, until it is deleted or `stop`.
