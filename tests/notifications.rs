@@ -342,3 +342,136 @@ async fn with_the_sink_down_and_the_operator_killed_twice_every_event_arrives_on
     assert!(sink.received().iter().all(|r| r.signed));
     fx.shutdown().await;
 }
+
+on_both_grounds!(async owners_subscribe_in_their_namespace_and_no_further);
+async fn owners_subscribe_in_their_namespace_and_no_further(ground: Ground) {
+    use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
+    let fx = Fixture::start_without_operator_on(&ground, false).await;
+    let operator = charter::deploy::operator_user();
+    let Some(kubectl) = common::kubectl::Kubectl::for_users(&fx.server, &["dana", &operator])
+    else {
+        return;
+    };
+    // As a cluster grants it: charter-owner (through edit or admin) in the team's namespace only.
+    let bindings: Api<ClusterRoleBinding> = Api::all(fx.admin.clone());
+    bindings
+        .delete("charter-owners", &Default::default())
+        .await
+        .expect("the cluster-wide owner binding is removed");
+    let local: Api<RoleBinding> = Api::namespaced(fx.admin.clone(), NAMESPACE);
+    let binding: RoleBinding = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "owners"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "charter-owner"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": USER_GROUP}],
+    }))
+    .expect("a RoleBinding");
+    local
+        .create(&PostParams::default(), &binding)
+        .await
+        .expect("owners in default");
+    let namespaces: Api<Namespace> = Api::all(fx.admin.clone());
+    let mut other = Namespace::default();
+    other.metadata.name = Some("other".into());
+    namespaces
+        .create(&PostParams::default(), &other)
+        .await
+        .expect("namespace other");
+
+    let manifest = kubectl.file(
+        "subscription.yaml",
+        "apiVersion: catalog.charter.dev/v1alpha1\nkind: NotificationSubscription\nmetadata:\n  name: team\nspec:\n  sink:\n    url: https://events.example.com/charter\n  types: [dev.charter.service.published]\n",
+    );
+    let manifest = manifest.to_str().expect("utf-8 path");
+    let created = kubectl
+        .run("dana", &["create", "-n", NAMESPACE, "-f", manifest])
+        .await;
+    assert!(
+        created.ok,
+        "an owner subscribes in her namespace: {}",
+        created.stderr
+    );
+    for (user, args) in [
+        ("dana", vec!["create", "-n", "other", "-f", manifest]),
+        ("dana", vec!["get", "secrets", "-n", OPERATOR_NAMESPACE]),
+        (
+            operator.as_str(),
+            vec!["create", "-n", NAMESPACE, "-f", manifest],
+        ),
+        (operator.as_str(), vec!["get", "secrets", "-n", NAMESPACE]),
+    ] {
+        let run = kubectl.run(user, &args).await;
+        assert!(!run.ok, "{user} {args:?} was allowed: {}", run.stdout);
+        assert!(
+            run.stderr.contains("forbidden"),
+            "{user} {args:?} refused for another reason: {}",
+            run.stderr
+        );
+    }
+    let listed = kubectl
+        .run(
+            "dana",
+            &["get", "notificationsubscriptions", "-n", NAMESPACE],
+        )
+        .await;
+    assert!(
+        listed.ok && listed.stdout.contains("team"),
+        "{}",
+        listed.stderr
+    );
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sink_that_never_answers_delays_no_other_sink() {
+    let fx = Fixture::start(false).await;
+    // Accepts connections and never answers: each delivery waits its whole timeout (300 s).
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let silent_url = format!("http://{}/events", silent.local_addr().expect("an address"));
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let sink = TestSink::start(KEY).await;
+    signing_secret(&fx.admin).await;
+    let dana = fx.client("dana").await;
+    let api: Api<NotificationSubscription> = Api::namespaced(dana.clone(), NAMESPACE);
+    let mut slow = NotificationSubscription::new(
+        "slow",
+        NotificationSubscriptionSpec {
+            sink: Sink {
+                url: silent_url,
+                timeout_seconds: Some(300),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    );
+    slow.metadata.namespace = Some(NAMESPACE.into());
+    api.create(&PostParams::default(), &slow)
+        .await
+        .expect("the slow subscription");
+    subscribe(&dana, NAMESPACE, "prompt", &sink.url()).await;
+
+    fx.create(service("ledger")).await;
+    let revision = fx.revision_in_approval("ledger").await;
+    approve(&fx.client("ava").await, "ledger", &revision, "ava").await;
+    fx.wait_for_phase("ledger", Phase::Active).await;
+    let ledger = expected(&fx.services(), "ledger").await;
+    eventually("the prompt sink to hear every event", || {
+        let ids = by_id(&sink);
+        std::future::ready(ledger.keys().all(|id| ids.contains_key(id)).then_some(()))
+    })
+    .await;
+    let slow_status = api.get("slow").await.expect("slow").status;
+    assert!(
+        slow_status.and_then(|s| s.last_delivered).is_none(),
+        "the silent sink acknowledged nothing"
+    );
+    // Nor the operator's stop: the delivery in flight is abandoned (and sent again later).
+    fx.shutdown().await;
+    held.abort();
+}

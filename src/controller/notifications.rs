@@ -82,7 +82,7 @@ pub(crate) fn follow(
 }
 
 /// Starts a task per subscription once the caches have synced, until `stop`; then waits for
-/// the tasks to end (each ends between two deliveries).
+/// the tasks to end (a delivery in flight is abandoned, so a silent sink holds up no stop).
 pub(crate) async fn run(shared: Arc<Shared>, synced: CancellationToken, stop: CancellationToken) {
     tokio::select! {
         () = synced.cancelled() => {}
@@ -134,7 +134,12 @@ async fn serve(
         if !subscription.spec.suspend
             && let Some((service, service_uid, event)) = next(&shared, &subscription, delivery)
         {
-            match delivery.attempt(&shared, &subscription, &event).await {
+            // A stop abandons a delivery in flight: unrecorded, the next leader sends it again.
+            let outcome = tokio::select! {
+                outcome = delivery.attempt(&shared, &subscription, &event) => outcome,
+                () = stop.cancelled() => return,
+            };
+            match outcome {
                 Ok(()) => {
                     shared.telemetry.notified("delivered");
                     delivery.failures = 0;
