@@ -39,6 +39,11 @@ async fn signing_secret(admin: &Client) {
     let secret = Secret {
         metadata: ObjectMeta {
             name: Some("sink-key".into()),
+            // Granted to the team in `default`, and to no other namespace.
+            annotations: Some(BTreeMap::from([(
+                "notifications.catalog.charter.dev/namespaces".into(),
+                NAMESPACE.into(),
+            )])),
             ..Default::default()
         },
         data: Some(BTreeMap::from([("key".into(), ByteString(KEY.to_vec()))])),
@@ -131,6 +136,10 @@ async fn a_subscription_hears_its_namespaces_services_published_with_a_determini
         .create(&PostParams::default(), &fx_rates)
         .await
         .expect("other/fx-rates is created");
+
+    // bo, in `other`, names the key granted to `default`: his sink is told nothing.
+    let bo_sink = TestSink::start(KEY).await;
+    subscribe(&fx.client("bo").await, "other", "borrowed", &bo_sink.url()).await;
 
     fx.create(service("ledger")).await;
     let revision = fx.revision_in_approval("ledger").await;
@@ -225,6 +234,24 @@ async fn a_subscription_hears_its_namespaces_services_published_with_a_determini
             .iter()
             .all(|r| r.event["subject"] == "default/ledger"),
         "an owner's subscription hears nothing of another namespace's Services"
+    );
+
+    let borrowed: Api<NotificationSubscription> = Api::namespaced(fx.admin.clone(), "other");
+    let refused = eventually("the borrowed key to be refused", || async {
+        let status = borrowed.get("borrowed").await.ok()?.status?;
+        let ready = status.conditions.into_iter().find(|c| c.type_ == "Ready")?;
+        (ready.status == "False").then_some(ready)
+    })
+    .await;
+    assert_eq!(
+        refused.reason, "CredentialsUnavailable",
+        "{}",
+        refused.message
+    );
+    assert!(refused.message.contains("not granted to namespace other"));
+    assert!(
+        bo_sink.received().is_empty(),
+        "no event went out with a borrowed key"
     );
 
     // The status records where delivery stands.

@@ -71,7 +71,10 @@ pub struct Credentials {
     /// `Bearer`: sent as `Authorization: Bearer <value>`. `HmacSha256`: the body is signed and
     /// the signature sent as `X-Charter-Signature: sha256=<hex>`.
     pub kind: CredentialKind,
-    /// The Secret's name, in the operator's namespace.
+    /// The Secret's name, in the operator's namespace. Unless this subscription is in the
+    /// operator's namespace too, the Secret's annotation
+    /// `notifications.catalog.charter.dev/namespaces` must list this subscription's namespace
+    /// (comma-separated), so no team has another's credentials sent to its own sink.
     #[schemars(length(min = 1, max = 253))]
     pub secret_name: String,
     /// The key within the Secret.

@@ -245,6 +245,18 @@ impl Delivery {
     }
 }
 
+/// The annotation on a credentials Secret listing the namespaces (comma-separated) whose
+/// subscriptions may use it: without it, a team could have another team's token sent to its own
+/// sink. The operator's namespace's subscriptions may use any.
+pub const GRANTED_TO: &str = "notifications.catalog.charter.dev/namespaces";
+
+fn granted(secret: &Secret, namespace: &str) -> bool {
+    secret
+        .annotations()
+        .get(GRANTED_TO)
+        .is_some_and(|list| list.split(',').any(|ns| ns.trim() == namespace))
+}
+
 /// The sink's credentials, from a Secret in the operator's namespace (never elsewhere).
 async fn credentials(
     shared: &Shared,
@@ -260,6 +272,14 @@ async fn credentials(
             shared.operator_namespace, credentials.secret_name
         ))
     })?;
+    let namespace = subscription.namespace().unwrap_or_default();
+    if namespace != shared.operator_namespace && !granted(&secret, &namespace) {
+        return Err(SinkError::Credentials(format!(
+            "Secret {}/{} is not granted to namespace {namespace}: its annotation {GRANTED_TO} \
+             must list it",
+            shared.operator_namespace, credentials.secret_name
+        )));
+    }
     let value = secret
         .data
         .as_ref()
