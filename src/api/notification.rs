@@ -19,7 +19,7 @@ use super::Tier;
     shortname = "cnotify",
     category = "charter",
     namespaced,
-    doc = "A sink told, as CloudEvents 1.0 (structured JSON over HTTP POST), what happens to Services: published, withdrawn, retired, awaiting approval, approved, refused. A subscription hears about the Services of its own namespace; one in the operator's namespace hears about every Service. Events are derived from each Service's recorded status.history, with ids that are the same for the same transition, and are delivered at least once: status.cursors records the last event each Service delivered.",
+    doc = "A sink told, as CloudEvents 1.0 (structured JSON over HTTP POST), what happens to Services: published, withdrawn, retired, awaiting approval, approved, refused, review due. A subscription hears about the Services of its own namespace; one in the operator's namespace hears about every Service. Events are derived from each Service's recorded status.history, with ids that are the same for the same transition, and are delivered at least once: status.cursors records the last event each Service delivered.",
     status = "NotificationSubscriptionStatus",
     printcolumn = r#"{"name":"Sink","type":"string","jsonPath":".spec.sink.url"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
@@ -113,6 +113,9 @@ pub enum EventType {
     /// A valid rejection sent the Service back to Planning.
     #[serde(rename = "dev.charter.revision.refused")]
     Refused,
+    /// The periodic review of an Active Service fell due (ReviewDue turned True).
+    #[serde(rename = "dev.charter.service.review-due")]
+    ReviewDue,
 }
 
 impl EventType {
@@ -124,6 +127,7 @@ impl EventType {
             EventType::AwaitingApproval => "dev.charter.revision.awaiting-approval",
             EventType::Approved => "dev.charter.revision.approved",
             EventType::Refused => "dev.charter.revision.refused",
+            EventType::ReviewDue => "dev.charter.service.review-due",
         }
     }
 }

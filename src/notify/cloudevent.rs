@@ -99,6 +99,45 @@ pub fn events_of(service: &Service) -> Vec<CloudEvent> {
         }
         previous = Some(t.phase);
     }
+    // A review falling due is no phase change: its record is the ReviewDue condition, whose
+    // lastTransitionTime stays put while it holds.
+    let due = status.conditions.iter().find(|c| {
+        c.type_ == crate::lifecycle::REVIEW_DUE
+            && c.status == "True"
+            && c.reason == reason::REVIEW_DUE
+    });
+    if let Some(due) = due {
+        let t = Transition {
+            phase: Phase::Active,
+            time: due.last_transition_time.clone(),
+            reason: reason::REVIEW_DUE.into(),
+            message: "the periodic review is due".into(),
+            by: Vec::new(),
+        };
+        let event_type = EventType::ReviewDue;
+        events.push(CloudEvent {
+            specversion: "1.0",
+            id: id(uid, event_type, &t, 0),
+            source: format!(
+                "/apis/catalog.charter.dev/v1alpha1/namespaces/{namespace}/services/{name}"
+            ),
+            kind: event_type.as_str(),
+            subject: format!("{namespace}/{name}"),
+            time: time(&t.time),
+            datacontenttype: "application/json",
+            data: TransitionData {
+                namespace: namespace.clone(),
+                name: name.clone(),
+                phase: t.phase,
+                reason: t.reason,
+                message: t.message,
+                by: t.by,
+            },
+            event_type,
+        });
+        // Oldest first; a stable sort keeps the history's order within one second.
+        events.sort_by(|a, b| a.time.cmp(&b.time));
+    }
     events
 }
 
@@ -278,6 +317,42 @@ mod tests {
                 EventType::Retired
             ]
         );
+    }
+
+    #[test]
+    fn a_review_falling_due_is_told_once_in_time_order() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+        let mut history = published_path();
+        history.push(step(
+            Phase::Retired,
+            "2026-06-01T00:00:00Z",
+            reason::RETIRED,
+        ));
+        let mut s = service(history);
+        let due = |message: &str| Condition {
+            type_: "ReviewDue".into(),
+            status: "True".into(),
+            reason: reason::REVIEW_DUE.into(),
+            message: message.into(),
+            observed_generation: Some(1),
+            last_transition_time: at("2026-04-01T00:00:00Z"),
+        };
+        s.status.as_mut().expect("status").conditions = vec![due("overdue by 1 day")];
+        let events = events_of(&s);
+        assert_eq!(
+            types(&events[2..]),
+            [
+                EventType::Published,
+                EventType::ReviewDue,
+                EventType::Retired
+            ]
+        );
+        // The condition's message changes as days pass; the event does not.
+        s.status.as_mut().expect("status").conditions = vec![due("overdue by 9 days")];
+        assert_eq!(events_of(&s), events);
+        // Not due: no event.
+        s.status.as_mut().expect("status").conditions[0].status = "False".into();
+        assert!(!types(&events_of(&s)).contains(&EventType::ReviewDue));
     }
 
     #[test]
