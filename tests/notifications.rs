@@ -272,6 +272,20 @@ async fn a_subscription_hears_its_namespaces_services_published_with_a_determini
             .contains("charter_notification_deliveries_total{outcome=\"delivered\"}"),
         "deliveries are counted"
     );
+
+    // A deleted Service's cursor is forgotten: the status stays the size of what it hears.
+    fx.services()
+        .delete("ledger", &Default::default())
+        .await
+        .expect("ledger is deleted");
+    eventually(
+        "the team's subscription to forget ledger's cursor",
+        || async {
+            let status = subscriptions.get("team").await.ok()?.status?;
+            status.cursors.is_empty().then_some(())
+        },
+    )
+    .await;
     fx.shutdown().await;
 }
 

@@ -178,6 +178,11 @@ async fn serve(
                 }
             }
         }
+        // Nothing to deliver: forget the cursors of deleted Services, so the status stays
+        // the size of what the subscription hears.
+        if delivery.forget_deleted(&shared) {
+            write_status(&shared, &subscription, delivery).await;
+        }
         tokio::select! {
             r = changed.changed() => if r.is_err() { return },
             () = stop.cancelled() => return,
@@ -214,6 +219,23 @@ impl Delivery {
             sink: None,
             auth: None,
         }
+    }
+
+    /// Drops the cursors of Services no longer in the caches; true when one was dropped.
+    fn forget_deleted(&mut self, shared: &Shared) -> bool {
+        let before = self.cursors.len();
+        self.cursors.retain(|_, cursor| {
+            let Some((namespace, name)) = cursor.service.split_once('/') else {
+                return false;
+            };
+            let key = ObjectRef::<Service>::new(name).within(namespace);
+            shared.services.iter().any(|store| {
+                store
+                    .get(&key)
+                    .is_some_and(|s| s.uid().as_deref() == Some(cursor.uid.as_str()))
+            })
+        });
+        self.cursors.len() != before
     }
 
     async fn attempt(
