@@ -214,16 +214,21 @@ impl Registry {
     pub fn find_kind(&self, group: &str, version: &str, kind: &str) -> Option<ResourceInfo> {
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
         let matches = |i: &ResourceInfo| i.group == group && i.version == version && i.kind == kind;
-        inner.builtins.iter().find(|i| matches(i)).cloned().or_else(|| {
-            let mut names: Vec<&String> = inner.custom.keys().collect();
-            names.sort();
-            names
-                .into_iter()
-                .flat_map(|n| inner.custom[n].iter())
-                .map(|s| &s.info)
-                .find(|i| matches(i))
-                .cloned()
-        })
+        inner
+            .builtins
+            .iter()
+            .find(|i| matches(i))
+            .cloned()
+            .or_else(|| {
+                let mut names: Vec<&String> = inner.custom.keys().collect();
+                names.sort();
+                names
+                    .into_iter()
+                    .flat_map(|n| inner.custom[n].iter())
+                    .map(|s| &s.info)
+                    .find(|i| matches(i))
+                    .cloned()
+            })
     }
 
     pub fn register(&self, crd_name: &str, served: Vec<Served>) {

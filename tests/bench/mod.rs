@@ -251,7 +251,10 @@ async fn unsecured_converge(n: usize, options: &Options) -> f64 {
         .wait_until(options.deadline, |c| c.counts().entries >= n)
         .await;
     let converge_s = started.elapsed().as_secs_f64();
-    assert!(converged, "{n} Services converge on the unsecured ground too");
+    assert!(
+        converged,
+        "{n} Services converge on the unsecured ground too"
+    );
     operator.stop().await;
     watch.abort();
     server.stop().await;
