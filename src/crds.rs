@@ -1,16 +1,17 @@
 //! The CustomResourceDefinitions generated from the API types: what `charter crds` prints
 //! and what `crds/` holds.
 
-use crate::api::{ApprovalPolicy, Service, ServiceApproval};
+use crate::api::{ApprovalPolicy, NotificationSubscription, Service, ServiceApproval};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-/// Every CRD: Service first, then ServiceApproval, then ApprovalPolicy.
+/// Every CRD: Service first, then ServiceApproval, then ApprovalPolicy, then NotificationSubscription.
 pub fn all() -> Vec<CustomResourceDefinition> {
     vec![
         Service::crd(),
         ServiceApproval::crd(),
         ApprovalPolicy::crd(),
+        NotificationSubscription::crd(),
     ]
     .into_iter()
     .map(whole_sentences)

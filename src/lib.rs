@@ -9,4 +9,5 @@ pub mod crds;
 pub mod deploy;
 pub mod lifecycle;
 pub mod manifests;
+pub mod notify;
 pub mod portal;

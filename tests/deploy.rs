@@ -188,7 +188,6 @@ fn operator_rbac_is_least_privilege() {
                 "no wildcard in {rule}"
             );
         }
-        assert!(!strings(rule, "resources").contains(&"secrets".to_string()));
     }
     let grants = |role: &Value, resource: &str| -> Vec<String> {
         rules(role)
@@ -206,6 +205,10 @@ fn operator_rbac_is_least_privilege() {
         ["get", "list", "watch", "create", "patch", "delete"]
     );
     assert!(grants(local, "configmaps").is_empty());
+    // Secrets: only get, only in its own namespace (the notification sinks' credentials).
+    assert!(grants(cluster, "secrets").is_empty());
+    assert!(grants(catalog, "secrets").is_empty());
+    assert_eq!(grants(local, "secrets"), ["get"]);
     assert_eq!(grants(cluster, "configmaps"), ["create", "patch", "delete"]);
     assert_eq!(grants(cluster, "namespaces"), ["list", "watch"]);
     // /metrics: who calls, and may they (what system:auth-delegator grants).

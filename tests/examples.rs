@@ -206,3 +206,46 @@ fn an_approval_spec_cannot_change_after_create() {
         "a changed decision is refused"
     );
 }
+
+#[test]
+fn the_notification_example_subscribes_with_credentials_from_the_operators_namespace() {
+    use charter::api::NotificationSubscription;
+    let objects = charter::manifests::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/notifications"),
+    )
+    .expect("examples/notifications loads");
+    let secrets: Vec<&Value> = objects.iter().filter(|o| o["kind"] == "Secret").collect();
+    let subscriptions: Vec<NotificationSubscription> = objects
+        .iter()
+        .filter(|o| o["kind"] == "NotificationSubscription")
+        .map(|o| serde_json::from_value(o.clone()).expect("a NotificationSubscription"))
+        .collect();
+    assert_eq!(subscriptions.len(), 2);
+    for subscription in &subscriptions {
+        let credentials = subscription
+            .spec
+            .sink
+            .credentials
+            .as_ref()
+            .expect("credentials");
+        let secret = secrets
+            .iter()
+            .find(|s| s["metadata"]["name"] == credentials.secret_name.as_str())
+            .expect("the Secret named is in the example");
+        assert_eq!(secret["metadata"]["namespace"], charter::deploy::NAMESPACE);
+        let own = subscription
+            .metadata
+            .namespace
+            .as_deref()
+            .unwrap_or_default();
+        let granted =
+            secret["metadata"]["annotations"]["notifications.catalog.charter.dev/namespaces"]
+                .as_str()
+                .unwrap_or_default();
+        assert!(
+            own == charter::deploy::NAMESPACE || granted.split(',').any(|ns| ns.trim() == own),
+            "the Secret is granted to {own}"
+        );
+        assert!(secret["data"][&credentials.key].is_string());
+    }
+}

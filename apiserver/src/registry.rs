@@ -88,6 +88,9 @@ pub fn builtins() -> Vec<ResourceInfo> {
             false,
             verbs_all(),
         ),
+        // Served for the Secrets that hold credentials (a notification sink's key); stored
+        // as given, like a ConfigMap: no encryption at rest in a server held in memory.
+        builtin("", "v1", "Secret", "secrets", true, &[], false, verbs_all()),
         builtin(
             "",
             "v1",

@@ -1,16 +1,19 @@
-//! The API: the `Service`, `ServiceApproval` and `ApprovalPolicy` custom resources of
+//! The API: the `Service`, `ServiceApproval`, `ApprovalPolicy` and
+//! `NotificationSubscription` custom resources of
 //! `catalog.charter.dev/v1alpha1`.
 //! Field names follow DESIGN.md; every field is documented so `kubectl explain` is useful.
 
 mod approval;
 mod approval_policy;
 pub mod identity;
+mod notification;
 mod reach;
 mod revision;
 mod service;
 
 pub use approval::*;
 pub use approval_policy::*;
+pub use notification::*;
 pub use reach::{Contact, Request, Support};
 pub use revision::revision_of;
 pub use service::*;

@@ -10,6 +10,7 @@ mod follow;
 mod graph;
 mod memory;
 mod narrate;
+mod notifications;
 mod orphans;
 mod policies;
 mod reconcile;
@@ -164,6 +165,8 @@ pub async fn run_tuned(
         telemetry: telemetry.clone(),
         consequence,
     };
+    // Wakes the notification tasks on any change of a Service or a subscription.
+    let (notify_tx, notify_rx) = tokio::sync::watch::channel(0u64);
     let watch_config = if tuning.streaming_lists {
         watcher::Config::default().streaming_lists()
     } else {
@@ -192,6 +195,7 @@ pub async fn run_tuned(
             .modify(follow::strip)
             .reflect(service_writer)
             .inspect(first_sync(&pending, &synced))
+            .inspect(notifications::wake(&notify_tx))
             .inspect(follow::services(
                 namespace.clone(),
                 services.clone(),
@@ -286,6 +290,28 @@ pub async fn run_tuned(
     )
     .take_until(token.clone().cancelled_owned())
     .for_each(|()| std::future::ready(()));
+    let (subscriptions, subscription_writer) = reflector::store();
+    let follow_subscriptions = notifications::follow(
+        &client,
+        watch_config.clone(),
+        subscription_writer,
+        notify_tx,
+    )
+    .take_until(token.clone().cancelled_owned())
+    .for_each(|()| std::future::ready(()));
+    let notifier = notifications::run(
+        Arc::new(notifications::Shared {
+            client: client.clone(),
+            services: service_stores.clone(),
+            subscriptions,
+            operator_namespace: notifications::operator_namespace(),
+            changed: notify_rx,
+            telemetry: telemetry.clone(),
+            announcer: announcer.clone(),
+        }),
+        synced.clone(),
+        token.clone(),
+    );
     let ctx = Arc::new(Context {
         client: client.clone(),
         reporter,
@@ -391,12 +417,19 @@ pub async fn run_tuned(
     };
 
     let work = async {
-        tokio::join!(controllers, writer, follow_policies, async {
-            tokio::select! {
-                () = readiness => {},
-                () = token.cancelled() => {},
+        tokio::join!(
+            controllers,
+            writer,
+            follow_policies,
+            follow_subscriptions,
+            notifier,
+            async {
+                tokio::select! {
+                    () = readiness => {},
+                    () = token.cancelled() => {},
+                }
             }
-        });
+        );
     };
     tokio::pin!(work);
     tokio::pin!(stop);

@@ -24,6 +24,7 @@ struct Inner {
     writes: Family<Vec<(String, String)>, Counter>,
     unreadable: Family<Vec<(String, String)>, Counter>,
     reviews_overdue: Gauge,
+    notifications: Family<Vec<(String, String)>, Counter>,
     ready: AtomicBool,
     /// Status writes failed in a row (409 Conflicts aside): reset by any write that succeeds.
     failed_writes: AtomicU32,
@@ -69,8 +70,15 @@ impl Default for Telemetry {
             "Active Services whose periodic review is overdue (ReviewDue is True)",
             reviews_overdue.clone(),
         );
+        let notifications = Family::<Vec<(String, String)>, Counter>::default();
+        registry.register(
+            "notification_deliveries",
+            "CloudEvents POSTed to NotificationSubscription sinks, by outcome (delivered, failed)",
+            notifications.clone(),
+        );
         Self(Arc::new(Inner {
             registry,
+            notifications,
             reviews_overdue,
             reconciliations,
             failures,
@@ -131,6 +139,14 @@ impl Telemetry {
     /// The gauge of Services whose review is overdue, kept by the controller's memory.
     pub(crate) fn reviews_overdue(&self) -> Gauge {
         self.0.reviews_overdue.clone()
+    }
+
+    /// A delivery to a sink: `delivered` or `failed`.
+    pub(crate) fn notified(&self, outcome: &str) {
+        self.0
+            .notifications
+            .get_or_create(&vec![("outcome".into(), outcome.into())])
+            .inc();
     }
 
     pub(crate) fn unreadable(&self, kind: &str) {

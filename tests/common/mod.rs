@@ -7,6 +7,7 @@ pub mod chaos;
 pub mod expect;
 pub mod history;
 pub mod kubectl;
+pub mod sink;
 pub mod tools;
 
 use std::{
@@ -240,6 +241,13 @@ impl Fixture {
             .expect("the operator shuts down gracefully")
             .expect("the operator task does not panic");
         result.expect("the operator stops without error");
+    }
+
+    /// Kills the operator: its task is dropped wherever it is, as a crashed process stops.
+    pub async fn kill_operator(&mut self) {
+        let operator = self.operator.take().expect("an operator runs");
+        operator.task.abort();
+        let _ = operator.task.await;
     }
 
     /// How many reconciliations the operator started last has finished (`charter_reconciliations_total`).
