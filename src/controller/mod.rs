@@ -167,6 +167,7 @@ pub async fn run_tuned(
     };
     // Wakes the notification tasks on any change of a Service or a subscription.
     let (notify_tx, notify_rx) = tokio::sync::watch::channel(0u64);
+    let notify_dirty = notifications::dirty_channel();
     let watch_config = if tuning.streaming_lists {
         watcher::Config::default().streaming_lists()
     } else {
@@ -195,7 +196,7 @@ pub async fn run_tuned(
             .modify(follow::strip)
             .reflect(service_writer)
             .inspect(first_sync(&pending, &synced))
-            .inspect(notifications::wake(&notify_tx))
+            .inspect(notifications::wake(&notify_tx, &notify_dirty))
             .inspect(follow::services(
                 namespace.clone(),
                 services.clone(),
@@ -306,6 +307,7 @@ pub async fn run_tuned(
             subscriptions,
             operator_namespace: notifications::operator_namespace(),
             changed: notify_rx,
+            dirty: notify_dirty,
             telemetry: telemetry.clone(),
             announcer: announcer.clone(),
         }),

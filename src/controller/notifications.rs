@@ -5,7 +5,7 @@
 //! jitter while the sink fails.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -21,7 +21,7 @@ use kube::{
     api::{Patch, PatchParams},
     runtime::{WatchStreamExt, reflector, reflector::ObjectRef, reflector::Store, watcher},
 };
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::{announce::Announcer, telemetry::Telemetry};
@@ -59,8 +59,34 @@ pub(crate) struct Shared {
     pub operator_namespace: String,
     /// Bumped on every change of a Service or a subscription.
     pub changed: watch::Receiver<u64>,
+    /// Which Services changed: a task looks again at those only, not at every Service.
+    pub dirty: broadcast::Sender<Changed>,
     pub telemetry: Telemetry,
     pub announcer: Announcer,
+}
+
+/// What changed, as the subscription tasks hear it: one Service (`namespace/name`), or all of
+/// them (a relist). A task that falls behind the channel looks at every Service once.
+#[derive(Clone, Debug)]
+pub(crate) enum Changed {
+    Service(String),
+    All,
+}
+
+/// How many changes a task may fall behind before it rescans instead.
+const DIRTY_BACKLOG: usize = 16_384;
+
+pub(crate) fn dirty_channel() -> broadcast::Sender<Changed> {
+    broadcast::channel(DIRTY_BACKLOG).0
+}
+
+/// The key a Service's cursor is kept under: `namespace/name`.
+fn key_of(service: &Service) -> String {
+    format!(
+        "{}/{}",
+        service.namespace().unwrap_or_default(),
+        service.name_any()
+    )
 }
 
 /// The subscriptions' watch stream, filling `writer` and waking the tasks.
@@ -118,7 +144,14 @@ async fn serve(
     stop: CancellationToken,
 ) {
     let mut changed = shared.changed.clone();
+    let mut dirty = shared.dirty.subscribe();
     let mut state: Option<Delivery> = None;
+    // The Services that may have something to deliver: every one at first, after a change of
+    // the subscription and after falling behind; otherwise those that changed, and those that
+    // still had something pending. So a Service's status write costs each task one look.
+    let mut candidates: BTreeSet<String> = BTreeSet::new();
+    let mut everything = true;
+    let mut seen_version: Option<String> = None;
     loop {
         changed.borrow_and_update();
         let Some(subscription) = shared.subscriptions.get(&key) else {
@@ -131,8 +164,32 @@ async fn serve(
             Some(d) if d.uid == uid => d,
             _ => state.insert(Delivery::seed(&subscription)),
         };
+        if subscription.meta().generation.map(|g| g.to_string()) != seen_version {
+            seen_version = subscription.meta().generation.map(|g| g.to_string());
+            everything = true;
+        }
+        loop {
+            match dirty.try_recv() {
+                Ok(Changed::Service(service)) => {
+                    candidates.insert(service);
+                }
+                Ok(Changed::All) | Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                    everything = true;
+                }
+                Err(_) => break,
+            }
+        }
+        if std::mem::take(&mut everything) {
+            candidates = shared
+                .services
+                .iter()
+                .flat_map(|store| store.state())
+                .map(|service| key_of(&service))
+                .collect();
+        }
         if !subscription.spec.suspend
-            && let Some((service, service_uid, event)) = next(&shared, &subscription, delivery)
+            && let Some((service, service_uid, event)) =
+                next(&shared, &subscription, delivery, &mut candidates)
         {
             // A stop abandons a delivery in flight: unrecorded, the next leader sends it again.
             let outcome = tokio::select! {
@@ -324,47 +381,54 @@ async fn credentials(
     })
 }
 
-/// The oldest event due to this subscription, with its Service (`namespace/name`) and uid.
+/// The oldest event due to this subscription among `candidates`, with its Service
+/// (`namespace/name`) and uid. Candidates with nothing due are dropped from the set.
 fn next(
     shared: &Shared,
     subscription: &NotificationSubscription,
     delivery: &Delivery,
+    candidates: &mut BTreeSet<String>,
 ) -> Option<(String, String, CloudEvent)> {
     let own = subscription.namespace().unwrap_or_default();
     let hears_all = own == shared.operator_namespace;
     let spec = &subscription.spec;
     let since = subscription.meta().creation_timestamp.as_ref();
     let mut oldest: Option<(String, String, CloudEvent)> = None;
-    for store in &shared.services {
-        for service in store.state() {
-            let namespace = service.namespace().unwrap_or_default();
-            if !hears_all && namespace != own {
-                continue;
-            }
-            if let Some(selector) = &spec.selector {
-                let content = &service.spec.content;
-                if !selector.tiers.is_empty()
-                    && !content.tier.is_some_and(|t| selector.tiers.contains(&t))
-                {
-                    continue;
-                }
-                if !selector.owners.is_empty() && !selector.owners.contains(&content.owner) {
-                    continue;
-                }
-            }
-            let key = format!("{namespace}/{}", service.name_any());
-            let uid = service.uid().unwrap_or_default();
-            let events = events_of(&service);
-            let first = pending(&events, &uid, delivery.cursors.get(&key), since)
-                .iter()
-                .find(|e| spec.types.is_empty() || spec.types.contains(&e.event_type));
-            if let Some(event) = first
-                && oldest.as_ref().is_none_or(|(_, _, o)| event.time < o.time)
+    candidates.retain(|key| {
+        let Some((namespace, name)) = key.split_once('/') else {
+            return false;
+        };
+        if !hears_all && namespace != own {
+            return false;
+        }
+        let object = ObjectRef::<Service>::new(name).within(namespace);
+        let Some(service) = shared.services.iter().find_map(|store| store.get(&object)) else {
+            return false;
+        };
+        if let Some(selector) = &spec.selector {
+            let content = &service.spec.content;
+            if !selector.tiers.is_empty()
+                && !content.tier.is_some_and(|t| selector.tiers.contains(&t))
             {
-                oldest = Some((key, uid, event.clone()));
+                return false;
+            }
+            if !selector.owners.is_empty() && !selector.owners.contains(&content.owner) {
+                return false;
             }
         }
-    }
+        let uid = service.uid().unwrap_or_default();
+        let events = events_of(&service);
+        let first = pending(&events, &uid, delivery.cursors.get(key), since)
+            .iter()
+            .find(|e| spec.types.is_empty() || spec.types.contains(&e.event_type));
+        let Some(event) = first else {
+            return false;
+        };
+        if oldest.as_ref().is_none_or(|(_, _, o)| event.time < o.time) {
+            oldest = Some((key.clone(), uid, event.clone()));
+        }
+        true
+    });
     oldest
 }
 
@@ -435,10 +499,24 @@ async fn write_status(
     }
 }
 
-/// Wakes the notification tasks on every event of a Service watch stream.
-pub(crate) fn wake<K>(
+/// Wakes the notification tasks on every event of a Service watch stream, telling them which
+/// Service changed.
+pub(crate) fn wake(
     changed: &watch::Sender<u64>,
-) -> impl FnMut(&Result<watcher::Event<K>, watcher::Error>) + Send + 'static {
+    dirty: &broadcast::Sender<Changed>,
+) -> impl FnMut(&Result<watcher::Event<Service>, watcher::Error>) + Send + 'static {
     let changed = changed.clone();
-    move |_| changed.send_modify(|n| *n = n.wrapping_add(1))
+    let dirty = dirty.clone();
+    move |event| {
+        let what = match event {
+            Ok(
+                watcher::Event::Apply(s) | watcher::Event::Delete(s) | watcher::Event::InitApply(s),
+            ) => Changed::Service(key_of(s)),
+            Ok(watcher::Event::Init | watcher::Event::InitDone) => Changed::All,
+            Err(_) => return,
+        };
+        // No task listening (no subscription) is no error.
+        let _ = dirty.send(what);
+        changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
 }
