@@ -14,6 +14,7 @@ mod notifications;
 mod orphans;
 mod policies;
 mod reconcile;
+mod status;
 pub mod telemetry;
 mod unreadable;
 mod window;

@@ -18,7 +18,6 @@ use k8s_openapi::{
 };
 use kube::{
     Api, Client, Resource, ResourceExt,
-    api::{Patch, PatchParams},
     runtime::{WatchStreamExt, reflector, reflector::ObjectRef, reflector::Store, watcher},
 };
 use tokio::sync::{broadcast, watch};
@@ -30,7 +29,6 @@ use crate::{
         CredentialKind, Cursor, Delivered, NotificationSubscription,
         NotificationSubscriptionStatus, Service,
     },
-    catalog::FIELD_MANAGER,
     lifecycle::reason,
     notify::{
         cloudevent::{CloudEvent, events_of, pending},
@@ -151,7 +149,7 @@ async fn serve(
     // still had something pending. So a Service's status write costs each task one look.
     let mut candidates: BTreeSet<String> = BTreeSet::new();
     let mut everything = true;
-    let mut seen_version: Option<String> = None;
+    let mut seen_generation: Option<i64> = None;
     loop {
         changed.borrow_and_update();
         let Some(subscription) = shared.subscriptions.get(&key) else {
@@ -164,8 +162,8 @@ async fn serve(
             Some(d) if d.uid == uid => d,
             _ => state.insert(Delivery::seed(&subscription)),
         };
-        if subscription.meta().generation.map(|g| g.to_string()) != seen_version {
-            seen_version = subscription.meta().generation.map(|g| g.to_string());
+        if subscription.meta().generation != seen_generation {
+            seen_generation = subscription.meta().generation;
             everything = true;
         }
         loop {
@@ -474,19 +472,7 @@ async fn write_status(
         return;
     };
     let api: Api<NotificationSubscription> = Api::namespaced(shared.client.clone(), &namespace);
-    let patch = serde_json::json!({
-        "apiVersion": NotificationSubscription::api_version(&()),
-        "kind": NotificationSubscription::kind(&()),
-        "status": new,
-    });
-    match api
-        .patch_status(
-            &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(patch),
-        )
-        .await
-    {
+    match super::status::apply(&api, &name, &new).await {
         Ok(_) => shared.telemetry.wrote("subscription"),
         Err(error) => {
             tracing::warn!(%error, subscription = %name, "writing a subscription's status");

@@ -8,14 +8,12 @@ use std::sync::Arc;
 
 use kube::{
     Api, Resource, ResourceExt,
-    api::{Patch, PatchParams},
     runtime::{
         controller::Action,
         events::{Event, EventType, Recorder},
         reflector::ObjectRef,
     },
 };
-use serde_json::json;
 use tracing::{instrument, warn};
 
 use super::{
@@ -24,7 +22,6 @@ use super::{
 };
 use crate::{
     api::{Service, ServiceApproval},
-    catalog::FIELD_MANAGER,
     lifecycle::{self, reason},
 };
 
@@ -55,19 +52,7 @@ pub(crate) async fn reconcile(
     }
     let name = approval.name_any();
     let api: Api<ServiceApproval> = Api::namespaced(ctx.client.clone(), &namespace);
-    let patch = json!({
-        "apiVersion": ServiceApproval::api_version(&()),
-        "kind": ServiceApproval::kind(&()),
-        "status": status,
-    });
-    match api
-        .patch_status(
-            &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(patch),
-        )
-        .await
-    {
+    match super::status::apply(&api, &name, &status).await {
         Ok(written) => {
             ctx.telemetry.wrote("approval");
             ctx.memory.await_approval_echo(&approval, &written, &status);

@@ -5,23 +5,20 @@ use std::{sync::Arc, time::Duration};
 use k8s_openapi::jiff::Timestamp;
 use kube::{
     Api, Resource, ResourceExt,
-    api::{Patch, PatchParams},
     runtime::{
         controller::Action,
         events::{Event, EventType, Recorder},
     },
 };
-use serde_json::json;
 use tracing::{debug, instrument, warn};
 
 use super::{
     context::{Context, backoff},
     error::Error,
-    narrate,
+    narrate, status,
 };
 use crate::{
     api::{Service, ServiceApproval},
-    catalog::FIELD_MANAGER,
     lifecycle::{self, Input, Note},
 };
 
@@ -114,17 +111,7 @@ async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Err
 
     if service.status.as_ref() != Some(&outcome.status) {
         let api: Api<Service> = Api::namespaced(ctx.client.clone(), &namespace);
-        let patch = json!({
-            "apiVersion": Service::api_version(&()),
-            "kind": Service::kind(&()),
-            "status": outcome.status,
-        });
-        let written = api
-            .patch_status(
-                &name,
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(patch),
-            )
+        let written = status::apply(&api, &name, &outcome.status)
             .await
             .map_err(|source| Error::ServiceStatus {
                 name: name.clone(),
@@ -144,19 +131,7 @@ async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Err
         {
             continue;
         }
-        let patch = json!({
-            "apiVersion": ServiceApproval::api_version(&()),
-            "kind": ServiceApproval::kind(&()),
-            "status": status,
-        });
-        match approval_api
-            .patch_status(
-                approval_name,
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(patch),
-            )
-            .await
-        {
+        match status::apply(&approval_api, approval_name, status).await {
             Ok(written) => {
                 ctx.telemetry.wrote("approval");
                 ctx.memory.await_approval_echo(cached, &written, status);
