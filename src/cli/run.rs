@@ -43,10 +43,13 @@ pub struct RunArgs {
     /// Take a Lease before reconciling, so that only one of several replicas is active.
     #[arg(long, env = "CHARTER_LEADER_ELECT")]
     pub leader_elect: bool,
-    /// List the caches with streaming lists (where the API server serves them: the WatchList
-    /// feature) instead of pages of 500: faster and lighter at start with many Services.
-    #[arg(long, env = "CHARTER_STREAMING_LISTS")]
-    pub streaming_lists: bool,
+    /// How to list the caches at start: `auto` (the default) asks the API server once and
+    /// streams them where it serves streaming lists (the WatchList feature: kube-apiserver 1.35
+    /// and 1.37 do, as does the embedded server), in pages of 500 where it does not; `true`
+    /// always streams, `false` always pages. Streaming is faster and lighter at start with
+    /// many Services (a restart at 10,000: ready in ~2.5 s instead of ~8 s on a busy machine).
+    #[arg(long, env = "CHARTER_STREAMING_LISTS", value_enum, default_value_t = Streaming::Auto, num_args = 0..=1, default_missing_value = "true")]
+    pub streaming_lists: Streaming,
     /// The kubeconfig context to run as (default: the current one; in a pod, the in-cluster
     /// config). `charter sandbox --api-only` writes the context `operator`.
     #[arg(long, env = "CHARTER_CONTEXT")]
@@ -57,6 +60,28 @@ pub struct RunArgs {
     /// How long a leader's Lease lasts without renewal: a standby takes over within it.
     #[arg(long, env = "CHARTER_LEASE_DURATION_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(2..))]
     pub lease_duration_seconds: u64,
+}
+
+/// `--streaming-lists`: ask the server (`auto`), or say.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Streaming {
+    Auto,
+    True,
+    False,
+}
+
+impl Streaming {
+    /// Whether to stream, asking the server when `auto`.
+    pub async fn resolve(self, client: &kube::Client, namespaces: &[String]) -> bool {
+        match self {
+            Streaming::True => true,
+            Streaming::False => false,
+            Streaming::Auto => {
+                let namespace = namespaces.first().map(String::as_str);
+                controller::streaming_lists_served(client, namespace).await
+            }
+        }
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,7 +160,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         allow_self_approval: args.allow_self_approval,
     };
     let tuning = controller::Tuning {
-        streaming_lists: args.streaming_lists,
+        streaming_lists: args
+            .streaming_lists
+            .resolve(&client, &args.namespaces)
+            .await,
         window,
     };
 

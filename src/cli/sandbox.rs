@@ -415,7 +415,12 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
             concurrency: 4,
             allow_self_approval: args.allow_self_approval,
         };
-        let tuning = crate::controller::Tuning::default();
+        // As `charter run` does by default: streaming lists where the server serves them.
+        let tuning = crate::controller::Tuning {
+            streaming_lists: crate::controller::streaming_lists_served(&operator_client, None)
+                .await,
+            ..crate::controller::Tuning::default()
+        };
         let portal = serve_portal(args.portal_port, &operator_client, &tuning).await?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {

@@ -17,6 +17,7 @@ mod reconcile;
 mod status;
 pub mod telemetry;
 mod unreadable;
+mod watch_list;
 mod window;
 
 use std::{
@@ -42,6 +43,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use error::Error;
 pub use telemetry::Telemetry;
+pub use watch_list::streaming_lists_served;
 pub use window::Window;
 
 use context::{Context, Scope};

@@ -284,6 +284,11 @@ async fn operate() {
         .expect("a client builder")
         .with_layer(&counting)
         .build();
+    let streaming_lists = match std::env::var("CHARTER_BENCH_STREAMING").as_deref() {
+        Ok("0") => false,
+        Ok("1") => true,
+        _ => controller::streaming_lists_served(&client, Some(NAMESPACE)).await,
+    };
     let telemetry = Telemetry::default();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let operator = tokio::spawn(controller::run_tuned(
@@ -295,8 +300,9 @@ async fn operate() {
             ..controller::Config::default()
         },
         controller::Tuning {
-            // As `charter run --streaming-lists`; CHARTER_BENCH_STREAMING=0 lists in pages.
-            streaming_lists: std::env::var("CHARTER_BENCH_STREAMING").as_deref() != Ok("0"),
+            // As `charter run` by default: streaming lists where the server serves them;
+            // CHARTER_BENCH_STREAMING=0 (or 1) decides instead.
+            streaming_lists,
             ..controller::Tuning::default()
         },
         telemetry.clone(),
