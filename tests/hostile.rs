@@ -12,14 +12,11 @@
 //! Users: dana owns `ledger` (approvers: ava), ava approves, bo is another user, admin has every
 //! RBAC right (and is an approval delegate) but not the operator's status rights.
 
-mod common;
-
 use std::time::Instant;
 
 use charter::api::{Decision, Phase, ServiceApproval, ServiceApprovalSpec};
-use common::tools::{Ground, on_both_grounds};
-use common::{Fixture, NAMESPACE, approve, eventually, kubectl, service};
 use futures::{StreamExt, stream};
+use testkit::{Fixture, Ground, NAMESPACE, approve, eventually, kubectl, on_both_grounds, service};
 
 /// What the server must answer.
 enum Expect {
@@ -1591,7 +1588,7 @@ async fn run(
             let want = (status.to_string(), reason.to_string());
             within(&format!("{service} {type_}={status} {reason}"), || async {
                 let s = fx.status_of(service).await?;
-                common::condition(&s, type_).filter(|c| *c == want)
+                testkit::condition(&s, type_).filter(|c| *c == want)
             })
             .await?;
             match fx.phase_of(service).await {
@@ -1635,7 +1632,7 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + common::DEADLINE;
+    let deadline = tokio::time::Instant::now() + testkit::DEADLINE;
     loop {
         if let Some(value) = probe().await {
             return Ok(value);
@@ -1808,7 +1805,7 @@ async fn the_largest_services_the_crd_admits_fit_the_catalog_which_shards_past_a
         "largest Service: entry {entry_bytes} bytes, object with snapshot {object_bytes} bytes"
     );
     let shards = charter::catalog::compute(
-        common::CATALOG_NAME,
+        testkit::CATALOG_NAME,
         activated.iter(),
         charter::catalog::MAX_BYTES,
     );
@@ -1858,7 +1855,7 @@ async fn the_largest_services_the_crd_admits_fit_the_catalog_which_shards_past_a
         .iter()
         .map(|n| charter::catalog::key_of(NAMESPACE, n))
         .collect();
-    let selector = format!("{}={}", charter::catalog::LABEL, common::CATALOG_NAME);
+    let selector = format!("{}={}", charter::catalog::LABEL, testkit::CATALOG_NAME);
     let served = eventually(
         "the catalog to hold the four large Services, settled",
         || async {
@@ -1877,7 +1874,7 @@ async fn the_largest_services_the_crd_admits_fit_the_catalog_which_shards_past_a
             // Settled: exactly the shards the index lists, no stale one left from an earlier layout.
             let index = maps
                 .iter()
-                .find(|cm| cm.metadata.name.as_deref() == Some(common::CATALOG_NAME))?
+                .find(|cm| cm.metadata.name.as_deref() == Some(testkit::CATALOG_NAME))?
                 .data
                 .as_ref()?
                 .get(charter::catalog::INDEX_KEY)?;

@@ -4,17 +4,12 @@
 
 use std::path::Path;
 
-#[path = "common/sandbox.rs"]
-mod sandbox;
-#[path = "common/tools.rs"]
-mod tools;
-
-use sandbox::Sandbox;
-use tools::{Ground, on_both_grounds};
+use testkit::sandbox::Sandbox;
+use testkit::{Ground, on_both_grounds};
 
 on_both_grounds!(a_new_user_applies_approves_and_reads_the_catalog);
 fn a_new_user_applies_approves_and_reads_the_catalog(ground: Ground) {
-    if !tools::kubectl() {
+    if testkit::kubectl::probe().is_none() {
         return;
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
@@ -177,7 +172,7 @@ fn a_new_user_applies_approves_and_reads_the_catalog(ground: Ground) {
 
 on_both_grounds!(nobody_approves_in_anothers_name_or_forges_a_status);
 fn nobody_approves_in_anothers_name_or_forges_a_status(ground: Ground) {
-    if !tools::kubectl() {
+    if testkit::kubectl::probe().is_none() {
         return;
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
@@ -378,7 +373,7 @@ on_both_grounds!(a_consumer_reads_the_catalog_from_their_own_namespace);
 /// A consumer in a namespace of their own reads the catalog where it lives, and reads (as a pod
 /// there would mount) the copy the operator keeps in their namespace once it opts in.
 fn a_consumer_reads_the_catalog_from_their_own_namespace(ground: Ground) {
-    if !tools::kubectl() {
+    if testkit::kubectl::probe().is_none() {
         return;
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
