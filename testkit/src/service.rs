@@ -107,6 +107,20 @@ impl ServiceBuilder {
         });
         self
     }
+    /// Depends on `name` in `namespace`.
+    pub fn depends_on_in(mut self, namespace: &str, name: &str) -> Self {
+        let model = self
+            .0
+            .spec
+            .content
+            .model
+            .get_or_insert_with(ServiceModel::default);
+        model.depends_on.push(ServiceRef {
+            namespace: Some(namespace.to_owned()),
+            name: name.to_owned(),
+        });
+        self
+    }
     pub fn review(mut self, interval: &str, last_reviewed: Option<&str>) -> Self {
         self.0.spec.lifecycle.review_interval = Some(interval.to_owned());
         self.0.spec.lifecycle.last_reviewed = last_reviewed.map(str::to_owned);
