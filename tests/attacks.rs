@@ -21,14 +21,7 @@ fn examples(ground: &Ground) -> Sandbox {
         ("identity", "platform"),
         ("message-bus", "platform"),
     ] {
-        sandbox.kubectl_ok(&[
-            "wait",
-            "--for=condition=Ready",
-            &format!("csvc/{service}"),
-            "-n",
-            namespace,
-            "--timeout=60s",
-        ]);
+        sandbox.wait_ready(service, namespace, 60);
     }
     sandbox
 }

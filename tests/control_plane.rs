@@ -52,14 +52,7 @@ fn the_examples_converge_and_a_forged_approval_is_refused_by_kube_apiserver() {
         "{version}"
     );
 
-    sandbox.kubectl_ok(&[
-        "wait",
-        "--for=condition=Ready",
-        "csvc/ledger",
-        "-n",
-        "payments",
-        "--timeout=120s",
-    ]);
+    sandbox.wait_ready("ledger", "payments", 120);
     sandbox.wait_until(
         &[
             "get",

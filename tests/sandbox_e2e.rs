@@ -16,14 +16,7 @@ fn a_new_user_applies_approves_and_reads_the_catalog(ground: Ground) {
     let sandbox = Sandbox::start_on(&ground, &examples);
 
     // The examples converge: identity has its quorum of two.
-    sandbox.kubectl_ok(&[
-        "wait",
-        "--for=condition=Ready",
-        "csvc/identity",
-        "-n",
-        "platform",
-        "--timeout=60s",
-    ]);
+    sandbox.wait_ready("identity", "platform", 60);
     let listing = sandbox.kubectl_ok(&["get", "csvc", "-A"]);
     assert!(
         listing.contains("PHASE") && listing.contains("APPROVALS"),
@@ -127,14 +120,7 @@ fn a_new_user_applies_approves_and_reads_the_catalog(ground: Ground) {
     );
     let (exists, _) = sandbox.kubectl(&["get", "csa", &name, "-n", "payments"]);
     assert!(!exists, "a dry run creates nothing");
-    sandbox.kubectl_ok(&[
-        "wait",
-        "--for=condition=Ready",
-        "csvc/billing",
-        "-n",
-        "payments",
-        "--timeout=60s",
-    ]);
+    sandbox.wait_ready("billing", "payments", 60);
     let counted = sandbox.kubectl_ok(&[
         "get",
         "csa",
@@ -177,14 +163,7 @@ fn nobody_approves_in_anothers_name_or_forges_a_status(ground: Ground) {
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let sandbox = Sandbox::start_on(&ground, &examples);
-    sandbox.kubectl_ok(&[
-        "wait",
-        "--for=condition=Ready",
-        "csvc/ledger",
-        "-n",
-        "payments",
-        "--timeout=60s",
-    ]);
+    sandbox.wait_ready("ledger", "payments", 60);
     let revision = sandbox.kubectl_ok(&[
         "get",
         "csvc",

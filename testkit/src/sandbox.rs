@@ -118,6 +118,18 @@ impl Sandbox {
         (out.status.success(), text)
     }
 
+    /// `kubectl wait --for=condition=Ready` on the Service, for at most `seconds`.
+    pub fn wait_ready(&self, service: &str, namespace: &str, seconds: u32) {
+        self.kubectl_ok(&[
+            "wait",
+            "--for=condition=Ready",
+            &format!("csvc/{service}"),
+            "-n",
+            namespace,
+            &format!("--timeout={seconds}s"),
+        ]);
+    }
+
     /// kubectl as `user` (a context of the sandbox's kubeconfig) is refused, printing `why`.
     pub fn refused(&self, user: &str, args: &[&str], why: &str) {
         let mut full = vec!["--context", user];
