@@ -7,6 +7,8 @@ pub mod cli;
 pub mod controller;
 pub mod crds;
 pub mod deploy;
+#[cfg(test)]
+mod fixtures;
 pub mod lifecycle;
 pub mod manifests;
 pub mod notify;

@@ -1,11 +1,9 @@
 //! Deleting a counted approval leaves a trace: an Event on its Service naming the approval and
 //! its approver. (The revision stays approved: approvals are sticky.)
 
-mod common;
-
 use charter::api::Phase;
-use common::*;
 use kube::api::DeleteParams;
+use testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_counted_approval_is_told_on_its_service() {

@@ -2,12 +2,9 @@
 //! strictest wins, groups count only as the API server recorded them, a lower tier never lowers
 //! the bar of the change that lowers it, and the Service says in words what it still needs.
 
-#[path = "common/lifecycle.rs"]
-mod fixtures;
-
 use charter::api::{DesiredPhase::*, Phase, PolicyRef, Tier};
-use fixtures::*;
 use proptest::prelude::*;
+use testkit::world::*;
 
 fn critical_policy() -> PolicyBuilder {
     approval_policy("critical")
@@ -17,7 +14,7 @@ fn critical_policy() -> PolicyBuilder {
 }
 
 fn critical_ledger() -> ServiceBuilder {
-    service("ledger")
+    draft("ledger")
         .complete()
         .tier(Tier::Critical)
         .quorum(1)
@@ -245,7 +242,7 @@ fn lowering_the_tier_is_judged_under_the_stricter_approved_tier() {
 
 #[test]
 fn a_required_justification_is_a_non_empty_comment_on_approvals_only() {
-    let s = service("ledger").complete().desired(Development);
+    let s = draft("ledger").complete().desired(Development);
     let rev = s.revision();
     let policy = || approval_policy("why").justification();
     for (approval, reason) in [
@@ -266,7 +263,7 @@ fn a_required_justification_is_a_non_empty_comment_on_approvals_only() {
         ),
         (approval("a1").by("erin").rejects(&rev), "Counted"),
     ] {
-        let w = world(service("ledger").complete().desired(Development))
+        let w = world(draft("ledger").complete().desired(Development))
             .under(policy())
             .with(approval)
             .stepped();
@@ -276,7 +273,7 @@ fn a_required_justification_is_a_non_empty_comment_on_approvals_only() {
 
 #[test]
 fn an_approval_older_than_the_maximum_age_no_longer_counts() {
-    let s = service("ledger").complete().desired(Development).quorum(2);
+    let s = draft("ledger").complete().desired(Development).quorum(2);
     let rev = s.revision();
     let mut w = world(s)
         .under(approval_policy("fresh").max_age("1d"))
@@ -315,7 +312,7 @@ fn a_policy_for_other_namespaces_or_tiers_does_not_apply() {
 
 #[test]
 fn the_policys_review_interval_schedules_reviews_of_active_services() {
-    let s = service("ledger").ready_to_activate();
+    let s = draft("ledger").ready_to_activate();
     let rev = s.revision();
     let mut w = world(s)
         .under(approval_policy("reviewed").review_interval("7d"))
@@ -382,7 +379,7 @@ fn judged(
     policies: &[charter::api::ApprovalPolicy],
     approvals: &[(usize, Vec<usize>, bool)],
 ) -> World {
-    let mut s = service("ledger")
+    let mut s = draft("ledger")
         .complete()
         .desired(Development)
         .quorum(quorum);

@@ -6,29 +6,12 @@
 
 use std::path::Path;
 
-#[path = "common/sandbox.rs"]
-mod sandbox;
-#[path = "common/tools.rs"]
-mod tools;
-
-use sandbox::Sandbox;
-use tools::{Ground, on_both_grounds};
+use testkit::sandbox::Sandbox;
+use testkit::{Ground, on_both_grounds};
 
 const CATALOG_NAMESPACE: &str = charter::deploy::CATALOG_NAMESPACE;
 const NEEDS_SRE_LEAD: &str =
     "1 more approval from group sre-leads (ApprovalPolicy critical-and-high)";
-
-/// `kubectl --context <user> <args>` must fail, saying `why`.
-fn refused(sandbox: &Sandbox, user: &str, args: &[&str], why: &str) {
-    let mut full = vec!["--context", user];
-    full.extend_from_slice(args);
-    let (ok, text) = sandbox.kubectl(&full);
-    assert!(!ok, "{user} {args:?} was allowed:\n{text}");
-    assert!(
-        text.contains(why),
-        "{user} {args:?} was refused for another reason:\n{text}"
-    );
-}
 
 fn get(sandbox: &Sandbox, what: &str, path: &str) -> String {
     sandbox.kubectl_ok(&[
@@ -130,7 +113,7 @@ fn serves(sandbox: &Sandbox, revision: &str) -> String {
 
 on_both_grounds!(the_platforms_bar_holds_for_owners_approvers_and_delegates);
 fn the_platforms_bar_holds_for_owners_approvers_and_delegates(ground: Ground) {
-    if !tools::kubectl() {
+    if testkit::kubectl::probe().is_none() {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -140,18 +123,16 @@ fn the_platforms_bar_holds_for_owners_approvers_and_delegates(ground: Ground) {
 
     // The policy cannot be written by owners or approvers; a platform admin writes it.
     for user in ["dana", "erin", "lee"] {
-        refused(&sandbox, user, &["apply", "-f", policy], "forbidden");
+        sandbox.refused(user, &["apply", "-f", policy], "forbidden");
     }
     sandbox.kubectl_ok(&["--context", "pat", "apply", "-f", policy]);
     for user in ["dana", "lee"] {
-        refused(
-            &sandbox,
+        sandbox.refused(
             user,
             &["delete", "approvalpolicy", "critical-and-high"],
             "forbidden",
         );
-        refused(
-            &sandbox,
+        sandbox.refused(
             user,
             &[
                 "patch",
@@ -215,8 +196,7 @@ fn the_platforms_bar_holds_for_owners_approvers_and_delegates(ground: Ground) {
         "one approval does not publish a Critical service"
     );
     // Nobody rewrites the record afterwards, not even an admin.
-    refused(
-        &sandbox,
+    sandbox.refused(
         "admin",
         &[
             "annotate",

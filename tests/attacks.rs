@@ -6,13 +6,8 @@
 
 use std::path::Path;
 
-#[path = "common/sandbox.rs"]
-mod sandbox;
-#[path = "common/tools.rs"]
-mod tools;
-
-use sandbox::Sandbox;
-use tools::{Ground, on_both_grounds};
+use testkit::sandbox::Sandbox;
+use testkit::{Ground, on_both_grounds};
 
 const CATALOG_NAMESPACE: &str = charter::deploy::CATALOG_NAMESPACE;
 
@@ -26,14 +21,7 @@ fn examples(ground: &Ground) -> Sandbox {
         ("identity", "platform"),
         ("message-bus", "platform"),
     ] {
-        sandbox.kubectl_ok(&[
-            "wait",
-            "--for=condition=Ready",
-            &format!("csvc/{service}"),
-            "-n",
-            namespace,
-            "--timeout=60s",
-        ]);
+        sandbox.wait_ready(service, namespace, 60);
     }
     sandbox
 }
@@ -65,18 +53,6 @@ fn jsonpath(sandbox: &Sandbox, what: &str, namespace: &str, path: &str) -> Strin
         "-o",
         &format!("jsonpath={path}"),
     ])
-}
-
-/// `kubectl --context <user> <args>` must fail, saying `why`.
-fn refused(sandbox: &Sandbox, user: &str, args: &[&str], why: &str) {
-    let mut full = vec!["--context", user];
-    full.extend_from_slice(args);
-    let (ok, text) = sandbox.kubectl(&full);
-    assert!(!ok, "{user} {args:?} was allowed:\n{text}");
-    assert!(
-        text.contains(why),
-        "{user} {args:?} was refused for another reason:\n{text}"
-    );
 }
 
 /// Waits until the operator has judged the approval, and returns its status reason.
@@ -164,7 +140,7 @@ on_both_grounds!(an_editor_cannot_take_over_launder_or_revive_a_service);
 /// Who owns a Service and who may approve it are the owner's to say: an editor who is not the
 /// owner is refused at the server, whatever he writes.
 fn an_editor_cannot_take_over_launder_or_revive_a_service(ground: Ground) {
-    if !tools::kubectl() {
+    if testkit::kubectl::probe().is_none() {
         return;
     }
     let sandbox = examples(&ground);
@@ -176,8 +152,7 @@ fn an_editor_cannot_take_over_launder_or_revive_a_service(ground: Ground) {
         "laundered.yaml",
         "apiVersion: catalog.charter.dev/v1alpha1\nkind: Service\nmetadata: {name: laundered, namespace: platform}\nspec: {owner: omar, description: x, serviceLevel: {availability: \"99\"}, lifecycle: {desiredPhase: Active}}\n",
     );
-    refused(
-        &sandbox,
+    sandbox.refused(
         "gus",
         &["create", "-f", &laundered],
         "a Service is created by its owner: gus may not create one owned by omar",
@@ -191,8 +166,7 @@ fn an_editor_cannot_take_over_launder_or_revive_a_service(ground: Ground) {
         r#"{"spec":{"lifecycle":{"desiredPhase":"Retired"}}}"#,
         r#"{"spec":{"categories":[{"name":"Gus"}]}}"#,
     ] {
-        refused(
-            &sandbox,
+        sandbox.refused(
             "gus",
             &[
                 "patch", "csvc", "ledger", "-n", "payments", "--type", "merge", "-p", patch,
@@ -201,8 +175,7 @@ fn an_editor_cannot_take_over_launder_or_revive_a_service(ground: Ground) {
         );
     }
     // Owner fields by anyone: the contact shown beside the approval.
-    refused(
-        &sandbox,
+    sandbox.refused(
         "gus",
         &[
             "patch",
@@ -218,8 +191,7 @@ fn an_editor_cannot_take_over_launder_or_revive_a_service(ground: Ground) {
         "only the owner (priya) changes",
     );
     // Reactivation of omar's retired service.
-    refused(
-        &sandbox,
+    sandbox.refused(
         "gus",
         &[
             "patch",
@@ -236,8 +208,7 @@ fn an_editor_cannot_take_over_launder_or_revive_a_service(ground: Ground) {
     );
     // The recorded identities cannot be forged.
     for key in ["revised-by", "created-by", "phase-requested-by"] {
-        refused(
-            &sandbox,
+        sandbox.refused(
             "gus",
             &[
                 "annotate",
@@ -272,7 +243,7 @@ on_both_grounds!(no_one_publishes_alone);
 /// approvers) does not lower the bar the approved revision set; a delegate records decisions
 /// only for listed approvers; a Service created again starts without approvals.
 fn no_one_publishes_alone(ground: Ground) {
-    if !tools::kubectl() {
+    if testkit::kubectl::probe().is_none() {
         return;
     }
     let sandbox = examples(&ground);

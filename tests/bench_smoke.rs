@@ -1,8 +1,7 @@
 //! The throughput benchmark, once, at N = 50: it runs end to end and reports every figure.
 //! No timing is asserted: this only keeps the benchmark working.
 
-#[path = "bench/mod.rs"]
-mod bench;
+use testkit::bench;
 
 const KEYS: &[&str] = &[
     "services",

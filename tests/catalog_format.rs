@@ -2,11 +2,9 @@
 //! checked against the versioned JSON Schema in docs/, and what a consumer relies on (no nulls,
 //! dependencies with their namespace, provenance apart from content, a brief list of every entry).
 
-mod common;
-
 use charter::api::Phase;
-use common::*;
 use serde_json::{Value, json};
+use testkit::*;
 
 const SCHEMA: &str = include_str!("../docs/catalog-v3.schema.json");
 

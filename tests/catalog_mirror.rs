@@ -2,18 +2,16 @@
 //! `catalog.charter.dev/mirror=true` holds the catalog's ConfigMaps byte for byte, and loses them
 //! with the label; the operator may write ConfigMaps outside its namespace for nothing else.
 
-mod common;
-
 use std::collections::BTreeMap;
 
 use charter::api::Phase;
-use common::*;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::{
     Api,
     api::{ObjectMeta, Patch, PatchParams, PostParams},
 };
 use serde_json::json;
+use testkit::*;
 
 async fn namespace(fx: &Fixture, name: &str, mirrored: bool) {
     let labels = mirrored

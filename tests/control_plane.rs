@@ -8,19 +8,14 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-#[path = "common/sandbox.rs"]
-mod sandbox;
-#[path = "common/tools.rs"]
-mod tools;
-
-use sandbox::Sandbox;
+use testkit::sandbox::Sandbox;
 
 #[test]
 fn the_examples_converge_and_a_forged_approval_is_refused_by_kube_apiserver() {
-    if !tools::kubectl() {
+    if testkit::kubectl::probe().is_none() {
         return;
     }
-    let Some(binaries) = tools::control_plane() else {
+    let Some(binaries) = testkit::control_plane() else {
         return;
     };
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
@@ -57,14 +52,7 @@ fn the_examples_converge_and_a_forged_approval_is_refused_by_kube_apiserver() {
         "{version}"
     );
 
-    sandbox.kubectl_ok(&[
-        "wait",
-        "--for=condition=Ready",
-        "csvc/ledger",
-        "-n",
-        "payments",
-        "--timeout=120s",
-    ]);
+    sandbox.wait_ready("ledger", "payments", 120);
     sandbox.wait_until(
         &[
             "get",

@@ -1,11 +1,9 @@
 //! The operator against the embedded API server, driven as a user would: apply a Service,
 //! approve it, and watch it reach the catalog.
 
-mod common;
-
 use charter::api::Phase;
-use common::*;
 use kube::api::DeleteParams;
+use testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approved_complete_service_becomes_active_and_reaches_the_catalog() {

@@ -3,12 +3,10 @@
 //! this one), so an approver revokes a live Service with the tool and may change their mind
 //! again; `--force` always records.
 
-mod common;
-
 use charter::api::{Decision, Phase, ServiceApproval};
 use charter::cli::decide::{self, DecideError, Decided, Request};
-use common::*;
 use kube::{Api, api::ListParams};
+use testkit::*;
 
 async fn decide_as(
     fx: &Fixture,

@@ -1,9 +1,6 @@
 //! `deploy/` as a platform engineer installs it: `kubectl kustomize deploy/` renders, every
 //! object validates against the official schemas, and the operator's RBAC is least privilege.
 
-#[path = "common/tools.rs"]
-mod tools;
-
 use serde_json::Value;
 use std::process::Command;
 
@@ -13,10 +10,8 @@ fn rendered() -> Option<(String, Vec<Value>)> {
 
 /// `kubectl kustomize <dir>` (`deploy`, or an overlay of it), parsed.
 fn rendered_from(dir: &str) -> Option<(String, Vec<Value>)> {
-    if !tools::kubectl() {
-        return None;
-    }
-    let out = Command::new("kubectl")
+    testkit::kubectl::probe()?;
+    let out = testkit::kubectl::command()
         .arg("kustomize")
         .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
         .output()
@@ -144,7 +139,7 @@ fn deploy_renders_every_piece_of_an_installation() {
 #[test]
 fn deploy_validates_against_the_official_schemas() {
     let Some((yaml, _)) = rendered() else { return };
-    let Some(validate) = tools::kubernetes_validate() else {
+    let Some(validate) = testkit::kubernetes_validate() else {
         return;
     };
     // Every document kustomize rendered, by its top-level `kind:` line.

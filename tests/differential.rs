@@ -9,15 +9,10 @@
 //! Needs the real control plane (`scripts/control-plane`, or `CHARTER_CONTROL_PLANE` /
 //! `KUBEBUILDER_ASSETS`): fails under `CI=true` without it, and elsewhere skips.
 
-#[path = "common/differential.rs"]
-mod differential;
-#[path = "common/sandbox.rs"]
-mod sandbox;
-#[path = "common/tools.rs"]
-mod tools;
+use testkit::differential;
 
 use differential::{Allowlist, Corpus, Ground, Verdict};
-use sandbox::Sandbox;
+use testkit::sandbox::Sandbox;
 
 fn corpus_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential")
@@ -57,7 +52,7 @@ fn the_allowlist_agrees_with_the_embedded_servers_readme() {
 
 #[test]
 fn the_embedded_server_answers_as_kube_apiserver() {
-    let Some(control_plane) = tools::control_plane() else {
+    let Some(control_plane) = testkit::control_plane() else {
         return;
     };
     let corpus = Corpus::load(&corpus_dir());

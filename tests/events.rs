@@ -2,16 +2,14 @@
 //! revision and the people it concerns, and Events about different revisions are never folded
 //! into one series that keeps the first note.
 
-mod common;
-
 use charter::api::Phase;
-use common::*;
 use k8s_openapi::api::{core::v1::ObjectReference, events::v1::Event as K8sEvent};
 use kube::{
     Api,
     api::ListParams,
     runtime::events::{Event, EventType, Recorder, Reporter},
 };
+use testkit::*;
 
 /// The Events about `name` with `reason`, as (note, series count).
 async fn events_with(fx: &Fixture, name: &str, reason: &str) -> Vec<(String, i32)> {

@@ -13,8 +13,6 @@
 //! without a valid quorum for the revision it served at that moment. Figures go to stdout
 //! (`cargo test --test faults -- --nocapture`).
 
-mod common;
-
 use std::{
     sync::{
         Arc,
@@ -29,14 +27,14 @@ use charter::{
     lifecycle::Policy,
 };
 use charter_apiserver::Matcher;
-use common::{
+use futures::{StreamExt, stream};
+use kube::{Api, Client, api::PostParams};
+use testkit::{
     chaos::{self, Process, Rng},
     expect,
     history::Recorder,
     *,
 };
-use futures::{StreamExt, stream};
-use kube::{Api, Client, api::PostParams};
 
 /// How long a run may take to converge once its last Service and approval are created.
 /// Measured on 2 shared cores in debug: up to ~70 s for 1,000 Services under the server faults
@@ -414,19 +412,12 @@ fn forged_active(name: &str, resource_version: u64) -> Service {
 }
 
 fn approval_at(name: &str, approver: &str, resource_version: u64) -> charter::api::ServiceApproval {
-    let s = service(name).build();
-    let mut a = charter::api::ServiceApproval::new(
-        &format!("{name}-{approver}-{resource_version}"),
-        charter::api::ServiceApprovalSpec {
-            service_name: name.into(),
-            revision: revision_of(&s.spec.content),
-            decision: charter::api::Decision::Approved,
-            approver: approver.into(),
-            comment: None,
-            expires_at: None,
-        },
-    );
-    a.metadata.namespace = Some(NAMESPACE.into());
+    let mut a = approval(&format!("{name}-{approver}-{resource_version}"))
+        .of(name)
+        .by(approver)
+        .approves(&service(name).revision())
+        .in_namespace(NAMESPACE)
+        .build();
     a.metadata.uid = Some(format!("uid-{name}-{approver}-{resource_version}"));
     a.metadata.resource_version = Some(resource_version.to_string());
     a
@@ -435,7 +426,7 @@ fn approval_at(name: &str, approver: &str, resource_version: u64) -> charter::ap
 #[test]
 fn the_recorder_judges_each_moment_by_the_approvals_that_existed_then() {
     let policy = Policy::default();
-    let mut h = common::history::History::default();
+    let mut h = testkit::history::History::default();
     // The approval (version 5) reaches the recorder after the status that counted it (version 7):
     // it existed at version 7, so the Active status was legitimate.
     h.observe_service(&forged_active("ledger", 7));

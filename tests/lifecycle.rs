@@ -1,17 +1,14 @@
 //! The lifecycle rules of DESIGN.md, one table-driven test per rule: each table puts the gate
 //! that must not open beside the one that must.
 
-#[path = "common/lifecycle.rs"]
-mod fixtures;
-
 use charter::api::{DesiredPhase, DesiredPhase::*, Phase};
 use charter::lifecycle::{Policy, allowed, parse_interval};
-use fixtures::*;
 use k8s_openapi::jiff::SignedDuration;
+use testkit::world::*;
 
 #[test]
 fn a_fresh_service_enters_planning() {
-    let w = world(service("ledger")).stepped();
+    let w = world(draft("ledger")).stepped();
     assert_eq!(w.phase(), Phase::Planning);
     assert_eq!(w.status().history.len(), 1);
     assert_eq!(w.status().history[0].phase, Phase::Planning);
@@ -25,31 +22,31 @@ fn planning_moves_to_approval_when_the_owner_asks_and_the_content_is_complete() 
     let cases: Vec<(&str, ServiceBuilder, Phase, &str)> = vec![
         (
             "not asked",
-            service("ledger").complete(),
+            draft("ledger").complete(),
             Phase::Planning,
             "Planning",
         ),
         (
             "asked, incomplete",
-            service("ledger").desired(Development),
+            draft("ledger").desired(Development),
             Phase::Planning,
             "Incomplete",
         ),
         (
             "asked, no owner",
-            service("ledger").owner("").complete().desired(Active),
+            draft("ledger").owner("").complete().desired(Active),
             Phase::Planning,
             "Incomplete",
         ),
         (
             "asked for Development",
-            service("ledger").complete().desired(Development),
+            draft("ledger").complete().desired(Development),
             Phase::Approval,
             "AwaitingApproval",
         ),
         (
             "asked for Active",
-            service("ledger").complete().desired(Active),
+            draft("ledger").complete().desired(Active),
             Phase::Approval,
             "AwaitingApproval",
         ),
@@ -59,7 +56,7 @@ fn planning_moves_to_approval_when_the_owner_asks_and_the_content_is_complete() 
         assert_eq!(w.phase(), phase, "{what}");
         assert_eq!(w.ready_reason(), reason, "{what}");
     }
-    let w = world(service("ledger").desired(Active).description("x")).stepped();
+    let w = world(draft("ledger").desired(Active).description("x")).stepped();
     assert!(
         w.condition("Ready").message.contains("serviceLevel"),
         "the message names what is missing"
@@ -68,7 +65,7 @@ fn planning_moves_to_approval_when_the_owner_asks_and_the_content_is_complete() 
 
 #[test]
 fn approval_moves_to_development_on_a_quorum_of_valid_approvals_for_the_current_revision() {
-    let s = || service("ledger").complete().desired(Development).quorum(2);
+    let s = || draft("ledger").complete().desired(Development).quorum(2);
     let rev = s().revision();
     // (what, approvals, expected phase)
     let cases: Vec<(&str, Vec<ApprovalBuilder>, Phase)> = vec![
@@ -123,7 +120,7 @@ fn approval_moves_to_development_on_a_quorum_of_valid_approvals_for_the_current_
 
 #[test]
 fn rejection_sends_service_back_to_planning_and_a_new_revision_resubmits_it() {
-    let mut w = world(service("ledger").complete().desired(Development)).stepped();
+    let mut w = world(draft("ledger").complete().desired(Development)).stepped();
     assert_eq!(w.phase(), Phase::Approval);
     let rev = w.revision();
     w.add(approval("r1").by("erin").rejects(&rev));
@@ -158,7 +155,7 @@ type ActivationCase = (
 
 #[test]
 fn development_moves_to_active_when_asked_with_categories_and_active_dependencies() {
-    let base = || service("ledger").complete().desired(Active);
+    let base = || draft("ledger").complete().desired(Active);
     // (what, service, dependency phase, expected phase, Ready reason)
     let cases: Vec<ActivationCase> = vec![
         (
@@ -233,7 +230,7 @@ fn development_moves_to_active_when_asked_with_categories_and_active_dependencie
 
 #[test]
 fn categories_defined_in_development_activate_without_a_new_approval() {
-    let s = service("ledger").complete().desired(Active);
+    let s = draft("ledger").complete().desired(Active);
     let rev = s.revision();
     let mut w = world(s).with(approval("a1").by("erin").approves(&rev));
     w.step();
@@ -294,7 +291,7 @@ fn backward_moves_are_immediate_and_withdraw_the_service_from_the_catalog() {
 
 #[test]
 fn retired_is_reachable_from_any_phase() {
-    let s = || service("ledger").complete().categories();
+    let s = || draft("ledger").complete().categories();
     let rev = s().revision();
     let cases: Vec<(&str, World)> = vec![
         ("Planning", world(s()).stepped()),
@@ -418,7 +415,7 @@ fn a_rejection_of_the_approved_revision_revokes_it_and_withdraws_an_active_servi
 #[test]
 fn approvals_that_do_not_count_say_why() {
     let s = || {
-        service("ledger")
+        draft("ledger")
             .complete()
             .desired(Development)
             .approvers(&["erin", "frank", "dana"])
@@ -464,7 +461,7 @@ fn approvals_that_do_not_count_say_why() {
 
 #[test]
 fn the_latest_decision_of_an_approver_wins() {
-    let s = || service("ledger").complete().desired(Development);
+    let s = || draft("ledger").complete().desired(Development);
     let rev = s().revision();
     let w = world(s())
         .with(approval("early").by("erin").rejects(&rev).created(hours(0)))
@@ -477,7 +474,7 @@ fn the_latest_decision_of_an_approver_wins() {
 
 #[test]
 fn an_owners_approval_counts_only_when_the_operator_allows_self_approval() {
-    let s = || service("ledger").complete().desired(Development);
+    let s = || draft("ledger").complete().desired(Development);
     let rev = s().revision();
     for (allow, phase) in [(false, Phase::Approval), (true, Phase::Development)] {
         let mut w = world(s()).with(approval("a1").by("dana").approves(&rev));
@@ -492,7 +489,7 @@ fn an_owners_approval_counts_only_when_the_operator_allows_self_approval() {
 
 #[test]
 fn an_approval_that_expires_before_its_revision_reaches_quorum_does_not_count() {
-    let s = || service("ledger").complete().desired(Development).quorum(2);
+    let s = || draft("ledger").complete().desired(Development).quorum(2);
     let rev = s().revision();
     let mut w = world(s()).with(approval("a1").by("erin").approves(&rev).expires(hours(5)));
     w.step();
@@ -518,7 +515,7 @@ fn an_approval_that_expires_before_its_revision_reaches_quorum_does_not_count() 
 
 #[test]
 fn review_due_turns_true_with_one_event_and_the_reconcile_is_requeued_for_the_due_time() {
-    let s = service("ledger").ready_to_activate().review("36h", None);
+    let s = draft("ledger").ready_to_activate().review("36h", None);
     let rev = s.revision();
     let mut w = world(s).with(approval("a1").by("erin").approves(&rev));
     w.step();
@@ -559,7 +556,7 @@ fn review_intervals_are_hours_days_or_weeks() {
             "{s}"
         );
     }
-    let s = service("ledger").ready_to_activate().review("soon", None);
+    let s = draft("ledger").ready_to_activate().review("soon", None);
     let rev = s.revision();
     let w = world(s)
         .with(approval("a1").by("erin").approves(&rev))
@@ -644,7 +641,7 @@ fn conditions_carry_the_observed_generation_and_keep_their_transition_time_at_st
 
 #[test]
 fn ready_is_true_exactly_when_the_desired_phase_is_reached() {
-    let rev = service("ledger").complete().categories().revision();
+    let rev = draft("ledger").complete().categories().revision();
     let cases: Vec<(DesiredPhase, bool)> = vec![
         (Planning, true),
         (Development, true),
@@ -652,13 +649,13 @@ fn ready_is_true_exactly_when_the_desired_phase_is_reached() {
         (Retired, true),
     ];
     for (desired, ready) in cases {
-        let w = world(service("ledger").complete().categories().desired(desired))
+        let w = world(draft("ledger").complete().categories().desired(desired))
             .with(approval("a1").by("erin").approves(&rev))
             .stepped();
         assert_eq!(w.condition("Ready").status == "True", ready, "{desired:?}");
         assert_eq!(w.phase(), Phase::from(desired));
     }
-    let w = world(service("ledger").complete().desired(Active)).stepped();
+    let w = world(draft("ledger").complete().desired(Active)).stepped();
     assert_eq!(w.condition("Ready").status, "False");
     assert_eq!(w.ready_reason(), "AwaitingApproval");
     assert_eq!(w.status().approvals.as_ref().unwrap().progress, "0/1");
@@ -666,7 +663,7 @@ fn ready_is_true_exactly_when_the_desired_phase_is_reached() {
 
 #[test]
 fn the_approvals_summary_counts_distinct_valid_approvers() {
-    let s = || service("ledger").complete().desired(Development).quorum(3);
+    let s = || draft("ledger").complete().desired(Development).quorum(3);
     let rev = s().revision();
     let w = world(s())
         .with(approval("a1").by("erin").approves(&rev))
@@ -687,13 +684,10 @@ fn the_approvals_summary_counts_distinct_valid_approvers() {
 
 #[test]
 fn odd_input_never_panics() {
-    let mut s = service("")
-        .owner("")
-        .review("99999w", Some("2026-02-30"))
-        .build();
-    s.metadata.namespace = None;
-    s.metadata.generation = None;
-    let mut w = world(ServiceBuilder(s)).with(approval("").by("").approves(""));
+    let mut w = world(draft("").owner("").review("99999w", Some("2026-02-30")))
+        .with(approval("").by("").approves(""));
+    w.service.metadata.namespace = None;
+    w.service.metadata.generation = None;
     w.step();
     w.step();
     assert_eq!(w.phase(), Phase::Planning);
@@ -702,12 +696,7 @@ fn odd_input_never_panics() {
 #[test]
 fn a_revoked_approval_sends_development_back_to_planning_and_retired_services_back_through_approval()
  {
-    let s = || {
-        service("ledger")
-            .complete()
-            .categories()
-            .desired(Development)
-    };
+    let s = || draft("ledger").complete().categories().desired(Development);
     let rev = s().revision();
     let mut w = world(s())
         .with(approval("a1").by("erin").approves(&rev))
@@ -760,7 +749,7 @@ fn a_rejected_new_revision_while_active_keeps_the_approved_snapshot_published() 
 fn the_approved_condition_says_the_catalog_keeps_serving_a_revision_only_while_it_is_published() {
     // (what, world after an edit, expected phase, the old revision is named as served)
     let developed = {
-        let s = service("ledger").complete().desired(Development);
+        let s = draft("ledger").complete().desired(Development);
         let rev = s.revision();
         world(s)
             .with(approval("a1").by("erin").approves(&rev))
@@ -807,17 +796,17 @@ fn before_anything_is_submitted_approved_says_so_rather_than_awaiting_approval()
     let cases = [
         (
             "incomplete content",
-            service("ledger").desired(Development),
+            draft("ledger").desired(Development),
             "NotSubmitted",
         ),
         (
             "Planning asked for",
-            service("ledger").complete(),
+            draft("ledger").complete(),
             "NotSubmitted",
         ),
         (
             "submitted",
-            service("ledger").complete().desired(Development),
+            draft("ledger").complete().desired(Development),
             "AwaitingApproval",
         ),
     ];
@@ -881,7 +870,7 @@ fn an_approval_of_the_previously_approved_revision_does_not_count_toward_the_cur
 
 #[test]
 fn a_dependency_without_a_phase_is_not_claimed_to_be_missing() {
-    let w = world(service("ledger").ready_to_activate().depends_on("ident"))
+    let w = world(draft("ledger").ready_to_activate().depends_on("ident"))
         .dependency("ident", None)
         .stepped();
     let message = w.condition("DependenciesReady").message;
@@ -893,7 +882,11 @@ fn a_dependency_without_a_phase_is_not_claimed_to_be_missing() {
 
 #[test]
 fn an_approval_naming_a_service_that_does_not_exist_is_unknown_service() {
-    let a = approval("typo").of("ledgre").approves("0123456789").build();
+    let a = approval("typo")
+        .in_namespace(NS)
+        .of("ledgre")
+        .approves("0123456789")
+        .build();
     let status = charter::lifecycle::for_unknown_service(&a);
     assert!(!status.counted);
     assert_eq!(status.reason, "UnknownService");

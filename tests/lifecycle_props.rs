@@ -1,16 +1,13 @@
 //! Properties of the lifecycle, in the words of DESIGN.md, over random histories of edits,
 //! decisions, deletions, desired phases, dependency phases and the passing of time.
 
-#[path = "common/lifecycle.rs"]
-mod fixtures;
-
 use std::collections::BTreeMap;
 
 use charter::api::{Decision, DesiredPhase, Phase, ServiceApproval, ServiceStatus, revision_of};
 use charter::lifecycle::{Input, Outcome, allowed, evaluate};
-use fixtures::*;
 use k8s_openapi::jiff::SignedDuration;
 use proptest::prelude::*;
+use testkit::world::*;
 
 const PEOPLE: [&str; 4] = ["dana", "erin", "frank", "gus"];
 const WORDING: [&str; 3] = [
@@ -90,7 +87,7 @@ fn start() -> impl Strategy<Value = Start> {
 }
 
 fn new_world(s: &Start) -> World {
-    let mut b = service("ledger")
+    let mut b = draft("ledger")
         .ready_to_activate()
         .description(WORDING[0])
         .quorum(s.quorum);

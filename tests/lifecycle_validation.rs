@@ -1,10 +1,8 @@
 //! What the API server refuses before the lifecycle ever sees it: the schema's CEL rules on the
 //! owner's lifecycle controls, with messages in words.
 
-mod common;
-
-use common::*;
 use kube::api::PostParams;
+use testkit::*;
 
 #[tokio::test]
 async fn review_dates_and_intervals_are_refused_in_words_unless_real() {

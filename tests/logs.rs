@@ -1,12 +1,10 @@
 //! `charter run`'s log, redirected to a file as a pod's is: plain text without colour codes, and
 //! each failed reconcile logged once, in one line without a debug dump.
 
-mod common;
-
 use std::process::{Command, Stdio};
 
 use charter_apiserver::Matcher;
-use common::*;
+use testkit::*;
 
 const CHARTER: &str = env!("CARGO_BIN_EXE_charter");
 

@@ -2,8 +2,6 @@
 //! local test sink hear, as CloudEvents with deterministic ids, what happened to the Services
 //! they may read, at least once, across a sink outage and operator kills, and nothing invented.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use charter::{
@@ -12,11 +10,6 @@ use charter::{
         NotificationSubscriptionSpec, Phase, Service, ServiceApproval, ServiceApprovalSpec, Sink,
     },
     notify::cloudevent::events_of,
-};
-use common::{
-    sink::TestSink,
-    tools::{Ground, on_both_grounds},
-    *,
 };
 use k8s_openapi::{
     ByteString,
@@ -28,6 +21,10 @@ use kube::{
 };
 use serde_json::Value;
 use std::time::Duration;
+use testkit::{
+    sink::TestSink,
+    *, {Ground, on_both_grounds},
+};
 
 const OPERATOR_NAMESPACE: &str = charter::deploy::NAMESPACE;
 const KEY: &[u8] = b"a signing key only the sink and the operator know";
@@ -389,7 +386,7 @@ async fn owners_subscribe_in_their_namespace_and_no_further(ground: Ground) {
     use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
     let fx = Fixture::start_without_operator_on(&ground, false).await;
     let operator = charter::deploy::operator_user();
-    let Some(kubectl) = common::kubectl::Kubectl::for_users(&fx.server, &["dana", &operator])
+    let Some(kubectl) = testkit::kubectl::Kubectl::for_users(&fx.server, &["dana", &operator])
     else {
         return;
     };

@@ -9,13 +9,10 @@
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-#[path = "common/sandbox.rs"]
-mod sandbox;
-#[path = "common/tools.rs"]
-mod tools;
+use testkit::sandbox::Sandbox;
 
-use sandbox::{CHARTER, Sandbox};
-use tools::{Ground, on_both_grounds};
+const CHARTER: &str = env!("CARGO_BIN_EXE_charter");
+use testkit::{Ground, on_both_grounds};
 
 /// A `charter run` process; killed (SIGKILL) when dropped.
 struct Operator {
@@ -158,7 +155,7 @@ fn batch(sandbox: &Sandbox, prefix: &str, n: usize) -> Vec<String> {
 
 on_both_grounds!(the_operator_killed_mid_flight_and_restarted_publishes_everything_once);
 fn the_operator_killed_mid_flight_and_restarted_publishes_everything_once(ground: Ground) {
-    if !tools::kubectl() {
+    if testkit::kubectl::probe().is_none() {
         return;
     }
     let sandbox = api_only(&ground);
@@ -200,7 +197,7 @@ fn the_operator_killed_mid_flight_and_restarted_publishes_everything_once(ground
 
 on_both_grounds!(two_replicas_elect_one_leader_and_the_standby_takes_over_when_it_is_killed);
 fn two_replicas_elect_one_leader_and_the_standby_takes_over_when_it_is_killed(ground: Ground) {
-    if !tools::kubectl() {
+    if testkit::kubectl::probe().is_none() {
         return;
     }
     let sandbox = api_only(&ground);
@@ -245,7 +242,7 @@ fn two_replicas_elect_one_leader_and_the_standby_takes_over_when_it_is_killed(gr
 
 on_both_grounds!(a_deleted_namespace_leaves_the_catalog);
 fn a_deleted_namespace_leaves_the_catalog(ground: Ground) {
-    if !tools::kubectl() {
+    if testkit::kubectl::probe().is_none() {
         return;
     }
     if let Ground::Real(dir) = &ground

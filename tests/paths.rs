@@ -2,11 +2,9 @@
 //! a sentence of the spec, asserting only what a user can see: phase, conditions, approval
 //! status, Events and the catalog ConfigMap.
 
-mod common;
-
 use charter::api::{DesiredPhase, Phase};
-use common::*;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use testkit::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejection_sends_the_service_back_to_planning_and_a_new_revision_resubmits_it() {

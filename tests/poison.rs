@@ -4,15 +4,13 @@
 //! and across a restart; a Service it cannot read is held out of the catalog until it can. A
 //! Service's managedFields, which clients may write, never make it unreadable.
 
-mod common;
-
 use charter::api::{Phase, Service, ServiceApproval};
-use common::*;
 use kube::{
     Api, Client, Resource,
     api::{ApiResource, DynamicObject, PostParams},
 };
 use serde_json::{Value, json};
+use testkit::*;
 
 const BEYOND: &str = "9999-12-31T23:59:59Z";
 

@@ -3,8 +3,6 @@
 //! answers from its caches. Who sees what is the API server's answer (TokenReview,
 //! SubjectAccessReview); every answer carries the CSP; exports follow the view.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 

@@ -4,16 +4,11 @@
 //! page, the portfolio's columns, injected markup shown as text, who sees what, a strict CSP,
 //! and axe-core's accessibility check. Screenshots go to `docs/screenshots/`.
 
-#[path = "common/sandbox.rs"]
-mod sandbox;
-#[path = "common/tools.rs"]
-mod tools;
-
 use std::path::PathBuf;
 use std::process::Command;
 
-use sandbox::Sandbox;
 use serde_json::Value;
+use testkit::sandbox::Sandbox;
 
 const HOSTILE: &str = r#"apiVersion: catalog.charter.dev/v1alpha1
 kind: Service
@@ -50,10 +45,10 @@ fn strings(value: &Value) -> Vec<&str> {
 
 #[test]
 fn a_new_user_browses_the_catalog_a_service_and_the_portfolio_in_chromium() {
-    let Some((chromium, modules)) = tools::browser() else {
+    let Some((chromium, modules)) = testkit::browser() else {
         return;
     };
-    if !tools::kubectl() {
+    if testkit::kubectl::probe().is_none() {
         return;
     }
     let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples");

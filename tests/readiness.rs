@@ -2,11 +2,9 @@
 //! RBAC gone) it is not ready, and it is again at the first write that succeeds; 409 Conflicts,
 //! the server answering, never make it unready.
 
-mod common;
-
 use charter::controller::telemetry::FAILED_WRITES_UNREADY;
 use charter_apiserver::Matcher;
-use common::*;
+use testkit::*;
 
 /// Faults for the operator only: the test's users and admin are spared.
 fn operator_faults(fx: &Fixture) -> charter_apiserver::Faults {

@@ -3,14 +3,11 @@
 //! status shows who reviewed, when and with what outcome. Overdue reviews stay a condition and
 //! an Event; a `lastReviewed` date in the future pushes nothing out.
 
-#[path = "common/lifecycle.rs"]
-mod fixtures;
-
 use charter::api::{DesiredPhase::*, Phase};
-use fixtures::*;
+use testkit::world::*;
 
 fn reviewed_weekly() -> World {
-    let s = service("ledger").ready_to_activate().review("7d", None);
+    let s = draft("ledger").ready_to_activate().review("7d", None);
     let rev = s.revision();
     let mut w = world(s).with(approval("a1").by("erin").approves(&rev));
     w.step();
@@ -92,7 +89,7 @@ fn only_an_eligible_review_of_the_published_revision_counts() {
         assert_eq!(w.status().last_review.is_some(), reason == "Counted");
     }
     // Not Active: nothing is published, so nothing to review.
-    let s = service("ledger").complete().desired(Development);
+    let s = draft("ledger").complete().desired(Development);
     let rev = s.revision();
     let w = world(s)
         .with(approval("a1").by("erin").approves(&rev))
@@ -118,7 +115,7 @@ fn an_overdue_review_is_a_condition_and_one_event() {
 
 #[test]
 fn a_last_reviewed_date_in_the_future_pushes_nothing_out() {
-    let s = service("ledger")
+    let s = draft("ledger")
         .ready_to_activate()
         .review("7d", Some("2030-01-01"));
     let rev = s.revision();

@@ -3,15 +3,13 @@
 //! (to callers allowed by charter-metrics-reader only); one leads; when the leader dies the
 //! other takes over and keeps the catalog.
 
-mod common;
-
 use charter::api::{DesiredPhase, Phase};
-use common::{Fixture, approve, eventually, service};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use kube::{Api, api::PostParams};
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
+use testkit::{Fixture, approve, eventually, service};
 
 const CHARTER: &str = env!("CARGO_BIN_EXE_charter");
 
@@ -40,8 +38,11 @@ fn replica(name: &'static str, kubeconfig: &std::path::Path) -> Replica {
     let child = Command::new(CHARTER)
         .args(["run", "--leader-elect", "--lease-duration-seconds", "3"])
         .arg(format!("--http-addr=127.0.0.1:{port}"))
-        .arg(format!("--catalog-namespace={}", common::CATALOG_NAMESPACE))
-        .arg(format!("--catalog-name={}", common::CATALOG_NAME))
+        .arg(format!(
+            "--catalog-namespace={}",
+            testkit::CATALOG_NAMESPACE
+        ))
+        .arg(format!("--catalog-name={}", testkit::CATALOG_NAME))
         .env("KUBECONFIG", kubeconfig)
         .env("POD_NAME", name)
         .env(

@@ -4,31 +4,19 @@
 
 use std::path::Path;
 
-#[path = "common/sandbox.rs"]
-mod sandbox;
-#[path = "common/tools.rs"]
-mod tools;
-
-use sandbox::Sandbox;
-use tools::{Ground, on_both_grounds};
+use testkit::sandbox::Sandbox;
+use testkit::{Ground, on_both_grounds};
 
 on_both_grounds!(a_new_user_applies_approves_and_reads_the_catalog);
 fn a_new_user_applies_approves_and_reads_the_catalog(ground: Ground) {
-    if !tools::kubectl() {
+    if testkit::kubectl::probe().is_none() {
         return;
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let sandbox = Sandbox::start_on(&ground, &examples);
 
     // The examples converge: identity has its quorum of two.
-    sandbox.kubectl_ok(&[
-        "wait",
-        "--for=condition=Ready",
-        "csvc/identity",
-        "-n",
-        "platform",
-        "--timeout=60s",
-    ]);
+    sandbox.wait_ready("identity", "platform", 60);
     let listing = sandbox.kubectl_ok(&["get", "csvc", "-A"]);
     assert!(
         listing.contains("PHASE") && listing.contains("APPROVALS"),
@@ -132,14 +120,7 @@ fn a_new_user_applies_approves_and_reads_the_catalog(ground: Ground) {
     );
     let (exists, _) = sandbox.kubectl(&["get", "csa", &name, "-n", "payments"]);
     assert!(!exists, "a dry run creates nothing");
-    sandbox.kubectl_ok(&[
-        "wait",
-        "--for=condition=Ready",
-        "csvc/billing",
-        "-n",
-        "payments",
-        "--timeout=60s",
-    ]);
+    sandbox.wait_ready("billing", "payments", 60);
     let counted = sandbox.kubectl_ok(&[
         "get",
         "csa",
@@ -177,19 +158,12 @@ fn a_new_user_applies_approves_and_reads_the_catalog(ground: Ground) {
 
 on_both_grounds!(nobody_approves_in_anothers_name_or_forges_a_status);
 fn nobody_approves_in_anothers_name_or_forges_a_status(ground: Ground) {
-    if !tools::kubectl() {
+    if testkit::kubectl::probe().is_none() {
         return;
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let sandbox = Sandbox::start_on(&ground, &examples);
-    sandbox.kubectl_ok(&[
-        "wait",
-        "--for=condition=Ready",
-        "csvc/ledger",
-        "-n",
-        "payments",
-        "--timeout=60s",
-    ]);
+    sandbox.wait_ready("ledger", "payments", 60);
     let revision = sandbox.kubectl_ok(&[
         "get",
         "csvc",
@@ -378,7 +352,7 @@ on_both_grounds!(a_consumer_reads_the_catalog_from_their_own_namespace);
 /// A consumer in a namespace of their own reads the catalog where it lives, and reads (as a pod
 /// there would mount) the copy the operator keeps in their namespace once it opts in.
 fn a_consumer_reads_the_catalog_from_their_own_namespace(ground: Ground) {
-    if !tools::kubectl() {
+    if testkit::kubectl::probe().is_none() {
         return;
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");

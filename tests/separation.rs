@@ -2,17 +2,14 @@
 //! Service's creator, the revision's author), the stricter bar when a revision changes who
 //! approves, approvals bound to one Service object, and what a delegate may record.
 
-#[path = "common/lifecycle.rs"]
-mod fixtures;
-
 use charter::api::{DesiredPhase::*, Phase};
-use fixtures::*;
+use testkit::world::*;
 
 /// Each identity the API server recorded keeps its holder from approving; others count.
 #[test]
 fn the_owner_the_creator_and_the_author_of_a_revision_never_approve_it() {
     let s = || {
-        service("ledger")
+        draft("ledger")
             .complete()
             .desired(Development)
             .created_by("gus")
@@ -47,7 +44,7 @@ fn the_owner_the_creator_and_the_author_of_a_revision_never_approve_it() {
 #[test]
 fn the_self_approval_flag_lets_the_owner_creator_and_author_count() {
     let s = || {
-        service("ledger")
+        draft("ledger")
             .complete()
             .desired(Development)
             .created_by("gus")
@@ -82,7 +79,7 @@ fn an_editor_who_changes_the_content_cannot_approve_his_own_change() {
 /// still needs lee and sam, while an unchanged bar needs only its own approvals.
 #[test]
 fn a_revision_that_lowers_the_bar_still_needs_the_approved_bar() {
-    let s = service("ledger")
+    let s = draft("ledger")
         .owner("priya")
         .ready_to_activate()
         .approvers(&["lee", "sam"])
@@ -141,7 +138,7 @@ fn a_revision_that_lowers_the_bar_still_needs_the_approved_bar() {
 /// Replacing the approvers (erin → frank) needs one of each: the old list agrees to the change.
 #[test]
 fn replacing_the_approvers_needs_the_old_and_the_new_ones() {
-    let s = service("ledger").ready_to_activate().approvers(&["erin"]);
+    let s = draft("ledger").ready_to_activate().approvers(&["erin"]);
     let rev = s.revision();
     let mut w = world(s)
         .with(approval("erin-1").by("erin").approves(&rev))
@@ -185,7 +182,7 @@ fn replacing_the_approvers_needs_the_old_and_the_new_ones() {
 /// A revocation withdraws the service but keeps the bar: lowering it afterwards does not help.
 #[test]
 fn after_a_revocation_the_approved_bar_still_holds() {
-    let s = service("ledger").ready_to_activate().approvers(&["erin"]);
+    let s = draft("ledger").ready_to_activate().approvers(&["erin"]);
     let rev = s.revision();
     let mut w = world(s)
         .with(approval("erin-1").by("erin").approves(&rev))
@@ -221,7 +218,7 @@ fn after_a_revocation_the_approved_bar_still_holds() {
 #[test]
 fn approvals_do_not_pass_to_a_service_created_again() {
     let s = || {
-        service("ledger")
+        draft("ledger")
             .ready_to_activate()
             .object("uid-2", hours(5))
     };
@@ -261,7 +258,7 @@ fn approvals_do_not_pass_to_a_service_created_again() {
 /// A delegate (a GitOps pipeline) records decisions only for approvers the Service lists.
 #[test]
 fn a_delegate_records_decisions_only_for_listed_approvers() {
-    let s = || service("ledger").complete().desired(Development);
+    let s = || draft("ledger").complete().desired(Development);
     let rev = s().revision();
     let w = world(s())
         .with(
@@ -292,7 +289,7 @@ fn a_delegate_records_decisions_only_for_listed_approvers() {
 
 #[test]
 fn an_approval_created_already_expired_supersedes_nothing() {
-    let s = || service("ledger").complete().desired(Development);
+    let s = || draft("ledger").complete().desired(Development);
     let rev = s().revision();
     let w = world(s())
         .with(
@@ -318,7 +315,7 @@ fn an_approval_created_already_expired_supersedes_nothing() {
 /// The history says who acted: who created, who asked for a phase, who approved or rejected.
 #[test]
 fn the_history_names_who_acted() {
-    let s = service("ledger")
+    let s = draft("ledger")
         .ready_to_activate()
         .created_by("dana")
         .recorded(charter::api::identity::PHASE_REQUESTED_BY, "dana");

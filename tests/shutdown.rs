@@ -1,18 +1,16 @@
 //! `charter run` ends promptly on SIGTERM in every state: while its first list keeps failing,
 //! as a standby waiting for the Lease, and as a leader whose lists keep failing.
 
-mod common;
-
 use std::{
     process::{Child, Command, ExitStatus, Stdio},
     time::{Duration, Instant},
 };
 
 use charter_apiserver::Matcher;
-use common::{Fixture, eventually};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use kube::{Api, api::PostParams};
+use testkit::{Fixture, eventually};
 
 const CHARTER: &str = env!("CARGO_BIN_EXE_charter");
 
@@ -42,8 +40,11 @@ fn start(kubeconfig: &std::path::Path, extra: &[&str]) -> (Operator, u16) {
         .arg("run")
         .args(extra)
         .arg(format!("--http-addr=127.0.0.1:{port}"))
-        .arg(format!("--catalog-namespace={}", common::CATALOG_NAMESPACE))
-        .arg(format!("--catalog-name={}", common::CATALOG_NAME))
+        .arg(format!(
+            "--catalog-namespace={}",
+            testkit::CATALOG_NAMESPACE
+        ))
+        .arg(format!("--catalog-name={}", testkit::CATALOG_NAME))
         .env("KUBECONFIG", kubeconfig)
         .env("POD_NAME", "charter-under-test")
         .env(
@@ -90,7 +91,7 @@ async fn terminate(operator: &mut Operator) -> (ExitStatus, Duration) {
 async fn failing_lists() -> (Fixture, tempfile::TempDir, std::path::PathBuf) {
     let fx = Fixture::start_without_operator(false).await;
     let faults = fx.server.faults();
-    for user in common::USERS.iter().copied().chain(["admin"]) {
+    for user in testkit::USERS.iter().copied().chain(["admin"]) {
         faults.spare(user);
     }
     faults.fail_fraction(Matcher::new(Some("list"), Some("services")), 500, 1.0);

@@ -5,13 +5,13 @@
 mod common;
 
 use charter_apiserver::{ApiServer, Config, UserSpec};
-use common::kubectl::Kubectl;
 use common::*;
 use k8s_openapi::api::authentication::v1::TokenReview;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use k8s_openapi::api::rbac::v1::ClusterRole;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
+use test_programs::kubectl::Kubectl;
 
 const NS: &str = "payments";
 
@@ -794,11 +794,7 @@ subjects: [{kind: User, name: gus}]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_auth_can_i_and_a_forbidden_get() {
     let server = server().await;
-    let Some(k) = Kubectl::for_users(
-        &server,
-        &["gus", "admin"],
-        "kubectl_auth_can_i_and_a_forbidden_get",
-    ) else {
+    let Some(k) = Kubectl::for_users(&server, &["gus", "admin"]) else {
         return;
     };
 

@@ -109,9 +109,7 @@ struct Run {
 impl Kubectl {
     /// Start a server and write a kubeconfig for it; `None` (with a note) without kubectl.
     async fn start() -> Option<Kubectl> {
-        if !common::kubectl::kubectl_or_skip("kubectl conformance") {
-            return None;
-        }
+        test_programs::kubectl::probe()?;
         let server = ApiServer::start(Config::default())
             .await
             .expect("server starts");
@@ -143,7 +141,7 @@ impl Kubectl {
     /// is never hidden by a stale cache).
     fn command(&self, args: &[&str]) -> Command {
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
-        let mut c = Command::new("kubectl");
+        let mut c = test_programs::kubectl::command();
         c.arg("--kubeconfig")
             .arg(&self.kubeconfig)
             .arg("--cache-dir")

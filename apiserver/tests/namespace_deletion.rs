@@ -5,11 +5,11 @@
 
 mod common;
 
-use common::kubectl::Kubectl;
 use common::*;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::json;
+use test_programs::kubectl::Kubectl;
 
 async fn namespace(f: &Fixture, name: &str) -> Namespace {
     let api: Api<Namespace> = Api::all(f.client.clone());
@@ -172,11 +172,7 @@ async fn creating_in_a_terminating_namespace_is_forbidden() {
 #[tokio::test]
 async fn kubectl_sees_a_namespace_terminating_after_delete_without_waiting() {
     let f = start().await;
-    let Some(k) = Kubectl::for_users(
-        &f.server,
-        &["admin"],
-        "kubectl_sees_a_namespace_terminating_after_delete_without_waiting",
-    ) else {
+    let Some(k) = Kubectl::for_users(&f.server, &["admin"]) else {
         return;
     };
     namespace(&f, "x").await;

@@ -5,8 +5,8 @@
 mod common;
 
 use charter_apiserver::{ApiServer, Config, UserSpec};
-use common::kubectl::Kubectl;
 use serde_json::{Value, json};
+use test_programs::kubectl::Kubectl;
 
 const CATALOG: &str = "/apis/catalog.charter.dev/v1alpha1";
 const ADMISSION: &str = "/apis/admissionregistration.k8s.io/v1";
@@ -848,11 +848,7 @@ async fn a_failing_mutation_denies_under_fail() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_apply_is_refused_with_the_policys_message() {
     let c = cluster().await;
-    let Some(k) = Kubectl::for_users(
-        &c.server,
-        &["admin", "dana"],
-        "kubectl_apply_is_refused_with_the_policys_message",
-    ) else {
+    let Some(k) = Kubectl::for_users(&c.server, &["admin", "dana"]) else {
         return;
     };
     let policy = k.file(

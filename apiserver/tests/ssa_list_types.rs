@@ -293,8 +293,7 @@ async fn two_controllers_keep_their_finalizers_even_when_forcing() {
 #[tokio::test]
 async fn kubectl_server_side_apply_keeps_both_finalizers_and_names_the_conflicting_item() {
     let (f, _api) = shelves().await;
-    let test = "kubectl_server_side_apply_keeps_both_finalizers";
-    let Some(k) = common::kubectl::Kubectl::for_users(&f.server, &["admin"], test) else {
+    let Some(k) = test_programs::kubectl::Kubectl::for_users(&f.server, &["admin"]) else {
         return;
     };
     for (manager, finalizer) in [("ctrl-a", "a.io/cleanup"), ("ctrl-b", "b.io/cleanup")] {

@@ -177,62 +177,15 @@ pub fn compute<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{Phase, ServiceContent, ServiceSpec, ServiceStatus, Snapshot};
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-    use k8s_openapi::jiff::Timestamp;
+    use crate::api::Phase;
+    use crate::fixtures::{self, ServiceBuilder};
     use serde_json::Value;
 
-    struct Fixture(Service);
-
-    fn service(namespace: &str, name: &str) -> Fixture {
-        let content = ServiceContent {
-            owner: "dana".into(),
-            description: Some(format!("the {name} service")),
-            ..Default::default()
-        };
-        let mut s = Service::new(
-            name,
-            ServiceSpec {
-                lifecycle: Default::default(),
-                contact: None,
-                categories: Vec::new(),
-                content,
-            },
-        );
-        s.metadata.namespace = Some(namespace.into());
-        Fixture(s)
-    }
-
-    impl Fixture {
-        fn phase(mut self, phase: Phase) -> Self {
-            self.0
-                .status
-                .get_or_insert_with(ServiceStatus::default)
-                .phase = Some(phase);
-            self
-        }
-        fn approved(mut self, revision: &str) -> Self {
-            let content = self.0.spec.content.clone();
-            self.0
-                .status
-                .get_or_insert_with(ServiceStatus::default)
-                .snapshot = Some(Snapshot {
-                revision: revision.into(),
-                approved_by: vec!["ava".into(), "bob".into()],
-                approved_at: Time(Timestamp::from_second(1_700_000_000).unwrap()),
-                content,
-                revised_by: None,
-                policies: Vec::new(),
-            });
-            self
-        }
-        fn description(mut self, text: String) -> Self {
-            self.0.spec.content.description = Some(text);
-            self
-        }
-        fn build(self) -> Service {
-            self.0
-        }
+    fn service(namespace: &str, name: &str) -> ServiceBuilder {
+        fixtures::service(name)
+            .in_namespace(namespace)
+            .owner("dana")
+            .description(&format!("the {name} service"))
     }
 
     /// The entry keys of each ConfigMap (the index aside).
@@ -417,7 +370,7 @@ mod tests {
     #[test]
     fn an_entry_larger_than_the_limit_gets_a_configmap_of_its_own() {
         let big = service("ns", "big")
-            .description("x".repeat(5_000))
+            .description(&"x".repeat(5_000))
             .phase(Phase::Active)
             .approved("0123456789")
             .build();

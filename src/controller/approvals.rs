@@ -87,22 +87,10 @@ impl ApprovalIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{Decision, ServiceApprovalSpec};
+    use crate::fixtures;
 
     fn approval(name: &str, service: &str) -> ServiceApproval {
-        let mut a = ServiceApproval::new(
-            name,
-            ServiceApprovalSpec {
-                service_name: service.into(),
-                revision: "0123456789".into(),
-                decision: Decision::Approved,
-                approver: "ava".into(),
-                comment: None,
-                expires_at: None,
-            },
-        );
-        a.metadata.namespace = Some("ns".into());
-        a
+        fixtures::approval(name).of(service).build()
     }
 
     #[test]

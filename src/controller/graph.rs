@@ -159,33 +159,14 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{ServiceModel, ServiceSpec, ServiceStatus};
+    use crate::fixtures;
 
     fn service(name: &str, depends_on: &[&str], phase: Option<Phase>) -> Service {
-        let mut spec = ServiceSpec::default();
-        spec.content.model = Some(ServiceModel {
-            outcomes: vec![],
-            depends_on: depends_on
-                .iter()
-                .map(|d| match d.split_once('/') {
-                    Some((ns, name)) => ServiceRef {
-                        namespace: Some(ns.into()),
-                        name: name.into(),
-                    },
-                    None => ServiceRef {
-                        namespace: None,
-                        name: (*d).into(),
-                    },
-                })
-                .collect(),
-        });
-        let mut s = Service::new(name, spec);
-        s.metadata.namespace = Some("ns".into());
-        s.status = phase.map(|p| ServiceStatus {
-            phase: Some(p),
-            ..Default::default()
-        });
-        s
+        let s = fixtures::service(name).depends_on(depends_on);
+        match phase {
+            Some(phase) => s.phase(phase).build(),
+            None => s.build(),
+        }
     }
 
     fn r(name: &str) -> ServiceRef {

@@ -205,28 +205,14 @@ mod tests {
         memory.retain_services(|_| false);
         assert_eq!(gauge.get(), 0, "gone in a relist");
     }
-    use crate::api::{Decision, ServiceApprovalSpec, ServiceSpec};
+    use crate::fixtures;
 
     fn service(name: &str, version: &str) -> Service {
-        let mut s = Service::new(name, ServiceSpec::default());
-        s.metadata.namespace = Some("ns".into());
-        s.metadata.resource_version = Some(version.into());
-        s
+        fixtures::service(name).resource_version(version).build()
     }
 
     fn approval(name: &str, version: &str) -> ServiceApproval {
-        let spec = ServiceApprovalSpec {
-            service_name: "ledger".into(),
-            revision: "0123456789".into(),
-            decision: Decision::Approved,
-            approver: "ava".into(),
-            comment: None,
-            expires_at: None,
-        };
-        let mut a = ServiceApproval::new(name, spec);
-        a.metadata.namespace = Some("ns".into());
-        a.metadata.resource_version = Some(version.into());
-        a
+        fixtures::approval(name).resource_version(version).build()
     }
 
     #[test]

@@ -183,24 +183,12 @@ fn skip<K: Resource<DynamicType = ()>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{Decision, ServiceApproval, ServiceApprovalSpec};
+    use crate::api::ServiceApproval;
+    use crate::fixtures;
     use kube::{ResourceExt, runtime::reflector};
 
     fn approval(name: &str, version: &str) -> ServiceApproval {
-        let mut a = ServiceApproval::new(
-            name,
-            ServiceApprovalSpec {
-                service_name: "ledger".into(),
-                revision: "0123456789".into(),
-                decision: Decision::Approved,
-                approver: "ava".into(),
-                comment: None,
-                expires_at: None,
-            },
-        );
-        a.metadata.namespace = Some("ns".into());
-        a.metadata.resource_version = Some(version.into());
-        a
+        fixtures::approval(name).resource_version(version).build()
     }
 
     fn unreadable(name: &str, version: &str) -> Decoded<ServiceApproval> {

@@ -197,7 +197,8 @@ pub fn pending<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{ServiceStatus, Tier};
+    use crate::api::Tier;
+    use crate::fixtures;
     use k8s_openapi::jiff::Timestamp;
 
     fn at(s: &str) -> Time {
@@ -215,15 +216,12 @@ mod tests {
     }
 
     fn service(history: Vec<Transition>) -> Service {
-        let mut s = Service::new("ledger", Default::default());
-        s.metadata.namespace = Some("payments".into());
-        s.metadata.uid = Some("uid-1".into());
-        s.spec.content.tier = Some(Tier::High);
-        s.status = Some(ServiceStatus {
-            history,
-            ..Default::default()
-        });
-        s
+        fixtures::service("ledger")
+            .in_namespace("payments")
+            .uid("uid-1")
+            .tier(Tier::High)
+            .history(history)
+            .build()
     }
 
     fn published_path() -> Vec<Transition> {

@@ -134,31 +134,19 @@ impl Portfolio {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{ServiceSpec, ServiceStatus};
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+    use crate::fixtures;
 
     fn service(name: &str, phase: Option<Phase>, ready: Option<(&str, &str)>) -> Service {
-        let mut spec = ServiceSpec::default();
-        spec.content.owner = "dana".into();
-        spec.lifecycle.desired_phase = DesiredPhase::Active;
-        let mut s = Service::new(name, spec);
-        s.metadata.namespace = Some("shop".into());
-        s.status = phase.map(|phase| ServiceStatus {
-            phase: Some(phase),
-            conditions: ready
-                .map(|(status, message)| Condition {
-                    type_: READY.into(),
-                    status: status.into(),
-                    reason: "R".into(),
-                    message: message.into(),
-                    observed_generation: None,
-                    last_transition_time: Time(Default::default()),
-                })
-                .into_iter()
-                .collect(),
-            ..Default::default()
-        });
-        s
+        let s = fixtures::service(name)
+            .in_namespace("shop")
+            .owner("dana")
+            .desired(DesiredPhase::Active);
+        match (phase, ready) {
+            (Some(phase), Some((status, message))) => s.phase(phase).ready(status, message),
+            (Some(phase), None) => s.phase(phase),
+            (None, _) => s,
+        }
+        .build()
     }
 
     #[test]

@@ -1,8 +1,6 @@
 //! Shared fixtures: a started server, a tiny test CRD, and polling with a deadline.
 #![allow(dead_code)]
 
-pub mod kubectl;
-
 use charter_apiserver::{ApiServer, Config, UserSpec};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
 use serde_json::{Value, json};

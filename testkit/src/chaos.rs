@@ -1,7 +1,6 @@
 //! What the fault suite does to the operator: a seeded random source (so a failure reproduces),
 //! a schedule of injected server faults, and operators that run in a runtime of their own so that
 //! killing one ends every task it has, mid-request, as a killed process would.
-#![allow(dead_code)]
 
 use std::{
     sync::{

@@ -18,7 +18,6 @@
 //!
 //! The recorder's user must be spared from injected faults (`Faults::spare`): a cut watch or a
 //! relist would hide the states that lived only in between.
-#![allow(dead_code)]
 
 use std::{
     collections::BTreeMap,
@@ -337,7 +336,7 @@ impl Recorder {
                 ),
             ),
         ];
-        super::eventually("the recorder to catch up with the final state", || {
+        crate::eventually("the recorder to catch up with the final state", || {
             let h = self.history.lock().unwrap_or_else(|e| e.into_inner());
             let caught_up = targets
                 .iter()

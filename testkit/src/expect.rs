@@ -3,7 +3,6 @@
 //! approvals, dependencies' phases) when walked from no status to a fixpoint, its status is a
 //! fixpoint of the rules (the operator has nothing left to do), and the catalog ConfigMaps are
 //! byte for byte what `charter::catalog::compute` gives for the final Services.
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 

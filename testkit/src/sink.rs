@@ -1,7 +1,6 @@
 //! A CloudEvents sink for tests: a local HTTP server that records every request it receives and
 //! checks its HMAC-SHA256 signature. It can be taken down (its port then refuses connections)
 //! and brought back up on the same port.
-#![allow(dead_code)]
 
 use std::{
     net::SocketAddr,

@@ -1,6 +1,9 @@
-//! External programs some tests drive (the real kubectl, kubernetes-validate): present, or
-//! the test skips with a printed reason — except under `CI=true`, where a missing tool fails.
-#![allow(dead_code)]
+//! The external programs tests drive (the real kubectl, kubernetes-validate, the real control
+//! plane, Chromium): present, or the test skips with a printed reason — except under
+//! `CI=true`, where a missing program fails. Shared by the operator's tests and the API
+//! server's, so it knows the embedded server but nothing of Charter.
+
+pub mod kubectl;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -12,17 +15,14 @@ fn runs(program: &str, args: &[&str]) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-fn missing(what: &str) -> bool {
+/// The rule for a program that is not here: a panic under `CI=true`, else a printed reason
+/// (the caller skips). Always false, for `found || missing(..)`.
+pub fn missing(what: &str) -> bool {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{what} is required under CI=true but is not available");
     }
     println!("skipped: {what} is not available");
     false
-}
-
-/// Whether the real kubectl is on PATH (see the module comment for what happens if not).
-pub fn kubectl() -> bool {
-    runs("kubectl", &["version", "--client"]) || missing("kubectl (on PATH)")
 }
 
 /// `kubernetes-validate` (PyPI): `$CHARTER_KUBERNETES_VALIDATE`, else on PATH. `.ci/run`
@@ -77,7 +77,10 @@ pub fn browser() -> Option<(PathBuf, PathBuf)> {
     let modules = std::env::var_os("CHARTER_BROWSER_MODULES")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/browser/node_modules")
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../target/browser/node_modules"
+            ))
         });
     let found = modules.join("puppeteer-core").is_dir() && modules.join("axe-core").is_dir();
     if !found {
@@ -118,20 +121,20 @@ impl Ground {
     }
 }
 
-/// `on_both_grounds!(body)` for a `fn body(ground: Ground)` in scope with `Ground`: the tests
+/// `on_both_grounds!(body)` for a `fn body(ground: Ground)`: the tests
 /// `body::embedded` and `body::kube_apiserver` (which skips, or fails under `CI=true`, without
 /// the real control plane). `on_both_grounds!(async body)` does the same for an `async fn`.
-#[allow(unused_macros)]
+#[macro_export]
 macro_rules! on_both_grounds {
     (async $body:ident) => {
         mod $body {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn embedded() {
-                super::$body(super::Ground::Embedded).await
+                super::$body($crate::Ground::Embedded).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn kube_apiserver() {
-                if let Some(ground) = super::Ground::real() {
+                if let Some(ground) = $crate::Ground::real() {
                     super::$body(ground).await
                 }
             }
@@ -141,16 +144,14 @@ macro_rules! on_both_grounds {
         mod $body {
             #[test]
             fn embedded() {
-                super::$body(super::Ground::Embedded)
+                super::$body($crate::Ground::Embedded)
             }
             #[test]
             fn kube_apiserver() {
-                if let Some(ground) = super::Ground::real() {
+                if let Some(ground) = $crate::Ground::real() {
                     super::$body(ground)
                 }
             }
         }
     };
 }
-#[allow(unused_imports)]
-pub(crate) use on_both_grounds;

@@ -1,13 +1,22 @@
 //! The built `charter sandbox` process, driven as a new user drives it: the real kubectl with
 //! the kubeconfig it writes, and the `charter` CLI.
-#![allow(dead_code)]
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const CHARTER: &str = env!("CARGO_BIN_EXE_charter");
+/// The `charter` binary cargo built beside the running test (`target/<profile>/charter`).
+pub fn charter() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable");
+    let profile = exe
+        .ancestors()
+        .find(|dir| {
+            dir.join(format!("charter{}", std::env::consts::EXE_SUFFIX))
+                .is_file()
+        })
+        .expect("the charter binary beside the test (cargo builds it for the crate's tests)");
+    profile.join(format!("charter{}", std::env::consts::EXE_SUFFIX))
+}
 
 /// The sandbox process; stopped with SIGTERM (then killed) when dropped.
 pub struct Sandbox {
@@ -24,14 +33,14 @@ impl Sandbox {
     }
 
     /// `charter sandbox --apply <apply>` on `ground`.
-    pub fn start_on(ground: &super::tools::Ground, apply: &Path) -> Sandbox {
+    pub fn start_on(ground: &test_programs::Ground, apply: &Path) -> Sandbox {
         let args = ground.sandbox_args();
         let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
         Sandbox::start_with(apply, &args)
     }
 
     /// `charter sandbox <args>` on `ground`.
-    pub fn launch_on(ground: &super::tools::Ground, args: &[&str]) -> Sandbox {
+    pub fn launch_on(ground: &test_programs::Ground, args: &[&str]) -> Sandbox {
         let mut all: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
         all.extend(ground.sandbox_args());
         Sandbox::launch(&all)
@@ -57,7 +66,7 @@ impl Sandbox {
     pub fn launch<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Sandbox {
         let dir = tempfile::tempdir().expect("tempdir");
         let kubeconfig = dir.path().join("kubeconfig");
-        let mut child = Command::new(CHARTER)
+        let mut child = Command::new(charter())
             .arg("sandbox")
             .args(args)
             .arg("--kubeconfig")
@@ -95,7 +104,7 @@ impl Sandbox {
     }
 
     pub fn kubectl(&self, args: &[&str]) -> (bool, String) {
-        let out = Command::new("kubectl")
+        let out = test_programs::kubectl::command()
             .arg("--kubeconfig")
             .arg(&self.kubeconfig)
             .args(args)
@@ -109,6 +118,30 @@ impl Sandbox {
         (out.status.success(), text)
     }
 
+    /// `kubectl wait --for=condition=Ready` on the Service, for at most `seconds`.
+    pub fn wait_ready(&self, service: &str, namespace: &str, seconds: u32) {
+        self.kubectl_ok(&[
+            "wait",
+            "--for=condition=Ready",
+            &format!("csvc/{service}"),
+            "-n",
+            namespace,
+            &format!("--timeout={seconds}s"),
+        ]);
+    }
+
+    /// kubectl as `user` (a context of the sandbox's kubeconfig) is refused, printing `why`.
+    pub fn refused(&self, user: &str, args: &[&str], why: &str) {
+        let mut full = vec!["--context", user];
+        full.extend_from_slice(args);
+        let (ok, text) = self.kubectl(&full);
+        assert!(!ok, "{user} {args:?} was allowed:\n{text}");
+        assert!(
+            text.contains(why),
+            "{user} {args:?} was refused for another reason:\n{text}"
+        );
+    }
+
     pub fn kubectl_ok(&self, args: &[&str]) -> String {
         let (ok, text) = self.kubectl(args);
         assert!(ok, "kubectl {args:?} failed:\n{text}");
@@ -116,7 +149,7 @@ impl Sandbox {
     }
 
     pub fn charter(&self, args: &[&str]) -> (bool, String) {
-        let out = Command::new(CHARTER)
+        let out = Command::new(charter())
             .env("KUBECONFIG", &self.kubeconfig)
             .args(args)
             .output()

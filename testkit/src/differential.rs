@@ -1,6 +1,5 @@
 //! The differential runner: a corpus of request sequences, run against two grounds, answers
 //! normalised and compared (see tests/differential.rs).
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,14 +1,6 @@
-//! A reusable fixture for integration tests: the embedded API server, the CRDs, the operator
-//! (with a chosen `allow_self_approval`), a client per user, builders for Services and
-//! approvals, and polling helpers with a deadline.
-#![allow(dead_code)]
-
-pub mod chaos;
-pub mod expect;
-pub mod history;
-pub mod kubectl;
-pub mod sink;
-pub mod tools;
+//! The operator at work on a server: the embedded API server (or kube-apiserver), the CRDs,
+//! the operator (with a chosen `allow_self_approval`), a client per user, Services and
+//! approvals sent as their users send them, and polling with a deadline.
 
 use std::{
     future::Future,
@@ -17,17 +9,17 @@ use std::{
 };
 
 use charter::{
-    api::{
-        Category, Contact, Decision, DesiredPhase, Phase, Request, Service, ServiceApproval,
-        ServiceApprovalSpec, ServiceContent, ServiceLevel, ServiceRef, ServiceSpec, ServiceStatus,
-        Support,
-    },
+    api::{Decision, Phase, Service, ServiceApproval, ServiceSpec, ServiceStatus},
     controller::{self, Config},
 };
 use charter_apiserver::{ApiServer, Config as ServerConfig, UserSpec};
 use k8s_openapi::api::{core::v1::ConfigMap, events::v1::Event};
 use kube::{Api, Client, api::PostParams};
+use test_programs::{Ground, kubectl::Kubeconfigs};
 use tokio::{sync::oneshot, task::JoinHandle};
+
+use crate::approval::approval;
+use crate::service::ServiceBuilder;
 
 pub const CATALOG_NAMESPACE: &str = charter::deploy::CATALOG_NAMESPACE;
 pub const CATALOG_NAME: &str = "charter-catalog";
@@ -93,6 +85,15 @@ impl Server {
         }
     }
 
+    pub async fn client_for(&self, user: &str) -> Result<Client, String> {
+        match self {
+            Server::Embedded(server) => server.client_for(user).await.map_err(|e| e.to_string()),
+            Server::Real { plane, .. } => plane.client_for(user).await.map_err(|e| e.to_string()),
+        }
+    }
+}
+
+impl Server {
     /// A kubeconfig for `user` alone (its only context, current).
     pub fn write_kubeconfig(&self, path: &std::path::Path, user: &str) -> Result<(), String> {
         match self {
@@ -112,12 +113,11 @@ impl Server {
             }
         }
     }
+}
 
-    pub async fn client_for(&self, user: &str) -> Result<Client, String> {
-        match self {
-            Server::Embedded(server) => server.client_for(user).await.map_err(|e| e.to_string()),
-            Server::Real { plane, .. } => plane.client_for(user).await.map_err(|e| e.to_string()),
-        }
+impl Kubeconfigs for Server {
+    fn write_kubeconfig(&self, path: &std::path::Path, user: &str) -> Result<(), String> {
+        Server::write_kubeconfig(self, path, user)
     }
 }
 
@@ -142,7 +142,7 @@ impl Fixture {
     }
 
     /// [`Fixture::start`] on `ground`.
-    pub async fn start_on(ground: &tools::Ground, allow_self_approval: bool) -> Fixture {
+    pub async fn start_on(ground: &Ground, allow_self_approval: bool) -> Fixture {
         let mut fx = Self::start_without_operator_on(ground, allow_self_approval).await;
         fx.start_operator();
         fx
@@ -150,11 +150,8 @@ impl Fixture {
 
     /// [`Fixture::start_without_operator`] on `ground`: on the real one, kube-apiserver with
     /// the same users, secured by the same function as `charter sandbox --control-plane`.
-    pub async fn start_without_operator_on(
-        ground: &tools::Ground,
-        allow_self_approval: bool,
-    ) -> Fixture {
-        let tools::Ground::Real(binaries) = ground else {
+    pub async fn start_without_operator_on(ground: &Ground, allow_self_approval: bool) -> Fixture {
+        let Ground::Real(binaries) = ground else {
             return Self::start_without_operator(allow_self_approval).await;
         };
         let users: Vec<UserSpec> = USERS
@@ -440,107 +437,6 @@ impl Fixture {
     }
 }
 
-/// A Service under construction: complete by default (description, service level,
-/// categories), owned by `dana`, approvable by `ava`, desired phase `Active`.
-pub struct ServiceBuilder {
-    name: String,
-    content: ServiceContent,
-    categories: Vec<Category>,
-    contact: Option<Contact>,
-    desired: DesiredPhase,
-}
-
-pub fn service(name: &str) -> ServiceBuilder {
-    ServiceBuilder {
-        name: name.into(),
-        content: ServiceContent {
-            display_name: Some(format!("The {name} service")),
-            description: Some("Books every payment".into()),
-            owner: "dana".into(),
-            approvers: vec!["ava".into()],
-            service_level: Some(ServiceLevel {
-                availability: Some("99.9".into()),
-                support_hours: Some("24x7".into()),
-                ..Default::default()
-            }),
-            ..Default::default()
-        },
-        categories: vec![Category {
-            name: "finance".into(),
-            subcategories: vec!["payments".into()],
-        }],
-        contact: None,
-        desired: DesiredPhase::Active,
-    }
-}
-
-impl ServiceBuilder {
-    pub fn owner(mut self, owner: &str) -> Self {
-        self.content.owner = owner.into();
-        self
-    }
-    pub fn approvers(mut self, approvers: &[&str]) -> Self {
-        self.content.approvers = approvers.iter().map(|a| a.to_string()).collect();
-        self
-    }
-    pub fn quorum(mut self, n: u32) -> Self {
-        self.content.required_approvals = Some(n);
-        self
-    }
-    pub fn desired(mut self, phase: DesiredPhase) -> Self {
-        self.desired = phase;
-        self
-    }
-    pub fn description(mut self, description: &str) -> Self {
-        self.content.description = Some(description.into());
-        self
-    }
-    /// How consumers reach it: a contact, a support channel and a request form.
-    pub fn reachable(mut self) -> Self {
-        self.contact = Some(Contact {
-            team: "Payments Platform".into(),
-            email: Some("payments@example.com".into()),
-            chat: Some("#payments".into()),
-        });
-        self.content.support = Some(Support {
-            channel: "https://support.example.com/payments".into(),
-            hours: Some("Mon-Fri 08:00-18:00 CET".into()),
-        });
-        self.content.request = Some(Request {
-            url: Some("https://forms.example.com/ledger".into()),
-            instructions: None,
-        });
-        self
-    }
-    /// Depends on `name` in the same namespace (written without a namespace).
-    pub fn depends_on(mut self, name: &str) -> Self {
-        self.content
-            .model
-            .get_or_insert_with(Default::default)
-            .depends_on
-            .push(ServiceRef {
-                namespace: None,
-                name: name.into(),
-            });
-        self
-    }
-    /// No categories: the Service waits in Development before Active.
-    pub fn without_categories(mut self) -> Self {
-        self.categories.clear();
-        self
-    }
-    pub fn build(self) -> Service {
-        let mut spec = ServiceSpec {
-            lifecycle: Default::default(),
-            contact: self.contact,
-            categories: self.categories,
-            content: self.content,
-        };
-        spec.lifecycle.desired_phase = self.desired;
-        Service::new(&self.name, spec)
-    }
-}
-
 static APPROVAL_SEQ: AtomicUsize = AtomicUsize::new(0);
 
 async fn decide(
@@ -557,23 +453,16 @@ async fn decide(
         Decision::Reviewed => "review",
     };
     let name = format!("{service}-{approver}-{verb}-{revision}-{seq}");
+    let sent = approval(&name)
+        .of(service)
+        .by(approver)
+        .decides(decision, revision)
+        .comment(&format!("{verb}d by {approver}"))
+        .build();
     let api: Api<ServiceApproval> = Api::namespaced(client.clone(), NAMESPACE);
-    api.create(
-        &PostParams::default(),
-        &ServiceApproval::new(
-            &name,
-            ServiceApprovalSpec {
-                service_name: service.into(),
-                revision: revision.into(),
-                decision,
-                approver: approver.into(),
-                comment: Some(format!("{verb}d by {approver}")),
-                expires_at: None,
-            },
-        ),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("the approval {name} is created: {e}"));
+    api.create(&PostParams::default(), &sent)
+        .await
+        .unwrap_or_else(|e| panic!("the approval {name} is created: {e}"));
     name
 }
 
@@ -597,7 +486,27 @@ where
 }
 
 /// Polls `probe` until it yields a value, failing after `bound`.
-pub async fn eventually_within<T, F, Fut>(bound: Duration, what: &str, mut probe: F) -> T
+pub async fn eventually_within<T, F, Fut>(bound: Duration, what: &str, probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    poll(bound, what, probe)
+        .await
+        .unwrap_or_else(|why| panic!("{why}"))
+}
+
+/// Polls `probe` until it yields a value; past the deadline, an error naming `what` (for a
+/// caller that gathers failures rather than stopping at the first).
+pub async fn eventually_result<T, F, Fut>(what: &str, probe: F) -> Result<T, String>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    poll(DEADLINE, what, probe).await
+}
+
+async fn poll<T, F, Fut>(bound: Duration, what: &str, mut probe: F) -> Result<T, String>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -605,12 +514,11 @@ where
     let deadline = tokio::time::Instant::now() + bound;
     loop {
         if let Some(value) = probe().await {
-            return value;
+            return Ok(value);
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!("timed out waiting for {what}"));
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
