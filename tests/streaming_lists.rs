@@ -2,13 +2,11 @@
 //! pages where it does not: it asks once at start (kube's watcher would retry a refused
 //! streaming list forever rather than fall back).
 
-mod common;
-
 use bytes::Bytes;
 use charter::controller::streaming_lists_served;
-use common::{Fixture, tools};
 use http_body_util::Full;
 use kube::Client;
+use testkit::{Fixture, Ground};
 
 /// A client whose server answers every request with `status` and `body`, and checks that what
 /// it was asked was a streaming list of Services.
@@ -64,7 +62,7 @@ async fn both_grounds_serve_them_to_the_operator() {
         "the embedded server serves streaming lists"
     );
     fx.shutdown().await;
-    let Some(ground) = tools::Ground::real() else {
+    let Some(ground) = Ground::real() else {
         return;
     };
     let fx = Fixture::start_without_operator_on(&ground, false).await;
