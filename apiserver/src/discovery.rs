@@ -260,7 +260,7 @@ pub(crate) mod tests {
     use crate::resource::PrinterColumn;
 
     fn verbs() -> Vec<String> {
-        crate::registry::verbs_all()
+        crate::resource::VERBS.map(String::from).to_vec()
     }
 
     pub(crate) fn crd_info() -> ResourceInfo {
@@ -316,26 +316,13 @@ pub(crate) mod tests {
                 }
             }))),
             custom: true,
+            strategy: &crate::resource::Plain,
         }
     }
 
     pub(crate) fn core_info(kind: &str, plural: &str, namespaced: bool) -> ResourceInfo {
-        ResourceInfo {
-            group: String::new(),
-            version: "v1".into(),
-            kind: kind.into(),
-            list_kind: format!("{kind}List"),
-            plural: plural.into(),
-            singular: kind.to_lowercase(),
-            namespaced,
-            short_names: vec![],
-            categories: vec![],
-            verbs: verbs(),
-            status_subresource: false,
-            printer_columns: vec![],
-            schema: None,
-            custom: false,
-        }
+        let plain = &crate::resource::Plain;
+        ResourceInfo::builtin(("", "v1"), kind, plural, namespaced, plain)
     }
 
     #[test]

@@ -6,10 +6,8 @@
 #![allow(clippy::result_large_err)]
 
 pub mod admission;
-mod admission_chain;
 pub mod auth;
 pub mod authz;
-mod builtin_kinds;
 mod cel_cost;
 mod cel_rules;
 mod contain;
@@ -21,6 +19,7 @@ pub mod faults;
 pub mod fieldmanager;
 mod generic_store;
 mod handlers;
+mod kinds;
 mod namespace_controller;
 mod object_meta;
 pub mod openapi;
@@ -34,7 +33,6 @@ pub mod selectors;
 pub mod server;
 mod shared;
 pub mod store;
-pub mod strategy;
 pub mod table;
 pub mod tls;
 mod token_review;

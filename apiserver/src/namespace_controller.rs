@@ -5,14 +5,25 @@
 //! removes the namespace.
 
 use crate::generic_store;
+use crate::kinds::namespace;
+use crate::object_meta::{finalizers, now_rfc3339};
 use crate::request::{RequestContext, Target};
+use crate::resource::ResourceInfo;
 use crate::shared::Shared;
 use crate::store::{Bucket, Outcome, meta_str};
-use crate::strategy::{self, namespace};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+
+/// The observer of committed writes: a namespace changed, or something in one went away
+/// (or was marked for deletion), wakes the controller.
+pub fn committed(shared: &Shared, info: &ResourceInfo, _obj: &Value, deleted: bool) {
+    let is_namespace = info.group.is_empty() && info.plural == "namespaces";
+    if is_namespace || (info.namespaced && deleted) {
+        shared.namespace_changes.notify_one();
+    }
+}
 
 /// Run the controller until `stop`.
 pub fn spawn(shared: Arc<Shared>, stop: CancellationToken) {
@@ -103,7 +114,7 @@ fn delete_content(shared: &Shared, ns: &str) -> Remaining {
         left.by_resource
             .insert(format!("{}.{}", info.plural, info.group), items.len());
         for o in &items {
-            for f in strategy::finalizers(o) {
+            for f in finalizers(o) {
                 *left.by_finalizer.entry(f).or_default() += 1;
             }
         }
@@ -197,7 +208,7 @@ fn with_conditions(ns: &Value, left: &Remaining) -> Value {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let now = strategy::now_rfc3339();
+    let now = now_rfc3339();
     for (t, status, reason, message) in conditions(left) {
         let fresh = json!({"type": t, "status": status, "lastTransitionTime": now, "reason": reason, "message": message});
         match list.iter_mut().find(|c| c["type"] == t) {

@@ -533,114 +533,9 @@ fn type_meta_props(props: &mut Map<String, Value>) {
     );
 }
 
-/// The properties of a built-in kind this server serves (minimal; unknown fields kept).
-fn builtin_properties(r: &ResourceInfo) -> (String, Map<String, Value>) {
-    let open = |d: &str| json!({"type": "object", "description": d, "x-kubernetes-preserve-unknown-fields": true});
-    let string_map = |d: &str| json!({"type": "object", "additionalProperties": {"type": "string", "default": ""}, "description": d});
-    let mut props = Map::new();
-    let description = match (r.group.as_str(), r.kind.as_str()) {
-        ("", "ConfigMap") => {
-            props.insert(
-                "data".into(),
-                string_map("Data contains the configuration data."),
-            );
-            props.insert(
-                "binaryData".into(),
-                json!({"type": "object", "additionalProperties": {"type": "string", "format": "byte"}, "description": "BinaryData contains the binary data."}),
-            );
-            props.insert("immutable".into(), json!({"type": "boolean", "description": "Immutable, if set to true, ensures that data stored in the ConfigMap cannot be updated."}));
-            "ConfigMap holds configuration data for pods to consume."
-        }
-        ("", "Secret") => {
-            props.insert(
-                "data".into(),
-                json!({"type": "object", "additionalProperties": {"type": "string", "format": "byte"}, "description": "Data contains the secret data."}),
-            );
-            props.insert(
-                "stringData".into(),
-                string_map("stringData allows specifying non-binary secret data in string form."),
-            );
-            props.insert("type".into(), json!({"type": "string", "description": "Used to facilitate programmatic handling of secret data."}));
-            props.insert("immutable".into(), json!({"type": "boolean", "description": "Immutable, if set to true, ensures that data stored in the Secret cannot be updated."}));
-            "Secret holds secret data of a certain type."
-        }
-        ("", "Namespace") => {
-            props.insert(
-                "spec".into(),
-                open("Spec defines the behavior of the Namespace."),
-            );
-            props.insert(
-                "status".into(),
-                open("Status describes the current status of a Namespace."),
-            );
-            "Namespace provides a scope for Names. Use of multiple namespaces is optional."
-        }
-        ("coordination.k8s.io", "Lease") => {
-            let spec = json!({
-                "type": "object",
-                "description": "LeaseSpec is a specification of a Lease.",
-                "properties": {
-                    "acquireTime": {"type": "string", "format": "date-time", "description": "acquireTime is a time when the current lease was acquired."},
-                    "holderIdentity": {"type": "string", "description": "holderIdentity contains the identity of the holder of a current lease."},
-                    "leaseDurationSeconds": {"type": "integer", "format": "int32", "description": "leaseDurationSeconds is a duration that candidates for a lease need to wait to force acquire it."},
-                    "leaseTransitions": {"type": "integer", "format": "int32", "description": "leaseTransitions is the number of transitions of a lease between holders."},
-                    "preferredHolder": {"type": "string", "description": "PreferredHolder signals to a lease holder that the lease has a more optimal holder and should be given up."},
-                    "renewTime": {"type": "string", "format": "date-time", "description": "renewTime is a time when the current holder of a lease has last updated the lease."},
-                    "strategy": {"type": "string", "description": "Strategy indicates the strategy for picking the leader for coordinated leader election."},
-                }
-            });
-            props.insert("spec".into(), spec);
-            "Lease defines a lease concept."
-        }
-        (_, "Event") => {
-            for f in [
-                "action",
-                "note",
-                "reason",
-                "reportingController",
-                "reportingInstance",
-                "type",
-                "message",
-                "reportingComponent",
-                "eventTime",
-                "firstTimestamp",
-                "lastTimestamp",
-                "deprecatedFirstTimestamp",
-                "deprecatedLastTimestamp",
-            ] {
-                props.insert(f.into(), json!({"type": "string"}));
-            }
-            for f in ["count", "deprecatedCount"] {
-                props.insert(f.into(), json!({"type": "integer", "format": "int32"}));
-            }
-            for f in [
-                "regarding",
-                "related",
-                "involvedObject",
-                "series",
-                "source",
-                "deprecatedSource",
-            ] {
-                props.insert(f.into(), open(""));
-            }
-            "Event is a report of an event somewhere in the cluster."
-        }
-        _ => {
-            props.insert(
-                "spec".into(),
-                open(&format!(
-                    "Specification of the desired behavior of the {}.",
-                    r.kind
-                )),
-            );
-            props.insert(
-                "status".into(),
-                open(&format!("Most recently observed status of the {}.", r.kind)),
-            );
-            "A built-in Kubernetes object."
-        }
-    };
-    (description.to_string(), props)
+/// An OpenAPI map of strings.
+pub(crate) fn string_map(description: &str) -> Value {
+    json!({"type": "object", "additionalProperties": {"type": "string", "default": ""}, "description": description})
 }
 
 /// The `components.schemas` entry of a kind: the CRD's schema for custom resources
@@ -651,7 +546,8 @@ fn kind_schema(r: &ResourceInfo) -> Value {
     let mut schema = match (r.schema.as_deref(), r.custom) {
         (Some(Value::Object(s)), _) => s.clone(),
         _ => {
-            let (description, props) = builtin_properties(r);
+            let mut props = Map::new();
+            let description = r.strategy.openapi_properties(r, &mut props);
             let mut m = Map::new();
             m.insert("type".into(), json!("object"));
             m.insert("description".into(), json!(description));
@@ -822,24 +718,5 @@ mod tests {
             doc["components"]["schemas"]["dev.charter.catalog.v1alpha1.ServiceList"].is_object()
         );
         assert!(group_version(&rs, "catalog.charter.dev", "v9").is_none());
-    }
-
-    #[test]
-    fn builtin_document() {
-        let rs = vec![
-            core_info("ConfigMap", "configmaps", true),
-            core_info("Namespace", "namespaces", false),
-        ];
-        let doc = group_version(&rs, "", "v1").unwrap();
-        let cm = &doc["components"]["schemas"]["io.k8s.api.core.v1.ConfigMap"];
-        assert_eq!(
-            cm["x-kubernetes-group-version-kind"][0],
-            json!({"group": "", "version": "v1", "kind": "ConfigMap"})
-        );
-        assert_eq!(cm["properties"]["data"]["type"], "object");
-        assert!(doc["paths"]["/api/v1/namespaces/{name}"]["patch"].is_object());
-        assert!(
-            doc["paths"]["/api/v1/namespaces/{namespace}/configmaps/{name}"]["patch"].is_object()
-        );
     }
 }

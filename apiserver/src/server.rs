@@ -87,12 +87,20 @@ impl ApiServer {
         let shared = Arc::new(Shared {
             faults: Faults::new(store.clone()),
             store,
-            registry: Registry::new(),
+            registry: Registry::new(crate::kinds::builtins()),
             auth: Authenticator::new(&users),
             bookmark_interval: config.bookmark_interval,
             authz: Default::default(),
             policies: Default::default(),
             namespace_changes: Default::default(),
+            observers: vec![
+                crate::kinds::apiextensions::committed,
+                crate::authz::committed,
+                |shared, info, _, _| {
+                    crate::policy::committed(&shared.policies, &shared.store, info)
+                },
+                crate::namespace_controller::committed,
+            ],
         });
         crate::authz::bootstrap(&shared)?;
         let listener =
@@ -559,7 +567,7 @@ fn delete_collection(
         .list(&target.bucket(), target.namespace.as_deref());
     let mut deleted = Vec::new();
     for o in items {
-        let served = crate::strategy::to_served(target, &o);
+        let served = crate::generic_store::to_served(target, &o);
         if !filter.matches(&served) {
             continue;
         }

@@ -5,7 +5,6 @@ use super::decode_body;
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target};
 use crate::shared::{Reply, Shared};
-use crate::strategy;
 use serde_json::json;
 
 pub fn handle(
@@ -19,7 +18,7 @@ pub fn handle(
         let review = json!({
             "kind": "SelfSubjectReview",
             "apiVersion": target.served.info.api_version(),
-            "metadata": {"creationTimestamp": strategy::now_rfc3339()},
+            "metadata": {"creationTimestamp": crate::object_meta::now_rfc3339()},
             "status": {"userInfo": {"username": ctx.user.name, "groups": ctx.user.groups}},
         });
         return Ok(Reply::json(201, review));

@@ -6,7 +6,6 @@ use crate::error::ApiError;
 use crate::generic_store::{self, Updated};
 use crate::request::{RequestContext, Target};
 use crate::shared::{Reply, Shared};
-use crate::strategy;
 use serde_json::Value;
 
 pub fn handle(
@@ -22,8 +21,8 @@ pub fn handle(
             "the body of the request must be an object",
         ));
     }
-    let obj = strategy::from_served(target, obj)?;
-    let require_rv = !strategy::for_target(target).allow_unconditional_update();
+    let obj = generic_store::from_served(target, obj)?;
+    let require_rv = !target.served.info.strategy.allow_unconditional_update();
     update(shared, ctx, target, name, obj, require_rv)
 }
 
@@ -37,15 +36,15 @@ pub fn update(
     obj: Value,
     require_rv: bool,
 ) -> Result<Reply, ApiError> {
-    let allow_create = strategy::for_target(target).allow_create_on_update();
+    let allow_create = target.served.info.strategy.allow_create_on_update();
     let mut obj = obj;
     generic_store::update(shared, ctx, target, name, allow_create, |cur| {
         // kube-apiserver's order: the uid precondition, then the resourceVersion.
         if let Some(cur) = cur {
-            strategy::check_uid(target, name, &obj, cur)?;
+            generic_store::check_uid(target, name, &obj, cur)?;
         }
         if require_rv {
-            strategy::require_resource_version(target, name, &obj)?;
+            generic_store::require_resource_version(target, name, &obj)?;
         }
         Ok(Updated {
             object: std::mem::take(&mut obj),

@@ -2,41 +2,45 @@
 //! `rest.BeforeCreate` / `rest.BeforeUpdate`: identity, namespace, timestamps, generation,
 //! what an update keeps, ObjectMeta validation; the kind's strategy adds its own rules.
 
-use super::{for_target, now_rfc3339, update_outcome::finalizers};
-use crate::builtin_kinds;
 use crate::error::{ApiError, Cause};
+use crate::object_meta::{finalizers, meta_mut, now_rfc3339};
 use crate::request::Target;
+use crate::resource::ResourceInfo;
 use serde_json::{Value, json};
 
-pub(super) fn meta_mut(obj: &mut Value) -> &mut serde_json::Map<String, Value> {
-    if !obj.is_object() {
-        *obj = json!({});
-    }
-    let root = obj.as_object_mut().expect("object ensured above");
-    let m = root.entry("metadata").or_insert_with(|| json!({}));
-    if !m.is_object() {
-        *m = json!({});
-    }
-    m.as_object_mut().expect("object ensured above")
-}
-
 /// `ValidateObjectMeta` and the kind's own validation (ConfigMap keys and size, Lease
-/// durations; `old` for an update): 422 Invalid naming every bad field.
-pub fn validate(target: &Target, obj: &Value, old: Option<&Value>) -> Result<(), ApiError> {
-    let info = &target.served.info;
-    let rule = crate::object_meta::name_rule(&info.group, &info.plural);
-    let mut causes = crate::object_meta::validate(rule, obj);
-    let kind = for_target(target);
+/// durations, RBAC rules, policies that compile; `old` for an update): 422 Invalid naming
+/// every bad field.
+pub(super) fn validate(
+    info: &ResourceInfo,
+    obj: &Value,
+    old: Option<&Value>,
+) -> Result<(), ApiError> {
+    let kind = info.strategy;
+    let mut causes = crate::object_meta::validate(kind.name_rule(), obj);
     causes.extend(match old {
-        Some(old) => kind.validate_update(obj, old),
-        None => kind.validate(obj),
+        Some(old) => kind.validate_update(info, obj, old),
+        None => kind.validate(info, obj),
     });
     invalid_unless_empty(info, obj, causes)
 }
 
+/// The typed decoder's 400 for a body whose fields have the wrong JSON types:
+/// `ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal ...`.
+fn check_types(info: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
+    match info.strategy.type_error(obj) {
+        None => Ok(()),
+        Some(detail) => Err(ApiError::bad_request(format!(
+            "{kind} in version \"{}\" cannot be handled as a {kind}: {detail}",
+            info.version,
+            kind = info.kind,
+        ))),
+    }
+}
+
 /// 422 Invalid for `obj` naming every cause, or Ok when there are none.
-pub fn invalid_unless_empty(
-    info: &crate::resource::ResourceInfo,
+pub(crate) fn invalid_unless_empty(
+    info: &ResourceInfo,
     obj: &Value,
     causes: Vec<Cause>,
 ) -> Result<(), ApiError> {
@@ -55,10 +59,10 @@ pub fn invalid_unless_empty(
 
 /// Stamp a new object: identity, namespace, timestamps, generation; status reset for
 /// kinds with a status subresource (custom resources) and set for the kinds the server owns.
-pub fn prepare_create(target: &Target, obj: &mut Value, name: &str) -> Result<(), ApiError> {
+pub(super) fn prepare_create(target: &Target, obj: &mut Value, name: &str) -> Result<(), ApiError> {
     let info = &target.served.info;
-    let kind = for_target(target);
-    let stored_api_version = kind.stored_api_version(target);
+    let kind = info.strategy;
+    let stored_api_version = kind.stored_api_version(info);
     let ns = target.namespace.clone();
     let m = meta_mut(obj);
     if let (Some(url_ns), Some(body_ns)) = (&ns, m.get("namespace").and_then(Value::as_str))
@@ -69,8 +73,7 @@ pub fn prepare_create(target: &Target, obj: &mut Value, name: &str) -> Result<()
         ));
     }
     m.insert("name".into(), json!(name));
-    builtin_kinds::decode(info, obj)?;
-    validate(target, obj, None)?;
+    check_types(info, obj)?;
     let m = meta_mut(obj);
     match &ns {
         Some(n) => m.insert("namespace".into(), json!(n)),
@@ -89,13 +92,17 @@ pub fn prepare_create(target: &Target, obj: &mut Value, name: &str) -> Result<()
         o.insert("apiVersion".into(), json!(stored_api_version));
         o.insert("kind".into(), json!(info.kind));
     }
-    kind.prepare_for_create(target, obj);
+    kind.prepare_for_create(info, obj);
     Ok(())
 }
 
 /// The object an update produces from the stored one: immutable metadata kept; a status
 /// write keeps only status; a main-resource write keeps the stored status.
-pub fn prepare_update(target: &Target, old: &Value, mut new: Value) -> Result<Value, ApiError> {
+pub(super) fn prepare_update(
+    target: &Target,
+    old: &Value,
+    mut new: Value,
+) -> Result<Value, ApiError> {
     let info = &target.served.info;
     if !new.is_object() {
         return Err(ApiError::bad_request(
@@ -136,7 +143,7 @@ pub fn prepare_update(target: &Target, old: &Value, mut new: Value) -> Result<Va
             "the name of the object ({n}) does not match the name on the URL ({name})"
         )));
     }
-    builtin_kinds::decode(info, &new)?;
+    check_types(info, &new)?;
     let old_meta = old.get("metadata").cloned().unwrap_or(json!({}));
     {
         let m = meta_mut(&mut new);
@@ -169,8 +176,7 @@ pub fn prepare_update(target: &Target, old: &Value, mut new: Value) -> Result<Va
             };
         }
     }
-    for_target(target).prepare_for_update(target, old, &mut new);
-    validate(target, &new, Some(old))?;
+    info.strategy.prepare_for_update(info, old, &mut new);
     // Finalizers may only be removed from an object being deleted.
     if old.pointer("/metadata/deletionTimestamp").is_some() {
         let old_f = finalizers(old);

@@ -2,14 +2,11 @@
 //! `pkg/apis/rbac/validation`: rule shapes, roleRef and subject kinds, and the
 //! immutable `roleRef` of a binding. Worded as the real server words them.
 
-use super::request_info::quote;
-use crate::error::{ApiError, Cause};
-use crate::registry::Served;
+use crate::authz::RBAC_GROUP as GROUP;
+use crate::authz::request_info::quote;
+use crate::authz::rules::strings as strs;
+use crate::error::Cause;
 use serde_json::Value;
-
-const GROUP: &str = "rbac.authorization.k8s.io";
-
-use super::rules::strings as strs;
 
 fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or_default()
@@ -61,7 +58,7 @@ fn role_ref(binding: &Value) -> (String, String, String) {
 }
 
 /// Fill in what the real server defaults: a User or Group subject's apiGroup.
-fn default_subjects(obj: &mut Value) {
+pub(super) fn default_subjects(obj: &mut Value) {
     let subjects = obj.get_mut("subjects").and_then(Value::as_array_mut);
     for s in subjects.into_iter().flatten() {
         let kind = str_at(s, "kind").to_string();
@@ -77,7 +74,7 @@ fn default_subjects(obj: &mut Value) {
     }
 }
 
-fn rule_causes(rules: Option<&Value>, namespaced: bool) -> Vec<Cause> {
+pub(super) fn rule_causes(rules: Option<&Value>, namespaced: bool) -> Vec<Cause> {
     let mut out = Vec::new();
     for (i, r) in rules
         .and_then(Value::as_array)
@@ -130,7 +127,7 @@ fn rule_causes(rules: Option<&Value>, namespaced: bool) -> Vec<Cause> {
     out
 }
 
-fn binding_causes(obj: &Value, namespaced: bool) -> Vec<Cause> {
+pub(super) fn binding_causes(obj: &Value, namespaced: bool) -> Vec<Cause> {
     let mut out = Vec::new();
     let (group, kind, name) = role_ref(obj);
     if group != GROUP {
@@ -178,37 +175,20 @@ fn binding_causes(obj: &Value, namespaced: bool) -> Vec<Cause> {
     out
 }
 
-/// Default and validate an RBAC object being written (`old` on update); 422 Invalid when
-/// it breaks a rule. Other kinds pass untouched.
-pub fn admit(served: &Served, obj: &mut Value, old: Option<&Value>) -> Result<(), ApiError> {
-    let info = &served.info;
-    if info.group != GROUP {
-        return Ok(());
+/// A binding's `roleRef` cannot change.
+pub(super) fn role_ref_causes(obj: &Value, old: &Value) -> Vec<Cause> {
+    if role_ref(old) == role_ref(obj) {
+        return Vec::new();
     }
-    let causes = match info.kind.as_str() {
-        "Role" => rule_causes(obj.get("rules"), true),
-        "ClusterRole" => rule_causes(obj.get("rules"), false),
-        "RoleBinding" | "ClusterRoleBinding" => {
-            default_subjects(obj);
-            let mut causes = binding_causes(obj, info.kind == "RoleBinding");
-            if let Some(old) = old
-                && role_ref(old) != role_ref(obj)
-            {
-                let (g, k, n) = role_ref(obj);
-                causes.push(cause(
-                    "FieldValueInvalid",
-                    "roleRef".into(),
-                    format!(
-                        "Invalid value: rbac.RoleRef{{APIGroup:{}, Kind:{}, Name:{}}}: cannot change roleRef",
-                        quote(&g),
-                        quote(&k),
-                        quote(&n)
-                    ),
-                ));
-            }
-            causes
-        }
-        _ => Vec::new(),
-    };
-    crate::strategy::invalid_unless_empty(info, obj, causes)
+    let (g, k, n) = role_ref(obj);
+    vec![cause(
+        "FieldValueInvalid",
+        "roleRef".into(),
+        format!(
+            "Invalid value: rbac.RoleRef{{APIGroup:{}, Kind:{}, Name:{}}}: cannot change roleRef",
+            quote(&g),
+            quote(&k),
+            quote(&n)
+        ),
+    )]
 }

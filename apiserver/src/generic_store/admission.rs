@@ -1,19 +1,20 @@
 //! The admission chain every write passes through once, in kube-apiserver's order:
-//! mutating admission policies; then the kind's own admission (for custom resources
-//! pruning, defaults, schema and CEL rules; the policy kinds' own validation); then
-//! validating admission policies. Handlers `prepare` it before taking the store's lock
-//! (that is when params and the namespace are read) and run it inside.
+//! mutating admission policies; then the kind's validation (its strategy's rules, and for
+//! custom resources pruning, defaults, schema and CEL rules); then validating admission
+//! policies. The generic store `prepare`s it before taking the store's lock (that is when
+//! params and the namespace are read) and runs it inside.
 
+use super::decode::validate_admitted;
+use super::prepare::prepare_update;
 use crate::error::ApiError;
 use crate::policy::params::{Resolved, Wanted};
 use crate::policy::{self, Operation, Request, Snapshot};
 use crate::request::{RequestContext, Target};
 use crate::shared::Shared;
-use crate::strategy;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-pub struct Admission<'a> {
+pub(super) struct Admission<'a> {
     ctx: &'a RequestContext,
     target: &'a Target,
     snapshot: Arc<Snapshot>,
@@ -62,7 +63,7 @@ impl<'a> Admission<'a> {
         let info = &target.served.info;
         let mut params = Resolved::default();
         let mut namespace_object = Value::Null;
-        if !snapshot.is_empty() && !policy::is_policy_resource(&info.group, &info.plural) {
+        if !snapshot.is_empty() && !info.strategy.exempt_from_policies() {
             if let Some(ns) = &target.namespace
                 && let Some(o) = shared
                     .store
@@ -127,25 +128,10 @@ impl<'a> Admission<'a> {
         if let Some(old) = old
             && before.as_ref().is_some_and(|b| b != obj)
         {
-            *obj = strategy::prepare_update(self.target, old, std::mem::take(obj))?;
+            *obj = prepare_update(self.target, old, std::mem::take(obj))?;
         }
-        let info = &self.target.served.info;
-        let mut warnings = if self.target.subresource.is_none() || info.custom {
-            strategy::admit(&self.target.served, self.ctx, obj, old)?
-        } else {
-            Vec::new()
-        };
-        if self.target.subresource.is_none() {
-            policy::validate_object(info, obj)?;
-        }
-        warnings.extend(policy::validate(
-            &self.snapshot,
-            &req,
-            obj,
-            old_object,
-            &self.params,
-        )?);
-        Ok(warnings)
+        validate_admitted(self.target, obj, old)?;
+        policy::validate(&self.snapshot, &req, obj, old_object, &self.params)
     }
 
     /// Admit a delete of `old`: validating policies see `object` null.

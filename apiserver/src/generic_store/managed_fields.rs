@@ -1,14 +1,14 @@
 //! managedFields for a create, update or non-apply patch (apply records its own).
 
-use super::now_rfc3339;
 use crate::contain::contain;
 use crate::fieldmanager;
+use crate::object_meta::now_rfc3339;
 use crate::resource::ResourceInfo;
 use serde_json::Value;
 
 /// Record managedFields for a create, update or non-apply patch. A failure in the
 /// recorder leaves managedFields as they were rather than failing the write.
-pub fn record_update(
+pub(super) fn record_update(
     info: Option<&ResourceInfo>,
     old: Option<&Value>,
     new: &mut Value,

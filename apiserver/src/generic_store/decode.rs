@@ -1,18 +1,19 @@
-//! The kind's own admission step: ObjectMeta decoded strictly (unknown fields dropped,
-//! warned or refused), and for custom resources pruning, defaulting, schema and CEL rules.
+//! Decoding a body (ObjectMeta strictly, a custom resource pruned and defaulted), and
+//! the kind's validation once mutating admission is done: ObjectMeta and the kind's own
+//! rules, and for custom resources pruning, defaulting, schema and CEL rules.
 
-use super::prepare::invalid_unless_empty;
+use super::prepare::{invalid_unless_empty, validate};
 use crate::contain::contain;
 use crate::error::ApiError;
 use crate::registry::Served;
-use crate::request::RequestContext;
+use crate::request::{RequestContext, Target};
 use serde_json::Value;
 
 /// Decoding, as the real server decodes a body before the field manager and admission see
 /// it: ObjectMeta strictly (unknown fields dropped), a custom resource pruned and defaulted
 /// by its schema; what was dropped is a warning, nothing (`fieldValidation=Ignore`), or the
 /// decoder's 400 (`Strict`). Returns the warnings to send.
-pub fn decode(
+pub(super) fn decode(
     served: &Served,
     ctx: &RequestContext,
     obj: &mut Value,
@@ -43,24 +44,35 @@ pub fn decode(
     }
 }
 
-/// Custom resource admission after the mutating policies: what they added is pruned and
-/// defaulted too (silently: the request's own fields were decoded already), then the schema
-/// and CEL validation.
-pub fn admit(
-    served: &Served,
-    _ctx: &RequestContext,
+/// The kind's validation after the mutating policies (kube's `Validate` and
+/// `ValidateUpdate`, between mutating and validating admission): what the mutations added
+/// is pruned and defaulted too (silently: the request's own fields were decoded already);
+/// a main-resource write gets the kind's defaults and its ObjectMeta and own rules checked;
+/// a custom resource its schema and CEL rules.
+pub(super) fn validate_admitted(
+    target: &Target,
     obj: &mut Value,
     old: Option<&Value>,
-) -> Result<Vec<String>, ApiError> {
-    crate::authz::admit(served, obj, old)?;
+) -> Result<(), ApiError> {
+    let served = &target.served;
+    let info = &served.info;
+    let main_resource = target.subresource.is_none();
+    if !main_resource && !info.custom {
+        return Ok(());
+    }
     crate::object_meta::drop_unknown_fields(obj);
+    if let Some(schema) = &served.schema {
+        contain("admission prune_and_default", || {
+            schema.prune_and_default(obj)
+        })?;
+    }
+    if main_resource {
+        info.strategy.default_admitted(obj);
+        validate(info, obj, old)?;
+    }
     let Some(schema) = &served.schema else {
-        return Ok(Vec::new());
+        return Ok(());
     };
-    contain("admission prune_and_default", || {
-        schema.prune_and_default(obj)
-    })?;
     let causes = contain("admission validate", || schema.validate(obj, old))?;
-    invalid_unless_empty(&served.info, obj, causes)?;
-    Ok(Vec::new())
+    invalid_unless_empty(info, obj, causes)
 }

@@ -2,20 +2,9 @@
 //! bump on a change outside metadata and status, removal when the last finalizer of a
 //! deleting object goes.
 
-use super::prepare::meta_mut;
+use crate::object_meta::{finalizers, generation, meta_mut};
 use crate::store::Outcome;
 use serde_json::{Value, json};
-
-/// `metadata.generation`, 0 when the kind carries none.
-pub fn generation(obj: &Value) -> i64 {
-    obj.pointer("/metadata/generation")
-        .and_then(Value::as_i64)
-        .unwrap_or(0)
-}
-
-pub fn finalizers(obj: &Value) -> Vec<String> {
-    crate::store::str_list(obj.pointer("/metadata/finalizers"))
-}
 
 /// Comparable form: without resourceVersion and managedFields timestamps.
 fn normalized(obj: &Value) -> Value {
@@ -47,27 +36,17 @@ fn generation_content(obj: &Value, with_status: bool) -> Value {
 }
 
 /// Decide what an update stores: nothing for a no-op; generation +1 on a spec change
-/// (for kinds that carry a generation: those whose create stamped one); removal when a
-/// deleting object's last finalizer is gone.
-pub fn finish_update(old: &Value, new: Value) -> Outcome {
-    finish_update_counting(old, new, false)
-}
-
-/// `finish_update` where `status_counts` says a status change bumps the generation too
-/// (custom resources without a status subresource: any non-metadata change does).
-pub fn finish_update_counting(old: &Value, mut new: Value, status_counts: bool) -> Outcome {
+/// (for kinds that carry a generation: those whose create stamped one), and on a status
+/// change too when `status_counts` (custom resources without a status subresource: any
+/// non-metadata change does); removal when a deleting object's last finalizer is gone.
+pub(super) fn finish_update(old: &Value, mut new: Value, status_counts: bool) -> Outcome {
     if normalized(old) == normalized(&new) {
         return Outcome::Unchanged(old.clone());
     }
     if generation(old) > 0
         && generation_content(old, status_counts) != generation_content(&new, status_counts)
     {
-        let g = old
-            .pointer("/metadata/generation")
-            .and_then(Value::as_i64)
-            .unwrap_or(0)
-            + 1;
-        meta_mut(&mut new).insert("generation".into(), json!(g));
+        meta_mut(&mut new).insert("generation".into(), json!(generation(old) + 1));
     }
     if new.pointer("/metadata/deletionTimestamp").is_some() && finalizers(&new).is_empty() {
         return Outcome::Delete(new);

@@ -2,24 +2,28 @@
 //! finalizer in `spec.finalizers`, which only the finalize step changes; the first DELETE
 //! marks the namespace Terminating and the namespace controller empties it.
 
-use super::Strategy;
+use super::field_errors::unmarshal_error;
 use crate::error::ApiError;
-use crate::request::Target;
+use crate::object_meta::{NameRule, finalizers, now_rfc3339};
+use crate::resource::{ResourceInfo, Strategy, Table, open_object};
 use crate::store::Outcome;
-use serde_json::{Value, json};
+use crate::table;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
 
 /// The finalizer the namespace controller removes once the namespace is empty.
 pub const FINALIZER: &str = "kubernetes";
 
 /// The label every namespace carries with its own name.
-pub const NAME_LABEL: &str = "kubernetes.io/metadata.name";
+const NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
-pub struct Namespace;
+#[derive(Debug)]
+pub(super) struct Namespace;
 
 impl Strategy for Namespace {
     /// SetDefaults_Namespace, at decoding: the `kubernetes.io/metadata.name` label is the
     /// name (so the field manager records it as the request's).
-    fn decode_served(&self, _target: &Target, mut obj: Value) -> Result<Value, ApiError> {
+    fn decode_served(&self, _info: &ResourceInfo, mut obj: Value) -> Result<Value, ApiError> {
         let name = crate::store::meta_str(&obj, "name")
             .unwrap_or_default()
             .to_string();
@@ -32,7 +36,25 @@ impl Strategy for Namespace {
         Ok(obj)
     }
 
-    fn prepare_for_create(&self, _target: &Target, obj: &mut Value) {
+    fn type_error(&self, obj: &Value) -> Option<String> {
+        match obj.pointer("/spec/finalizers") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) => items
+                .iter()
+                .find(|i| !(i.is_string() || i.is_null()))
+                .map(|i| {
+                    unmarshal_error(i, "NamespaceSpec", "spec.finalizers", "v1.FinalizerName")
+                }),
+            Some(other) => Some(unmarshal_error(
+                other,
+                "NamespaceSpec",
+                "spec.finalizers",
+                "[]v1.FinalizerName",
+            )),
+        }
+    }
+
+    fn prepare_for_create(&self, _info: &ResourceInfo, obj: &mut Value) {
         obj["status"] = json!({"phase": "Active"});
         if !obj.get("spec").is_some_and(Value::is_object) {
             obj["spec"] = json!({});
@@ -40,7 +62,7 @@ impl Strategy for Namespace {
         obj["spec"]["finalizers"] = json!([FINALIZER]);
     }
 
-    fn prepare_for_update(&self, _target: &Target, old: &Value, new: &mut Value) {
+    fn prepare_for_update(&self, _info: &ResourceInfo, old: &Value, new: &mut Value) {
         let kept = old
             .pointer("/spec/finalizers")
             .cloned()
@@ -61,12 +83,47 @@ impl Strategy for Namespace {
     fn before_delete(&self, cur: &Value) -> Option<Outcome> {
         if cur.pointer("/metadata/deletionTimestamp").is_none() {
             let mut next = cur.clone();
-            next["metadata"]["deletionTimestamp"] = json!(super::now_rfc3339());
+            next["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
             next["status"]["phase"] = json!("Terminating");
             return Some(Outcome::Write(next));
         }
         // Deleted only once its spec finalizers are gone.
         (!spec_finalizers(cur).is_empty()).then(|| Outcome::Unchanged(cur.clone()))
+    }
+
+    fn name_rule(&self) -> NameRule {
+        NameRule::Dns1123Label
+    }
+
+    fn field_label_supported(&self, label: &str, _selectable: &[String]) -> bool {
+        matches!(label, "metadata.name" | "name" | "status.phase")
+    }
+
+    fn table(&self, objects: &[Value], now: DateTime<Utc>) -> Option<Table> {
+        let status = table::column("Status", "string", "The status of the namespace");
+        Some(table::with_columns(
+            objects,
+            now,
+            &[(status, |o, _| {
+                let deleting = o
+                    .pointer("/metadata/deletionTimestamp")
+                    .is_some_and(Value::is_string);
+                let fallback = if deleting { "Terminating" } else { "Active" };
+                json!(table::str_at(o, "/status/phase").unwrap_or(fallback))
+            })],
+        ))
+    }
+
+    fn openapi_properties(&self, _info: &ResourceInfo, props: &mut Map<String, Value>) -> String {
+        props.insert(
+            "spec".into(),
+            open_object("Spec defines the behavior of the Namespace."),
+        );
+        props.insert(
+            "status".into(),
+            open_object("Status describes the current status of a Namespace."),
+        );
+        "Namespace provides a scope for Names. Use of multiple namespaces is optional.".into()
     }
 }
 
@@ -76,14 +133,14 @@ pub fn spec_finalizers(ns: &Value) -> Vec<String> {
 
 /// The finalize subresource's write: `spec.finalizers` replaced; a deleting namespace
 /// without finalizers of either kind is removed.
-pub fn finalize(cur: &Value, finalizers: Vec<String>) -> Outcome {
+pub fn finalize(cur: &Value, spec_finalizers: Vec<String>) -> Outcome {
     let mut next = cur.clone();
     if !next.get("spec").is_some_and(Value::is_object) {
         next["spec"] = json!({});
     }
-    next["spec"]["finalizers"] = json!(finalizers);
+    next["spec"]["finalizers"] = json!(spec_finalizers);
     let deleting = next.pointer("/metadata/deletionTimestamp").is_some();
-    if deleting && finalizers.is_empty() && super::finalizers(&next).is_empty() {
+    if deleting && spec_finalizers.is_empty() && finalizers(&next).is_empty() {
         return Outcome::Delete(next);
     }
     if &next == cur {
