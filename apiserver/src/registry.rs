@@ -2,7 +2,7 @@
 //! every served version of each installed CustomResourceDefinition (with its schema
 //! compiled once for admission).
 
-use crate::admission::CompiledSchema;
+use crate::apiextensions::CompiledSchema;
 use crate::resource::ResourceInfo;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

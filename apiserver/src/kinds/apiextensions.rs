@@ -2,7 +2,7 @@
 //! by the server, their served versions registered once committed) and the custom
 //! resources they define (apiextensions' custom-resource strategy).
 
-use crate::admission::CompiledSchema;
+use crate::apiextensions::CompiledSchema;
 use crate::error::{ApiError, Cause};
 use crate::object_meta::now_rfc3339;
 use crate::registry::Served;
@@ -154,7 +154,7 @@ fn invalid_field(name: &str, field: &str, message: &str) -> ApiError {
 
 /// A CRD's served versions, and its status (Established, NamesAccepted) set on `crd`.
 fn prepare_crd(crd: &mut Value, old: Option<&Value>) -> Result<Vec<Served>, ApiError> {
-    let causes = crate::crd_validation::validate(crd);
+    let causes = crate::apiextensions::crd_validation::validate(crd);
     if !causes.is_empty() {
         let name = crate::store::meta_str(crd, "name").unwrap_or_default();
         return Err(invalid_crd(name, causes));

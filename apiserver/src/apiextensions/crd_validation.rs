@@ -111,14 +111,14 @@ fn cel(compiled: &kcel::CompiledSchema, node: &Value, path: &str, causes: &mut V
         .unwrap_or_default();
     for (i, r) in compiled.validations.iter().enumerate() {
         if let Ok(compiled_rule) = r
-            && crate::cel_cost::certainly_over_budget(
+            && super::cel_cost::certainly_over_budget(
                 &compiled_rule.program.expression().expr,
                 node,
             )
         {
             causes.push(Cause {
                 reason: "FieldValueForbidden".into(),
-                message: format!("Forbidden: {}", crate::cel_cost::OVER_BUDGET),
+                message: format!("Forbidden: {}", super::cel_cost::OVER_BUDGET),
                 field: format!("{path}.x-kubernetes-validations[{i}].rule"),
             });
         }
