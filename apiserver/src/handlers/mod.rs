@@ -3,6 +3,7 @@
 mod continue_token;
 pub mod create;
 pub mod delete;
+pub mod delete_collection;
 pub mod get;
 pub mod list;
 mod list_options;
