@@ -14,7 +14,6 @@ pub(crate) mod request_info;
 pub(crate) mod review;
 pub(crate) mod rules;
 pub(crate) mod snapshot;
-pub(crate) mod wire;
 
 pub(crate) use request_info::{Attributes, ResourceAttributes};
 

@@ -2,7 +2,7 @@
 //! (`create role|clusterrole|rolebinding|clusterrolebinding|serviceaccount`, `auth can-i`)
 //! send them. Each maps to the JSON object the same request would carry.
 
-use crate::protobuf::object_meta;
+use super::object_meta::object_meta;
 use k8s_pb::api::authorization::v1 as authz;
 use k8s_pb::api::core::v1 as core;
 use k8s_pb::api::rbac::v1 as rbac;
