@@ -205,13 +205,7 @@ pub fn api_group_list(resources: &[ResourceInfo]) -> Value {
 /// Legacy `/api/v1` or `/apis/<group>/<version>`: APIResourceList (with `<plural>/status`
 /// entries); `None` when nothing is served there.
 pub fn api_resource_list(resources: &[ResourceInfo], group: &str, version: &str) -> Option<Value> {
-    let served: Vec<&ResourceInfo> = resources
-        .iter()
-        .filter(|r| r.group == group && r.version == version)
-        .collect();
-    if served.is_empty() {
-        return None;
-    }
+    let served = crate::resource::served_at(resources, group, version)?;
     let mut list = Vec::new();
     for r in served {
         let mut res = json!({

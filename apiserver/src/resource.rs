@@ -169,6 +169,19 @@ impl ResourceInfo {
     }
 }
 
+/// The kinds served at `group/version`; `None` when there are none.
+pub fn served_at<'a>(
+    resources: &'a [ResourceInfo],
+    group: &str,
+    version: &str,
+) -> Option<Vec<&'a ResourceInfo>> {
+    let served: Vec<&ResourceInfo> = resources
+        .iter()
+        .filter(|r| r.group == group && r.version == version)
+        .collect();
+    (!served.is_empty()).then_some(served)
+}
+
 /// A kind family's rules, as kube-apiserver's registry strategies (`RESTCreateStrategy`,
 /// `RESTUpdateStrategy`, `RESTDeleteStrategy`, the table convertor, the field label
 /// conversion, the typed decoder). The generic store (`crate::generic_store`) drives them.
