@@ -48,10 +48,6 @@ impl RequestContext {
         self.param("dryRun") == Some("All")
     }
 
-    pub fn strict(&self) -> bool {
-        self.param("fieldValidation") == Some("Strict")
-    }
-
     /// The field manager of a write: `fieldManager`, else the user agent's program name.
     pub fn manager(&self) -> String {
         if let Some(m) = self.param("fieldManager").filter(|m| !m.is_empty()) {

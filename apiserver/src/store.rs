@@ -53,10 +53,9 @@ pub enum Outcome {
     Unchanged(Value),
 }
 
-/// The stored result of a mutation and whether it was created.
+/// The stored result of a mutation and whether it was deleted.
 pub struct Committed {
     pub object: Value,
-    pub created: bool,
     pub deleted: bool,
 }
 
@@ -230,7 +229,6 @@ impl Store {
         match outcome {
             Outcome::Unchanged(obj) => Ok(Committed {
                 object: obj,
-                created: false,
                 deleted: false,
             }),
             Outcome::Write(mut obj) => {
@@ -238,7 +236,6 @@ impl Store {
                 if dry_run {
                     return Ok(Committed {
                         object: obj,
-                        created,
                         deleted: false,
                     });
                 }
@@ -268,7 +265,6 @@ impl Store {
                 );
                 Ok(Committed {
                     object: obj,
-                    created,
                     deleted: false,
                 })
             }
@@ -276,7 +272,6 @@ impl Store {
                 if dry_run || current.is_none() {
                     return Ok(Committed {
                         object: obj,
-                        created: false,
                         deleted: true,
                     });
                 }
@@ -300,7 +295,6 @@ impl Store {
                 );
                 Ok(Committed {
                     object: obj,
-                    created: false,
                     deleted: true,
                 })
             }

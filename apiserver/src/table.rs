@@ -298,6 +298,7 @@ pub(crate) fn with_columns(
     (defs, rows)
 }
 
+#[cfg(test)]
 /// A Table of `objects` (full JSON objects), with the given list metadata
 /// (`resourceVersion`, `continue`). Dates are printed as ages relative to `now`.
 /// Each row carries the object's metadata as PartialObjectMetadata (`includeObject=Metadata`).

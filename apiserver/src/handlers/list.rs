@@ -9,7 +9,7 @@ use crate::selectors::{FieldSelector, LabelSelector};
 use crate::shared::{Reply, Shared};
 use serde_json::{Value, json};
 
-pub const TABLE_CONTENT_TYPE: &str = "application/json;as=Table;v=v1;g=meta.k8s.io";
+pub use crate::table::TABLE_CONTENT_TYPE;
 
 pub fn wants_table(ctx: &RequestContext) -> bool {
     !ctx.accept.is_empty()

@@ -24,7 +24,7 @@ pub fn decode_body(ctx: &RequestContext, body: &[u8]) -> Result<Value, ApiError>
         .next()
         .unwrap_or_default()
         .trim();
-    if ct == "application/vnd.kubernetes.protobuf" {
+    if crate::protobuf::is_protobuf(ct) {
         return contain("protobuf::decode", || crate::protobuf::decode(body))?;
     }
     if let Ok(v) = serde_json::from_slice::<Value>(body) {

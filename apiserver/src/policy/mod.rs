@@ -156,7 +156,6 @@ impl Request {
             operation: self.operation,
             group: &self.info.group,
             version: &self.info.version,
-            kind: &self.info.kind,
             resource: &self.info.plural,
             subresource: &self.subresource,
             namespace: &self.namespace,
