@@ -163,7 +163,7 @@ fn label_key_errors(key: &str) -> Vec<String> {
 
 /// The fields of `ObjectMeta`; the real decoder drops any other (and names it under
 /// `fieldValidation=Strict`).
-const OBJECT_META_FIELDS: [&str; 15] = [
+pub(crate) const OBJECT_META_FIELDS: [&str; 15] = [
     "name",
     "generateName",
     "namespace",

@@ -202,15 +202,21 @@ async fn serve(
         return Err(not_found_path());
     }
     handlers::validate_dry_run(ctx, verb)?;
+    let call = handlers::Call {
+        shared,
+        ctx,
+        target: &target,
+        body,
+    };
     let reply = match (verb, target.name.clone()) {
         ("watch", _) => return Ok(handlers::watch::handle(shared, ctx, &target)),
         ("list", _) => handlers::list::handle(shared, ctx, &target)?,
         ("get", Some(n)) => handlers::get::handle(shared, ctx, &target, &n)?,
-        ("create", _) => handlers::create::handle(shared, ctx, &target, body)?,
-        ("update", Some(n)) => handlers::update::handle(shared, ctx, &target, &n, body)?,
-        ("patch", Some(n)) => handlers::patch::handle(shared, ctx, &target, &n, body)?,
-        ("delete", Some(n)) => handlers::delete::handle(shared, ctx, &target, &n, body)?,
-        ("deletecollection", _) => handlers::delete_collection::handle(shared, ctx, &target, body)?,
+        ("create", _) => handlers::create::handle(call)?,
+        ("update", Some(n)) => handlers::update::handle(call, &n)?,
+        ("patch", Some(n)) => handlers::patch::handle(call, &n)?,
+        ("delete", Some(n)) => handlers::delete::handle(call, &n)?,
+        ("deletecollection", _) => handlers::delete_collection::handle(call)?,
         _ => {
             return Err(ApiError::new(
                 405,

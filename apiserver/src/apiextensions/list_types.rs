@@ -2,7 +2,7 @@
 //! `date-time` formats as kube-openapi's strfmt reads them.
 
 use super::schema_errors::{cause, show};
-use super::walk::{At, MAX_DEPTH};
+use super::walk::{At, MAX_DEPTH, field_schemas};
 use crate::error::Cause;
 use serde_json::{Map, Value};
 
@@ -19,8 +19,8 @@ pub(super) fn list_types_and_formats(
     }
     match v {
         Value::Object(m) => {
-            let props = schema.get("properties").and_then(Value::as_object);
-            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+            let (props, additional) = field_schemas(schema);
+            let additional = additional.filter(|a| a.is_object());
             for (k, child) in m {
                 if let Some(cs) = props.and_then(|p| p.get(k)).or(additional) {
                     list_types_and_formats(child, cs, At::Field(&at, k), causes, depth + 1);

@@ -2,7 +2,7 @@
 //! `x-kubernetes-embedded-resource`), dropping nulls of non-nullable fields, and applying
 //! the schema's defaults.
 
-use super::walk::{At, MAX_DEPTH, flag};
+use super::walk::{At, MAX_DEPTH, field_schemas, flag};
 use serde_json::Value;
 
 /// Prune unknown fields, drop nulls of non-nullable fields, apply defaults.
@@ -19,8 +19,7 @@ pub(super) fn prune_node(
     }
     match v {
         Value::Object(m) => {
-            let props = schema.get("properties").and_then(Value::as_object);
-            let additional = schema.get("additionalProperties");
+            let (props, additional) = field_schemas(schema);
             let preserve = flag(schema, "x-kubernetes-preserve-unknown-fields");
             let embedded = flag(schema, "x-kubernetes-embedded-resource");
             m.retain(|k, child| {

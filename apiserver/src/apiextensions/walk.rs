@@ -1,7 +1,7 @@
 //! Walking an object beside its schema: where a node is (`At`, spelled only when needed),
 //! the depth bound, and the value or schema node at a kube-cel field path.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 pub(super) const MAX_DEPTH: usize = 64;
 
@@ -73,4 +73,12 @@ pub(super) fn schema_at<'a>(schema: &'a Value, path: &str) -> Option<&'a Value> 
         }
     }
     Some(cur)
+}
+
+/// An object schema's `properties` and `additionalProperties`: where its fields' schemas are.
+pub(super) fn field_schemas(schema: &Value) -> (Option<&Map<String, Value>>, Option<&Value>) {
+    (
+        schema.get("properties").and_then(Value::as_object),
+        schema.get("additionalProperties"),
+    )
 }

@@ -25,26 +25,17 @@ pub(super) struct Admission<'a> {
 
 /// The request's Namespace as `namespaceObject` shows it (k8s `CreateNamespaceObject`).
 fn as_namespace_object(ns: &Value) -> Value {
-    let keep = [
-        "name",
-        "generateName",
-        "namespace",
-        "uid",
-        "resourceVersion",
-        "generation",
-        "creationTimestamp",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-        "labels",
-        "annotations",
-        "finalizers",
-    ];
+    // ObjectMeta but for selfLink, ownerReferences and managedFields.
+    let keep = |k: &str| {
+        crate::object_meta::OBJECT_META_FIELDS.contains(&k)
+            && !matches!(k, "selfLink" | "ownerReferences" | "managedFields")
+    };
     let meta: serde_json::Map<String, Value> = ns
         .get("metadata")
         .and_then(Value::as_object)
         .map(|m| {
             m.iter()
-                .filter(|(k, _)| keep.contains(&k.as_str()))
+                .filter(|(k, _)| keep(k))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect()
         })

@@ -20,21 +20,26 @@ pub fn not_found_for(target: &Target, name: &str) -> ApiError {
 pub fn check_resource_version(
     target: &Target,
     name: &str,
-    written: &serde_json::Value,
-    stored: &serde_json::Value,
+    written: &Value,
+    stored: &Value,
 ) -> Result<(), ApiError> {
-    let meta_str = crate::store::meta_str;
-    match meta_str(written, "resourceVersion").filter(|rv| !rv.is_empty()) {
-        Some(rv) if Some(rv) != meta_str(stored, "resourceVersion") => Err(conflict(target, name)),
-        _ => Ok(()),
+    match named_otherwise(written, stored, "resourceVersion") {
+        Some(_) => Err(conflict(target, name)),
+        None => Ok(()),
     }
+}
+
+/// The metadata field the written object sets (non-empty) to other than the stored value.
+fn named_otherwise<'a>(written: &'a Value, stored: &Value, field: &str) -> Option<&'a str> {
+    let meta_str = crate::store::meta_str;
+    meta_str(written, field).filter(|v| !v.is_empty() && Some(*v) != meta_str(stored, field))
 }
 
 /// The 422 of a PUT without `metadata.resourceVersion` on a kind that requires one.
 pub fn require_resource_version(
     target: &Target,
     name: &str,
-    written: &serde_json::Value,
+    written: &Value,
 ) -> Result<(), ApiError> {
     if crate::store::meta_str(written, "resourceVersion").is_some_and(|rv| !rv.is_empty()) {
         return Ok(());
@@ -57,26 +62,23 @@ pub fn require_resource_version(
 pub fn check_uid(
     target: &Target,
     name: &str,
-    written: &serde_json::Value,
-    stored: &serde_json::Value,
+    written: &Value,
+    stored: &Value,
 ) -> Result<(), ApiError> {
-    let meta_str = crate::store::meta_str;
-    match meta_str(written, "uid").filter(|u| !u.is_empty()) {
-        Some(uid) if Some(uid) != meta_str(stored, "uid") => {
-            let info = &target.served.info;
-            Err(ApiError::new(
-                409,
-                "Conflict",
-                format!(
-                    "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                    info.qualified_name(),
-                    meta_str(stored, "uid").unwrap_or_default()
-                ),
-            )
-            .with_details(&info.group, &info.plural, name))
-        }
-        _ => Ok(()),
-    }
+    let Some(uid) = named_otherwise(written, stored, "uid") else {
+        return Ok(());
+    };
+    let info = &target.served.info;
+    Err(ApiError::new(
+        409,
+        "Conflict",
+        format!(
+            "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+            info.qualified_name(),
+            crate::store::meta_str(stored, "uid").unwrap_or_default()
+        ),
+    )
+    .with_details(&info.group, &info.plural, name))
 }
 
 pub fn conflict(target: &Target, name: &str) -> ApiError {

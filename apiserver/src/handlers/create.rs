@@ -1,18 +1,14 @@
 //! POST on a collection: create (and the reviews, which only answer: SelfSubjectReview,
 //! TokenReview, the authorization reviews).
 
+use super::Call;
 use super::decode_body;
 use crate::error::ApiError;
-use crate::request::{RequestContext, Target};
-use crate::shared::{Reply, Shared};
+use crate::shared::Reply;
 use serde_json::json;
 
-pub fn handle(
-    shared: &Shared,
-    ctx: &RequestContext,
-    target: &Target,
-    body: &[u8],
-) -> Result<Reply, ApiError> {
+pub fn handle(call: Call<'_>) -> Result<Reply, ApiError> {
+    let (shared, ctx, target, body) = (call.shared, call.ctx, call.target, call.body);
     let obj = decode_body(ctx, body)?;
     if target.served.info.kind == "SelfSubjectReview" {
         let review = json!({

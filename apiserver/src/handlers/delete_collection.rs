@@ -1,18 +1,14 @@
 //! DELETE on a collection: every object the list options select, deleted one by one
 //! through the generic store (each with its own preconditions, admission and finalizers).
 
+use super::Call;
 use crate::error::ApiError;
-use crate::request::{RequestContext, Target};
-use crate::shared::{Reply, Shared};
+use crate::shared::Reply;
 use serde_json::json;
 
 /// The objects deleted (or marked for deletion), as a list of the kind.
-pub fn handle(
-    shared: &Shared,
-    ctx: &RequestContext,
-    target: &Target,
-    body: &[u8],
-) -> Result<Reply, ApiError> {
+pub fn handle(call: Call<'_>) -> Result<Reply, ApiError> {
+    let (shared, ctx, target, body) = (call.shared, call.ctx, call.target, call.body);
     let filter = super::list::Filter::from_ctx(ctx, target)?;
     let (items, _) = shared
         .store

@@ -13,8 +13,18 @@ pub mod watch;
 
 use crate::contain::contain;
 use crate::error::ApiError;
-use crate::request::RequestContext;
+use crate::request::{RequestContext, Target};
+use crate::shared::Shared;
 use serde_json::Value;
+
+/// One resource request as the handler of its verb gets it.
+#[derive(Clone, Copy)]
+pub struct Call<'a> {
+    pub shared: &'a Shared,
+    pub ctx: &'a RequestContext,
+    pub target: &'a Target,
+    pub body: &'a [u8],
+}
 
 /// A JSON, YAML (apply) or protobuf request body as a JSON value.
 pub fn decode_body(ctx: &RequestContext, body: &[u8]) -> Result<Value, ApiError> {

@@ -1,5 +1,6 @@
 //! PATCH: merge, JSON, strategic merge, and server-side apply (which may create).
 
+use super::Call;
 use super::decode_body;
 use crate::contain::contain;
 use crate::error::{ApiError, Cause};
@@ -52,13 +53,8 @@ fn check_applied_type(target: &Target, applied: &serde_json::Value) -> Result<()
     )))
 }
 
-pub fn handle(
-    shared: &Shared,
-    ctx: &RequestContext,
-    target: &Target,
-    name: &str,
-    body: &[u8],
-) -> Result<Reply, ApiError> {
+pub fn handle(call: Call<'_>, name: &str) -> Result<Reply, ApiError> {
+    let (shared, ctx, target, body) = (call.shared, call.ctx, call.target, call.body);
     let pt = contain("patch::PatchType::from_content_type", || {
         PatchType::from_content_type(&ctx.content_type)
     })?

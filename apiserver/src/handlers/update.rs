@@ -1,6 +1,7 @@
 //! PUT of an object or its status: optimistic concurrency on metadata.resourceVersion,
 //! required where the kind forbids unconditional updates, and a uid precondition.
 
+use super::Call;
 use super::decode_body;
 use crate::error::ApiError;
 use crate::generic_store::{self, Updated};
@@ -8,13 +9,8 @@ use crate::request::{RequestContext, Target};
 use crate::shared::{Reply, Shared};
 use serde_json::Value;
 
-pub fn handle(
-    shared: &Shared,
-    ctx: &RequestContext,
-    target: &Target,
-    name: &str,
-    body: &[u8],
-) -> Result<Reply, ApiError> {
+pub fn handle(call: Call<'_>, name: &str) -> Result<Reply, ApiError> {
+    let (shared, ctx, target, body) = (call.shared, call.ctx, call.target, call.body);
     let obj = decode_body(ctx, body)?;
     if !obj.is_object() {
         return Err(ApiError::bad_request(

@@ -151,6 +151,24 @@ pub struct Request {
 }
 
 impl Request {
+    /// What one evaluation sees: the object as it stands, the old object, this request as
+    /// CEL reads it (`request`, from `to_cel`), the binding's params and the namespace.
+    pub fn inputs<'a>(
+        &'a self,
+        request: &'a Value,
+        object: &'a Value,
+        old_object: &'a Value,
+        params: &'a Value,
+    ) -> cel_eval::Inputs<'a> {
+        cel_eval::Inputs {
+            object,
+            old_object,
+            request,
+            params,
+            namespace_object: &self.namespace_object,
+        }
+    }
+
     pub fn attributes<'a>(&'a self, object: &'a Value, old_object: &'a Value) -> Attributes<'a> {
         Attributes {
             operation: self.operation,
