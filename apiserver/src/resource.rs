@@ -241,6 +241,18 @@ pub trait Strategy: Sync + Send + std::fmt::Debug {
     /// `PrepareForUpdate` of a main-resource write, after the generic rules.
     fn prepare_for_update(&self, _info: &ResourceInfo, _old: &Value, _new: &mut Value) {}
 
+    /// A write to a subresource of the kind's own (besides status): the object it makes of
+    /// the stored one, `None` when the kind has no such subresource.
+    fn update_subresource(&self, _subresource: &str, _old: &Value, _new: &Value) -> Option<Value> {
+        None
+    }
+
+    /// Whether the kind's own finalizers (a namespace's `spec.finalizers`) are all gone: an
+    /// update removes a deleting object only then (`ShouldDeleteDuringUpdate`).
+    fn finalized(&self, _obj: &Value) -> bool {
+        true
+    }
+
     /// The kind's own DELETE (as the namespace REST's): `Some` keeps the object (marked
     /// or unchanged) instead of the generic finalizers rule.
     fn before_delete(&self, _cur: &Value) -> Option<Outcome> {

@@ -15,8 +15,8 @@ use axum::response::Response;
 use serde_json::Value;
 use std::time::Duration;
 
-/// Told of every committed (not dry-run) write or delete: the object as stored (its final
-/// state when deleted) and whether it is gone. The server wires them in at start.
+/// Told of every committed (not dry-run) write or delete that changed something: the object
+/// as stored (its final state when deleted) and whether it is gone. The server wires them in at start.
 pub type Observer = fn(&Shared, &ResourceInfo, &Value, bool);
 
 /// Everything the handlers share.

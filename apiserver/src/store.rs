@@ -53,9 +53,10 @@ pub enum Outcome {
     Unchanged(Value),
 }
 
-/// The stored result of a mutation and whether it was deleted.
+/// The stored result of a mutation, whether it changed anything and whether it deleted.
 pub struct Committed {
     pub object: Value,
+    pub changed: bool,
     pub deleted: bool,
 }
 
@@ -229,6 +230,7 @@ impl Store {
         match outcome {
             Outcome::Unchanged(obj) => Ok(Committed {
                 object: obj,
+                changed: false,
                 deleted: false,
             }),
             Outcome::Write(mut obj) => {
@@ -236,6 +238,7 @@ impl Store {
                 if dry_run {
                     return Ok(Committed {
                         object: obj,
+                        changed: true,
                         deleted: false,
                     });
                 }
@@ -265,6 +268,7 @@ impl Store {
                 );
                 Ok(Committed {
                     object: obj,
+                    changed: true,
                     deleted: false,
                 })
             }
@@ -272,6 +276,7 @@ impl Store {
                 if dry_run || current.is_none() {
                     return Ok(Committed {
                         object: obj,
+                        changed: true,
                         deleted: true,
                     });
                 }
@@ -295,6 +300,7 @@ impl Store {
                 );
                 Ok(Committed {
                     object: obj,
+                    changed: true,
                     deleted: true,
                 })
             }

@@ -92,7 +92,7 @@ pub fn create(
             Ok(Outcome::Write(obj))
         },
     )?;
-    if !ctx.dry_run() {
+    if !ctx.dry_run() && committed_obj.changed {
         shared.committed(&target.served.info, &committed_obj.object, false);
     }
     let mut reply = Reply::json(

@@ -56,7 +56,7 @@ pub fn delete(
                 }
                 Ok(Outcome::Write(next))
             })?;
-    if !dry_run {
+    if !dry_run && committed_obj.changed {
         shared.committed(
             &target.served.info,
             &committed_obj.object,

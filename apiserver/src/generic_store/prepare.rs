@@ -120,6 +120,11 @@ pub(super) fn prepare_update(
             "the namespace of the provided object does not match the namespace sent on the request",
         ));
     }
+    if let Some(sub) = target.subresource.as_deref().filter(|s| *s != "status")
+        && let Some(out) = info.strategy.update_subresource(sub, old, &new)
+    {
+        return Ok(out);
+    }
     if target.subresource.as_deref() == Some("status") {
         let mut out = old.clone();
         out["status"] = new.get("status").cloned().unwrap_or(Value::Null);

@@ -74,15 +74,14 @@ pub fn update(
             super::preconditions::check_resource_version(target, name, &object, cur)?;
             let (next, w) = write_over(kind, ctx, target, &admission, cur, object, record)?;
             warnings = w;
-            let status_counts = kind.status_counts_for_generation(&target.served.info);
             Ok(super::update_outcome::finish_update(
+                &target.served.info,
                 cur,
                 next,
-                status_counts,
             ))
         },
     )?;
-    if !ctx.dry_run() {
+    if !ctx.dry_run() && committed_obj.changed {
         shared.committed(
             &target.served.info,
             &committed_obj.object,

@@ -3,6 +3,7 @@
 //! deleting object goes.
 
 use crate::object_meta::{finalizers, generation, meta_mut};
+use crate::resource::ResourceInfo;
 use crate::store::Outcome;
 use serde_json::{Value, json};
 
@@ -37,9 +38,11 @@ fn generation_content(obj: &Value, with_status: bool) -> Value {
 
 /// Decide what an update stores: nothing for a no-op; generation +1 on a spec change
 /// (for kinds that carry a generation: those whose create stamped one), and on a status
-/// change too when `status_counts` (custom resources without a status subresource: any
-/// non-metadata change does); removal when a deleting object's last finalizer is gone.
-pub(super) fn finish_update(old: &Value, mut new: Value, status_counts: bool) -> Outcome {
+/// change too when the kind says it counts (custom resources without a status subresource:
+/// any non-metadata change does); removal when a deleting object's last finalizer is gone
+/// and the kind holds it no more (`ShouldDeleteDuringUpdate`).
+pub(super) fn finish_update(info: &ResourceInfo, old: &Value, mut new: Value) -> Outcome {
+    let status_counts = info.strategy.status_counts_for_generation(info);
     if normalized(old) == normalized(&new) {
         return Outcome::Unchanged(old.clone());
     }
@@ -48,7 +51,10 @@ pub(super) fn finish_update(old: &Value, mut new: Value, status_counts: bool) ->
     {
         meta_mut(&mut new).insert("generation".into(), json!(generation(old) + 1));
     }
-    if new.pointer("/metadata/deletionTimestamp").is_some() && finalizers(&new).is_empty() {
+    if new.pointer("/metadata/deletionTimestamp").is_some()
+        && finalizers(&new).is_empty()
+        && info.strategy.finalized(&new)
+    {
         return Outcome::Delete(new);
     }
     Outcome::Write(new)

@@ -4,7 +4,7 @@
 
 use super::field_errors::unmarshal_error;
 use crate::error::ApiError;
-use crate::object_meta::{NameRule, finalizers, now_rfc3339};
+use crate::object_meta::{NameRule, now_rfc3339};
 use crate::resource::{ResourceInfo, Strategy, Table, open_object};
 use crate::store::Outcome;
 use crate::table;
@@ -91,6 +91,30 @@ impl Strategy for Namespace {
         (!spec_finalizers(cur).is_empty()).then(|| Outcome::Unchanged(cur.clone()))
     }
 
+    /// `finalize`: only `spec.finalizers` changes, and the namespace controller's
+    /// conditions in `status` (its one write per pass, as the deleter's).
+    fn update_subresource(&self, subresource: &str, old: &Value, new: &Value) -> Option<Value> {
+        if subresource != "finalize" {
+            return None;
+        }
+        let mut out = old.clone();
+        if !out.get("spec").is_some_and(Value::is_object) {
+            out["spec"] = json!({});
+        }
+        match (new.pointer("/spec/finalizers"), out["spec"].as_object_mut()) {
+            (Some(f), Some(spec)) => spec.insert("finalizers".into(), f.clone()),
+            (None, Some(spec)) => spec.remove("finalizers"),
+            _ => None,
+        };
+        out["status"] = new.get("status").cloned().unwrap_or_else(|| json!({}));
+        Some(out)
+    }
+
+    /// A deleting namespace goes once its spec finalizers are gone too.
+    fn finalized(&self, obj: &Value) -> bool {
+        spec_finalizers(obj).is_empty()
+    }
+
     fn name_rule(&self) -> NameRule {
         NameRule::Dns1123Label
     }
@@ -129,24 +153,6 @@ impl Strategy for Namespace {
 
 pub fn spec_finalizers(ns: &Value) -> Vec<String> {
     crate::store::str_list(ns.pointer("/spec/finalizers"))
-}
-
-/// The finalize subresource's write: `spec.finalizers` replaced; a deleting namespace
-/// without finalizers of either kind is removed.
-pub fn finalize(cur: &Value, spec_finalizers: Vec<String>) -> Outcome {
-    let mut next = cur.clone();
-    if !next.get("spec").is_some_and(Value::is_object) {
-        next["spec"] = json!({});
-    }
-    next["spec"]["finalizers"] = json!(spec_finalizers);
-    let deleting = next.pointer("/metadata/deletionTimestamp").is_some();
-    if deleting && spec_finalizers.is_empty() && finalizers(&next).is_empty() {
-        return Outcome::Delete(next);
-    }
-    if &next == cur {
-        return Outcome::Unchanged(next);
-    }
-    Outcome::Write(next)
 }
 
 /// Whether a namespace object is being terminated.
