@@ -10,7 +10,7 @@ use crate::object_meta::{finalizers, now_rfc3339};
 use crate::request::{RequestContext, Target};
 use crate::resource::ResourceInfo;
 use crate::shared::Shared;
-use crate::store::{Bucket, meta_str};
+use crate::store::meta_str;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -41,12 +41,8 @@ pub fn spawn(shared: Arc<Shared>, stop: CancellationToken) {
     });
 }
 
-fn namespaces() -> Bucket {
-    (String::new(), "namespaces".into())
-}
-
 fn sync_all(shared: &Shared) {
-    let (all, _) = shared.store.list(&namespaces(), None);
+    let (all, _) = shared.store.list(&namespace::bucket(), None);
     for ns in all.iter().filter(|n| namespace::is_terminating(n)) {
         if let Some(name) = meta_str(ns, "name") {
             sync(shared, name);

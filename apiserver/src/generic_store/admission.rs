@@ -56,9 +56,7 @@ impl<'a> Admission<'a> {
         let mut namespace_object = Value::Null;
         if !snapshot.is_empty() && !info.strategy.exempt_from_policies() {
             if let Some(ns) = &target.namespace
-                && let Some(o) = shared
-                    .store
-                    .get(&(String::new(), "namespaces".into()), "", ns)
+                && let Some(o) = crate::kinds::namespace::get(&shared.store, ns)
             {
                 namespace_object = as_namespace_object(&o);
             }

@@ -2,17 +2,16 @@
 //! being terminated (the NamespaceLifecycle admission plugin).
 
 use crate::error::ApiError;
+use crate::kinds::namespace;
 use crate::request::Target;
 use crate::shared::Shared;
-use crate::store::Bucket;
 
 /// 404 unless the request's namespace exists.
 pub(crate) fn require_namespace(shared: &Shared, target: &Target) -> Result<(), ApiError> {
     let Some(ns) = &target.namespace else {
         return Ok(());
     };
-    let bucket: Bucket = (String::new(), "namespaces".into());
-    if shared.store.get(&bucket, "", ns).is_some() {
+    if namespace::get(&shared.store, ns).is_some() {
         return Ok(());
     }
     Err(
@@ -33,9 +32,8 @@ pub(super) fn refuse_in_terminating_namespace(
     let Some(ns) = &target.namespace else {
         return Ok(());
     };
-    let bucket: Bucket = (String::new(), "namespaces".into());
-    match shared.store.get(&bucket, "", ns) {
-        Some(o) if crate::kinds::namespace::is_terminating(&o) => {}
+    match namespace::get(&shared.store, ns) {
+        Some(o) if namespace::is_terminating(&o) => {}
         _ => return Ok(()),
     }
     let info = &target.served.info;

@@ -5,19 +5,12 @@ use super::Call;
 use super::decode_body;
 use crate::error::ApiError;
 use crate::shared::Reply;
-use serde_json::json;
 
 pub fn handle(call: Call<'_>) -> Result<Reply, ApiError> {
     let (shared, ctx, target, body) = (call.shared, call.ctx, call.target, call.body);
     let obj = decode_body(ctx, body)?;
-    if target.served.info.kind == "SelfSubjectReview" {
-        let review = json!({
-            "kind": "SelfSubjectReview",
-            "apiVersion": target.served.info.api_version(),
-            "metadata": {"creationTimestamp": crate::object_meta::now_rfc3339()},
-            "status": {"userInfo": {"username": ctx.user.name, "groups": ctx.user.groups}},
-        });
-        return Ok(Reply::json(201, review));
+    if crate::token_review::is_self_subject_review(target) {
+        return Ok(crate::token_review::answer_self(&ctx.user, target));
     }
     if crate::token_review::is_token_review(target) {
         return crate::token_review::answer(&shared.auth, target, obj);

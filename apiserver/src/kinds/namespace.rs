@@ -6,7 +6,7 @@ use super::field_errors::unmarshal_error;
 use crate::error::ApiError;
 use crate::object_meta::{NameRule, now_rfc3339};
 use crate::resource::{ResourceInfo, Strategy, Table, open_object};
-use crate::store::Outcome;
+use crate::store::{Bucket, Outcome, Store};
 use crate::table;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -153,6 +153,16 @@ impl Strategy for Namespace {
 
 pub fn spec_finalizers(ns: &Value) -> Vec<String> {
     crate::store::str_list(ns.pointer("/spec/finalizers"))
+}
+
+/// Where namespaces are stored.
+pub fn bucket() -> Bucket {
+    (String::new(), "namespaces".into())
+}
+
+/// The stored namespace `name`, if any.
+pub fn get(store: &Store, name: &str) -> Option<Value> {
+    store.get(&bucket(), "", name)
 }
 
 /// Whether a namespace object is being terminated.
