@@ -205,13 +205,7 @@ pub fn api_group_list(resources: &[ResourceInfo]) -> Value {
 /// Legacy `/api/v1` or `/apis/<group>/<version>`: APIResourceList (with `<plural>/status`
 /// entries); `None` when nothing is served there.
 pub fn api_resource_list(resources: &[ResourceInfo], group: &str, version: &str) -> Option<Value> {
-    let served: Vec<&ResourceInfo> = resources
-        .iter()
-        .filter(|r| r.group == group && r.version == version)
-        .collect();
-    if served.is_empty() {
-        return None;
-    }
+    let served = crate::resource::served_at(resources, group, version)?;
     let mut list = Vec::new();
     for r in served {
         let mut res = json!({
@@ -260,7 +254,7 @@ pub(crate) mod tests {
     use crate::resource::PrinterColumn;
 
     fn verbs() -> Vec<String> {
-        crate::registry::verbs_all()
+        crate::resource::VERBS.map(String::from).to_vec()
     }
 
     pub(crate) fn crd_info() -> ResourceInfo {
@@ -316,26 +310,13 @@ pub(crate) mod tests {
                 }
             }))),
             custom: true,
+            strategy: &crate::resource::Plain,
         }
     }
 
     pub(crate) fn core_info(kind: &str, plural: &str, namespaced: bool) -> ResourceInfo {
-        ResourceInfo {
-            group: String::new(),
-            version: "v1".into(),
-            kind: kind.into(),
-            list_kind: format!("{kind}List"),
-            plural: plural.into(),
-            singular: kind.to_lowercase(),
-            namespaced,
-            short_names: vec![],
-            categories: vec![],
-            verbs: verbs(),
-            status_subresource: false,
-            printer_columns: vec![],
-            schema: None,
-            custom: false,
-        }
+        let plain = &crate::resource::Plain;
+        ResourceInfo::builtin(("", "v1"), kind, plural, namespaced, plain)
     }
 
     #[test]

@@ -5,40 +5,42 @@
 // ApiError is a full Status (causes, details); it is returned, never stored in bulk.
 #![allow(clippy::result_large_err)]
 
-pub mod admission;
-mod admission_chain;
+mod apiextensions;
 pub mod auth;
-pub mod authz;
-mod builtin_kinds;
-mod cel_cost;
-mod cel_rules;
+mod authz;
 mod contain;
-mod crd_validation;
-pub mod discovery;
-pub mod error;
-pub mod events;
-pub mod faults;
-pub mod fieldmanager;
+mod discovery;
+mod error;
+mod events;
+mod faults;
+mod fieldmanager;
 mod generic_store;
 mod handlers;
+mod install;
+mod kinds;
 mod namespace_controller;
 mod object_meta;
-pub mod openapi;
-pub mod patch;
+mod openapi;
+mod patch;
 mod policy;
-pub mod protobuf;
-pub mod registry;
-pub mod request;
-pub mod resource;
-pub mod selectors;
+mod protobuf;
+mod registry;
+mod request;
+mod resource;
+mod routes;
+mod selectors;
 pub mod server;
 mod shared;
-pub mod store;
-pub mod strategy;
-pub mod table;
+mod store;
+mod table;
 pub mod tls;
 mod token_review;
 
 pub use auth::{User, UserSpec};
 pub use faults::{Faults, Matcher};
 pub use server::{ApiServer, Config, ServerError};
+
+/// What the crate's users compile CRD schemas with (the operator's example tests).
+pub mod admission {
+    pub use crate::apiextensions::CompiledSchema;
+}

@@ -4,15 +4,29 @@
 //! conditions, and once it is empty remove the `kubernetes` finalizer (finalize), which
 //! removes the namespace.
 
-use crate::generic_store;
+use crate::generic_store::{self, Updated};
+use crate::kinds::namespace;
+use crate::object_meta::{finalizers, now_rfc3339};
 use crate::request::{RequestContext, Target};
+use crate::resource::ResourceInfo;
 use crate::shared::Shared;
-use crate::store::{Bucket, Outcome, meta_str};
-use crate::strategy::{self, namespace};
+use crate::store::meta_str;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+
+/// The observer of committed writes: a namespace changed, or something in one went away
+/// (or was marked for deletion), wakes the controller.
+pub fn committed(shared: &Shared, info: &ResourceInfo, _obj: &Value, deleted: bool) {
+    let is_namespace = info.group.is_empty() && info.plural == "namespaces";
+    if is_namespace || (info.namespaced && deleted) {
+        shared.namespace_changes.notify_one();
+    }
+}
+
+/// The field manager of the controller's writes, as kube-controller-manager's.
+const MANAGER: &str = "namespace-controller";
 
 /// Run the controller until `stop`.
 pub fn spawn(shared: Arc<Shared>, stop: CancellationToken) {
@@ -27,12 +41,8 @@ pub fn spawn(shared: Arc<Shared>, stop: CancellationToken) {
     });
 }
 
-fn namespaces() -> Bucket {
-    (String::new(), "namespaces".into())
-}
-
 fn sync_all(shared: &Shared) {
-    let (all, _) = shared.store.list(&namespaces(), None);
+    let (all, _) = shared.store.list(&namespace::bucket(), None);
     for ns in all.iter().filter(|n| namespace::is_terminating(n)) {
         if let Some(name) = meta_str(ns, "name") {
             sync(shared, name);
@@ -103,7 +113,7 @@ fn delete_content(shared: &Shared, ns: &str) -> Remaining {
         left.by_resource
             .insert(format!("{}.{}", info.plural, info.group), items.len());
         for o in &items {
-            for f in strategy::finalizers(o) {
+            for f in finalizers(o) {
                 *left.by_finalizer.entry(f).or_default() += 1;
             }
         }
@@ -197,7 +207,7 @@ fn with_conditions(ns: &Value, left: &Remaining) -> Value {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let now = strategy::now_rfc3339();
+    let now = now_rfc3339();
     for (t, status, reason, message) in conditions(left) {
         let fresh = json!({"type": t, "status": status, "lastTransitionTime": now, "reason": reason, "message": message});
         match list.iter_mut().find(|c| c["type"] == t) {
@@ -219,24 +229,33 @@ fn with_conditions(ns: &Value, left: &Remaining) -> Value {
 fn sync(shared: &Shared, name: &str) {
     let left = delete_content(shared, name);
     let empty = left.by_resource.is_empty() && left.errors.is_empty();
-    let _ = shared
-        .store
-        .mutate(&namespaces(), "", name, false, |cur, _| {
-            let Some(cur) = cur else {
-                return Ok(Outcome::Unchanged(Value::Null));
-            };
-            let next = with_conditions(cur, &left);
-            if !empty || !namespace::spec_finalizers(cur).contains(&namespace::FINALIZER.into()) {
-                return Ok(if &next == cur {
-                    Outcome::Unchanged(next)
-                } else {
-                    Outcome::Write(next)
-                });
-            }
-            let rest = namespace::spec_finalizers(&next)
+    let Some(served) = shared.registry.find("", "v1", "namespaces") else {
+        return;
+    };
+    let target = Target {
+        served,
+        namespace: None,
+        name: Some(name.to_string()),
+        subresource: Some("finalize".into()),
+    };
+    let ctx = RequestContext::internal_as(MANAGER);
+    // A namespace gone meanwhile is simply not written.
+    let _ = generic_store::update(shared, &ctx, &target, name, false, |cur| {
+        let mut object = with_conditions(cur.unwrap_or(&Value::Null), &left);
+        let finalizers = namespace::spec_finalizers(&object);
+        if empty && finalizers.iter().any(|f| f == namespace::FINALIZER) {
+            let rest: Vec<String> = finalizers
                 .into_iter()
                 .filter(|f| f != namespace::FINALIZER)
                 .collect();
-            Ok(namespace::finalize(&next, rest))
-        });
+            if !object.get("spec").is_some_and(Value::is_object) {
+                object["spec"] = json!({});
+            }
+            object["spec"]["finalizers"] = json!(rest);
+        }
+        Ok(Updated {
+            object,
+            record: false,
+        })
+    });
 }

@@ -23,13 +23,35 @@ pub enum NameRule {
     PathSegment,
 }
 
-/// The kind's name rule, by group and plural.
-pub fn name_rule(group: &str, plural: &str) -> NameRule {
-    match (group, plural) {
-        ("", "namespaces") => NameRule::Dns1123Label,
-        ("rbac.authorization.k8s.io", _) => NameRule::PathSegment,
-        _ => NameRule::Dns1123Subdomain,
+/// Now, as ObjectMeta timestamps are written (RFC 3339, seconds, `Z`).
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// `metadata`, made an object (and the object too) if it is not one.
+pub fn meta_mut(obj: &mut Value) -> &mut serde_json::Map<String, Value> {
+    if !obj.is_object() {
+        *obj = serde_json::json!({});
     }
+    let root = obj.as_object_mut().expect("object ensured above");
+    let m = root
+        .entry("metadata")
+        .or_insert_with(|| serde_json::json!({}));
+    if !m.is_object() {
+        *m = serde_json::json!({});
+    }
+    m.as_object_mut().expect("object ensured above")
+}
+
+/// `metadata.generation`, 0 when the kind carries none.
+pub fn generation(obj: &Value) -> i64 {
+    obj.pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+}
+
+pub fn finalizers(obj: &Value) -> Vec<String> {
+    crate::store::str_list(obj.pointer("/metadata/finalizers"))
 }
 
 fn cause(field: &str, value: &str, message: &str) -> Cause {
@@ -141,7 +163,7 @@ fn label_key_errors(key: &str) -> Vec<String> {
 
 /// The fields of `ObjectMeta`; the real decoder drops any other (and names it under
 /// `fieldValidation=Strict`).
-const OBJECT_META_FIELDS: [&str; 15] = [
+pub(crate) const OBJECT_META_FIELDS: [&str; 15] = [
     "name",
     "generateName",
     "namespace",

@@ -32,16 +32,20 @@ impl RequestContext {
         }
     }
 
+    /// The context of the server's own controllers (bootstrap, ClusterRole aggregation,
+    /// the namespace controller): their writes are owned by `manager`.
+    pub fn internal_as(manager: &str) -> Self {
+        let mut ctx = Self::internal();
+        ctx.query.insert("fieldManager".into(), manager.into());
+        ctx
+    }
+
     pub fn param(&self, k: &str) -> Option<&str> {
         self.query.get(k).map(String::as_str)
     }
 
     pub fn dry_run(&self) -> bool {
         self.param("dryRun") == Some("All")
-    }
-
-    pub fn strict(&self) -> bool {
-        self.param("fieldValidation") == Some("Strict")
     }
 
     /// The field manager of a write: `fieldManager`, else the user agent's program name.
@@ -71,23 +75,11 @@ pub struct Target {
 impl Target {
     /// Where the objects are stored. Core v1 Events live with events.k8s.io Events.
     pub fn bucket(&self) -> Bucket {
-        bucket_of(&self.served.info.group, &self.served.info.plural)
+        self.served.info.bucket()
     }
 
     pub fn ns(&self) -> &str {
         self.namespace.as_deref().unwrap_or_default()
-    }
-
-    pub fn is_core_event(&self) -> bool {
-        self.served.info.group.is_empty() && self.served.info.plural == "events"
-    }
-}
-
-pub fn bucket_of(group: &str, plural: &str) -> Bucket {
-    if group.is_empty() && plural == "events" {
-        ("events.k8s.io".into(), "events".into())
-    } else {
-        (group.into(), plural.into())
     }
 }
 

@@ -53,10 +53,10 @@ pub enum Outcome {
     Unchanged(Value),
 }
 
-/// The stored result of a mutation and whether it was created.
+/// The stored result of a mutation, whether it changed anything and whether it deleted.
 pub struct Committed {
     pub object: Value,
-    pub created: bool,
+    pub changed: bool,
     pub deleted: bool,
 }
 
@@ -230,7 +230,7 @@ impl Store {
         match outcome {
             Outcome::Unchanged(obj) => Ok(Committed {
                 object: obj,
-                created: false,
+                changed: false,
                 deleted: false,
             }),
             Outcome::Write(mut obj) => {
@@ -238,7 +238,7 @@ impl Store {
                 if dry_run {
                     return Ok(Committed {
                         object: obj,
-                        created,
+                        changed: true,
                         deleted: false,
                     });
                 }
@@ -268,7 +268,7 @@ impl Store {
                 );
                 Ok(Committed {
                     object: obj,
-                    created,
+                    changed: true,
                     deleted: false,
                 })
             }
@@ -276,7 +276,7 @@ impl Store {
                 if dry_run || current.is_none() {
                     return Ok(Committed {
                         object: obj,
-                        created: false,
+                        changed: true,
                         deleted: true,
                     });
                 }
@@ -300,7 +300,7 @@ impl Store {
                 );
                 Ok(Committed {
                     object: obj,
-                    created: false,
+                    changed: true,
                     deleted: true,
                 })
             }

@@ -1,6 +1,6 @@
 //! `meta.k8s.io/v1` Table responses built from printer columns, as `kubectl get` asks for.
 
-use crate::resource::{PrinterColumn, ResourceInfo};
+use crate::resource::{PrinterColumn, ResourceInfo, Table};
 use chrono::{DateTime, Utc};
 use jsonpath_rust::JsonPath;
 use serde_json::{Map, Value, json};
@@ -89,7 +89,7 @@ pub fn human_duration(d: chrono::Duration) -> String {
 }
 
 /// An RFC 3339 timestamp as an age relative to `now`; `<unknown>` when absent or unparsable.
-fn age(timestamp: Option<&Value>, now: DateTime<Utc>) -> Value {
+pub(crate) fn age(timestamp: Option<&Value>, now: DateTime<Utc>) -> Value {
     match timestamp
         .and_then(Value::as_str)
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
@@ -243,13 +243,32 @@ fn column_definition(
     json!({"name": name, "type": type_, "format": format, "description": description, "priority": priority})
 }
 
-type CellFn = fn(&Value, DateTime<Utc>) -> Value;
+/// A column a kind's printer shows by default (priority 0, no format).
+pub(crate) fn column(name: &str, type_: &str, description: &str) -> Value {
+    column_definition(name, type_, "", description, 0)
+}
 
-fn str_at<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
+pub(crate) fn name_column() -> Value {
+    column_definition("Name", "string", "name", NAME_DESCRIPTION, 0)
+}
+
+/// The creation time column of the default table convertor (printed as a date, not an age).
+pub(crate) fn created_at_column() -> Value {
+    column("Created At", "date", AGE_DESCRIPTION)
+}
+
+pub(crate) fn name_cell(o: &Value) -> Value {
+    json!(str_at(o, "/metadata/name").unwrap_or(""))
+}
+
+/// A cell of a kind's own column.
+pub(crate) type CellFn = fn(&Value, DateTime<Utc>) -> Value;
+
+pub(crate) fn str_at<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
     object.pointer(pointer).and_then(Value::as_str)
 }
 
-fn count_keys(object: &Value, key: &str) -> usize {
+pub(crate) fn count_keys(object: &Value, key: &str) -> usize {
     object
         .get(key)
         .and_then(Value::as_object)
@@ -257,115 +276,29 @@ fn count_keys(object: &Value, key: &str) -> usize {
         .unwrap_or(0)
 }
 
-/// Columns of the built-in kinds kubectl users see often, after NAME and before AGE, as
-/// the real server's printers show them.
-fn builtin_columns(info: &ResourceInfo) -> Vec<(Value, CellFn)> {
-    match (info.group.as_str(), info.kind.as_str()) {
-        ("", "ConfigMap") => vec![(
-            column_definition(
-                "Data",
-                "integer",
-                "",
-                "Data contains the configuration data.",
-                0,
-            ),
-            |o, _| json!(count_keys(o, "data") + count_keys(o, "binaryData")),
-        )],
-        ("", "Secret") => vec![
-            (
-                column_definition("Type", "string", "", "The type of the secret", 0),
-                |o, _| json!(str_at(o, "/type").unwrap_or("Opaque")),
-            ),
-            (
-                column_definition("Data", "string", "", "The number of keys in the secret", 0),
-                |o, _| json!(count_keys(o, "data") + count_keys(o, "stringData")),
-            ),
-        ],
-        ("", "Namespace") => vec![(
-            column_definition("Status", "string", "", "The status of the namespace", 0),
-            |o, _| {
-                let deleting = o
-                    .pointer("/metadata/deletionTimestamp")
-                    .is_some_and(Value::is_string);
-                let fallback = if deleting { "Terminating" } else { "Active" };
-                json!(str_at(o, "/status/phase").unwrap_or(fallback))
-            },
-        )],
-        ("coordination.k8s.io", "Lease") => vec![(
-            column_definition("Holder", "string", "", "The holder of the lease", 0),
-            |o, _| json!(str_at(o, "/spec/holderIdentity").unwrap_or("")),
-        )],
-        _ => vec![],
-    }
-}
-
-fn event_table(objects: &[Value], now: DateTime<Utc>) -> (Vec<Value>, Vec<Vec<Value>>) {
-    let defs = vec![
-        column_definition(
-            "Last Seen",
-            "string",
-            "",
-            "Time when last event occurred",
-            0,
-        ),
-        column_definition("Type", "string", "", "Type of this event.", 0),
-        column_definition(
-            "Reason",
-            "string",
-            "",
-            "Reason why this event was generated.",
-            0,
-        ),
-        column_definition("Object", "string", "", "The object this event is about.", 0),
-        column_definition(
-            "Message",
-            "string",
-            "",
-            "A human-readable description of the status of this operation.",
-            0,
-        ),
-    ];
+/// NAME, the given columns, AGE: the shape of most built-in printers (and, without
+/// columns, of a kind that has none).
+pub(crate) fn with_columns(
+    objects: &[Value],
+    now: DateTime<Utc>,
+    extra: &[(Value, CellFn)],
+) -> Table {
+    let mut defs = vec![name_column()];
+    defs.extend(extra.iter().map(|(d, _)| d.clone()));
+    defs.push(column_definition("Age", "date", "", AGE_DESCRIPTION, 0));
     let rows = objects
         .iter()
         .map(|o| {
-            let last = [
-                "/series/lastObservedTime",
-                "/lastTimestamp",
-                "/deprecatedLastTimestamp",
-                "/eventTime",
-                "/metadata/creationTimestamp",
-            ]
-            .iter()
-            .find_map(|p| o.pointer(p).filter(|v| v.is_string()));
-            let regarding = o.get("regarding").or_else(|| o.get("involvedObject"));
-            let object = match regarding {
-                Some(r) => format!(
-                    "{}/{}",
-                    r.get("kind")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_lowercase(),
-                    r.get("name").and_then(Value::as_str).unwrap_or("")
-                ),
-                None => String::new(),
-            };
-            let message = o
-                .get("note")
-                .or_else(|| o.get("message"))
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            vec![
-                age(last, now),
-                json!(str_at(o, "/type").unwrap_or("")),
-                json!(str_at(o, "/reason").unwrap_or("")),
-                json!(object),
-                json!(message),
-            ]
+            let mut row = vec![name_cell(o)];
+            row.extend(extra.iter().map(|(_, f)| f(o, now)));
+            row.push(age(o.pointer("/metadata/creationTimestamp"), now));
+            row
         })
         .collect();
     (defs, rows)
 }
 
+#[cfg(test)]
 /// A Table of `objects` (full JSON objects), with the given list metadata
 /// (`resourceVersion`, `continue`). Dates are printed as ages relative to `now`.
 /// Each row carries the object's metadata as PartialObjectMetadata (`includeObject=Metadata`).
@@ -388,82 +321,31 @@ pub fn to_table_including(
     now: DateTime<Utc>,
     include_object: Option<&str>,
 ) -> Value {
-    let name_def = column_definition("Name", "string", "name", NAME_DESCRIPTION, 0);
-    let age_def = column_definition("Age", "date", "", AGE_DESCRIPTION, 0);
-    let name_cell = |o: &Value| json!(str_at(o, "/metadata/name").unwrap_or(""));
-    let age_cell = |o: &Value| age(o.pointer("/metadata/creationTimestamp"), now);
-
-    let (defs, cells): (Vec<Value>, Vec<Vec<Value>>) =
-        if !info.custom && info.kind == "Event" && info.printer_columns.is_empty() {
-            event_table(objects, now)
-        } else if !info.custom
-            && info.group == "apiextensions.k8s.io"
-            && info.printer_columns.is_empty()
-        {
-            // The real server's default table convertor: NAME and CREATED AT (RFC 3339).
-            let defs = vec![
-                name_def,
-                column_definition("Created At", "date", "", AGE_DESCRIPTION, 0),
-            ];
-            let rows = objects
-                .iter()
-                .map(|o| {
-                    let created = o
-                        .pointer("/metadata/creationTimestamp")
-                        .and_then(Value::as_str)
-                        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                        .map(|t| {
-                            json!(
-                                t.with_timezone(&Utc)
-                                    .format("%Y-%m-%dT%H:%M:%SZ")
-                                    .to_string()
-                            )
-                        })
-                        .unwrap_or(Value::Null);
-                    vec![name_cell(o), created]
-                })
-                .collect();
-            (defs, rows)
-        } else if !info.printer_columns.is_empty() {
-            let mut defs = vec![name_def];
-            for c in &info.printer_columns {
-                defs.push(column_definition(
-                    &c.name,
-                    &c.type_,
-                    c.format.as_deref().unwrap_or(""),
-                    c.description.as_deref().unwrap_or(""),
-                    c.priority,
-                ));
-            }
-            let rows = objects
-                .iter()
-                .map(|o| {
-                    let mut row = vec![name_cell(o)];
-                    row.extend(info.printer_columns.iter().map(|c| cell(c, o, now)));
-                    row
-                })
-                .collect();
-            (defs, rows)
-        } else {
-            let extra = if info.custom {
-                Vec::new()
-            } else {
-                builtin_columns(info)
-            };
-            let mut defs = vec![name_def];
-            defs.extend(extra.iter().map(|(d, _)| d.clone()));
-            defs.push(age_def);
-            let rows = objects
-                .iter()
-                .map(|o| {
-                    let mut row = vec![name_cell(o)];
-                    row.extend(extra.iter().map(|(_, f)| f(o, now)));
-                    row.push(age_cell(o));
-                    row
-                })
-                .collect();
-            (defs, rows)
-        };
+    let (defs, cells) = if let Some(own) = info.strategy.table(objects, now) {
+        own
+    } else if !info.printer_columns.is_empty() {
+        let mut defs = vec![name_column()];
+        for c in &info.printer_columns {
+            defs.push(column_definition(
+                &c.name,
+                &c.type_,
+                c.format.as_deref().unwrap_or(""),
+                c.description.as_deref().unwrap_or(""),
+                c.priority,
+            ));
+        }
+        let rows = objects
+            .iter()
+            .map(|o| {
+                let mut row = vec![name_cell(o)];
+                row.extend(info.printer_columns.iter().map(|c| cell(c, o, now)));
+                row
+            })
+            .collect();
+        (defs, rows)
+    } else {
+        with_columns(objects, now, &[])
+    };
 
     let rows: Vec<Value> = objects
         .iter()
@@ -495,223 +377,4 @@ pub fn to_table_including(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::discovery::tests::{core_info, crd_info};
-    use chrono::Duration;
-
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-01-10T12:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-    }
-
-    #[test]
-    fn accept_header() {
-        assert!(wants_table(
-            "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
-        ));
-        assert!(wants_table(
-            "application/json; as=Table; g=meta.k8s.io; v=v1"
-        ));
-        assert!(!wants_table("application/json"));
-        assert!(!wants_table(
-            "application/json;as=Table;v=v1beta1;g=meta.k8s.io"
-        ));
-        assert!(!wants_table(""));
-    }
-
-    #[test]
-    fn human_durations() {
-        let h = |s: i64| human_duration(Duration::seconds(s));
-        assert_eq!(h(-5), "<invalid>");
-        assert_eq!(h(-1), "0s");
-        assert_eq!(h(10), "10s");
-        assert_eq!(h(119), "119s");
-        assert_eq!(h(120), "2m");
-        assert_eq!(h(200), "3m20s");
-        assert_eq!(h(300), "5m");
-        assert_eq!(h(60 * 100), "100m");
-        assert_eq!(h(3600 * 3 + 60 * 5), "3h5m");
-        assert_eq!(h(3600 * 30), "30h");
-        assert_eq!(h(3600 * 51), "2d3h");
-        assert_eq!(h(3600 * 24 * 3), "3d");
-        assert_eq!(h(3600 * 24 * 400), "400d");
-        assert_eq!(h(3600 * 24 * (365 * 2 + 10)), "2y10d");
-        assert_eq!(h(3600 * 24 * 365 * 9), "9y");
-    }
-
-    #[test]
-    fn jsonpath_translation() {
-        assert_eq!(to_rfc9535(".status.phase"), "$['status']['phase']");
-        assert_eq!(
-            to_rfc9535("{.metadata.annotations.a\\.b/c}"),
-            "$['metadata']['annotations']['a.b/c']"
-        );
-        assert_eq!(
-            to_rfc9535(".status.conditions[?(@.type==\"Ready\")].status"),
-            "$['status']['conditions'][?(@.type==\"Ready\")]['status']"
-        );
-        assert_eq!(
-            to_rfc9535(".spec.ports[0].port"),
-            "$['spec']['ports'][0]['port']"
-        );
-        let o = json!({
-            "metadata": {"annotations": {"a.b/c": "x"}, "labels": {"app-name": "web"}},
-            "status": {"conditions": [{"type": "Synced", "status": "False"}, {"type": "Ready", "status": "True"}]},
-            "spec": {"ports": [{"port": 80}]}
-        });
-        assert_eq!(
-            find_first(&o, ".metadata.annotations.a\\.b/c"),
-            Some(json!("x"))
-        );
-        assert_eq!(
-            find_first(&o, ".metadata.labels.app-name"),
-            Some(json!("web"))
-        );
-        assert_eq!(
-            find_first(&o, ".status.conditions[?(@.type==\"Ready\")].status"),
-            Some(json!("True"))
-        );
-        assert_eq!(
-            find_first(&o, ".status.conditions[?(@.type=='Ready')].status"),
-            Some(json!("True"))
-        );
-        assert_eq!(find_first(&o, ".spec.ports[0].port"), Some(json!(80)));
-        assert_eq!(find_first(&o, ".status.phase"), None);
-        assert_eq!(find_first(&o, "..port"), Some(json!(80)));
-        assert_eq!(find_first(&o, "[[[bad"), None);
-    }
-
-    #[test]
-    fn crd_table() {
-        let mut info = crd_info();
-        info.printer_columns.push(PrinterColumn {
-            name: "Replicas".into(),
-            type_: "integer".into(),
-            format: None,
-            description: Some("wanted".into()),
-            priority: 1,
-            json_path: ".spec.replicas".into(),
-        });
-        let objs = vec![
-            json!({"apiVersion": "catalog.charter.dev/v1alpha1", "kind": "Service",
-                "metadata": {"name": "p1", "namespace": "default", "creationTimestamp": "2026-01-10T11:55:00Z"},
-                "spec": {"replicas": 3},
-                "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}),
-            json!({"metadata": {"name": "p2", "creationTimestamp": "2026-01-08T09:00:00Z"}}),
-        ];
-        let t = to_table(&info, &objs, json!({"resourceVersion": "7"}), now());
-        assert_eq!(t["kind"], "Table");
-        assert_eq!(t["apiVersion"], "meta.k8s.io/v1");
-        assert_eq!(t["metadata"]["resourceVersion"], "7");
-        let names: Vec<&str> = t["columnDefinitions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(names, vec!["Name", "Phase", "Ready", "Age", "Replicas"]);
-        assert_eq!(t["columnDefinitions"][0]["format"], "name");
-        assert_eq!(t["columnDefinitions"][4]["priority"], 1);
-        assert_eq!(
-            t["rows"][0]["cells"],
-            json!(["p1", "Running", "True", "5m", 3])
-        );
-        assert_eq!(
-            t["rows"][1]["cells"],
-            json!(["p2", null, null, "2d3h", null])
-        );
-        assert_eq!(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
-        assert_eq!(t["rows"][0]["object"]["metadata"]["namespace"], "default");
-    }
-
-    #[test]
-    fn default_columns() {
-        let mut info = crd_info();
-        info.printer_columns.clear();
-        let o = json!({"metadata": {"name": "a", "creationTimestamp": "2026-01-10T11:59:50Z"}, "data": {"x": "1", "y": "2"}});
-        let t = to_table(&info, std::slice::from_ref(&o), json!({}), now());
-        assert_eq!(t["columnDefinitions"][1]["name"], "Age");
-        assert_eq!(t["columnDefinitions"][1]["type"], "date");
-        assert_eq!(t["rows"][0]["cells"], json!(["a", "10s"]));
-
-        let cm = to_table(
-            &core_info("ConfigMap", "configmaps", true),
-            std::slice::from_ref(&o),
-            json!({}),
-            now(),
-        );
-        assert_eq!(cm["rows"][0]["cells"], json!(["a", 2, "10s"]));
-        let ns = to_table(
-            &core_info("Namespace", "namespaces", false),
-            &[o],
-            Value::Null,
-            now(),
-        );
-        assert_eq!(ns["rows"][0]["cells"], json!(["a", "Active", "10s"]));
-        assert_eq!(ns["metadata"], json!({}));
-        let gone = json!({"metadata": {"name": "g", "deletionTimestamp": "2026-01-10T11:59:50Z"}});
-        let ns = to_table(
-            &core_info("Namespace", "namespaces", false),
-            &[gone],
-            json!({}),
-            now(),
-        );
-        assert_eq!(ns["rows"][0]["cells"][1], "Terminating");
-    }
-
-    #[test]
-    fn include_object() {
-        let info = crd_info();
-        let o = json!({"apiVersion": "catalog.charter.dev/v1alpha1", "kind": "Service", "metadata": {"name": "a"}, "spec": {"owner": "x"}});
-        let full = to_table_including(
-            &info,
-            std::slice::from_ref(&o),
-            json!({}),
-            now(),
-            Some("Object"),
-        );
-        assert_eq!(full["rows"][0]["object"], o);
-        let none = to_table_including(
-            &info,
-            std::slice::from_ref(&o),
-            json!({}),
-            now(),
-            Some("None"),
-        );
-        assert!(none["rows"][0].get("object").is_none());
-        let meta = to_table_including(&info, &[o], json!({}), now(), Some("Metadata"));
-        assert_eq!(meta["rows"][0]["object"]["kind"], "PartialObjectMetadata");
-    }
-
-    #[test]
-    fn crd_list_shows_created_at() {
-        let mut info = core_info(
-            "CustomResourceDefinition",
-            "customresourcedefinitions",
-            false,
-        );
-        info.group = "apiextensions.k8s.io".into();
-        let o = json!({"metadata": {"name": "services.catalog.charter.dev", "creationTimestamp": "2026-01-10T11:59:50Z"}});
-        let t = to_table(&info, &[o], json!({}), now());
-        assert_eq!(t["columnDefinitions"][1]["name"], "Created At");
-        assert_eq!(
-            t["rows"][0]["cells"],
-            json!(["services.catalog.charter.dev", "2026-01-10T11:59:50Z"])
-        );
-    }
-
-    #[test]
-    fn event_columns() {
-        let mut info = core_info("Event", "events", true);
-        info.group = "events.k8s.io".into();
-        let e = json!({"metadata": {"name": "e1"}, "type": "Normal", "reason": "Synced", "note": "all good",
-            "regarding": {"kind": "Service", "name": "p1"}, "eventTime": "2026-01-10T11:00:00.000000Z"});
-        let t = to_table(&info, &[e], json!({}), now());
-        assert_eq!(
-            t["rows"][0]["cells"],
-            json!(["60m", "Normal", "Synced", "service/p1", "all good"])
-        );
-    }
-}
+mod tests;

@@ -1,9 +1,10 @@
-//! `authentication.k8s.io/v1` TokenReview: "who is this bearer token?", asked by servers that
+//! `authentication.k8s.io/v1` SelfSubjectReview ("who am I?") and TokenReview: "who is
+//! this bearer token?", asked by servers that
 //! authenticate their own callers with Kubernetes tokens (kube-rbac-proxy, controller-runtime's
 //! metrics filter). Create-only, nothing stored, as k8s.io/kubernetes
 //! `pkg/registry/authentication/tokenreview`: the answer comes back in `status`.
 
-use crate::auth::Authenticator;
+use crate::auth::{Authenticator, User};
 use crate::error::ApiError;
 use crate::request::Target;
 use crate::shared::Reply;
@@ -11,6 +12,24 @@ use serde_json::{Value, json};
 
 pub const GROUP: &str = "authentication.k8s.io";
 pub const KIND: &str = "TokenReview";
+const SELF_KIND: &str = "SelfSubjectReview";
+
+/// Whether a create on this target is a SelfSubjectReview.
+pub fn is_self_subject_review(target: &Target) -> bool {
+    let info = &target.served.info;
+    info.group == GROUP && info.kind == SELF_KIND
+}
+
+/// Answer a SelfSubjectReview: 201 with the caller as the server authenticated it.
+pub fn answer_self(user: &User, target: &Target) -> Reply {
+    let review = json!({
+        "kind": SELF_KIND,
+        "apiVersion": target.served.info.api_version(),
+        "metadata": {"creationTimestamp": crate::object_meta::now_rfc3339()},
+        "status": {"userInfo": {"username": user.name, "groups": user.groups}},
+    });
+    Reply::json(201, review)
+}
 
 /// Whether a create on this target is a TokenReview.
 pub fn is_token_review(target: &Target) -> bool {

@@ -6,8 +6,8 @@
 
 use serde_json::{Value, json};
 
-/// Every verb of a served kind (the registry's one list).
-const RW: [&str; 8] = crate::registry::VERBS;
+/// Every verb of a served kind (the one list, `crate::resource::VERBS`).
+const RW: [&str; 8] = crate::resource::VERBS;
 const READ: [&str; 3] = ["get", "list", "watch"];
 const WRITE: [&str; 5] = ["create", "delete", "deletecollection", "patch", "update"];
 

@@ -139,7 +139,7 @@ pub fn act_as(shared: &Shared, requester: User, headers: &HeaderMap) -> Result<U
             path: String::new(),
             resource: Some(w.resource()),
         };
-        let decision = super::authorize(shared, &attrs);
+        let decision = shared.authz.authorize(&attrs);
         if !decision.allowed {
             return Err(forbidden(&attrs, &decision.reason));
         }

@@ -150,7 +150,7 @@ fn spec_user(spec: &Value) -> User {
 }
 
 fn rules_status(shared: &Shared, user: &User, namespace: &str) -> Value {
-    let (rules, errors) = super::snapshot(shared).rules_for(user, namespace);
+    let (rules, errors) = shared.authz.current().rules_for(user, namespace);
     let resource_rules: Vec<Value> = rules
         .iter()
         .filter(|r| !r.resources.is_empty())
@@ -213,7 +213,7 @@ pub fn answer(
                 spec_user(&spec)
             };
             let attrs = spec_attributes(target, &spec, user, local)?;
-            let decision = super::authorize(shared, &attrs);
+            let decision = shared.authz.authorize(&attrs);
             let mut status = json!({"allowed": decision.allowed});
             if !decision.reason.is_empty() {
                 status["reason"] = json!(decision.reason);

@@ -1,14 +1,13 @@
 //! Create: name or generateName, `rest.BeforeCreate` and the kind's PrepareForCreate and
 //! Validate, admission, Canonicalize, managedFields, then the store (409 if it exists).
 
-use super::{committed, require_namespace};
-use crate::admission_chain::Admission;
+use super::admission::Admission;
+use super::namespace_lifecycle::{refuse_in_terminating_namespace, require_namespace};
 use crate::error::{ApiError, Cause};
 use crate::policy::Operation;
 use crate::request::{RequestContext, Target};
 use crate::shared::{Reply, Shared};
 use crate::store::Outcome;
-use crate::strategy;
 use serde_json::Value;
 
 fn random_suffix() -> String {
@@ -32,15 +31,15 @@ pub fn create(
             "the body of the request must be an object",
         ));
     }
-    let kind = strategy::for_target(target);
-    super::refuse_in_terminating_namespace(
+    let kind = target.served.info.strategy;
+    refuse_in_terminating_namespace(
         shared,
         target,
         crate::store::meta_str(&obj, "name").unwrap_or_default(),
     )?;
-    let mut obj = kind.decode_served(target, obj)?;
-    let decode_warnings = strategy::decode_body(&target.served, ctx, &mut obj)?;
-    strategy::refuse_resource_version_on_create(&obj)?;
+    let mut obj = kind.decode_served(&target.served.info, obj)?;
+    let decode_warnings = super::decode::decode(&target.served, ctx, &mut obj)?;
+    super::preconditions::refuse_resource_version_on_create(&obj)?;
     let info = &target.served.info;
     let name = match (
         crate::store::meta_str(&obj, "name"),
@@ -64,18 +63,18 @@ pub fn create(
     };
     // The field manager sees the decoded object, before PrepareForCreate and the mutating
     // policies: what they add is not owned by the request's manager (as in kube-apiserver).
-    strategy::record_update(
+    super::managed_fields::record_update(
         Some(&target.served.info),
         None,
         &mut obj,
         &ctx.manager(),
         None,
     );
-    strategy::prepare_create(target, &mut obj, &name)?;
+    super::prepare::prepare_create(target, &mut obj, &name)?;
     let admission = Admission::prepare(shared, ctx, target);
     let mut warnings = decode_warnings;
     warnings.append(&mut admission.admit(Operation::Create, &mut obj, None)?);
-    kind.canonicalize(target, &mut obj, None)?;
+    kind.canonicalize(target.subresource.as_deref(), &mut obj, None)?;
     let committed_obj = shared.store.mutate(
         &target.bucket(),
         target.ns(),
@@ -93,12 +92,13 @@ pub fn create(
             Ok(Outcome::Write(obj))
         },
     )?;
-    if !ctx.dry_run() {
-        committed(shared, target, &committed_obj.object, false);
+    if !ctx.dry_run() && committed_obj.changed {
+        shared.committed(&target.served.info, &committed_obj.object, false);
     }
     let mut reply = Reply::json(
         201,
-        kind.to_served(target, &committed_obj.object).into_owned(),
+        kind.to_served(&target.served.info, &committed_obj.object)
+            .into_owned(),
     );
     reply.warnings.append(&mut warnings);
     Ok(reply)

@@ -1,13 +1,11 @@
 //! Delete: the DeleteOptions preconditions, admission, then removal, or with finalizers
 //! a deletionTimestamp first (`rest.BeforeDelete`), or the kind's own delete (namespaces).
 
-use super::committed;
-use crate::admission_chain::Admission;
+use super::admission::Admission;
 use crate::error::ApiError;
 use crate::request::{RequestContext, Target};
 use crate::shared::{Reply, Shared};
 use crate::store::Outcome;
-use crate::strategy;
 use serde_json::{Value, json};
 
 /// Delete `name` at `target` with the given DeleteOptions. The reply carries the object (as
@@ -19,7 +17,7 @@ pub fn delete(
     name: &str,
     opts: &Value,
 ) -> Result<(Reply, bool), ApiError> {
-    let kind = strategy::for_target(target);
+    let kind = target.served.info.strategy;
     let dry_run = ctx.dry_run()
         || opts
             .get("dryRun")
@@ -31,13 +29,13 @@ pub fn delete(
         shared
             .store
             .mutate(&target.bucket(), target.ns(), name, dry_run, |cur, _| {
-                let cur = cur.ok_or_else(|| strategy::not_found_for(target, name))?;
-                strategy::check_delete_preconditions(target, name, opts, cur)?;
+                let cur = cur.ok_or_else(|| super::preconditions::not_found_for(target, name))?;
+                super::preconditions::check_delete_preconditions(target, name, opts, cur)?;
                 warnings = admission.admit_delete(cur)?;
                 if let Some(outcome) = kind.before_delete(cur) {
                     return Ok(outcome);
                 }
-                if strategy::finalizers(cur).is_empty() {
+                if crate::object_meta::finalizers(cur).is_empty() {
                     return Ok(Outcome::Delete(cur.clone()));
                 }
                 if cur.pointer("/metadata/deletionTimestamp").is_some() {
@@ -45,9 +43,12 @@ pub fn delete(
                 }
                 let mut next = cur.clone();
                 // rest.BeforeDelete bumps the generation of kinds that carry one.
-                let g = strategy::generation(cur);
+                let g = crate::object_meta::generation(cur);
                 if let Some(m) = next.get_mut("metadata").and_then(Value::as_object_mut) {
-                    m.insert("deletionTimestamp".into(), json!(strategy::now_rfc3339()));
+                    m.insert(
+                        "deletionTimestamp".into(),
+                        json!(crate::object_meta::now_rfc3339()),
+                    );
                     m.insert("deletionGracePeriodSeconds".into(), json!(0));
                     if g > 0 {
                         m.insert("generation".into(), json!(g + 1));
@@ -55,12 +56,17 @@ pub fn delete(
                 }
                 Ok(Outcome::Write(next))
             })?;
-    if !dry_run {
-        committed(shared, target, &committed_obj.object, committed_obj.deleted);
+    if !dry_run && committed_obj.changed {
+        shared.committed(
+            &target.served.info,
+            &committed_obj.object,
+            committed_obj.deleted,
+        );
     }
     let mut reply = Reply::json(
         200,
-        kind.to_served(target, &committed_obj.object).into_owned(),
+        kind.to_served(&target.served.info, &committed_obj.object)
+            .into_owned(),
     );
     reply.warnings = warnings;
     Ok((reply, committed_obj.deleted))

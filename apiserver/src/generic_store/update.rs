@@ -3,14 +3,14 @@
 //! kind's PrepareForUpdate and ValidateUpdate, admission, Canonicalize, managedFields, the
 //! no-op rule and generation, the store. A missing object is created where allowed (apply).
 
-use super::committed;
-use crate::admission_chain::Admission;
+use super::admission::Admission;
+use super::namespace_lifecycle::refuse_in_terminating_namespace;
 use crate::error::ApiError;
 use crate::policy::Operation;
 use crate::request::{RequestContext, Target};
+use crate::resource::Strategy;
 use crate::shared::{Reply, Shared};
 use crate::store::Outcome;
-use crate::strategy::{self, Strategy};
 use serde_json::Value;
 
 /// The object an update writes, in the stored shape.
@@ -30,7 +30,7 @@ pub fn update(
     allow_create: bool,
     mut updated_object: impl FnMut(Option<&Value>) -> Result<Updated, ApiError>,
 ) -> Result<Reply, ApiError> {
-    let kind = strategy::for_target(target);
+    let kind = target.served.info.strategy;
     let mut warnings = Vec::new();
     let mut created = false;
     // NamespaceLifecycle sees a create-on-update before the store is locked.
@@ -40,7 +40,7 @@ pub fn update(
             .get(&target.bucket(), target.ns(), name)
             .is_none()
     {
-        super::refuse_in_terminating_namespace(shared, target, name)?;
+        refuse_in_terminating_namespace(shared, target, name)?;
     }
     let admission = Admission::prepare(shared, ctx, target);
     let committed_obj = shared.store.mutate(
@@ -51,12 +51,12 @@ pub fn update(
         |cur, _| {
             let Some(cur) = cur else {
                 if !allow_create {
-                    return Err(strategy::not_found_for(target, name));
+                    return Err(super::preconditions::not_found_for(target, name));
                 }
                 let Updated { mut object, record } = updated_object(None)?;
-                warnings = strategy::decode_body(&target.served, ctx, &mut object)?;
+                warnings = super::decode::decode(&target.served, ctx, &mut object)?;
                 if record {
-                    strategy::record_update(
+                    super::managed_fields::record_update(
                         Some(&target.served.info),
                         None,
                         &mut object,
@@ -64,27 +64,35 @@ pub fn update(
                         None,
                     );
                 }
-                strategy::prepare_create(target, &mut object, name)?;
+                super::prepare::prepare_create(target, &mut object, name)?;
                 warnings.append(&mut admission.admit(Operation::Create, &mut object, None)?);
-                kind.canonicalize(target, &mut object, None)?;
+                kind.canonicalize(target.subresource.as_deref(), &mut object, None)?;
                 created = true;
                 return Ok(Outcome::Write(object));
             };
             let Updated { object, record } = updated_object(Some(cur))?;
-            strategy::check_resource_version(target, name, &object, cur)?;
+            super::preconditions::check_resource_version(target, name, &object, cur)?;
             let (next, w) = write_over(kind, ctx, target, &admission, cur, object, record)?;
             warnings = w;
-            let status_counts = kind.status_counts_for_generation(target);
-            Ok(strategy::finish_update_counting(cur, next, status_counts))
+            Ok(super::update_outcome::finish_update(
+                &target.served.info,
+                cur,
+                next,
+            ))
         },
     )?;
-    if !ctx.dry_run() {
-        committed(shared, target, &committed_obj.object, committed_obj.deleted);
+    if !ctx.dry_run() && committed_obj.changed {
+        shared.committed(
+            &target.served.info,
+            &committed_obj.object,
+            committed_obj.deleted,
+        );
     }
     let code = if created { 201 } else { 200 };
     let mut r = Reply::json(
         code,
-        kind.to_served(target, &committed_obj.object).into_owned(),
+        kind.to_served(&target.served.info, &committed_obj.object)
+            .into_owned(),
     );
     r.warnings = warnings;
     Ok(r)
@@ -101,11 +109,11 @@ fn write_over(
     record: bool,
 ) -> Result<(Value, Vec<String>), ApiError> {
     let mut new = new;
-    let mut warnings = strategy::decode_body(&target.served, ctx, &mut new)?;
+    let mut warnings = super::decode::decode(&target.served, ctx, &mut new)?;
     // The field manager sees the decoded object, before PrepareForUpdate and the mutating
     // policies (as in kube-apiserver, where it runs in the updated-object transformers).
     if record {
-        strategy::record_update(
+        super::managed_fields::record_update(
             Some(&target.served.info),
             Some(current),
             &mut new,
@@ -113,8 +121,8 @@ fn write_over(
             target.subresource.as_deref(),
         );
     }
-    let mut next = strategy::prepare_update(target, current, new)?;
+    let mut next = super::prepare::prepare_update(target, current, new)?;
     warnings.append(&mut admission.admit(Operation::Update, &mut next, Some(current))?);
-    kind.canonicalize(target, &mut next, Some(current))?;
+    kind.canonicalize(target.subresource.as_deref(), &mut next, Some(current))?;
     Ok((next, warnings))
 }

@@ -1,28 +1,16 @@
 //! POST on a collection: create (and the reviews, which only answer: SelfSubjectReview,
 //! TokenReview, the authorization reviews).
 
+use super::Call;
 use super::decode_body;
 use crate::error::ApiError;
-use crate::request::{RequestContext, Target};
-use crate::shared::{Reply, Shared};
-use crate::strategy;
-use serde_json::json;
+use crate::shared::Reply;
 
-pub fn handle(
-    shared: &Shared,
-    ctx: &RequestContext,
-    target: &Target,
-    body: &[u8],
-) -> Result<Reply, ApiError> {
+pub fn handle(call: Call<'_>) -> Result<Reply, ApiError> {
+    let (shared, ctx, target, body) = (call.shared, call.ctx, call.target, call.body);
     let obj = decode_body(ctx, body)?;
-    if target.served.info.kind == "SelfSubjectReview" {
-        let review = json!({
-            "kind": "SelfSubjectReview",
-            "apiVersion": target.served.info.api_version(),
-            "metadata": {"creationTimestamp": strategy::now_rfc3339()},
-            "status": {"userInfo": {"username": ctx.user.name, "groups": ctx.user.groups}},
-        });
-        return Ok(Reply::json(201, review));
+    if crate::token_review::is_self_subject_review(target) {
+        return Ok(crate::token_review::answer_self(&ctx.user, target));
     }
     if crate::token_review::is_token_review(target) {
         return crate::token_review::answer(&shared.auth, target, obj);

@@ -1,17 +1,13 @@
 //! DELETE: the DeleteOptions body, then the generic store's delete.
 
+use super::Call;
 use crate::error::ApiError;
-use crate::request::{RequestContext, Target};
-use crate::shared::{Reply, Shared};
+use crate::request::Target;
+use crate::shared::Reply;
 use serde_json::{Value, json};
 
-pub fn handle(
-    shared: &Shared,
-    ctx: &RequestContext,
-    target: &Target,
-    name: &str,
-    body: &[u8],
-) -> Result<Reply, ApiError> {
+pub fn handle(call: Call<'_>, name: &str) -> Result<Reply, ApiError> {
+    let (shared, ctx, target, body) = (call.shared, call.ctx, call.target, call.body);
     let opts = options(body);
     let (mut reply, deleted) = crate::generic_store::delete(shared, ctx, target, name, &opts)?;
     if deleted {

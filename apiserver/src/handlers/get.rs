@@ -1,9 +1,9 @@
 //! GET of one object (or its status), as JSON or as a one-row Table.
 
 use crate::error::ApiError;
+use crate::generic_store;
 use crate::request::{RequestContext, Target};
 use crate::shared::{Reply, Shared};
-use crate::strategy;
 use serde_json::json;
 
 pub fn handle(
@@ -15,8 +15,8 @@ pub fn handle(
     let stored = shared
         .store
         .get(&target.bucket(), target.ns(), name)
-        .ok_or_else(|| strategy::not_found_for(target, name))?;
-    let obj = strategy::to_served(target, &stored).into_owned();
+        .ok_or_else(|| generic_store::not_found_for(target, name))?;
+    let obj = generic_store::to_served(target, &stored).into_owned();
     if super::list::wants_table(ctx) {
         let rv = obj
             .pointer("/metadata/resourceVersion")

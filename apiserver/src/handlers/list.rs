@@ -3,13 +3,13 @@
 use super::continue_token::Continue;
 use crate::contain::contain;
 use crate::error::ApiError;
+use crate::generic_store;
 use crate::request::{RequestContext, Target};
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::shared::{Reply, Shared};
-use crate::strategy;
 use serde_json::{Value, json};
 
-pub const TABLE_CONTENT_TYPE: &str = "application/json;as=Table;v=v1;g=meta.k8s.io";
+pub use crate::table::TABLE_CONTENT_TYPE;
 
 pub fn wants_table(ctx: &RequestContext) -> bool {
     !ctx.accept.is_empty()
@@ -64,7 +64,13 @@ impl Filter {
             .fields
             .iter()
             .flat_map(FieldSelector::labels)
-            .find(|l| !crate::strategy::field_label_supported(&target.served, l))
+            .find(|l| {
+                !target
+                    .served
+                    .info
+                    .strategy
+                    .field_label_supported(l, &target.served.selectable_fields)
+            })
         {
             return Err(ApiError::bad_request(format!(
                 "field label not supported: {label}"
@@ -135,7 +141,7 @@ pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<
     let mut selected: Vec<Value> = items
         .iter()
         .filter(unseen)
-        .map(|o| strategy::to_served(target, o).into_owned())
+        .map(|o| generic_store::to_served(target, o).into_owned())
         .filter(|o| filter.matches(o))
         .take(limit.map_or(usize::MAX, |l| l + 1))
         .collect();

@@ -3,6 +3,7 @@
 mod continue_token;
 pub mod create;
 pub mod delete;
+pub mod delete_collection;
 pub mod get;
 pub mod list;
 mod list_options;
@@ -12,8 +13,18 @@ pub mod watch;
 
 use crate::contain::contain;
 use crate::error::ApiError;
-use crate::request::RequestContext;
+use crate::request::{RequestContext, Target};
+use crate::shared::Shared;
 use serde_json::Value;
+
+/// One resource request as the handler of its verb gets it.
+#[derive(Clone, Copy)]
+pub struct Call<'a> {
+    pub shared: &'a Shared,
+    pub ctx: &'a RequestContext,
+    pub target: &'a Target,
+    pub body: &'a [u8],
+}
 
 /// A JSON, YAML (apply) or protobuf request body as a JSON value.
 pub fn decode_body(ctx: &RequestContext, body: &[u8]) -> Result<Value, ApiError> {
@@ -23,7 +34,7 @@ pub fn decode_body(ctx: &RequestContext, body: &[u8]) -> Result<Value, ApiError>
         .next()
         .unwrap_or_default()
         .trim();
-    if ct == "application/vnd.kubernetes.protobuf" {
+    if crate::protobuf::is_protobuf(ct) {
         return contain("protobuf::decode", || crate::protobuf::decode(body))?;
     }
     if let Ok(v) = serde_json::from_slice::<Value>(body) {

@@ -1,5 +1,6 @@
 //! PATCH: merge, JSON, strategic merge, and server-side apply (which may create).
 
+use super::Call;
 use super::decode_body;
 use crate::contain::contain;
 use crate::error::{ApiError, Cause};
@@ -8,7 +9,6 @@ use crate::generic_store::{self, Updated, require_namespace};
 use crate::patch::PatchType;
 use crate::request::{RequestContext, Target};
 use crate::shared::{Reply, Shared};
-use crate::strategy;
 
 /// `PatchOptions.meta.k8s.io "" is invalid: <field>: <message>` (422).
 fn invalid_patch_options(reason: &str, message: &str, field: &str) -> ApiError {
@@ -53,13 +53,8 @@ fn check_applied_type(target: &Target, applied: &serde_json::Value) -> Result<()
     )))
 }
 
-pub fn handle(
-    shared: &Shared,
-    ctx: &RequestContext,
-    target: &Target,
-    name: &str,
-    body: &[u8],
-) -> Result<Reply, ApiError> {
+pub fn handle(call: Call<'_>, name: &str) -> Result<Reply, ApiError> {
+    let (shared, ctx, target, body) = (call.shared, call.ctx, call.target, call.body);
     let pt = contain("patch::PatchType::from_content_type", || {
         PatchType::from_content_type(&ctx.content_type)
     })?
@@ -87,7 +82,7 @@ pub fn handle(
         }
         let v = decode_body(ctx, body)?;
         check_applied_type(target, &v)?;
-        Some(strategy::from_served(target, v)?)
+        Some(generic_store::from_served(target, v)?)
     } else {
         None
     };
@@ -99,11 +94,11 @@ pub fn handle(
     }
     let allow_create = applied.is_some() && sub.is_none();
     generic_store::update(shared, ctx, target, name, allow_create, |cur| {
-        let now = strategy::now_rfc3339();
+        let now = crate::object_meta::now_rfc3339();
         let Some(cur) = cur else {
             // Only an apply to the main resource gets here.
             let Some(applied) = &applied else {
-                return Err(strategy::not_found_for(target, name));
+                return Err(generic_store::not_found_for(target, name));
             };
             may_create(shared, ctx, target, name)?;
             let req = ApplyRequest {
@@ -125,7 +120,7 @@ pub fn handle(
         };
         let (patched, record) = match &applied {
             Some(applied) => {
-                let current = strategy::to_served(target, cur);
+                let current = generic_store::to_served(target, cur);
                 let req = ApplyRequest {
                     info,
                     current: Some(&current),
@@ -140,11 +135,11 @@ pub fn handle(
                 })??;
                 // The applied object's resourceVersion is a precondition, checked by
                 // storage after the field manager's conflicts.
-                strategy::check_resource_version(target, name, applied, cur)?;
+                generic_store::check_resource_version(target, name, applied, cur)?;
                 (merged, false)
             }
             None => {
-                let current = strategy::to_served(target, cur);
+                let current = generic_store::to_served(target, cur);
                 let p = contain("patch::apply_patch", || {
                     crate::patch::apply_patch(info, &current, pt, body)
                 })??;
@@ -152,7 +147,7 @@ pub fn handle(
             }
         };
         Ok(Updated {
-            object: strategy::from_served(target, patched)?,
+            object: generic_store::from_served(target, patched)?,
             record,
         })
     })
@@ -179,7 +174,7 @@ fn may_create(
             namespace: target.ns().to_string(),
         }),
     };
-    let decision = crate::authz::authorize(shared, &attrs);
+    let decision = shared.authz.authorize(&attrs);
     if decision.allowed {
         Ok(())
     } else {

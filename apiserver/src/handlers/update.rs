@@ -1,29 +1,24 @@
 //! PUT of an object or its status: optimistic concurrency on metadata.resourceVersion,
 //! required where the kind forbids unconditional updates, and a uid precondition.
 
+use super::Call;
 use super::decode_body;
 use crate::error::ApiError;
 use crate::generic_store::{self, Updated};
 use crate::request::{RequestContext, Target};
 use crate::shared::{Reply, Shared};
-use crate::strategy;
 use serde_json::Value;
 
-pub fn handle(
-    shared: &Shared,
-    ctx: &RequestContext,
-    target: &Target,
-    name: &str,
-    body: &[u8],
-) -> Result<Reply, ApiError> {
+pub fn handle(call: Call<'_>, name: &str) -> Result<Reply, ApiError> {
+    let (shared, ctx, target, body) = (call.shared, call.ctx, call.target, call.body);
     let obj = decode_body(ctx, body)?;
     if !obj.is_object() {
         return Err(ApiError::bad_request(
             "the body of the request must be an object",
         ));
     }
-    let obj = strategy::from_served(target, obj)?;
-    let require_rv = !strategy::for_target(target).allow_unconditional_update();
+    let obj = generic_store::from_served(target, obj)?;
+    let require_rv = !target.served.info.strategy.allow_unconditional_update();
     update(shared, ctx, target, name, obj, require_rv)
 }
 
@@ -37,15 +32,15 @@ pub fn update(
     obj: Value,
     require_rv: bool,
 ) -> Result<Reply, ApiError> {
-    let allow_create = strategy::for_target(target).allow_create_on_update();
+    let allow_create = target.served.info.strategy.allow_create_on_update();
     let mut obj = obj;
     generic_store::update(shared, ctx, target, name, allow_create, |cur| {
         // kube-apiserver's order: the uid precondition, then the resourceVersion.
         if let Some(cur) = cur {
-            strategy::check_uid(target, name, &obj, cur)?;
+            generic_store::check_uid(target, name, &obj, cur)?;
         }
         if require_rv {
-            strategy::require_resource_version(target, name, &obj)?;
+            generic_store::require_resource_version(target, name, &obj)?;
         }
         Ok(Updated {
             object: std::mem::take(&mut obj),

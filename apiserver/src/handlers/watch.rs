@@ -4,10 +4,10 @@
 use super::list::{Filter, TABLE_CONTENT_TYPE, wants_table};
 use crate::contain::contain;
 use crate::error::ApiError;
+use crate::generic_store;
 use crate::request::{RequestContext, Target, error_response};
 use crate::shared::Shared;
 use crate::store::{Change, EventType, parse_rv};
-use crate::strategy;
 use axum::body::Body;
 use axum::http::HeaderValue;
 use axum::response::Response;
@@ -45,12 +45,12 @@ impl Stream {
         {
             return true;
         }
-        let obj = strategy::to_served(&self.target, &c.object);
+        let obj = generic_store::to_served(&self.target, &c.object);
         let now_matches = self.filter.matches(&obj);
-        let was_matching = c
-            .previous
-            .as_ref()
-            .map(|p| self.filter.matches(&strategy::to_served(&self.target, p)));
+        let was_matching = c.previous.as_ref().map(|p| {
+            self.filter
+                .matches(&generic_store::to_served(&self.target, p))
+        });
         // An object moving into or out of the selection is ADDED or DELETED for this watch.
         let event = match (c.event, was_matching, now_matches) {
             (_, _, false) if c.event != EventType::Modified || was_matching != Some(true) => {

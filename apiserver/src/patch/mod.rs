@@ -40,16 +40,6 @@ impl PatchType {
             _ => None,
         }
     }
-
-    /// The media type, as the real server names it.
-    pub fn content_type(self) -> &'static str {
-        match self {
-            PatchType::Merge => "application/merge-patch+json",
-            PatchType::Json => "application/json-patch+json",
-            PatchType::Strategic => "application/strategic-merge-patch+json",
-            PatchType::Apply => "application/apply-patch+yaml",
-        }
-    }
 }
 
 /// The 422 the real server sends when a JSON patch cannot be applied (e.g. a failed `test`).

@@ -28,7 +28,6 @@ pub struct Attributes<'a> {
     pub operation: Operation,
     pub group: &'a str,
     pub version: &'a str,
-    pub kind: &'a str,
     /// The plural, e.g. `services`.
     pub resource: &'a str,
     /// `""` or e.g. `status`.
@@ -254,7 +253,6 @@ mod tests {
             operation: op,
             group: "catalog.charter.dev",
             version: "v1alpha1",
-            kind: "Service",
             resource: "services",
             subresource: sub,
             namespace: "team-a",

@@ -8,13 +8,12 @@ mod cel_source;
 mod definition;
 pub mod matching;
 mod mutating;
-mod objects;
+pub(crate) mod objects;
 pub mod params;
 mod validating;
 
 pub use matching::{Attributes, Operation};
 pub use mutating::mutate;
-pub use objects::validate_object;
 pub use validating::validate;
 
 use crate::resource::ResourceInfo;
@@ -35,33 +34,9 @@ const MAPB: (&str, &str) = (
     "mutatingadmissionpolicybindings",
 );
 
-/// The four kinds, served as built-ins (cluster-scoped; the validating policy has status).
-pub fn resources() -> Vec<ResourceInfo> {
-    [(VAP, true), (VAPB, false), (MAP, false), (MAPB, false)]
-        .into_iter()
-        .map(|((kind, plural), status)| ResourceInfo {
-            group: GROUP.into(),
-            version: "v1".into(),
-            kind: kind.into(),
-            list_kind: format!("{kind}List"),
-            plural: plural.into(),
-            singular: kind.to_lowercase(),
-            namespaced: false,
-            short_names: Vec::new(),
-            categories: vec!["api-extensions".into()],
-            verbs: crate::registry::verbs_all(),
-            status_subresource: status,
-            printer_columns: Vec::new(),
-            schema: None,
-            custom: false,
-        })
-        .collect()
-}
-
-/// Whether a resource is one of the four: they are exempt from policies (as in the real
-/// server, to avoid a policy locking itself in) and their writes rebuild the snapshot.
-pub fn is_policy_resource(group: &str, plural: &str) -> bool {
-    group == GROUP && [VAP.1, VAPB.1, MAP.1, MAPB.1].contains(&plural)
+/// Whether a resource is one of the four, whose writes rebuild the snapshot.
+fn is_policy_resource(info: &ResourceInfo) -> bool {
+    info.group == GROUP && [VAP.1, VAPB.1, MAP.1, MAPB.1].contains(&info.plural.as_str())
 }
 
 /// A compiled policy of either family with its bindings, sorted by name so that the
@@ -155,10 +130,10 @@ impl Policies {
     }
 }
 
-/// The after-commit hook: a write to any of the four kinds rebuilds the snapshot.
-pub fn committed(shared: &crate::shared::Shared, info: &ResourceInfo) {
-    if is_policy_resource(&info.group, &info.plural) {
-        shared.policies.rebuild(&shared.store);
+/// The observer of committed writes: a write to any of the four kinds rebuilds the snapshot.
+pub fn committed(policies: &Policies, store: &Store, info: &ResourceInfo) {
+    if is_policy_resource(info) {
+        policies.rebuild(store);
     }
 }
 
@@ -176,12 +151,29 @@ pub struct Request {
 }
 
 impl Request {
+    /// What one evaluation sees: the object as it stands, the old object, this request as
+    /// CEL reads it (`request`, from `to_cel`), the binding's params and the namespace.
+    pub fn inputs<'a>(
+        &'a self,
+        request: &'a Value,
+        object: &'a Value,
+        old_object: &'a Value,
+        params: &'a Value,
+    ) -> cel_eval::Inputs<'a> {
+        cel_eval::Inputs {
+            object,
+            old_object,
+            request,
+            params,
+            namespace_object: &self.namespace_object,
+        }
+    }
+
     pub fn attributes<'a>(&'a self, object: &'a Value, old_object: &'a Value) -> Attributes<'a> {
         Attributes {
             operation: self.operation,
             group: &self.info.group,
             version: &self.info.version,
-            kind: &self.info.kind,
             resource: &self.info.plural,
             subresource: &self.subresource,
             namespace: &self.namespace,
@@ -214,9 +206,9 @@ impl Request {
         })
     }
 
-    /// Policies never apply to the policy kinds themselves.
+    /// Policies never apply to the kinds exempt from them (the policy kinds themselves).
     fn exempt(&self) -> bool {
-        is_policy_resource(&self.info.group, &self.info.plural)
+        self.info.strategy.exempt_from_policies()
     }
 }
 

@@ -4,7 +4,7 @@
 //! decided as k8s.io/apiserver's `policy/mutating` dispatcher does. `reinvocationPolicy:
 //! IfNeeded` is accepted and treated as `Never`: each policy runs once per request.
 
-use super::cel_eval::{Activation, Expr, Inputs, cel_to_json};
+use super::cel_eval::{Activation, Expr, cel_to_json};
 use super::definition::{Causes, Definition, str_at};
 use super::params::Resolved;
 use super::{Invocation, Request, Snapshot, invocations};
@@ -161,13 +161,7 @@ pub fn mutate(
                 }
                 Invocation::Run { binding, params } => (binding, params),
             };
-            let inputs = Inputs {
-                object,
-                old_object,
-                request: &request,
-                params: &params,
-                namespace_object: &req.namespace_object,
-            };
+            let inputs = req.inputs(&request, object, old_object, &params);
             let conditions = Activation::new(&inputs, &p.def.variables).map(|act| {
                 let mut errors = Vec::new();
                 let mut matched = true;
@@ -198,13 +192,7 @@ pub fn mutate(
             }
             for m in &p.body.0 {
                 // Each mutation sees the object as the previous one left it.
-                let inputs = Inputs {
-                    object,
-                    old_object,
-                    request: &request,
-                    params: &params,
-                    namespace_object: &req.namespace_object,
-                };
+                let inputs = req.inputs(&request, object, old_object, &params);
                 let result = Activation::new(&inputs, &p.def.variables)
                     .and_then(|act| apply(m, &act, object, &req.info));
                 match result {

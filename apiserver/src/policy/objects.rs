@@ -3,22 +3,39 @@
 //! naming the field (`spec.validations[0].expression`).
 
 use super::definition::{Binding, Causes};
-use super::{GROUP, MAP, MAPB, VAP, VAPB, mutating, validating};
-use crate::error::ApiError;
-use crate::resource::ResourceInfo;
+use super::{MAP, MAPB, VAP, VAPB, mutating, validating};
+use crate::error::Cause;
 use serde_json::Value;
 
-pub fn validate_object(info: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
-    if info.group != GROUP {
-        return Ok(());
+/// Which of the four kinds.
+#[derive(Clone, Copy, Debug)]
+pub enum PolicyKind {
+    ValidatingPolicy,
+    ValidatingBinding,
+    MutatingPolicy,
+    MutatingBinding,
+}
+
+impl PolicyKind {
+    /// Kind and plural.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            PolicyKind::ValidatingPolicy => VAP,
+            PolicyKind::ValidatingBinding => VAPB,
+            PolicyKind::MutatingPolicy => MAP,
+            PolicyKind::MutatingBinding => MAPB,
+        }
     }
+}
+
+/// What is wrong with a policy or binding: what does not compile.
+pub fn causes(kind: PolicyKind, obj: &Value) -> Vec<Cause> {
     let mut c = Causes::default();
-    match info.plural.as_str() {
-        p if p == VAP.1 => drop(validating::compile(obj, &mut c)),
-        p if p == MAP.1 => drop(mutating::compile(obj, &mut c)),
-        p if p == VAPB.1 => drop(Binding::compile(obj, true, &mut c)),
-        p if p == MAPB.1 => drop(Binding::compile(obj, false, &mut c)),
-        _ => {}
+    match kind {
+        PolicyKind::ValidatingPolicy => drop(validating::compile(obj, &mut c)),
+        PolicyKind::MutatingPolicy => drop(mutating::compile(obj, &mut c)),
+        PolicyKind::ValidatingBinding => drop(Binding::compile(obj, true, &mut c)),
+        PolicyKind::MutatingBinding => drop(Binding::compile(obj, false, &mut c)),
     }
-    crate::strategy::invalid_unless_empty(info, obj, c.0)
+    c.0
 }

@@ -92,7 +92,7 @@ fn read_one(
     } else {
         String::new()
     };
-    let bucket = crate::request::bucket_of(&info.group, &info.plural);
+    let bucket = info.bucket();
     let found: Vec<Value> = match (&p.name, &p.selector) {
         (Some(name), _) => store.get(&bucket, &namespace, name).into_iter().collect(),
         (None, selector) => store

@@ -181,13 +181,7 @@ pub fn validate(
                 }
                 Invocation::Run { binding, params } => (binding, params),
             };
-            let inputs = Inputs {
-                object,
-                old_object,
-                request: &request,
-                params: &params,
-                namespace_object: &req.namespace_object,
-            };
+            let inputs = req.inputs(&request, object, old_object, &params);
             for d in evaluate(&p.def, &p.body, &inputs) {
                 if binding.actions.iter().any(|a| a == "Warn") {
                     warnings.push(format!(
