@@ -429,6 +429,9 @@ impl Normaliser {
                     }
                     Some("continue") if !s.is_empty() => Some(Value::String("<continue>".into())),
                     _ if is_time(s) => Some(Value::String("<time>".into())),
+                    // Server-side apply's conflict message names when the other manager wrote
+                    // ("conflict with \"kubectl\" using v1 at 2026-12-07T04:22:37Z").
+                    _ if times_inside(s).is_some() => times_inside(s).map(Value::String),
                     _ if s.contains(RECORD_VERSION) => Some(Value::String(record_version(s))),
                     _ if has_uuid(s) => Some(Value::String(self.uuids_in(s))),
                     _ if self.prefixes.iter().any(|p| s.contains(p.as_str())) => {
@@ -577,6 +580,27 @@ fn crd_resources_in_order(list: &mut serde_json::Map<String, Value>) {
     }
 }
 
+/// `s` with each `2026-12-07T04:22:37Z` inside it (to the second, in UTC) replaced by `<time>`,
+/// or `None` when there is none.
+fn times_inside(s: &str) -> Option<String> {
+    const LEN: usize = "2026-12-07T04:22:37Z".len();
+    let bytes = s.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut at = 0;
+    while at + LEN <= bytes.len() {
+        if s.is_char_boundary(at) && is_time(&s[at..at + LEN]) {
+            out.push_str(&s[copied..at]);
+            out.push_str("<time>");
+            at += LEN;
+            copied = at;
+        } else {
+            at += 1;
+        }
+    }
+    (copied > 0).then(|| out + &s[copied..])
+}
+
 /// `2026-12-07T04:22:37Z`, with or without fractions or an offset.
 fn is_time(s: &str) -> bool {
     let b = s.as_bytes();
@@ -616,5 +640,20 @@ fn age_cells(table: &mut serde_json::Map<String, Value>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::times_inside;
+
+    #[test]
+    fn times_inside_a_message_are_masked_and_other_text_is_kept() {
+        assert_eq!(
+            times_inside(r#"conflict with "kubectl" using v1 at 2026-12-07T04:22:37Z: .data.a"#)
+                .as_deref(),
+            Some(r#"conflict with "kubectl" using v1 at <time>: .data.a"#)
+        );
+        assert_eq!(times_inside("no time here, é 2026-12-07"), None);
     }
 }
