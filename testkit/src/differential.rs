@@ -589,7 +589,7 @@ fn times_inside(s: &str) -> Option<String> {
     let mut copied = 0;
     let mut at = 0;
     while at + LEN <= bytes.len() {
-        if s.is_char_boundary(at) && is_time(&s[at..at + LEN]) {
+        if s.get(at..at + LEN).is_some_and(is_time) {
             out.push_str(&s[copied..at]);
             out.push_str("<time>");
             at += LEN;
@@ -655,5 +655,9 @@ mod tests {
             Some(r#"conflict with "kubectl" using v1 at <time>: .data.a"#)
         );
         assert_eq!(times_inside("no time here, é 2026-12-07"), None);
+        assert_eq!(
+            times_inside("the plugin’s CreateVolume to refer to it"),
+            None
+        );
     }
 }
