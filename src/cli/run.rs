@@ -134,20 +134,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         concurrency: args.concurrency,
         allow_self_approval: args.allow_self_approval,
     };
-    let tuning = controller::Tuning {
-        streaming_lists: args.streaming_lists,
-        window,
-    };
+    let operator = controller::Operator::new(client, config)
+        .telemetry(telemetry)
+        .window(window)
+        .streaming_lists(args.streaming_lists);
 
     if !args.leader_elect {
-        controller::run_tuned(
-            client,
-            config,
-            tuning,
-            telemetry,
-            stopping.clone().cancelled_owned(),
-        )
-        .await?;
+        operator.run(stopping.clone().cancelled_owned()).await?;
         return Ok(());
     }
 
@@ -156,16 +149,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|_| format!("charter-{}", std::process::id()));
     let lease_namespace = args.lease_namespace.clone();
     super::leader::run(
-        client,
         super::leader::Election {
             namespace: lease_namespace,
             name: "charter-leader".into(),
             identity,
             duration_seconds: args.lease_duration_seconds,
         },
-        config,
-        tuning,
-        telemetry,
+        operator,
         stopping.clone().cancelled_owned(),
         |_| {},
     )

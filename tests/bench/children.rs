@@ -257,7 +257,7 @@ impl Writes {
     }
 }
 
-/// The operator child: `controller::run_with` with a client that counts its writes.
+/// The operator child: `controller::Operator` with a client that counts its writes.
 /// Answers `stats` with one JSON line; stops gracefully on `stop` or when stdin closes.
 async fn operate() {
     if let Ok(filter) = std::env::var("CHARTER_BENCH_LOG") {
@@ -286,7 +286,7 @@ async fn operate() {
         .build();
     let telemetry = Telemetry::default();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let operator = tokio::spawn(controller::run_tuned(
+    let operator = controller::Operator::new(
         client,
         controller::Config {
             namespaces: Some(vec![NAMESPACE.into(), LATENCY_NAMESPACE.into()]),
@@ -294,16 +294,13 @@ async fn operate() {
             catalog_name: CATALOG_NAME.into(),
             ..controller::Config::default()
         },
-        controller::Tuning {
-            // As `charter run --streaming-lists`; CHARTER_BENCH_STREAMING=0 lists in pages.
-            streaming_lists: std::env::var("CHARTER_BENCH_STREAMING").as_deref() != Ok("0"),
-            ..controller::Tuning::default()
-        },
-        telemetry.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    )
+    // As `charter run --streaming-lists`; CHARTER_BENCH_STREAMING=0 lists in pages.
+    .streaming_lists(std::env::var("CHARTER_BENCH_STREAMING").as_deref() != Ok("0"))
+    .telemetry(telemetry.clone());
+    let operator = tokio::spawn(operator.run(async move {
+        let _ = stopped.await;
+    }));
     let stats = || {
         let mut s = writes.json();
         s["reconciliations"] = json!(reconciliations(&telemetry));
