@@ -84,16 +84,7 @@ pub fn init_logging(format: LogFormat) {
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     init_logging(args.log_format);
-    let client = match &args.context {
-        None => kube::Client::try_default().await?,
-        Some(context) => {
-            let options = kube::config::KubeConfigOptions {
-                context: Some(context.clone()),
-                ..Default::default()
-            };
-            kube::Client::try_from(kube::Config::from_kubeconfig(&options).await?)?
-        }
-    };
+    let client = kube::Client::try_from(super::context::config(args.context.as_deref()).await?)?;
     // Listening for SIGTERM from the start, before anything is served: the signal used to be
     // heard only once the Lease manager had started, so a SIGTERM soon after /healthz answered
     // killed a standby outright (tests/shutdown.rs failed so once, under load).
