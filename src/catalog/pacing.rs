@@ -134,11 +134,17 @@ impl Pacing {
         (round.changed && round.woke.duration_since(last.end) < bound).then_some(last.end)
     }
 
-    /// How long the changes must stop for a load to count as over: `quiet`, or as long as the
-    /// last write took if longer, since a server that slow also answers in fits and starts.
-    fn quiet(&self) -> Duration {
-        self.last
-            .map_or(self.pace.quiet, |last| self.pace.quiet.max(last.took))
+    /// How long the changes must stop for the load to count as over: `quiet`; or, in a round
+    /// whose changes came only after a pause that followed the last write, as long as that
+    /// write took: a server that holds the changes back while the catalog is written also
+    /// hands them out in fits.
+    fn quiet(&self, round: &Round) -> Duration {
+        match self.last {
+            Some(last) if round.woke.duration_since(last.end) >= self.pace.quiet => {
+                self.pace.quiet.max(last.took)
+            }
+            _ => self.pace.quiet,
+        }
     }
 
     /// When `round` writes, unless another change comes first.
@@ -147,7 +153,7 @@ impl Pacing {
         let growing = self.sizes.1 >= self.sizes.0 + self.sizes.0 / 4 && self.sizes.1 > 0;
         match self.loaded(round) {
             Some(end) => (end + pace.gap(self.streak, growing))
-                .min((round.last_change + self.quiet()).max(end + pace.min_gap)),
+                .min((round.last_change + self.quiet(round)).max(end + pace.min_gap)),
             None => round.woke + pace.first_delay,
         }
     }
