@@ -64,7 +64,8 @@ struct LastWrite {
     /// How long it took.
     took: Duration,
     /// Whether it was part of a load: written under load, or cutting into a flow of changes
-    /// (one came less than `quiet` before it began) rather than after the end of one.
+    /// (more came after the first, the last less than `quiet` before it began) rather than
+    /// after the end of one or after a single change.
     in_load: bool,
 }
 
@@ -168,7 +169,8 @@ impl Pacing {
             began: now,
             changed: round.changed,
             under_load,
-            into_flow: now.duration_since(round.last_change) < self.pace.quiet,
+            into_flow: round.last_change > round.woke
+                && now.duration_since(round.last_change) < self.pace.quiet,
         }
     }
 

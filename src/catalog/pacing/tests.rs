@@ -139,6 +139,8 @@ struct Flow {
     burst: Burst,
     published: usize,
     next: Instant,
+    /// When the current clump began; its changes come 0.1 ms apart.
+    clump_began: Instant,
 }
 
 impl Flow {
@@ -154,7 +156,10 @@ impl Flow {
         let now = self.next;
         self.published += 1;
         if self.published.is_multiple_of(self.burst.clump) {
-            self.next += self.burst.every;
+            self.next = self.next.max(self.clump_began + self.burst.every);
+            self.clump_began = self.next;
+        } else {
+            self.next += Duration::from_micros(100);
         }
         Some(now)
     }
@@ -168,6 +173,7 @@ fn play(burst: Burst) -> Played {
         burst,
         published: 0,
         next: t0,
+        clump_began: t0,
     };
     let (mut written, mut writes, mut streaks) = (0usize, 0usize, Vec::new());
     let (mut pending, mut clock) = (false, t0);
@@ -311,5 +317,20 @@ fn after_a_pause_that_followed_a_write_the_quiet_period_lasts_as_long_as_that_wr
         pacing.due(&round),
         t0 + ms(200),
         "changes right after it: `quiet`"
+    );
+}
+
+#[test]
+fn a_single_change_written_after_the_first_delay_is_no_load() {
+    let t0 = Instant::now();
+    let mut pacing = Pacing::new(Pace::default());
+    let round = pacing.round(t0, true);
+    let write = pacing.write(round, t0 + ms(25));
+    pacing.written(write, t0 + ms(60), true, 1_000);
+    let round = pacing.round(t0 + ms(400), true);
+    assert_eq!(
+        pacing.due(&round),
+        t0 + ms(425),
+        "the next single change: at idle"
     );
 }
