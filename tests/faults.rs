@@ -314,11 +314,8 @@ async fn replica(
         duration_seconds: 3,
     };
     let _ = charter::cli::leader::run(
-        client,
         election,
-        config(),
-        controller::Tuning::default(),
-        telemetry,
+        controller::Operator::new(client, config()).telemetry(telemetry),
         std::future::pending(),
         |now| leading.store(now, Ordering::SeqCst),
     )

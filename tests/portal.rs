@@ -98,15 +98,13 @@ async fn start() -> Running {
         .expect("the examples apply");
     view_payments(&admin, "payer").await;
 
-    let tuning = charter::controller::Tuning::default();
-    let window = tuning.window.clone();
-    tokio::spawn(charter::controller::run_tuned(
+    let window = charter::controller::Window::default();
+    let operator_run = charter::controller::Operator::new(
         operator.clone(),
         charter::controller::Config::default(),
-        tuning,
-        charter::controller::Telemetry::default(),
-        std::future::pending(),
-    ));
+    )
+    .window(window.clone());
+    tokio::spawn(operator_run.run(std::future::pending()));
     let mut ports = Vec::new();
     for anonymous_catalog in [false, true] {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -10,6 +10,7 @@ mod notification;
 mod reach;
 mod revision;
 mod service;
+mod service_level;
 
 pub use approval::*;
 pub use approval_policy::*;
@@ -17,6 +18,7 @@ pub use notification::*;
 pub use reach::{Contact, Request, Support};
 pub use revision::revision_of;
 pub use service::*;
+pub use service_level::{PriorityTarget, ServiceLevel};
 
 /// The API group of every Charter resource.
 pub const GROUP: &str = "catalog.charter.dev";

@@ -38,11 +38,6 @@ pub const FORMAT: &str = "charter.dev/catalog/v3";
 /// a ConfigMap could ask for more, and the API server refuses those anyway.
 const MAX_SHARD_BITS: u32 = 16;
 
-/// The catalog key of a Service: unambiguous, since a namespace cannot contain `_`.
-pub fn key_of(namespace: &str, name: &str) -> String {
-    format!("{namespace}_{name}.json")
-}
-
 /// Where a key lives: the first 64 bits of the SHA-256 of the key, big-endian.
 pub fn key_hash(key: &str) -> u64 {
     let digest = Sha256::digest(key.as_bytes());

@@ -6,8 +6,12 @@
 
 use serde_json::{Map, Value, json};
 
-use super::compute::key_of;
 use crate::api::{Phase, Service};
+
+/// The catalog key of a Service: unambiguous, since a namespace cannot contain `_`.
+pub fn key_of(namespace: &str, name: &str) -> String {
+    format!("{namespace}_{name}.json")
+}
 
 /// Fields of the approvable content that are about the approval process, not the service.
 const PROCESS_FIELDS: &[&str] = &["approvers", "requiredApprovals"];

@@ -19,7 +19,7 @@ use kube::{
 };
 use serde_json::Value;
 
-use super::writer::{Error, apply_configmap};
+use super::configmap::{Error, apply_configmap};
 
 /// The namespace label that asks for a copy of the catalog.
 pub const MIRROR_LABEL: &str = "catalog.charter.dev/mirror";

@@ -9,9 +9,9 @@ use std::{
 
 use sha2::{Digest, Sha256};
 
-use super::compute::{key_hash, key_of};
-use super::entry::entry;
-use super::writer::Dirty;
+use super::compute::key_hash;
+use super::dirty::Dirty;
+use super::entry::{entry, key_of};
 use crate::api::Service;
 
 /// An entry as the writer needs it: its value's digest and length, and its brief (its line in

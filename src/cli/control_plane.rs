@@ -13,15 +13,23 @@ use charter_apiserver::tls::{self, Certificate};
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::api::PostParams;
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client};
 use serde_json::{Value, json};
-use std::fs::File;
-use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod credentials;
+mod error;
+mod process;
+mod release;
+
+pub use credentials::kubeconfig;
+use credentials::{client_with_token, random_token, token_file};
+pub use error::ControlPlaneError;
+use error::io;
+use process::{Process, tail};
+use release::{admission_policy_flags, binary, version_of};
 
 /// The binaries a control-plane directory must hold.
 pub const ETCD: &str = "etcd";
@@ -42,49 +50,6 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 /// Lifetime of the operator's ServiceAccount token: the sandbox has no kubelet to refresh it,
 /// so it must outlast any session.
 const TOKEN_SECONDS: i64 = 7 * 24 * 3600;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ControlPlaneError {
-    #[error(
-        "no {binary} in {}: build the control plane with scripts/control-plane, or point \
-         --control-plane (or KUBEBUILDER_ASSETS) at a directory holding etcd and kube-apiserver",
-        dir.display()
-    )]
-    MissingBinary { binary: &'static str, dir: PathBuf },
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        source: std::io::Error,
-    },
-    #[error("certificates: {0}")]
-    Certificates(#[from] tls::TlsError),
-    #[error("{program} exited ({status}) before it was ready; the end of {}:\n{tail}", log.display())]
-    Exited {
-        program: &'static str,
-        status: std::process::ExitStatus,
-        log: PathBuf,
-        tail: String,
-    },
-    #[error("{what} not ready after {}s; see {}", timeout.as_secs(), log.display())]
-    NotReady {
-        what: &'static str,
-        timeout: Duration,
-        log: PathBuf,
-    },
-    #[error("cannot tell the version of {}: {output}", program.display())]
-    Version { program: PathBuf, output: String },
-    #[error("kubeconfig for {user}: {message}")]
-    Kubeconfig { user: String, message: String },
-    #[error("no user {0} on this control plane")]
-    NoSuchUser(String),
-    #[error("{what}: {source}")]
-    Kube { what: String, source: kube::Error },
-}
-
-fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ControlPlaneError {
-    let what = what.into();
-    move |source| ControlPlaneError::Io { what, source }
-}
 
 /// A running etcd + kube-apiserver (+ kube-controller-manager). Stop it with [`stop`]
 /// (SIGTERM, in reverse order); dropping it kills whatever still runs. The children also
@@ -483,146 +448,6 @@ struct Files<'a> {
     tokens: &'a Path,
 }
 
-/// A child process whose output goes to a log file.
-struct Process {
-    name: &'static str,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Process {
-    /// Its pid, when it is etcd or kube-apiserver.
-    fn server_pid(&self) -> Option<u32> {
-        [ETCD, KUBE_APISERVER]
-            .contains(&self.name)
-            .then(|| self.child.id())
-    }
-
-    fn spawn(
-        name: &'static str,
-        program: &Path,
-        args: Vec<String>,
-        log: &Path,
-    ) -> Result<Process, ControlPlaneError> {
-        let out = File::create(log).map_err(io(format!("cannot create {}", log.display())))?;
-        let err = out
-            .try_clone()
-            .map_err(io(format!("cannot open {}", log.display())))?;
-        let mut command = Command::new(program);
-        command
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err);
-        orphan_proof(&mut command);
-        let child = command
-            .spawn()
-            .map_err(io(format!("cannot start {}", program.display())))?;
-        Ok(Process {
-            name,
-            child,
-            log: log.to_path_buf(),
-        })
-    }
-
-    fn terminate(&mut self) {
-        #[cfg(unix)]
-        if let Ok(pid) = i32::try_from(self.child.id()) {
-            // SAFETY: kill(2) on our own child's pid; it is not reaped yet (we hold the
-            // Child), so the pid cannot have been reused.
-            unsafe {
-                libc::kill(pid, libc::SIGTERM);
-            }
-        }
-    }
-
-    fn kill(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-    }
-}
-
-/// The children get their own process group, so a Ctrl-C in the terminal reaches only the
-/// sandbox, which stops them in order; and on Linux they are killed when the thread that
-/// started them (the sandbox's main thread) dies, however it dies.
-fn orphan_proof(command: &mut Command) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        command.process_group(0);
-    }
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: getpid, prctl and getppid are async-signal-safe, as pre_exec requires.
-        let parent = unsafe { libc::getpid() };
-        unsafe {
-            command.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // The parent may have died before prctl: then no signal will come.
-                if libc::getppid() != parent {
-                    return Err(std::io::Error::other("the sandbox exited"));
-                }
-                Ok(())
-            });
-        }
-    }
-}
-
-fn binary(dir: &Path, name: &'static str) -> Result<PathBuf, ControlPlaneError> {
-    let path = dir.join(name);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(ControlPlaneError::MissingBinary {
-            binary: name,
-            dir: dir.to_path_buf(),
-        })
-    }
-}
-
-/// `v1.37.2` from `kube-apiserver --version` (`Kubernetes v1.37.2`).
-fn version_of(apiserver: &Path) -> Result<String, ControlPlaneError> {
-    let out = Command::new(apiserver)
-        .arg("--version")
-        .output()
-        .map_err(io(format!("cannot run {}", apiserver.display())))?;
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    text.split_whitespace()
-        .last()
-        .filter(|v| out.status.success() && v.starts_with('v'))
-        .map(str::to_string)
-        .ok_or(ControlPlaneError::Version {
-            program: apiserver.to_path_buf(),
-            output: text,
-        })
-}
-
-/// The `major.minor` of `v1.37.2`.
-fn minor_of(version: &str) -> Option<(u32, u32)> {
-    let mut parts = version.trim_start_matches('v').split(['.', '-', '+']);
-    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
-}
-
-/// What switches MutatingAdmissionPolicy on: GA (v1, on by default) from 1.36; before, a
-/// feature gate and the beta (1.34, 1.35) or alpha (1.32, 1.33) API. ValidatingAdmissionPolicy
-/// is GA and on since 1.30.
-fn admission_policy_flags(version: &str) -> Vec<String> {
-    let api = match minor_of(version) {
-        Some((1, minor)) if (34..36).contains(&minor) => "v1beta1",
-        Some((1, minor)) if (32..34).contains(&minor) => "v1alpha1",
-        _ => return Vec::new(),
-    };
-    vec![
-        "--feature-gates=MutatingAdmissionPolicy=true".into(),
-        format!("--runtime-config=admissionregistration.k8s.io/{api}=true"),
-    ]
-}
-
 /// Three distinct free ports on 127.0.0.1 (held together so none is handed out twice).
 fn free_ports() -> Result<[u16; 3], ControlPlaneError> {
     let bind = || TcpListener::bind("127.0.0.1:0").map_err(io("cannot find a free port"));
@@ -635,109 +460,4 @@ fn free_ports() -> Result<[u16; 3], ControlPlaneError> {
             .port();
     }
     Ok(ports)
-}
-
-/// 32 random hex digits from the OS.
-fn random_token() -> Result<String, ControlPlaneError> {
-    let mut bytes = [0u8; 16];
-    File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(io("cannot read /dev/urandom"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// kube-apiserver's `--token-auth-file`: `token,user,uid,"group1,group2"` per line.
-fn token_file(users: &[UserSpec]) -> String {
-    users
-        .iter()
-        .map(|u| {
-            format!(
-                "{},{},{},\"{}\"\n",
-                u.token,
-                u.name,
-                u.name,
-                u.groups.join(",")
-            )
-        })
-        .collect()
-}
-
-/// A kubeconfig with one context per user, named after it, on the cluster `charter-sandbox`
-/// (`admin` current).
-pub fn kubeconfig(cluster: Value, users: &[UserSpec]) -> Value {
-    json!({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "charter-sandbox", "cluster": cluster}],
-        "users": users.iter().map(|u| json!({"name": u.name, "user": {"token": u.token}})).collect::<Vec<_>>(),
-        "contexts": users.iter().map(|u| json!({"name": u.name, "context": {"cluster": "charter-sandbox", "user": u.name, "namespace": "default"}})).collect::<Vec<_>>(),
-        "current-context": "admin",
-    })
-}
-
-async fn client_with_token(
-    cluster: Value,
-    user: &str,
-    token: &str,
-) -> Result<Client, ControlPlaneError> {
-    let spec = UserSpec {
-        name: user.to_string(),
-        groups: Vec::new(),
-        token: token.to_string(),
-    };
-    let fail = |message: String| ControlPlaneError::Kubeconfig {
-        user: user.to_string(),
-        message,
-    };
-    let doc: Kubeconfig =
-        serde_json::from_value(kubeconfig(cluster, &[spec])).map_err(|e| fail(e.to_string()))?;
-    let options = KubeConfigOptions {
-        context: Some(user.to_string()),
-        ..Default::default()
-    };
-    let config = kube::Config::from_custom_kubeconfig(doc, &options)
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    Client::try_from(config).map_err(|e| fail(e.to_string()))
-}
-
-/// The last `lines` lines of a log.
-fn tail(log: &Path, lines: usize) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mutating_admission_policy_is_switched_on_where_it_is_not_by_default() {
-        assert!(admission_policy_flags("v1.37.2").is_empty());
-        assert!(admission_policy_flags("v1.36.0").is_empty());
-        assert_eq!(
-            admission_policy_flags("v1.34.6"),
-            [
-                "--feature-gates=MutatingAdmissionPolicy=true",
-                "--runtime-config=admissionregistration.k8s.io/v1beta1=true"
-            ]
-        );
-        assert!(admission_policy_flags("v1.33.1")[1].ends_with("/v1alpha1=true"));
-        assert!(admission_policy_flags("v1.31.0").is_empty());
-    }
-
-    #[test]
-    fn the_token_file_quotes_the_groups() {
-        let mut user = UserSpec::new("gus", &["charter:users", "x"]);
-        user.token = "t".into();
-        assert_eq!(token_file(&[user]), "t,gus,gus,\"charter:users,x\"\n");
-    }
-
-    #[test]
-    fn tokens_are_random() {
-        let (a, b) = (random_token().unwrap(), random_token().unwrap());
-        assert_eq!(a.len(), 32);
-        assert_ne!(a, b);
-    }
 }

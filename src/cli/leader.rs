@@ -6,7 +6,7 @@ use std::{future::Future, time::Duration};
 
 use futures::FutureExt;
 
-use crate::controller::{self, Telemetry};
+use crate::controller::Operator;
 
 /// How long a stopping replica waits for its Lease to be released: a stop must stay prompt
 /// when the API server does not answer, and an unreleased Lease only expires later.
@@ -25,15 +25,14 @@ pub struct Election {
 /// Waits for the Lease (as a ready standby), then runs the operator until `shutdown` or the
 /// loss of the Lease; releases it on a clean stop. `leading` is told each change of leadership.
 pub async fn run(
-    client: kube::Client,
     election: Election,
-    config: controller::Config,
-    tuning: controller::Tuning,
-    telemetry: Telemetry,
+    operator: Operator,
     shutdown: impl Future<Output = ()> + Send + 'static,
     leading: impl Fn(bool),
 ) -> anyhow::Result<()> {
     let shutdown = shutdown.boxed().shared();
+    let client = operator.client().clone();
+    let telemetry = operator.reports().clone();
     let manager = kube_lease_manager::LeaseManagerBuilder::new(client.clone(), &election.name)
         .with_namespace(election.namespace.clone())
         .with_identity(election.identity.clone())
@@ -68,7 +67,7 @@ pub async fn run(
             _ = lost.wait_for(|is_leader| !*is_leader) => { tracing::warn!("lost leadership; stopping"); },
         }
     };
-    let result = controller::run_tuned(client, config, tuning, telemetry, stop).await;
+    let result = operator.run(stop).await;
     leading(false);
     result?;
     drop(leader);

@@ -2,6 +2,7 @@
 //! `sandbox`, `portfolio`.
 
 pub mod apply;
+mod context;
 pub mod control_plane;
 pub mod decide;
 pub mod http;
@@ -132,16 +133,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn decide_cmd(args: DecideArgs, decision: Decision) -> anyhow::Result<()> {
-    let config = match &args.context {
-        Some(context) => {
-            let options = kube::config::KubeConfigOptions {
-                context: Some(context.clone()),
-                ..Default::default()
-            };
-            kube::Config::from_kubeconfig(&options).await?
-        }
-        None => kube::Config::infer().await?,
-    };
+    let config = context::config(args.context.as_deref()).await?;
     let namespace = args
         .namespace
         .unwrap_or_else(|| config.default_namespace.clone());

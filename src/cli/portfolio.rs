@@ -28,16 +28,7 @@ pub enum Output {
 }
 
 pub async fn run(args: PortfolioArgs) -> anyhow::Result<()> {
-    let config = match &args.context {
-        Some(context) => {
-            let options = kube::config::KubeConfigOptions {
-                context: Some(context.clone()),
-                ..Default::default()
-            };
-            kube::Config::from_kubeconfig(&options).await?
-        }
-        None => kube::Config::infer().await?,
-    };
+    let config = super::context::config(args.context.as_deref()).await?;
     let client = kube::Client::try_from(config)?;
     let api: Api<Service> = match &args.namespace {
         Some(ns) => Api::namespaced(client, ns),

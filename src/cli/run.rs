@@ -109,16 +109,7 @@ pub fn init_logging(format: LogFormat) {
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     init_logging(args.log_format);
-    let client = match &args.context {
-        None => kube::Client::try_default().await?,
-        Some(context) => {
-            let options = kube::config::KubeConfigOptions {
-                context: Some(context.clone()),
-                ..Default::default()
-            };
-            kube::Client::try_from(kube::Config::from_kubeconfig(&options).await?)?
-        }
-    };
+    let client = kube::Client::try_from(super::context::config(args.context.as_deref()).await?)?;
     // Listening for SIGTERM from the start, before anything is served: the signal used to be
     // heard only once the Lease manager had started, so a SIGTERM soon after /healthz answered
     // killed a standby outright (tests/shutdown.rs failed so once, under load).
@@ -159,23 +150,17 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         concurrency: args.concurrency,
         allow_self_approval: args.allow_self_approval,
     };
-    let tuning = controller::Tuning {
-        streaming_lists: args
-            .streaming_lists
-            .resolve(&client, &args.namespaces)
-            .await,
-        window,
-    };
+    let streaming_lists = args
+        .streaming_lists
+        .resolve(&client, &args.namespaces)
+        .await;
+    let operator = controller::Operator::new(client, config)
+        .telemetry(telemetry)
+        .window(window)
+        .streaming_lists(streaming_lists);
 
     if !args.leader_elect {
-        controller::run_tuned(
-            client,
-            config,
-            tuning,
-            telemetry,
-            stopping.clone().cancelled_owned(),
-        )
-        .await?;
+        operator.run(stopping.clone().cancelled_owned()).await?;
         return Ok(());
     }
 
@@ -184,16 +169,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|_| format!("charter-{}", std::process::id()));
     let lease_namespace = args.lease_namespace.clone();
     super::leader::run(
-        client,
         super::leader::Election {
             namespace: lease_namespace,
             name: "charter-leader".into(),
             identity,
             duration_seconds: args.lease_duration_seconds,
         },
-        config,
-        tuning,
-        telemetry,
+        operator,
         stopping.clone().cancelled_owned(),
         |_| {},
     )

@@ -6,14 +6,15 @@
 //! `deploy/` and starts the operator, for both.
 
 use super::control_plane::{self, ControlPlane};
-use crate::api::identity;
 use charter_apiserver::auth::UserSpec;
 use charter_apiserver::server::{ApiServer, Config};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::PostParams;
-use kube::{Api, Client};
+use kube::Client;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+mod secured;
+
+pub use secured::{secured_control_plane, secured_server};
 
 /// Users the sandbox knows besides `admin`: the owners and approvers of `examples/`, so the
 /// walkthrough can act as each of them (`kubectl --context erin`, `charter approve`).
@@ -80,181 +81,8 @@ pub struct SandboxArgs {
     pub control_plane: Option<Option<PathBuf>>,
 }
 
-/// How long the real server gets to establish the CRDs and put the policies in effect.
-const INSTALL_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// The group of the demo users, bound to the owner and approver roles of `deploy/`.
 pub const DEMO_GROUP: &str = "charter:users";
-
-/// An API server secured as `deploy/` secures a cluster: its namespaces created, its RBAC and
-/// admission policies installed, `users` bound to the owner and approver roles through `group`, and `admin`
-/// listed as an approval delegate (it stands in for a GitOps pipeline: `--apply` creates
-/// approvals in their approvers' names). Returns the operator's client, authenticated as
-/// deploy/'s ServiceAccount and holding exactly deploy/'s RBAC, and the admin client.
-pub async fn secured_server(
-    config: Config,
-    group: &str,
-) -> anyhow::Result<(ApiServer, kube::Client, kube::Client)> {
-    let mut config = config;
-    config.users.push(UserSpec::service_account(
-        crate::deploy::NAMESPACE,
-        crate::deploy::SERVICE_ACCOUNT,
-    ));
-    if !config.users.iter().any(|u| u.name == "admin") {
-        config.users.push(UserSpec::admin());
-    }
-    for namespace in [crate::deploy::NAMESPACE, crate::deploy::CATALOG_NAMESPACE] {
-        if !config.namespaces.iter().any(|n| n == namespace) {
-            config.namespaces.push(namespace.to_string());
-        }
-    }
-    let server = ApiServer::start(config).await?;
-    server.install_crds(&crate::crds::yaml())?;
-    let admin = server.client_for("admin").await?;
-    install_deploy(&admin, group, NEWEST).await?;
-    let operator = server.client_for(&crate::deploy::operator_user()).await?;
-    Ok((server, operator, admin))
-}
-
-/// The real control plane in `binaries`, secured as [`secured_server`] secures the embedded
-/// one: `deploy/`'s namespace, the CRDs, its RBAC and admission policies, `users` bound
-/// through `group`. The operator's client holds a TokenRequest token of deploy/'s
-/// ServiceAccount. Returns the control plane, the operator's client and the admin client.
-pub async fn secured_control_plane(
-    binaries: &Path,
-    users: &[UserSpec],
-    port: Option<u16>,
-    group: &str,
-) -> anyhow::Result<(ControlPlane, Client, Client)> {
-    let plane = ControlPlane::start(binaries, users, port).await?;
-    let admin = plane.client_for("admin").await?;
-    // In `kubectl apply -k deploy/`'s order: the namespace and the CRDs first.
-    super::apply::apply_all(&admin, &crate::deploy::namespaces()).await?;
-    let crds = crate::crds::all()
-        .iter()
-        .map(serde_json::to_value)
-        .collect::<Result<Vec<_>, _>>()?;
-    super::apply::apply_all(&admin, &crds).await?;
-    crds_established(&admin).await?;
-    install_deploy(&admin, group, plane.version()).await?;
-    policies_in_effect(&admin).await?;
-    if plane.has_controller_manager() {
-        roles_aggregated(&admin).await?;
-    }
-    let operator = plane
-        .service_account_client(
-            &admin,
-            crate::deploy::NAMESPACE,
-            crate::deploy::SERVICE_ACCOUNT,
-        )
-        .await?;
-    Ok((plane, operator, admin))
-}
-
-/// The version the embedded server answers as far as `deploy/` is concerned: the newest.
-const NEWEST: &str = "v1.37.2";
-
-/// `deploy/`'s ServiceAccount, RBAC, user roles and admission policies, as a user installs
-/// them on a kube-apiserver of `version` (`deploy/`, or `deploy-kubernetes-1.35/` before
-/// 1.36), with `admin` as an approval delegate and `group` bound to the user roles.
-async fn install_deploy(admin: &Client, group: &str, version: &str) -> anyhow::Result<()> {
-    let mut objects =
-        crate::deploy::for_version(crate::deploy::security_objects(&["admin"]), version);
-    objects.extend(crate::deploy::user_bindings(group));
-    objects.push(crate::deploy::platform_admin_binding(PLATFORM_ADMIN_GROUP));
-    super::apply::apply_all(admin, &objects).await?;
-    Ok(())
-}
-
-/// Waits until kube-apiserver serves every CRD (condition `Established`): applying a custom
-/// resource before then is a 404.
-async fn crds_established(admin: &Client) -> anyhow::Result<()> {
-    let api: Api<CustomResourceDefinition> = Api::all(admin.clone());
-    let deadline = Instant::now() + INSTALL_TIMEOUT;
-    for crd in crate::crds::all() {
-        let name = crd.metadata.name.unwrap_or_default();
-        loop {
-            let established = api.get(&name).await?.status.is_some_and(|s| {
-                s.conditions
-                    .unwrap_or_default()
-                    .iter()
-                    .any(|c| c.type_ == "Established" && c.status == "True")
-            });
-            if established {
-                break;
-            }
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "CRD {name} not established after {}s",
-                INSTALL_TIMEOUT.as_secs()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-    Ok(())
-}
-
-/// Waits until deploy/'s admission policies are in effect: a Service created (dry run) comes
-/// back with its creator recorded by the MutatingAdmissionPolicy. kube-apiserver loads new
-/// policies from a watch, a moment after they are created, and the operator trusts that
-/// record (a creator never approves their own Service): nothing may be created before.
-async fn policies_in_effect(admin: &Client) -> anyhow::Result<()> {
-    let mutating = crate::deploy::security_objects(&[])
-        .iter()
-        .any(|o| o["kind"] == "MutatingAdmissionPolicy");
-    if !mutating {
-        return Ok(());
-    }
-    let probe: crate::api::Service = serde_json::from_value(serde_json::json!({
-        "apiVersion": "catalog.charter.dev/v1alpha1",
-        "kind": "Service",
-        "metadata": {"name": "charter-sandbox-probe"},
-        "spec": {"owner": "admin"},
-    }))?;
-    let api: Api<crate::api::Service> = Api::namespaced(admin.clone(), crate::deploy::NAMESPACE);
-    let dry_run = PostParams {
-        dry_run: true,
-        ..PostParams::default()
-    };
-    let deadline = Instant::now() + INSTALL_TIMEOUT;
-    loop {
-        let created = api.create(&dry_run, &probe).await.map_err(|e| {
-            anyhow::anyhow!("a dry-run Service probing deploy/'s admission policies: {e}")
-        })?;
-        if identity::recorded(&created.metadata, identity::CREATED_BY).is_some() {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "deploy/'s MutatingAdmissionPolicies not in effect after {}s",
-            INSTALL_TIMEOUT.as_secs()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Waits until kube-controller-manager has aggregated deploy/'s `charter-platform-admin`
-/// (an aggregated role grants nothing until its controller fills in its rules).
-async fn roles_aggregated(admin: &Client) -> anyhow::Result<()> {
-    use k8s_openapi::api::rbac::v1::ClusterRole;
-    let api: Api<ClusterRole> = Api::all(admin.clone());
-    let deadline = Instant::now() + INSTALL_TIMEOUT;
-    loop {
-        let role = api.get(PLATFORM_ADMIN_ROLE).await?;
-        if role.rules.is_some_and(|r| !r.is_empty()) {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "ClusterRole {PLATFORM_ADMIN_ROLE} not aggregated after {}s",
-            INSTALL_TIMEOUT.as_secs()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// deploy/'s aggregated role for platform admins.
-const PLATFORM_ADMIN_ROLE: &str = "charter-platform-admin";
 
 /// Where the sandbox runs.
 enum Ground {
@@ -415,25 +243,21 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
             concurrency: 4,
             allow_self_approval: args.allow_self_approval,
         };
+        let window = crate::controller::Window::default();
+        let portal = serve_portal(args.portal_port, &operator_client, &window).await?;
         // As `charter run` does by default: streaming lists where the server serves them.
-        let tuning = crate::controller::Tuning {
-            streaming_lists: crate::controller::streaming_lists_served(&operator_client, None)
-                .await,
-            ..crate::controller::Tuning::default()
-        };
-        let portal = serve_portal(args.portal_port, &operator_client, &tuning).await?;
+        let streaming_lists =
+            crate::controller::streaming_lists_served(&operator_client, None).await;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let operator = crate::controller::Operator::new(operator_client, config)
+            .window(window)
+            .streaming_lists(streaming_lists);
         let task = tokio::spawn(async move {
-            crate::controller::run_tuned(
-                operator_client,
-                config,
-                tuning,
-                crate::controller::Telemetry::default(),
-                async move {
+            operator
+                .run(async move {
                     let _ = stop_rx.await;
-                },
-            )
-            .await
+                })
+                .await
         });
         Some((stop_tx, task, portal))
     };
@@ -524,13 +348,13 @@ fn try_lines(applied: &[String]) -> Vec<&'static str> {
     }
 }
 
-/// The operator's portal on 127.0.0.1, answering from `tuning`'s window onto the caches and
+/// The operator's portal on 127.0.0.1, answering from `window` onto the caches and
 /// checking viewers as the operator (which may create TokenReviews and SubjectAccessReviews).
 /// Returns its address.
 async fn serve_portal(
     port: Option<u16>,
     operator: &Client,
-    tuning: &crate::controller::Tuning,
+    window: &crate::controller::Window,
 ) -> anyhow::Result<String> {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port.unwrap_or(0)));
     let listener = tokio::net::TcpListener::bind(addr)
@@ -538,7 +362,7 @@ async fn serve_portal(
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for the portal: {e}"))?;
     let bound = listener.local_addr()?;
     let app = crate::portal::router(crate::portal::Portal {
-        window: tuning.window.clone(),
+        window: window.clone(),
         access: crate::access::Access::new(operator.clone()),
         catalog_namespace: CATALOG_NAMESPACE.to_string(),
         anonymous_catalog: false,

@@ -8,35 +8,11 @@ use kube::{
     runtime::{events::Reporter, reflector::ObjectRef, reflector::Store},
 };
 
-use super::{
-    approvals::ApprovalIndex, graph::Graph, memory::Memory, telemetry::Telemetry,
-    unreadable::Skipped,
-};
+use super::{graph::Graph, memory::Memory, scope::Scope, telemetry::Telemetry};
 use crate::{
     api::{ApprovalPolicy, Phase, Service, ServiceApproval, ServiceRef},
     lifecycle::Policy,
 };
-
-/// One watched scope: a namespace, or the whole cluster (`None`).
-pub(crate) struct Scope {
-    pub namespace: Option<String>,
-    pub services: Store<Service>,
-    pub approvals: Store<ServiceApproval>,
-    pub approval_index: Arc<ApprovalIndex>,
-    /// The Services skipped because the operator cannot read them.
-    pub skipped_services: Arc<Skipped>,
-}
-
-impl Scope {
-    pub(crate) fn covers(&self, namespace: &str) -> bool {
-        covers(self.namespace.as_deref(), namespace)
-    }
-}
-
-/// Whether a scope watching `scope` (`None`: every namespace) sees `namespace`.
-pub(crate) fn covers(scope: Option<&str>, namespace: &str) -> bool {
-    scope.is_none_or(|ns| ns == namespace)
-}
 
 /// Shared by every reconciliation.
 pub struct Context {

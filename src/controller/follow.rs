@@ -16,29 +16,17 @@ use kube::{
 };
 
 use super::{
-    announce::Announcer, approvals::ApprovalIndex, context::covers, graph::Graph, memory::Memory,
+    announce::Announcer,
+    approvals::ApprovalIndex,
+    graph::Graph,
+    memory::Memory,
+    scope::{Wake, covers},
     unreadable::Skipped,
 };
 use crate::{
     api::{Service, ServiceApproval, ServiceRef},
     catalog::Published,
 };
-
-/// Where to send a Service to be reconciled again: its scope's queue.
-pub(crate) struct Wake(pub Vec<(Option<String>, UnboundedSender<ObjectRef<Service>>)>);
-
-impl Wake {
-    pub(crate) fn send(&self, services: Vec<ServiceRef>) {
-        for service in services {
-            let Some(namespace) = service.namespace.as_deref() else {
-                continue;
-            };
-            if let Some((_, queue)) = self.0.iter().find(|(s, _)| covers(s.as_deref(), namespace)) {
-                let _ = queue.unbounded_send(ObjectRef::new(&service.name).within(namespace));
-            }
-        }
-    }
-}
 
 /// Where to send an approval whose Service may be missing: its scope's orphans queue.
 pub(crate) type Orphans = UnboundedSender<ObjectRef<ServiceApproval>>;

@@ -1,4 +1,4 @@
-//! Delivering notifications, run by the leader only (inside `run_tuned`): one task per
+//! Delivering notifications, run by the leader only (inside `Operator::run`): one task per
 //! NotificationSubscription, so a slow or dead sink delays only itself, never another sink nor
 //! the reconcile loop. Each task delivers the oldest pending event, records the acknowledged
 //! one in the subscription's status (the cursor a restart resumes from), and backs off with
@@ -12,7 +12,6 @@ use std::{
 
 use futures::{Stream, StreamExt};
 use k8s_openapi::{
-    api::core::v1::Secret,
     apimachinery::pkg::apis::meta::v1::{Condition, Time},
     jiff::Timestamp,
 };
@@ -23,12 +22,9 @@ use kube::{
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::{announce::Announcer, telemetry::Telemetry};
+use super::{announce::Announcer, credentials::credentials, telemetry::Telemetry};
 use crate::{
-    api::{
-        CredentialKind, Cursor, Delivered, NotificationSubscription,
-        NotificationSubscriptionStatus, Service,
-    },
+    api::{Cursor, Delivered, NotificationSubscription, NotificationSubscriptionStatus, Service},
     lifecycle::reason,
     notify::{
         cloudevent::{CloudEvent, events_of, pending},
@@ -313,70 +309,16 @@ impl Delivery {
             .as_ref()
             .is_none_or(|(_, read)| read.elapsed() > CREDENTIALS_TTL)
         {
-            self.auth = Some((credentials(shared, subscription).await?, Instant::now()));
+            self.auth = Some((
+                credentials(&shared.client, &shared.operator_namespace, subscription).await?,
+                Instant::now(),
+            ));
         }
         let (Some((_, sink)), Some((auth, _))) = (&self.sink, &self.auth) else {
             unreachable!("both set above");
         };
         sink.deliver(event, auth).await
     }
-}
-
-/// The annotation on a credentials Secret listing the namespaces (comma-separated) whose
-/// subscriptions may use it: without it, a team could have another team's token sent to its own
-/// sink. The operator's namespace's subscriptions may use any.
-pub const GRANTED_TO: &str = "notifications.catalog.charter.dev/namespaces";
-
-fn granted(secret: &Secret, namespace: &str) -> bool {
-    secret
-        .annotations()
-        .get(GRANTED_TO)
-        .is_some_and(|list| list.split(',').any(|ns| ns.trim() == namespace))
-}
-
-/// The sink's credentials, from a Secret in the operator's namespace (never elsewhere).
-async fn credentials(
-    shared: &Shared,
-    subscription: &NotificationSubscription,
-) -> Result<Auth, SinkError> {
-    let Some(credentials) = &subscription.spec.sink.credentials else {
-        return Ok(Auth::None);
-    };
-    let secrets: Api<Secret> = Api::namespaced(shared.client.clone(), &shared.operator_namespace);
-    let secret = secrets.get(&credentials.secret_name).await.map_err(|e| {
-        SinkError::Credentials(format!(
-            "Secret {}/{}: {e}",
-            shared.operator_namespace, credentials.secret_name
-        ))
-    })?;
-    let namespace = subscription.namespace().unwrap_or_default();
-    if namespace != shared.operator_namespace && !granted(&secret, &namespace) {
-        return Err(SinkError::Credentials(format!(
-            "Secret {}/{} is not granted to namespace {namespace}: its annotation {GRANTED_TO} \
-             must list it",
-            shared.operator_namespace, credentials.secret_name
-        )));
-    }
-    let value = secret
-        .data
-        .as_ref()
-        .and_then(|d| d.get(&credentials.key))
-        .map(|v| v.0.clone())
-        .ok_or_else(|| {
-            SinkError::Credentials(format!(
-                "Secret {}/{} has no key {}",
-                shared.operator_namespace, credentials.secret_name, credentials.key
-            ))
-        })?;
-    Ok(match credentials.kind {
-        CredentialKind::Bearer => Auth::Bearer(
-            String::from_utf8(value)
-                .map_err(|_| SinkError::Credentials("the bearer token is not UTF-8".into()))?
-                .trim()
-                .to_owned(),
-        ),
-        CredentialKind::HmacSha256 => Auth::Hmac(value),
-    })
 }
 
 /// The oldest event due to this subscription among `candidates`, with its Service

@@ -7,7 +7,7 @@ use kube::{
     runtime::{WatchStreamExt, reflector, reflector::Store, watcher},
 };
 
-use super::follow::Wake;
+use super::scope::Wake;
 use crate::api::{ApprovalPolicy, Service, ServiceRef};
 
 /// The policies' watch, feeding `writer`; each change (after the first complete list) wakes

@@ -12,7 +12,7 @@ use prometheus_client::{
     registry::Registry,
 };
 
-/// Shared, cheap to clone. Create one, pass it to `run_with`, serve `encode()` and `ready()`.
+/// Shared, cheap to clone. Create one, give it to `Operator::telemetry`, serve `encode()` and `ready()`.
 #[derive(Clone)]
 pub struct Telemetry(Arc<Inner>);
 

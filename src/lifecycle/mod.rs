@@ -51,6 +51,9 @@ use conditions::Conditions;
 use events::Events;
 use gates::Facts;
 
+/// How many phase transitions `status.history` keeps.
+pub const HISTORY_LIMIT: usize = 20;
+
 /// How the operator was started.
 #[derive(Clone, Debug)]
 pub struct Policy {
@@ -64,7 +67,7 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             allow_self_approval: false,
-            history_limit: 20,
+            history_limit: HISTORY_LIMIT,
         }
     }
 }

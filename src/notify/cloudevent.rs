@@ -76,26 +76,7 @@ pub fn events_of(service: &Service) -> Vec<CloudEvent> {
                 .iter()
                 .filter(|o| o.phase == t.phase && o.time == t.time && o.reason == t.reason)
                 .count();
-            events.push(CloudEvent {
-                specversion: "1.0",
-                id: id(uid, event_type, t, twins),
-                source: format!(
-                    "/apis/catalog.charter.dev/v1alpha1/namespaces/{namespace}/services/{name}"
-                ),
-                kind: event_type.as_str(),
-                subject: format!("{namespace}/{name}"),
-                time: time(&t.time),
-                datacontenttype: "application/json",
-                data: TransitionData {
-                    namespace: namespace.clone(),
-                    name: name.clone(),
-                    phase: t.phase,
-                    reason: t.reason.clone(),
-                    message: t.message.clone(),
-                    by: t.by.clone(),
-                },
-                event_type,
-            });
+            events.push(event(uid, namespace, name, event_type, t, twins));
         }
         previous = Some(t.phase);
     }
@@ -115,30 +96,43 @@ pub fn events_of(service: &Service) -> Vec<CloudEvent> {
             by: Vec::new(),
         };
         let event_type = EventType::ReviewDue;
-        events.push(CloudEvent {
-            specversion: "1.0",
-            id: id(uid, event_type, &t, 0),
-            source: format!(
-                "/apis/catalog.charter.dev/v1alpha1/namespaces/{namespace}/services/{name}"
-            ),
-            kind: event_type.as_str(),
-            subject: format!("{namespace}/{name}"),
-            time: time(&t.time),
-            datacontenttype: "application/json",
-            data: TransitionData {
-                namespace: namespace.clone(),
-                name: name.clone(),
-                phase: t.phase,
-                reason: t.reason,
-                message: t.message,
-                by: t.by,
-            },
-            event_type,
-        });
+        events.push(event(uid, namespace, name, event_type, &t, 0));
         // Oldest first; a stable sort keeps the history's order within one second.
         events.sort_by(|a, b| a.time.cmp(&b.time));
     }
     events
+}
+
+/// The event of one recorded transition of the Service `namespace/name`; `twins` counts the
+/// identical entries before it.
+fn event(
+    uid: &str,
+    namespace: &str,
+    name: &str,
+    event_type: EventType,
+    t: &Transition,
+    twins: usize,
+) -> CloudEvent {
+    CloudEvent {
+        specversion: "1.0",
+        id: id(uid, event_type, t, twins),
+        source: format!(
+            "/apis/catalog.charter.dev/v1alpha1/namespaces/{namespace}/services/{name}"
+        ),
+        kind: event_type.as_str(),
+        subject: format!("{namespace}/{name}"),
+        time: time(&t.time),
+        datacontenttype: "application/json",
+        data: TransitionData {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            phase: t.phase,
+            reason: t.reason.clone(),
+            message: t.message.clone(),
+            by: t.by.clone(),
+        },
+        event_type,
+    }
 }
 
 /// The id of the event a transition gives: a hash of the Service's uid and the recorded

@@ -12,6 +12,21 @@ use crate::api::{Phase, Service, ServiceContent, Snapshot, Tier};
 /// How many rows a page shows; the exports hold every row of the view.
 pub const PAGE_ROWS: usize = 100;
 
+/// A Service's namespace as the portal shows it (empty when absent).
+pub(super) fn namespace_of(service: &Service) -> &str {
+    service.metadata.namespace.as_deref().unwrap_or_default()
+}
+
+/// A Service's name as the portal shows it (empty when absent).
+pub(super) fn name_of(service: &Service) -> &str {
+    service.metadata.name.as_deref().unwrap_or_default()
+}
+
+/// What the portal calls a Service: the display name in `content`, else `name`.
+pub(super) fn title_of<'a>(content: &'a ServiceContent, name: &'a str) -> &'a str {
+    content.display_name.as_deref().unwrap_or(name)
+}
+
 /// A published Service, read in place from the cache.
 #[derive(Clone, Copy, Debug)]
 pub struct Row<'a> {
@@ -37,21 +52,14 @@ impl<'a> Row<'a> {
         &self.snapshot.content
     }
     pub fn namespace(&self) -> &'a str {
-        self.service
-            .metadata
-            .namespace
-            .as_deref()
-            .unwrap_or_default()
+        namespace_of(self.service)
     }
     pub fn name(&self) -> &'a str {
-        self.service.metadata.name.as_deref().unwrap_or_default()
+        name_of(self.service)
     }
     /// The display name, else the name.
     pub fn title(&self) -> &'a str {
-        self.content()
-            .display_name
-            .as_deref()
-            .unwrap_or(self.name())
+        title_of(self.content(), self.name())
     }
     pub fn owner(&self) -> &'a str {
         &self.content().owner

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::listing::Row;
+use super::listing::{Row, name_of, namespace_of, title_of};
 use super::portfolio::Item;
 use super::sight::Sight;
 use crate::api::{Phase, Service, ServiceContent, ServiceRef, Transition};
@@ -127,20 +127,13 @@ impl<'a> Page<'a> {
             .unwrap_or(&self.service.spec.content)
     }
     pub fn namespace(&self) -> &'a str {
-        self.service
-            .metadata
-            .namespace
-            .as_deref()
-            .unwrap_or_default()
+        namespace_of(self.service)
     }
     pub fn name(&self) -> &'a str {
-        self.service.metadata.name.as_deref().unwrap_or_default()
+        name_of(self.service)
     }
     pub fn title(&self) -> &'a str {
-        self.content()
-            .display_name
-            .as_deref()
-            .unwrap_or(self.name())
+        title_of(self.content(), self.name())
     }
     /// The phase transitions, newest first: shown with the lifecycle only.
     pub fn history(&self) -> Vec<&'a Transition> {

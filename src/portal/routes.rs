@@ -6,45 +6,30 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::{
-    Form, Router,
+    Router,
     extract::{Path, Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     middleware,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use cookie::{Cookie, SameSite};
-use serde::Deserialize;
 
+use super::answer::{Denied, Export, Format, chrome, csv, html, json};
 use super::export::{self, CatalogRecord};
 use super::listing::{Facets, PAGE_ROWS, Row, View, pages};
 use super::page::Page;
-use super::pages::{Catalog, Chrome, Login, Portfolios, Refusal, ServicePage};
+use super::pages::{Catalog, Portfolios, ServicePage};
 use super::portfolio::Portfolio;
+use super::served::Portal;
 use super::sight::Sight;
-use crate::access::{Access, Refused, bearer};
+use super::viewer::{login, login_form, logout, sight, viewer_name};
 use crate::api::{Phase, Service};
-use crate::controller::Window;
-
-/// The cookie that carries a signed-in viewer's token (HttpOnly: no script reads it).
-pub const COOKIE: &str = "charter-portal-token";
 
 /// Scripts none, styles and forms from the portal only, never framed.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
 const STYLE: &str = include_str!("style.css");
-
-/// What the portal serves from, and to whom.
-#[derive(Clone)]
-pub struct Portal {
-    pub window: Window,
-    pub access: Access,
-    /// Where the catalog ConfigMaps are: reading them is what "may see the catalog" means.
-    pub catalog_namespace: String,
-    /// Serve the catalog (only the catalog) to viewers without a token.
-    pub anonymous_catalog: bool,
-}
 
 /// The portal's routes, to merge beside `/metrics`.
 pub fn router(portal: Portal) -> Router {
@@ -76,116 +61,6 @@ async fn secure(mut response: Response) -> Response {
     response
 }
 
-/// `?format=` of any view.
-#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-enum Format {
-    #[default]
-    Html,
-    Csv,
-    Json,
-}
-
-#[derive(Deserialize, Default)]
-struct Export {
-    #[serde(default)]
-    format: Format,
-}
-
-/// Why a page is not shown, as a page (or as text for an export).
-struct Denied {
-    status: StatusCode,
-    problem: String,
-    /// Ask for a token (the sign-in form) rather than just saying no.
-    sign_in: bool,
-    viewer: Option<String>,
-    clear_cookie: bool,
-}
-
-impl Denied {
-    fn from(refused: Refused, from_cookie: bool) -> Denied {
-        let status = refused.status();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            tracing::warn!(error = %refused, "cannot authorize a portal request");
-        }
-        let problem = match &refused {
-            Refused::NoToken => "Sign in with a Kubernetes token to see the catalog.".to_owned(),
-            Refused::InvalidToken if from_cookie => {
-                "Your token is no longer accepted by the API server: sign in again.".to_owned()
-            }
-            Refused::InvalidToken => "The API server does not accept this token.".to_owned(),
-            Refused::Forbidden { .. } => refused.to_string(),
-            Refused::Review(_) | Refused::NoAnswer => {
-                "The portal cannot reach the API server to check who you are; try again shortly."
-                    .to_owned()
-            }
-        };
-        Denied {
-            status,
-            sign_in: status == StatusCode::UNAUTHORIZED,
-            clear_cookie: from_cookie && matches!(refused, Refused::InvalidToken),
-            problem,
-            viewer: None,
-        }
-    }
-
-    fn respond(self, format: Format) -> Response {
-        let mut response = if format != Format::Html {
-            (self.status, format!("{}\n", self.problem)).into_response()
-        } else if self.sign_in {
-            html(
-                self.status,
-                Login {
-                    chrome: chrome(None, "login"),
-                    problem: Some(self.problem),
-                }
-                .render(),
-            )
-        } else {
-            html(
-                self.status,
-                Refusal {
-                    chrome: chrome(self.viewer, ""),
-                    heading: if self.status == StatusCode::NOT_FOUND {
-                        "Not found"
-                    } else {
-                        "Not shown"
-                    },
-                    problem: self.problem,
-                }
-                .render(),
-            )
-        };
-        if self.clear_cookie {
-            set_cookie(&mut response, removal());
-        }
-        response
-    }
-}
-
-fn chrome(viewer: Option<String>, section: &'static str) -> Chrome {
-    Chrome { viewer, section }
-}
-
-fn html(status: StatusCode, rendered: Result<String, askama::Error>) -> Response {
-    match rendered {
-        Ok(body) => (
-            status,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            body,
-        )
-            .into_response(),
-        Err(error) => {
-            tracing::error!(%error, "cannot render a portal page");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "cannot render the page\n",
-            )
-                .into_response()
-        }
-    }
-}
-
 /// The caches, or why there is nothing to show.
 fn services(portal: &Portal) -> Result<Vec<Arc<Service>>, Denied> {
     portal.window.services().ok_or_else(|| Denied {
@@ -199,71 +74,27 @@ fn services(portal: &Portal) -> Result<Vec<Arc<Service>>, Denied> {
     })
 }
 
-/// Who is asking and what they may see. `pipeline_namespaces` are the namespaces whose
-/// unpublished Services the page would show, asked about one by one when the viewer may not
-/// list Services everywhere.
-async fn sight(
+/// Which namespaces a view asks about beyond the catalog.
+enum Asking {
+    /// None: the view shows published Services only.
+    Catalog,
+    /// Those holding unpublished Services: the view may show the pipeline and retired ones.
+    Unpublished,
+}
+
+/// The Services in the caches and what the viewer may see of them, or why nothing is shown.
+async fn seen(
     portal: &Portal,
     headers: &HeaderMap,
-    pipeline_namespaces: impl IntoIterator<Item = String>,
-) -> Result<Sight, Denied> {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let (token, from_cookie) = match bearer(authorization) {
-        Some(token) => (Some(token.to_owned()), false),
-        None => (cookie_token(headers), true),
+    asking: Asking,
+) -> Result<(Vec<Arc<Service>>, Sight), Denied> {
+    let all = services(portal)?;
+    let namespaces = match asking {
+        Asking::Catalog => Default::default(),
+        Asking::Unpublished => unpublished_namespaces(&all),
     };
-    let Some(token) = token else {
-        return if portal.anonymous_catalog {
-            Ok(Sight::anonymous())
-        } else {
-            Err(Denied::from(Refused::NoToken, false))
-        };
-    };
-    let viewer = portal
-        .access
-        .authenticate(&token)
-        .await
-        .map_err(|r| Denied::from(r, from_cookie))?;
-    let name = viewer.name.clone();
-    let sight = Sight::of(
-        &portal.access,
-        viewer,
-        &portal.catalog_namespace,
-        pipeline_namespaces,
-    )
-    .await
-    .map_err(|r| Denied::from(r, from_cookie))?;
-    if !sight.catalog && sight.services == super::sight::Namespaces::Only(Default::default()) {
-        return Err(Denied {
-            status: StatusCode::FORBIDDEN,
-            problem: format!(
-                "{name} may neither read the catalog (list ConfigMaps in {}) nor list Services.",
-                portal.catalog_namespace
-            ),
-            sign_in: false,
-            viewer: Some(name),
-            clear_cookie: false,
-        });
-    }
-    Ok(sight)
-}
-
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|t| !t.is_empty())
-}
-
-fn viewer_name(sight: &Sight) -> Option<String> {
-    sight.viewer.as_ref().map(|v| v.name.clone())
+    let sight = sight(portal, headers, namespaces).await?;
+    Ok((all, sight))
 }
 
 /// The namespaces holding Services that are not published: where the pipeline and retired
@@ -283,13 +114,9 @@ async fn catalog(
     headers: HeaderMap,
 ) -> Response {
     let format = export.format;
-    let all = match services(&portal) {
-        Ok(all) => all,
-        Err(denied) => return denied.respond(format),
-    };
     // The catalog shows published Services only: no per-namespace question is needed.
-    let sight = match sight(&portal, &headers, []).await {
-        Ok(sight) => sight,
+    let (all, sight) = match seen(&portal, &headers, Asking::Catalog).await {
+        Ok(seen) => seen,
         Err(denied) => return denied.respond(format),
     };
     match format {
@@ -352,12 +179,8 @@ async fn portfolio(
     headers: HeaderMap,
 ) -> Response {
     let format = export.format;
-    let all = match services(&portal) {
-        Ok(all) => all,
-        Err(denied) => return denied.respond(format),
-    };
-    let sight = match sight(&portal, &headers, unpublished_namespaces(&all)).await {
-        Ok(sight) => sight,
+    let (all, sight) = match seen(&portal, &headers, Asking::Unpublished).await {
+        Ok(seen) => seen,
         Err(denied) => return denied.respond(format),
     };
     let visible = all.iter().map(AsRef::as_ref).filter(|s| {
@@ -406,13 +229,9 @@ async fn service(
     headers: HeaderMap,
 ) -> Response {
     let format = export.format;
-    let all = match services(&portal) {
-        Ok(all) => all,
-        Err(denied) => return denied.respond(format),
-    };
     // Its own namespace, and those of its dependencies and dependants.
-    let sight = match sight(&portal, &headers, unpublished_namespaces(&all)).await {
-        Ok(sight) => sight,
+    let (all, sight) = match seen(&portal, &headers, Asking::Unpublished).await {
+        Ok(seen) => seen,
         Err(denied) => return denied.respond(format),
     };
     let found = all.iter().find(|s| {
@@ -444,92 +263,6 @@ async fn service(
             }
             .render(),
         ),
-    }
-}
-
-fn json<T: serde::Serialize>(value: &T) -> Response {
-    match serde_json::to_string_pretty(value) {
-        Ok(body) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
-            body + "\n",
-        )
-            .into_response(),
-        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{error}\n")).into_response(),
-    }
-}
-
-fn csv(body: Result<String, csv::Error>, filename: &'static str) -> Response {
-    match body {
-        Ok(body) => (
-            StatusCode::OK,
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    match filename {
-                        "portfolio.csv" => "attachment; filename=\"portfolio.csv\"",
-                        _ => "attachment; filename=\"catalog.csv\"",
-                    },
-                ),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{error}\n")).into_response(),
-    }
-}
-
-async fn login_form() -> Response {
-    html(
-        StatusCode::OK,
-        Login {
-            chrome: chrome(None, "login"),
-            problem: None,
-        }
-        .render(),
-    )
-}
-
-#[derive(Deserialize)]
-struct SignIn {
-    token: String,
-}
-
-/// Checks the token once (TokenReview) and keeps it in an HttpOnly, same-site cookie.
-async fn login(State(portal): State<Arc<Portal>>, Form(form): Form<SignIn>) -> Response {
-    let token = form.token.trim().to_owned();
-    if token.is_empty() {
-        return Denied::from(Refused::NoToken, false).respond(Format::Html);
-    }
-    if let Err(refused) = portal.access.authenticate(&token).await {
-        return Denied::from(refused, false).respond(Format::Html);
-    }
-    let mut response = Redirect::to("/portal").into_response();
-    let cookie = Cookie::build((COOKIE, token))
-        .path("/portal")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .build();
-    set_cookie(&mut response, cookie);
-    response
-}
-
-async fn logout() -> Response {
-    let mut response = Redirect::to("/portal/login").into_response();
-    set_cookie(&mut response, removal());
-    response
-}
-
-fn removal() -> Cookie<'static> {
-    let mut gone = Cookie::build((COOKIE, "")).path("/portal").build();
-    gone.make_removal();
-    gone
-}
-
-fn set_cookie(response: &mut Response, cookie: Cookie<'_>) {
-    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
-        response.headers_mut().append(header::SET_COOKIE, value);
     }
 }
 

@@ -137,7 +137,8 @@ impl Process {
     /// The operator, with the suite's catalog and no end of its own.
     pub fn operator(kubeconfig: String, config: Config) -> Process {
         Process::spawn(kubeconfig, move |client, telemetry| async move {
-            let _ = controller::run_with(client, config, telemetry, std::future::pending()).await;
+            let operator = controller::Operator::new(client, config).telemetry(telemetry);
+            let _ = operator.run(std::future::pending()).await;
         })
     }
 

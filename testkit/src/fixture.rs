@@ -218,14 +218,11 @@ impl Fixture {
             ..Config::default()
         };
         self.telemetry = controller::Telemetry::default();
-        let task = tokio::spawn(controller::run_with(
-            self.operator_client.clone(),
-            config,
-            self.telemetry.clone(),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let operator = controller::Operator::new(self.operator_client.clone(), config)
+            .telemetry(self.telemetry.clone());
+        let task = tokio::spawn(operator.run(async move {
+            let _ = stopped.await;
+        }));
         self.operator = Some(Operator { stop, task });
     }
 

@@ -257,7 +257,7 @@ impl Writes {
     }
 }
 
-/// The operator child: `controller::run_with` with a client that counts its writes.
+/// The operator child: `controller::Operator` with a client that counts its writes.
 /// Answers `stats` with one JSON line; stops gracefully on `stop` or when stdin closes.
 async fn operate() {
     if let Ok(filter) = std::env::var("CHARTER_BENCH_LOG") {
@@ -291,7 +291,7 @@ async fn operate() {
     };
     let telemetry = Telemetry::default();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let operator = tokio::spawn(controller::run_tuned(
+    let operator = controller::Operator::new(
         client,
         controller::Config {
             namespaces: Some(vec![NAMESPACE.into(), LATENCY_NAMESPACE.into()]),
@@ -299,17 +299,14 @@ async fn operate() {
             catalog_name: CATALOG_NAME.into(),
             ..controller::Config::default()
         },
-        controller::Tuning {
-            // As `charter run` by default: streaming lists where the server serves them;
-            // CHARTER_BENCH_STREAMING=0 (or 1) decides instead.
-            streaming_lists,
-            ..controller::Tuning::default()
-        },
-        telemetry.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    )
+    // As `charter run` by default: streaming lists where the server serves them;
+    // CHARTER_BENCH_STREAMING=0 (or 1) decides instead.
+    .streaming_lists(streaming_lists)
+    .telemetry(telemetry.clone());
+    let operator = tokio::spawn(operator.run(async move {
+        let _ = stopped.await;
+    }));
     let stats = || {
         let mut s = writes.json();
         s["reconciliations"] = json!(reconciliations(&telemetry));

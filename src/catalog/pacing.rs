@@ -1,0 +1,208 @@
+//! When the catalog writer writes: its pacing rules as a value the writer feeds with the time
+//! (no clock, no runtime here), so that a burst, a slow server or a failing one can be played
+//! out in a test.
+
+use std::time::{Duration, Instant};
+
+/// When to write: soon after the first change at idle; under load at most every `min_gap`,
+/// and at once (after `min_gap`) when the changes stop for `quiet`. While the load lasts the gap
+/// doubles, up to `max_gap` — unless the catalog is growing fast (a mass import), when it keeps
+/// doubling (up to `max_growth_gap`): the writes of a burst then add up to a few times the final
+/// catalog whatever the burst's length, where a fixed gap would rewrite it again and again.
+#[derive(Clone, Copy, Debug)]
+pub struct Pace {
+    pub first_delay: Duration,
+    pub min_gap: Duration,
+    pub max_gap: Duration,
+    pub max_growth_gap: Duration,
+    pub quiet: Duration,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Pace {
+            first_delay: Duration::from_millis(25),
+            min_gap: Duration::from_millis(200),
+            max_gap: Duration::from_secs(5),
+            max_growth_gap: Duration::from_secs(60),
+            quiet: Duration::from_millis(100),
+        }
+    }
+}
+
+impl Pace {
+    /// The gap after `streak` writes under load; `growing` when the catalog grew by a quarter
+    /// or more between the last two of them.
+    fn gap(&self, streak: u32, growing: bool) -> Duration {
+        let cap = if growing {
+            self.max_growth_gap
+        } else {
+            self.max_gap
+        };
+        self.min_gap.saturating_mul(1u32 << streak.min(16)).min(cap)
+    }
+}
+
+/// What the writer remembers from one write to the next.
+#[derive(Clone, Debug)]
+pub(crate) struct Pacing {
+    pace: Pace,
+    /// The last write of changes.
+    last: Option<LastWrite>,
+    /// How many writes of changes followed each other under load.
+    streak: u32,
+    /// The catalog's size at the last two writes of changes.
+    sizes: (usize, usize),
+    /// Failed writes in a row.
+    failures: u32,
+}
+
+/// A write of changes, as the next round looks back on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct LastWrite {
+    end: Instant,
+    /// How long it took.
+    took: Duration,
+    /// Whether it was part of a load: written under load, or cutting into a flow of changes
+    /// (more came after the first, the last less than `quiet` before it began) rather than
+    /// after the end of one or after a single change.
+    in_load: bool,
+}
+
+/// One round, from the wake-up that starts it to its write.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Round {
+    woke: Instant,
+    last_change: Instant,
+    /// Whether the published entries changed (rather than a ConfigMap, to compare again).
+    changed: bool,
+}
+
+impl Round {
+    /// The published entries changed (again) at `now`.
+    pub(crate) fn change(&mut self, now: Instant) {
+        self.changed = true;
+        self.last_change = now;
+    }
+}
+
+/// A write under way, as its round left it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Write {
+    began: Instant,
+    changed: bool,
+    under_load: bool,
+    into_flow: bool,
+}
+
+impl Pacing {
+    pub(crate) fn new(pace: Pace) -> Self {
+        Pacing {
+            pace,
+            last: None,
+            streak: 0,
+            sizes: (0, 0),
+            failures: 0,
+        }
+    }
+
+    /// How many writes of changes followed each other under load.
+    pub(crate) fn streak(&self) -> u32 {
+        self.streak
+    }
+
+    /// A round woken at `now`; `changed` when the published entries changed.
+    pub(crate) fn round(&self, now: Instant, changed: bool) -> Round {
+        Round {
+            woke: now,
+            last_change: now,
+            changed,
+        }
+    }
+
+    /// When the last write of changes ended, if `round` is under load: its changes began less
+    /// than `min_gap` after that write ended, or, when that write was part of a load, less than
+    /// `max_gap` after. A server slow to write the catalog is slow to answer the operator's
+    /// other writes meanwhile, so the changes pause after each catalog write: that pause is the
+    /// writer's own echo, not the end of the load.
+    fn loaded(&self, round: &Round) -> Option<Instant> {
+        let last = self.last?;
+        let bound = if last.in_load {
+            self.pace.max_gap
+        } else {
+            self.pace.min_gap
+        };
+        (round.changed && round.woke.duration_since(last.end) < bound).then_some(last.end)
+    }
+
+    /// How long the changes must stop for the load to count as over: `quiet`; or, in a round
+    /// whose changes came only after a pause that followed the last write, as long as that
+    /// write took: a server that holds the changes back while the catalog is written also
+    /// hands them out in fits.
+    fn quiet(&self, round: &Round) -> Duration {
+        match self.last {
+            Some(last) if round.woke.duration_since(last.end) >= self.pace.quiet => {
+                self.pace.quiet.max(last.took)
+            }
+            _ => self.pace.quiet,
+        }
+    }
+
+    /// When `round` writes, unless another change comes first.
+    pub(crate) fn due(&self, round: &Round) -> Instant {
+        let pace = &self.pace;
+        let growing = self.sizes.1 >= self.sizes.0 + self.sizes.0 / 4 && self.sizes.1 > 0;
+        match self.loaded(round) {
+            Some(end) => (end + pace.gap(self.streak, growing))
+                .min((round.last_change + self.quiet(round)).max(end + pace.min_gap)),
+            None => round.woke + pace.first_delay,
+        }
+    }
+
+    /// `round` writes, beginning at `now`: a round of changes at idle ends the streak.
+    pub(crate) fn write(&mut self, round: Round, now: Instant) -> Write {
+        let under_load = self.loaded(&round).is_some();
+        if round.changed && !under_load {
+            self.streak = 0;
+        }
+        Write {
+            began: now,
+            changed: round.changed,
+            under_load,
+            into_flow: round.last_change > round.woke
+                && now.duration_since(round.last_change) < self.pace.quiet,
+        }
+    }
+
+    /// The write ended at `now`; `wrote` when it sent anything, and the catalog then weighed
+    /// `catalog` bytes.
+    pub(crate) fn written(&mut self, write: Write, now: Instant, wrote: bool, catalog: usize) {
+        self.failures = 0;
+        if wrote && write.changed {
+            if write.under_load {
+                self.streak = self.streak.saturating_add(1);
+            }
+            self.last = Some(LastWrite {
+                end: now,
+                took: now.duration_since(write.began),
+                in_load: write.under_load || write.into_flow,
+            });
+            self.sizes = (self.sizes.1, catalog);
+        }
+    }
+
+    /// The write failed: how long to wait before comparing again: 1 s, doubling up to 32 s.
+    pub(crate) fn failed(&mut self) -> Duration {
+        self.failures = self.failures.saturating_add(1);
+        Duration::from_millis(500u64 << self.failures.min(6))
+    }
+
+    /// How long after a write that could not render every entry (the Service cache lagging the
+    /// records) to compare again.
+    pub(crate) fn recheck(&self) -> Duration {
+        self.pace.min_gap
+    }
+}
+
+#[cfg(test)]
+mod tests;
