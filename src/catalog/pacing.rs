@@ -61,12 +61,6 @@ pub(crate) struct Pacing {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct LastWrite {
     end: Instant,
-    /// How long it took.
-    took: Duration,
-    /// Whether it was part of a load: written under load, or cutting into a flow of changes
-    /// (more came after the first, the last less than `quiet` before it began) rather than
-    /// after the end of one or after a single change.
-    in_load: bool,
 }
 
 /// One round, from the wake-up that starts it to its write.
@@ -89,10 +83,8 @@ impl Round {
 /// A write under way, as its round left it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Write {
-    began: Instant,
     changed: bool,
     under_load: bool,
-    into_flow: bool,
 }
 
 impl Pacing {
@@ -121,31 +113,11 @@ impl Pacing {
     }
 
     /// When the last write of changes ended, if `round` is under load: its changes began less
-    /// than `min_gap` after that write ended, or, when that write was part of a load, less than
-    /// `max_gap` after. A server slow to write the catalog is slow to answer the operator's
-    /// other writes meanwhile, so the changes pause after each catalog write: that pause is the
-    /// writer's own echo, not the end of the load.
+    /// than `min_gap` after that write ended.
     fn loaded(&self, round: &Round) -> Option<Instant> {
         let last = self.last?;
-        let bound = if last.in_load {
-            self.pace.max_gap
-        } else {
-            self.pace.min_gap
-        };
-        (round.changed && round.woke.duration_since(last.end) < bound).then_some(last.end)
-    }
-
-    /// How long the changes must stop for the load to count as over: `quiet`; or, in a round
-    /// whose changes came only after a pause that followed the last write, as long as that
-    /// write took: a server that holds the changes back while the catalog is written also
-    /// hands them out in fits.
-    fn quiet(&self, round: &Round) -> Duration {
-        match self.last {
-            Some(last) if round.woke.duration_since(last.end) >= self.pace.quiet => {
-                self.pace.quiet.max(last.took)
-            }
-            _ => self.pace.quiet,
-        }
+        (round.changed && round.woke.duration_since(last.end) < self.pace.min_gap)
+            .then_some(last.end)
     }
 
     /// When `round` writes, unless another change comes first.
@@ -154,23 +126,20 @@ impl Pacing {
         let growing = self.sizes.1 >= self.sizes.0 + self.sizes.0 / 4 && self.sizes.1 > 0;
         match self.loaded(round) {
             Some(end) => (end + pace.gap(self.streak, growing))
-                .min((round.last_change + self.quiet(round)).max(end + pace.min_gap)),
+                .min((round.last_change + pace.quiet).max(end + pace.min_gap)),
             None => round.woke + pace.first_delay,
         }
     }
 
     /// `round` writes, beginning at `now`: a round of changes at idle ends the streak.
-    pub(crate) fn write(&mut self, round: Round, now: Instant) -> Write {
+    pub(crate) fn write(&mut self, round: Round) -> Write {
         let under_load = self.loaded(&round).is_some();
         if round.changed && !under_load {
             self.streak = 0;
         }
         Write {
-            began: now,
             changed: round.changed,
             under_load,
-            into_flow: round.last_change > round.woke
-                && now.duration_since(round.last_change) < self.pace.quiet,
         }
     }
 
@@ -182,11 +151,7 @@ impl Pacing {
             if write.under_load {
                 self.streak = self.streak.saturating_add(1);
             }
-            self.last = Some(LastWrite {
-                end: now,
-                took: now.duration_since(write.began),
-                in_load: write.under_load || write.into_flow,
-            });
+            self.last = Some(LastWrite { end: now });
             self.sizes = (self.sizes.1, catalog);
         }
     }

@@ -170,7 +170,7 @@ impl Writer {
                     },
                 }
             }
-            let write = pacing.write(round, Instant::now());
+            let write = pacing.write(round);
             while marks.try_recv().is_ok() {}
             match self
                 .write_once(&published, &services, &stored, &namespaces, &mut mirrors)
