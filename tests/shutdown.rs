@@ -86,15 +86,17 @@ async fn terminate(operator: &mut Operator) -> (ExitStatus, Duration) {
     (status, started.elapsed())
 }
 
-/// A fixture whose operator user fails every list of Services (a 500 from the server), and a
-/// kubeconfig for that user.
+/// A fixture whose operator user fails every list of Services (a 500 from the server), paged or
+/// streamed (a streaming list is a watch), and a kubeconfig for that user.
 async fn failing_lists() -> (Fixture, tempfile::TempDir, std::path::PathBuf) {
     let fx = Fixture::start_without_operator(false).await;
     let faults = fx.server.faults();
     for user in testkit::USERS.iter().copied().chain(["admin"]) {
         faults.spare(user);
     }
-    faults.fail_fraction(Matcher::new(Some("list"), Some("services")), 500, 1.0);
+    for verb in ["list", "watch"] {
+        faults.fail_fraction(Matcher::new(Some(verb), Some("services")), 500, 1.0);
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let kubeconfig = dir.path().join("operator.kubeconfig");
     fx.server

@@ -7,8 +7,6 @@ use std::{
     sync::{Mutex, MutexGuard},
 };
 
-use sha2::{Digest, Sha256};
-
 use super::compute::key_hash;
 use super::dirty::Dirty;
 use super::entry::{entry, key_of};
@@ -23,12 +21,10 @@ pub(crate) struct Record {
     pub brief: String,
 }
 
-/// The digest the writer compares entries by: the first 64 bits of the value's SHA-256.
+/// The digest the writer compares entries by: the first 64 bits of the value's SHA-256, the
+/// same function a key's shard is taken from.
 pub(crate) fn digest(value: &str) -> u64 {
-    let sum = Sha256::digest(value.as_bytes());
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&sum[..8]);
-    u64::from_be_bytes(first)
+    key_hash(value)
 }
 
 /// The published entries, by `(key hash, key)`: each shard is then a contiguous range.
