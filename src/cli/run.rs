@@ -21,7 +21,7 @@ pub struct RunArgs {
     #[arg(long, env = "CHARTER_CATALOG_NAME", default_value = "charter-catalog")]
     pub catalog_name: String,
     /// How many Services are reconciled at once.
-    #[arg(long, env = "CHARTER_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, env = "CHARTER_CONCURRENCY", default_value_t = controller::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
     /// Count a Service owner's approval of their own Service (off: separation of duties).
     #[arg(long, env = "CHARTER_ALLOW_SELF_APPROVAL")]

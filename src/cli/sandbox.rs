@@ -240,7 +240,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
             namespaces: None,
             catalog_namespace: CATALOG_NAMESPACE.to_string(),
             catalog_name: "charter-catalog".to_string(),
-            concurrency: 4,
+            concurrency: crate::controller::DEFAULT_CONCURRENCY,
             allow_self_approval: args.allow_self_approval,
         };
         let window = crate::controller::Window::default();

@@ -46,13 +46,17 @@ pub struct Config {
     pub allow_self_approval: bool,
 }
 
+/// How many Services are reconciled at the same time unless told: `charter run`'s default, and
+/// what the tests and the bench run with, so that they measure what users run.
+pub const DEFAULT_CONCURRENCY: u16 = 4;
+
 impl Default for Config {
     fn default() -> Self {
         Self {
             namespaces: None,
             catalog_namespace: crate::deploy::CATALOG_NAMESPACE.into(),
             catalog_name: "charter-catalog".into(),
-            concurrency: 8,
+            concurrency: DEFAULT_CONCURRENCY,
             allow_self_approval: false,
         }
     }
