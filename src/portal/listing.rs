@@ -295,37 +295,26 @@ impl Facets {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{Category, ServiceLevel, ServiceSpec, ServiceStatus};
+    use crate::api::{Category, ServiceLevel};
+    use crate::fixtures::service;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
     fn published(ns: &str, name: &str, tier: Tier, availability: &str, category: &str) -> Service {
-        let mut spec = ServiceSpec::default();
-        spec.content.owner = format!("{name}-owner");
-        spec.content.tier = Some(tier);
-        spec.content.description = Some(format!("The {name} service"));
-        spec.content.service_level = Some(ServiceLevel {
+        let mut builder = service(name)
+            .in_namespace(ns)
+            .owner(&format!("{name}-owner"))
+            .tier(tier)
+            .description(&format!("The {name} service"));
+        builder.0.spec.content.service_level = Some(ServiceLevel {
             availability: Some(availability.into()),
             ..Default::default()
         });
-        spec.categories = vec![Category {
+        builder.0.spec.categories = vec![Category {
             name: category.into(),
             subcategories: vec![],
         }];
-        let mut s = Service::new(name, spec.clone());
-        s.metadata.namespace = Some(ns.into());
-        s.status = Some(ServiceStatus {
-            phase: Some(Phase::Active),
-            snapshot: Some(Snapshot {
-                revision: "0123456789".into(),
-                approved_by: vec!["ava".into()],
-                approved_at: Time(Default::default()),
-                content: spec.content,
-                revised_by: None,
-                policies: vec![],
-            }),
-            ..Default::default()
-        });
-        s
+        // Approved before it was published: the snapshot is of its current content.
+        builder.phase(Phase::Active).approved("0123456789").build()
     }
 
     fn names(rows: &[Row<'_>]) -> Vec<String> {
