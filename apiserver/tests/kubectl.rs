@@ -5,9 +5,10 @@ mod common;
 
 use charter_apiserver::{ApiServer, Config};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use test_programs::kubectl::Run;
 
 const CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -100,12 +101,6 @@ struct Kubectl {
     shared_cache: bool,
 }
 
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
 impl Kubectl {
     /// Start a server and write a kubeconfig for it; `None` (with a note) without kubectl.
     async fn start() -> Option<Kubectl> {
@@ -157,16 +152,7 @@ impl Kubectl {
     }
 
     async fn run(&self, args: &[&str]) -> Run {
-        let mut c = self.command(args);
-        let out: Output = tokio::task::spawn_blocking(move || c.output())
-            .await
-            .expect("join")
-            .expect("kubectl runs");
-        Run {
-            ok: out.status.success(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::of(self.command(args)).await
     }
 
     /// Run, require success, return stdout.

@@ -81,6 +81,21 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl Run {
+    /// Runs `command` (a kubectl command line) off the async runtime and keeps what it did.
+    pub async fn of(mut command: Command) -> Run {
+        let out = tokio::task::spawn_blocking(move || command.output())
+            .await
+            .expect("join")
+            .expect("kubectl runs");
+        Run {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 impl Kubectl {
     /// Kubeconfigs for `users` of `server`; `None` without kubectl (see [`probe`]).
     pub fn for_users(server: &impl Kubeconfigs, users: &[&str]) -> Option<Kubectl> {
@@ -115,15 +130,7 @@ impl Kubectl {
             .args(args)
             .env("HOME", self.dir.path())
             .stdin(Stdio::null());
-        let out = tokio::task::spawn_blocking(move || c.output())
-            .await
-            .expect("join")
-            .expect("kubectl runs");
-        Run {
-            ok: out.status.success(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::of(c).await
     }
 
     /// Run, require success, return stdout.
