@@ -119,13 +119,7 @@ async fn a_subscription_hears_its_namespaces_services_published_with_a_determini
     .await;
 
     // Another team's Service, in another namespace, approved and activated.
-    let namespaces: Api<Namespace> = Api::all(fx.admin.clone());
-    let mut other = Namespace::default();
-    other.metadata.name = Some("other".into());
-    namespaces
-        .create(&PostParams::default(), &other)
-        .await
-        .expect("namespace other");
+    create_namespace(&fx, "other").await;
     let others: Api<Service> = Api::namespaced(fx.admin.clone(), "other");
     let mut fx_rates = service("fx-rates").owner("bo").build();
     fx_rates.metadata.namespace = Some("other".into());
@@ -407,13 +401,7 @@ async fn owners_subscribe_in_their_namespace_and_no_further(ground: Ground) {
         .create(&PostParams::default(), &binding)
         .await
         .expect("owners in default");
-    let namespaces: Api<Namespace> = Api::all(fx.admin.clone());
-    let mut other = Namespace::default();
-    other.metadata.name = Some("other".into());
-    namespaces
-        .create(&PostParams::default(), &other)
-        .await
-        .expect("namespace other");
+    create_namespace(&fx, "other").await;
 
     let manifest = kubectl.file(
         "subscription.yaml",
@@ -512,4 +500,14 @@ async fn a_sink_that_never_answers_delays_no_other_sink() {
     // Nor the operator's stop: the delivery in flight is abandoned (and sent again later).
     fx.shutdown().await;
     held.abort();
+}
+
+/// Creates the namespace `name` as the admin.
+async fn create_namespace(fx: &Fixture, name: &str) {
+    let mut namespace = Namespace::default();
+    namespace.metadata.name = Some(name.into());
+    Api::<Namespace>::all(fx.admin.clone())
+        .create(&PostParams::default(), &namespace)
+        .await
+        .unwrap_or_else(|e| panic!("namespace {name}: {e}"));
 }
