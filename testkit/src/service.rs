@@ -94,21 +94,14 @@ impl ServiceBuilder {
         self.complete().categories().desired(DesiredPhase::Active)
     }
     /// Depends on `name` in the same namespace (written without a namespace).
-    pub fn depends_on(mut self, name: &str) -> Self {
-        let model = self
-            .0
-            .spec
-            .content
-            .model
-            .get_or_insert_with(ServiceModel::default);
-        model.depends_on.push(ServiceRef {
-            namespace: None,
-            name: name.to_owned(),
-        });
-        self
+    pub fn depends_on(self, name: &str) -> Self {
+        self.dependency(None, name)
     }
     /// Depends on `name` in `namespace`.
-    pub fn depends_on_in(mut self, namespace: &str, name: &str) -> Self {
+    pub fn depends_on_in(self, namespace: &str, name: &str) -> Self {
+        self.dependency(Some(namespace), name)
+    }
+    fn dependency(mut self, namespace: Option<&str>, name: &str) -> Self {
         let model = self
             .0
             .spec
@@ -116,7 +109,7 @@ impl ServiceBuilder {
             .model
             .get_or_insert_with(ServiceModel::default);
         model.depends_on.push(ServiceRef {
-            namespace: Some(namespace.to_owned()),
+            namespace: namespace.map(str::to_owned),
             name: name.to_owned(),
         });
         self
