@@ -55,7 +55,7 @@ pub enum Outcome {
 
 /// The stored result of a mutation, whether it changed anything and whether it deleted.
 pub struct Committed {
-    pub object: Value,
+    pub object: Arc<Value>,
     pub changed: bool,
     pub deleted: bool,
 }
@@ -210,7 +210,8 @@ impl Store {
         Some(objects.into_values().collect())
     }
 
-    /// Read-modify-write of one object, atomically. The closure sees the stored object.
+    /// Read-modify-write of one object with the store locked throughout: for closures that
+    /// decide at once (a create's "does it exist yet?").
     pub fn mutate<F>(
         &self,
         bucket: &Bucket,
@@ -220,90 +221,113 @@ impl Store {
         f: F,
     ) -> Result<Committed, ApiError>
     where
-        F: FnOnce(Option<&Value>, u64) -> Result<Outcome, ApiError>,
+        F: FnOnce(Option<&Value>) -> Result<Outcome, ApiError>,
     {
         let mut st = self.lock();
         let key = (ns.to_string(), name.to_string());
         let current = st.objects.get(bucket).and_then(|m| m.get(&key)).cloned();
-        let next_rv = st.rv + 1;
-        let outcome = f(current.as_deref(), next_rv)?;
-        match outcome {
-            Outcome::Unchanged(obj) => Ok(Committed {
-                object: obj,
-                changed: false,
-                deleted: false,
-            }),
-            Outcome::Write(mut obj) => {
-                let created = current.is_none();
-                if dry_run {
-                    return Ok(Committed {
-                        object: obj,
-                        changed: true,
-                        deleted: false,
-                    });
-                }
-                st.rv = next_rv;
-                if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-                    m.insert("resourceVersion".into(), json!(next_rv.to_string()));
-                }
-                let arc = Arc::new(obj.clone());
-                st.objects
-                    .entry(bucket.clone())
-                    .or_default()
-                    .insert(key, arc.clone());
-                let event = if created {
-                    EventType::Added
-                } else {
-                    EventType::Modified
-                };
-                self.record(
-                    &mut st,
-                    Change {
-                        rv: next_rv,
-                        bucket: bucket.clone(),
-                        event,
-                        object: arc,
-                        previous: current.clone(),
-                    },
-                );
-                Ok(Committed {
-                    object: obj,
-                    changed: true,
+        let outcome = f(current.as_deref())?;
+        Ok(self.commit(&mut st, bucket, key, current, outcome, dry_run))
+    }
+
+    /// Read-modify-write of one object, as kube-apiserver's `GuaranteedUpdate`: `f` computes
+    /// the next object from the stored one without the store locked (decoding, field
+    /// management, admission and validation take most of a write's time, and writes to other
+    /// objects go on meanwhile); the result is committed only if the object is still the one
+    /// `f` saw, else `f` runs again on the newer one. A resourceVersion precondition inside
+    /// `f` then fails as a Conflict, as it would have against the newer object.
+    pub fn guaranteed_update<F>(
+        &self,
+        bucket: &Bucket,
+        ns: &str,
+        name: &str,
+        dry_run: bool,
+        mut f: F,
+    ) -> Result<Committed, ApiError>
+    where
+        F: FnMut(Option<&Value>) -> Result<Outcome, ApiError>,
+    {
+        let key = (ns.to_string(), name.to_string());
+        let stored = |st: &State| st.objects.get(bucket).and_then(|m| m.get(&key)).cloned();
+        loop {
+            let current = stored(&self.lock());
+            let outcome = f(current.as_deref())?;
+            let mut st = self.lock();
+            let unchanged = match (&current, st.objects.get(bucket).and_then(|m| m.get(&key))) {
+                (None, None) => true,
+                (Some(seen), Some(now)) => Arc::ptr_eq(seen, now),
+                _ => false,
+            };
+            if unchanged {
+                return Ok(self.commit(&mut st, bucket, key, current, outcome, dry_run));
+            }
+        }
+    }
+
+    /// Applies `outcome` to the object at `key` (stored as `current`), under the lock.
+    fn commit(
+        &self,
+        st: &mut State,
+        bucket: &Bucket,
+        key: (String, String),
+        current: Option<Arc<Value>>,
+        outcome: Outcome,
+        dry_run: bool,
+    ) -> Committed {
+        let (mut obj, deleted) = match outcome {
+            Outcome::Unchanged(obj) => {
+                return Committed {
+                    object: Arc::new(obj),
+                    changed: false,
                     deleted: false,
-                })
+                };
             }
-            Outcome::Delete(mut obj) => {
-                if dry_run || current.is_none() {
-                    return Ok(Committed {
-                        object: obj,
-                        changed: true,
-                        deleted: true,
-                    });
-                }
-                st.rv = next_rv;
-                if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-                    m.insert("resourceVersion".into(), json!(next_rv.to_string()));
-                }
-                if let Some(m) = st.objects.get_mut(bucket) {
-                    m.remove(&key);
-                }
-                let arc = Arc::new(obj.clone());
-                self.record(
-                    &mut st,
-                    Change {
-                        rv: next_rv,
-                        bucket: bucket.clone(),
-                        event: EventType::Deleted,
-                        object: arc,
-                        previous: current.clone(),
-                    },
-                );
-                Ok(Committed {
-                    object: obj,
-                    changed: true,
-                    deleted: true,
-                })
+            Outcome::Write(obj) => (obj, false),
+            Outcome::Delete(obj) => (obj, true),
+        };
+        if dry_run || (deleted && current.is_none()) {
+            return Committed {
+                object: Arc::new(obj),
+                changed: true,
+                deleted,
+            };
+        }
+        let rv = st.rv + 1;
+        st.rv = rv;
+        if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.insert("resourceVersion".into(), json!(rv.to_string()));
+        }
+        let object = Arc::new(obj);
+        let event = if deleted {
+            if let Some(m) = st.objects.get_mut(bucket) {
+                m.remove(&key);
             }
+            EventType::Deleted
+        } else {
+            st.objects
+                .entry(bucket.clone())
+                .or_default()
+                .insert(key, object.clone());
+            if current.is_none() {
+                EventType::Added
+            } else {
+                EventType::Modified
+            }
+        };
+        self.record(
+            st,
+            Change {
+                rv,
+                bucket: bucket.clone(),
+                event,
+                object: object.clone(),
+                previous: current,
+            },
+        );
+        Committed {
+            object,
+            changed: true,
+            deleted,
         }
     }
 
@@ -412,7 +436,7 @@ mod tests {
 
     fn write(store: &Store, bucket: &Bucket, name: &str, data: &str) {
         store
-            .mutate(bucket, "ns", name, false, |_, _| {
+            .mutate(bucket, "ns", name, false, |_| {
                 Ok(Outcome::Write(json!({
                     "metadata": {"name": name, "namespace": "ns"},
                     "data": {"k": data},
@@ -440,6 +464,60 @@ mod tests {
             .watch_from(&bucket, Some(recent))
             .unwrap_or_else(|_| panic!("the last ten changes are in the history"));
         assert_eq!(start.backlog.len(), 10);
+    }
+
+    fn data(obj: Option<&Value>) -> String {
+        obj.and_then(|o| o.pointer("/data/k"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    #[test]
+    fn a_guaranteed_update_runs_again_on_the_object_another_writer_committed_meanwhile() {
+        let store = Store::new(100);
+        let bucket: Bucket = (String::new(), "configmaps".into());
+        write(&store, &bucket, "cm", "v1");
+        let mut seen = Vec::new();
+        let committed = store
+            .guaranteed_update(&bucket, "ns", "cm", false, |cur| {
+                seen.push(data(cur));
+                if seen.len() == 1 {
+                    // Another request commits while this one computes.
+                    write(&store, &bucket, "cm", "v2");
+                }
+                let mut next = cur.cloned().unwrap_or_default();
+                next["data"]["k"] = json!(format!("{}+", data(cur)));
+                Ok(Outcome::Write(next))
+            })
+            .unwrap_or_else(|e| panic!("update: {}", e.message));
+        assert_eq!(seen, ["v1", "v2"], "computed again on the newer object");
+        assert_eq!(data(Some(&committed.object)), "v2+");
+        assert_eq!(data(store.get(&bucket, "ns", "cm").as_ref()), "v2+");
+    }
+
+    #[test]
+    fn concurrent_guaranteed_updates_lose_no_write() {
+        let store = Store::new(10_000);
+        let bucket: Bucket = (String::new(), "configmaps".into());
+        write(&store, &bucket, "counter", "0");
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for _ in 0..250 {
+                        store
+                            .guaranteed_update(&bucket, "ns", "counter", false, |cur| {
+                                let n: u64 = data(cur).parse().unwrap_or_default();
+                                let mut next = cur.cloned().unwrap_or_default();
+                                next["data"]["k"] = json!((n + 1).to_string());
+                                Ok(Outcome::Write(next))
+                            })
+                            .unwrap_or_else(|e| panic!("update: {}", e.message));
+                    }
+                });
+            }
+        });
+        assert_eq!(data(store.get(&bucket, "ns", "counter").as_ref()), "1000");
     }
 
     #[test]

@@ -75,23 +75,20 @@ pub fn create(
     let mut warnings = decode_warnings;
     warnings.append(&mut admission.admit(Operation::Create, &mut obj, None)?);
     kind.canonicalize(target.subresource.as_deref(), &mut obj, None)?;
-    let committed_obj = shared.store.mutate(
-        &target.bucket(),
-        target.ns(),
-        &name,
-        ctx.dry_run(),
-        |cur, _| {
-            if cur.is_some() {
-                return Err(ApiError::new(
-                    409,
-                    "AlreadyExists",
-                    format!("{} \"{name}\" already exists", info.qualified_name()),
-                )
-                .with_details(&info.group, &info.plural, &name));
-            }
-            Ok(Outcome::Write(obj))
-        },
-    )?;
+    let committed_obj =
+        shared
+            .store
+            .mutate(&target.bucket(), target.ns(), &name, ctx.dry_run(), |cur| {
+                if cur.is_some() {
+                    return Err(ApiError::new(
+                        409,
+                        "AlreadyExists",
+                        format!("{} \"{name}\" already exists", info.qualified_name()),
+                    )
+                    .with_details(&info.group, &info.plural, &name));
+                }
+                Ok(Outcome::Write(obj))
+            })?;
     if !ctx.dry_run() && committed_obj.changed {
         shared.committed(&target.served.info, &committed_obj.object, false);
     }

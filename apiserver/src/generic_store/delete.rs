@@ -28,7 +28,7 @@ pub fn delete(
     let committed_obj =
         shared
             .store
-            .mutate(&target.bucket(), target.ns(), name, dry_run, |cur, _| {
+            .guaranteed_update(&target.bucket(), target.ns(), name, dry_run, |cur| {
                 let cur = cur.ok_or_else(|| super::preconditions::not_found_for(target, name))?;
                 super::preconditions::check_delete_preconditions(target, name, opts, cur)?;
                 warnings = admission.admit_delete(cur)?;

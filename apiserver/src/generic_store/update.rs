@@ -43,12 +43,14 @@ pub fn update(
         refuse_in_terminating_namespace(shared, target, name)?;
     }
     let admission = Admission::prepare(shared, ctx, target);
-    let committed_obj = shared.store.mutate(
+    let committed_obj = shared.store.guaranteed_update(
         &target.bucket(),
         target.ns(),
         name,
         ctx.dry_run(),
-        |cur, _| {
+        |cur| {
+            // Set on every attempt: a retry may find the object another writer created.
+            created = cur.is_none();
             let Some(cur) = cur else {
                 if !allow_create {
                     return Err(super::preconditions::not_found_for(target, name));
@@ -67,7 +69,6 @@ pub fn update(
                 super::prepare::prepare_create(target, &mut object, name)?;
                 warnings.append(&mut admission.admit(Operation::Create, &mut object, None)?);
                 kind.canonicalize(target.subresource.as_deref(), &mut object, None)?;
-                created = true;
                 return Ok(Outcome::Write(object));
             };
             let Updated { object, record } = updated_object(Some(cur))?;
