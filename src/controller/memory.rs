@@ -13,6 +13,8 @@ use prometheus_client::metrics::gauge::Gauge;
 
 use crate::api::{Service, ServiceApproval, ServiceApprovalStatus};
 
+use super::status::Written;
+
 /// A fingerprint of an approval status we wrote: enough to tell whether a status we are about
 /// to write is the same one, without keeping a copy of it for every write in flight (at 10,000
 /// approvals converging at once, the copies were ~5 MB of the operator's peak heap).
@@ -71,7 +73,7 @@ impl Memory {
     }
     /// Records a status write: until the cache moves past the version it was computed from,
     /// that version is stale. A write that changed nothing awaits no echo.
-    pub(crate) fn await_echo(&self, before: &Service, written: &Service) {
+    pub(crate) fn await_echo(&self, before: &Service, written: &Written) {
         let (Some(old), Some(new)) = (before.resource_version(), written.resource_version()) else {
             return;
         };
@@ -98,7 +100,7 @@ impl Memory {
     pub(crate) fn await_approval_echo(
         &self,
         before: &ServiceApproval,
-        written: &ServiceApproval,
+        written: &Written,
         status: &ServiceApprovalStatus,
     ) {
         let (Some(old), Some(new)) = (before.resource_version(), written.resource_version()) else {
@@ -220,9 +222,9 @@ mod tests {
         let memory = Memory::default();
         let ledger = service("ledger", "1");
         memory.record_failure(&ledger);
-        memory.await_echo(&ledger, &service("ledger", "2"));
+        memory.await_echo(&ledger, &Written::at("2"));
         let a = approval("ledger-ava", "3");
-        memory.await_approval_echo(&a, &approval("ledger-ava", "4"), &Default::default());
+        memory.await_approval_echo(&a, &Written::at("4"), &Default::default());
         assert_eq!(memory.len(), 3);
         assert!(memory.is_before_echo(&ledger));
 
@@ -237,13 +239,9 @@ mod tests {
         let memory = Memory::default();
         for name in ["a", "b", "c"] {
             memory.record_failure(&service(name, "1"));
-            memory.await_echo(&service(name, "1"), &service(name, "2"));
+            memory.await_echo(&service(name, "1"), &Written::at("2"));
         }
-        memory.await_approval_echo(
-            &approval("x", "1"),
-            &approval("x", "2"),
-            &Default::default(),
-        );
+        memory.await_approval_echo(&approval("x", "1"), &Written::at("2"), &Default::default());
         memory.retain_services(|r| r.name == "b");
         memory.retain_approvals(|_| false);
         assert_eq!(memory.len(), 2, "b's failures and echo remain");
