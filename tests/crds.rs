@@ -56,3 +56,35 @@ fn crds_declare_the_names_users_type() {
         );
     }
 }
+
+#[test]
+fn a_services_status_snapshot_keeps_the_contents_structure_but_not_its_rules() {
+    let crd = serde_json::to_value(
+        charter::crds::all()
+            .into_iter()
+            .find(|crd| crd.spec.names.kind == "Service")
+            .expect("the Service CRD"),
+    )
+    .expect("serialises");
+    let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"];
+    // The spec carries its content's fields inline (`#[serde(flatten)]`).
+    let spec_content = &schema["spec"];
+    let snapshot_content = &schema["status"]["properties"]["snapshot"]["properties"]["content"];
+    let rules = |v: &serde_json::Value| v.to_string().matches("x-kubernetes-validations").count();
+    assert!(rules(spec_content) > 0, "the spec's content is judged");
+    assert_eq!(
+        rules(snapshot_content),
+        0,
+        "the approved record is not judged again"
+    );
+    let targets = "/properties/serviceLevel/properties/targets/items/properties/priority/type";
+    assert_eq!(
+        snapshot_content.pointer(targets),
+        Some(&serde_json::json!("string"))
+    );
+    assert_eq!(
+        snapshot_content.pointer(targets),
+        spec_content.pointer(targets),
+        "the same structure"
+    );
+}
