@@ -48,7 +48,7 @@ pub struct Config {
 
 /// How many Services are reconciled at the same time unless told: `charter run`'s default, and
 /// what the tests and the bench run with, so that they measure what users run.
-pub const DEFAULT_CONCURRENCY: u16 = 4;
+pub const DEFAULT_CONCURRENCY: u16 = 16;
 
 impl Default for Config {
     fn default() -> Self {

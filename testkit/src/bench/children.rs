@@ -297,6 +297,11 @@ async fn operate() {
             namespaces: Some(vec![NAMESPACE.into(), LATENCY_NAMESPACE.into()]),
             catalog_namespace: CATALOG_NAMESPACE.into(),
             catalog_name: CATALOG_NAME.into(),
+            // As `charter run`: CHARTER_CONCURRENCY, else the default.
+            concurrency: std::env::var("CHARTER_CONCURRENCY")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(controller::DEFAULT_CONCURRENCY),
             ..controller::Config::default()
         },
     )
