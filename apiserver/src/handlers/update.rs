@@ -33,7 +33,6 @@ pub fn update(
     require_rv: bool,
 ) -> Result<Reply, ApiError> {
     let allow_create = target.served.info.strategy.allow_create_on_update();
-    let mut obj = obj;
     generic_store::update(shared, ctx, target, name, allow_create, |cur| {
         // kube-apiserver's order: the uid precondition, then the resourceVersion.
         if let Some(cur) = cur {
@@ -42,8 +41,9 @@ pub fn update(
         if require_rv {
             generic_store::require_resource_version(target, name, &obj)?;
         }
+        // A copy: the store runs this again if another write lands meanwhile.
         Ok(Updated {
-            object: std::mem::take(&mut obj),
+            object: obj.clone(),
             record: true,
         })
     })
