@@ -40,20 +40,20 @@ fn snapshot_is_a_record(crd: CustomResourceDefinition) -> CustomResourceDefiniti
     if crd.spec.names.kind != "Service" {
         return crd;
     }
-    let mut value = serde_json::to_value(&crd).expect("a CRD always serialises");
-    for version in value
-        .pointer_mut("/spec/versions")
-        .and_then(serde_json::Value::as_array_mut)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(snapshot) =
-            version.pointer_mut("/schema/openAPIV3Schema/properties/status/properties/snapshot")
+    as_json(crd, |value| {
+        for version in value
+            .pointer_mut("/spec/versions")
+            .and_then(serde_json::Value::as_array_mut)
+            .into_iter()
+            .flatten()
         {
-            strip(snapshot);
+            if let Some(snapshot) =
+                version.pointer_mut("/schema/openAPIV3Schema/properties/status/properties/snapshot")
+            {
+                strip(snapshot);
+            }
         }
-    }
-    serde_json::from_value(value).expect("only validation rules removed")
+    })
 }
 
 /// Doc comments wrap lines where the source wraps them; `kubectl explain` wraps on its own, so
@@ -79,9 +79,17 @@ fn whole_sentences(crd: CustomResourceDefinition) -> CustomResourceDefinition {
             _ => {}
         }
     }
+    as_json(crd, unwrap)
+}
+
+/// `crd` changed by `edit` as JSON (the edits here remove or rewrite what the types allow).
+fn as_json(
+    crd: CustomResourceDefinition,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> CustomResourceDefinition {
     let mut value = serde_json::to_value(&crd).expect("a CRD always serialises");
-    unwrap(&mut value);
-    serde_json::from_value(value).expect("only descriptions changed")
+    edit(&mut value);
+    serde_json::from_value(value).expect("an edited CRD still reads as one")
 }
 
 /// The CRDs as one multi-document YAML stream, exactly the content of `crds/charter.yaml`.
