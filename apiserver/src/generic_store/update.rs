@@ -21,7 +21,9 @@ pub struct Updated {
 }
 
 /// Update `name` at `target` with what `updated_object` makes of the stored object (`None`
-/// when there is none: only called then when `allow_create`).
+/// when there is none: only called then when `allow_create`). `updated_object` runs again,
+/// on the newer object, when another write lands while this one is computed
+/// (`Store::guaranteed_update`): it must not consume what it is given.
 pub fn update(
     shared: &Shared,
     ctx: &RequestContext,
