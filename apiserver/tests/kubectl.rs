@@ -505,10 +505,39 @@ async fn watch_and_wait_for_a_condition() {
     );
 
     // `wait --for=condition=Ready` returns once the status subresource says so.
-    let mut wait = k.command(&["wait", "--for=condition=Ready", "csvc/p1", "--timeout=30s"]);
+    // `-v=6` logs each request as its answer arrives: the patch is sent only once kubectl's
+    // watch has been answered, so that `wait` is seen waiting rather than finding Ready at once.
+    let mut wait = k.command(&[
+        "wait",
+        "--for=condition=Ready",
+        "csvc/p1",
+        "--timeout=30s",
+        "-v=6",
+    ]);
     wait.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let waiter = tokio::task::spawn_blocking(move || wait.output());
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    let mut child = wait.spawn().expect("kubectl wait starts");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (watching_tx, watching_rx) = std::sync::mpsc::channel();
+    let log = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut log = Vec::new();
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("watch=true") && line.contains("200 OK") {
+                let _ = watching_tx.send(());
+            }
+            log.push(line);
+        }
+        log
+    });
+    let waiter = tokio::task::spawn_blocking(move || child.wait_with_output());
+    let watching =
+        tokio::task::spawn_blocking(move || watching_rx.recv_timeout(Duration::from_secs(30)))
+            .await
+            .expect("join");
+    assert!(watching.is_ok(), "kubectl wait never started its watch");
     let patched = k
         .ok(&[
             "patch",
@@ -522,12 +551,9 @@ async fn watch_and_wait_for_a_condition() {
         .await;
     assert_eq!(patched.trim(), "service.catalog.charter.dev/p1 patched");
     let out = waiter.await.expect("join").expect("kubectl wait runs");
+    let log = log.join().expect("the log reader ends with kubectl");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{stdout}\n{}", log.join("\n"));
     assert_eq!(
         stdout.trim(),
         "service.catalog.charter.dev/p1 condition met"
