@@ -75,6 +75,13 @@ struct State {
     window: usize,
 }
 
+impl State {
+    /// The stored object at `key` (namespace, name) in `bucket`.
+    fn object(&self, bucket: &Bucket, key: &(String, String)) -> Option<&Arc<Value>> {
+        self.objects.get(bucket)?.get(key)
+    }
+}
+
 /// Roughly the memory an object takes as a `Value` (allocations included): what the history's
 /// bound in bytes counts.
 fn weight(value: &Value) -> usize {
@@ -144,10 +151,8 @@ impl Store {
     }
 
     pub fn get(&self, bucket: &Bucket, ns: &str, name: &str) -> Option<Value> {
-        let st = self.lock();
-        st.objects
-            .get(bucket)?
-            .get(&(ns.to_string(), name.to_string()))
+        self.lock()
+            .object(bucket, &(ns.to_string(), name.to_string()))
             .map(|v| (**v).clone())
     }
 
@@ -225,7 +230,7 @@ impl Store {
     {
         let mut st = self.lock();
         let key = (ns.to_string(), name.to_string());
-        let current = st.objects.get(bucket).and_then(|m| m.get(&key)).cloned();
+        let current = st.object(bucket, &key).cloned();
         let outcome = f(current.as_deref())?;
         Ok(self.commit(&mut st, bucket, key, current, outcome, dry_run))
     }
@@ -248,12 +253,11 @@ impl Store {
         F: FnMut(Option<&Value>) -> Result<Outcome, ApiError>,
     {
         let key = (ns.to_string(), name.to_string());
-        let stored = |st: &State| st.objects.get(bucket).and_then(|m| m.get(&key)).cloned();
         loop {
-            let current = stored(&self.lock());
+            let current = self.lock().object(bucket, &key).cloned();
             let outcome = f(current.as_deref())?;
             let mut st = self.lock();
-            let unchanged = match (&current, st.objects.get(bucket).and_then(|m| m.get(&key))) {
+            let unchanged = match (&current, st.object(bucket, &key)) {
                 (None, None) => true,
                 (Some(seen), Some(now)) => Arc::ptr_eq(seen, now),
                 _ => false,
