@@ -298,10 +298,12 @@ async fn operate() {
             catalog_namespace: CATALOG_NAMESPACE.into(),
             catalog_name: CATALOG_NAME.into(),
             // As `charter run`: CHARTER_CONCURRENCY, else the default.
-            concurrency: std::env::var("CHARTER_CONCURRENCY")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(controller::DEFAULT_CONCURRENCY),
+            concurrency: match std::env::var("CHARTER_CONCURRENCY") {
+                Err(_) => controller::DEFAULT_CONCURRENCY,
+                Ok(v) => v.parse().ok().filter(|n| *n > 0).unwrap_or_else(|| {
+                    panic!("CHARTER_CONCURRENCY={v:?}: a whole number from 1 to 65535, as for charter run")
+                }),
+            },
             ..controller::Config::default()
         },
     )
