@@ -8,7 +8,9 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::{
     Api,
     api::{ObjectMeta, Patch, PatchParams},
+    core::Request,
 };
+use serde::{Deserialize, de::IgnoredAny};
 use serde_json::json;
 
 use super::published::digest;
@@ -84,16 +86,27 @@ pub(crate) fn digest_values(cm: &mut ConfigMap) {
     cm.binary_data = None;
 }
 
+/// What a writer reads of a ConfigMap it applied: the keys it holds now. The server sends the
+/// whole ConfigMap back (up to 1 MiB); its values are skipped, never copied.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Keys {
+    #[serde(default)]
+    pub data: BTreeMap<String, IgnoredAny>,
+    #[serde(default)]
+    pub binary_data: BTreeMap<String, IgnoredAny>,
+}
+
 /// Writes one catalog ConfigMap (a shard, or a consumer's copy of one) by server-side apply,
-/// forced: the operator is the only writer of these objects. Returns the object as written
-/// (with any key someone else added, which apply leaves alone).
+/// forced: the operator is the only writer of these objects. Returns the keys it holds as
+/// written (with any key someone else added, which apply leaves alone).
 pub(crate) async fn apply_configmap(
     api: &Api<ConfigMap>,
     namespace: &str,
     name: &str,
     (label, value): (&str, &str),
     data: BTreeMap<String, String>,
-) -> Result<ConfigMap, Error> {
+) -> Result<Keys, Error> {
     let cm = ConfigMap {
         metadata: ObjectMeta {
             name: Some(name.to_owned()),
@@ -107,16 +120,22 @@ pub(crate) async fn apply_configmap(
     let mut value = serde_json::to_value(&cm).expect("a ConfigMap always serialises");
     value["apiVersion"] = json!("v1");
     value["kind"] = json!("ConfigMap");
-    api.patch(
-        name,
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(value),
-    )
-    .await
-    .map_err(|source| Error::Write {
+    let error = |source| Error::Write {
         name: format!("{namespace}/{name}"),
         source,
-    })
+    };
+    let request = Request::new(api.resource_url())
+        .patch(
+            name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(value),
+        )
+        .map_err(|e| error(kube::Error::BuildRequest(e)))?;
+    api.clone()
+        .into_client()
+        .request(request)
+        .await
+        .map_err(error)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use kube::{
 };
 use serde_json::Value;
 
-use super::configmap::{Error, apply_configmap};
+use super::configmap::{Error, Keys, apply_configmap};
 
 /// The namespace label that asks for a copy of the catalog.
 pub const MIRROR_LABEL: &str = "catalog.charter.dev/mirror";
@@ -132,27 +132,18 @@ impl Mirrors {
 
 /// The keys of a written copy that its shard does not have (`data` added by hand, any
 /// `binaryData`), as the merge patch that removes them; `None` when the copy is exact.
-fn foreign_keys(written: &ConfigMap, shard: &BTreeMap<String, String>) -> Option<Value> {
+fn foreign_keys(written: &Keys, shard: &BTreeMap<String, String>) -> Option<Value> {
     let nulls = |keys: Vec<&String>| -> serde_json::Map<String, Value> {
         keys.into_iter().map(|k| (k.clone(), Value::Null)).collect()
     };
     let data = nulls(
         written
             .data
-            .iter()
-            .flatten()
-            .map(|(k, _)| k)
+            .keys()
             .filter(|k| !shard.contains_key(*k))
             .collect(),
     );
-    let binary = nulls(
-        written
-            .binary_data
-            .iter()
-            .flatten()
-            .map(|(k, _)| k)
-            .collect(),
-    );
+    let binary = nulls(written.binary_data.keys().collect());
     let mut patch = serde_json::Map::new();
     for (field, keys) in [("data", data), ("binaryData", binary)] {
         if !keys.is_empty() {
@@ -192,27 +183,28 @@ async fn delete(api: &Api<ConfigMap>, namespace: &str, name: &str) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::ByteString;
     use serde_json::json;
+
+    /// A ConfigMap as the server answers an apply, read as the writers read it.
+    fn written(configmap: Value) -> Keys {
+        serde_json::from_value(configmap).expect("keys")
+    }
 
     #[test]
     fn only_keys_the_shard_lacks_are_removed_from_a_copy() {
         let shard = BTreeMap::from([("index.json".to_owned(), "{}".to_owned())]);
-        let mut copy = ConfigMap {
-            data: Some(shard.clone()),
-            ..Default::default()
-        };
-        assert_eq!(foreign_keys(&copy, &shard), None, "an exact copy");
-        copy.data
-            .get_or_insert_default()
-            .insert("hand.json".into(), "1".into());
+        let copy =
+            json!({"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"index.json": "{}"}});
+        assert_eq!(foreign_keys(&written(copy), &shard), None, "an exact copy");
+        let copy = json!({"kind": "ConfigMap", "data": {"index.json": "{}", "hand.json": "1"}});
         assert_eq!(
-            foreign_keys(&copy, &shard),
+            foreign_keys(&written(copy), &shard),
             Some(json!({"data": {"hand.json": null}}))
         );
-        copy.binary_data = Some(BTreeMap::from([("blob".into(), ByteString(vec![1]))]));
+        let copy =
+            json!({"data": {"index.json": "{}", "hand.json": "1"}, "binaryData": {"blob": "AQ=="}});
         assert_eq!(
-            foreign_keys(&copy, &shard),
+            foreign_keys(&written(copy), &shard),
             Some(json!({"data": {"hand.json": null}, "binaryData": {"blob": null}}))
         );
     }
