@@ -105,9 +105,11 @@ fn main() {
         )
         .await
         .expect("a secured server");
-        let (store, mut writer) = reflector::store();
+        // Filled as the controller fills its caches: with the cached form of each Service.
+        let (store, writer) = reflector::store();
+        let mut reflect = charter::cached::reflect(writer);
         for i in 0..n {
-            writer.apply_watcher_event(&watcher::Event::Apply(service(i)));
+            reflect(&Ok(watcher::Event::Apply(service(i))));
         }
         let window = charter::controller::Window::default();
         window.show(vec![store]);

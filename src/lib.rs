@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod api;
+pub mod cached;
 pub mod catalog;
 pub mod cli;
 pub mod controller;

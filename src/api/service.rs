@@ -291,11 +291,12 @@ impl ServiceRef {
         }
     }
 
-    /// The Service a resource is, as a reference.
-    pub fn of(service: &Service) -> ServiceRef {
+    /// The Service a resource is (whatever form it takes: the cached one too), as a reference.
+    pub fn of(service: &impl kube::Resource) -> ServiceRef {
+        let service = service.meta();
         ServiceRef {
-            namespace: service.metadata.namespace.clone(),
-            name: service.metadata.name.clone().unwrap_or_default(),
+            namespace: service.namespace.clone(),
+            name: service.name.clone().unwrap_or_default(),
         }
     }
 }

@@ -26,7 +26,7 @@ use super::entry::{brief_cost, entry, listing};
 use super::mirror::{Mirrors, Shard};
 use super::pacing::{Pace, Pacing};
 use super::published::{Published, Record, digest, parse_key};
-use crate::api::Service;
+use crate::{api::Service, cached::Cached};
 
 /// Where the catalog lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,7 +85,7 @@ impl Writer {
     pub async fn run(
         self,
         published: Arc<Published>,
-        services: Vec<Store<Service>>,
+        services: Vec<Store<Cached<Service>>>,
         dirty: Dirty,
         mut marks: mpsc::Receiver<()>,
         synced: impl Future<Output = ()>,
@@ -225,7 +225,7 @@ impl Writer {
     async fn write_once(
         &self,
         published: &Published,
-        services: &[Store<Service>],
+        services: &[Store<Cached<Service>>],
         stored: &Store<ConfigMap>,
         namespaces: &Store<Namespace>,
         mirrors: &mut Mirrors,
@@ -365,7 +365,7 @@ fn layout<'a>(
 fn render(
     keys: &Digests,
     index_value: &str,
-    services: &[Store<Service>],
+    services: &[Store<Cached<Service>>],
 ) -> (BTreeMap<String, String>, usize) {
     let mut data = BTreeMap::new();
     let mut briefs = BTreeMap::new();
@@ -382,7 +382,7 @@ fn render(
             .iter()
             .find_map(|s| s.get(&ObjectRef::new(name).within(namespace)));
         // Gone or withdrawn since it was laid out: its watch event follows and marks again.
-        match found.as_deref().and_then(entry) {
+        match found.map(|s| s.get()).as_ref().and_then(entry) {
             Some(e) if e.key == *key => {
                 if keys.get(key) != Some(&digest(&e.value)) {
                     lagging += 1;

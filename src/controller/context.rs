@@ -11,6 +11,7 @@ use kube::{
 use super::{graph::Graph, memory::Memory, scope::Scope, telemetry::Telemetry};
 use crate::{
     api::{ApprovalPolicy, Phase, Service, ServiceApproval, ServiceRef},
+    cached::Cached,
     lifecycle::Policy,
 };
 
@@ -47,14 +48,14 @@ impl Context {
     }
 
     /// Whether the Service is in the cache (its scope's).
-    pub(crate) fn service_exists(&self, service: &ObjectRef<Service>) -> bool {
+    pub(crate) fn service_exists(&self, service: &ObjectRef<Cached<Service>>) -> bool {
         let namespace = service.namespace.as_deref().unwrap_or_default();
         self.scope_of(namespace)
             .is_some_and(|scope| scope.services.get(service).is_some())
     }
 
     /// Whether the Service exists but is skipped, because the operator cannot read it.
-    pub(crate) fn service_unreadable(&self, service: &ObjectRef<Service>) -> bool {
+    pub(crate) fn service_unreadable(&self, service: &ObjectRef<Cached<Service>>) -> bool {
         let namespace = service.namespace.as_deref().unwrap_or_default();
         self.scope_of(namespace).is_some_and(|scope| {
             scope
@@ -78,8 +79,8 @@ impl Context {
             .names_for(namespace, name)
             .iter()
             .filter_map(|a| scope.approvals.get(&ObjectRef::new(a).within(namespace)))
+            .map(|a| a.get())
             .filter(|a| a.spec.service_name == name)
-            .map(|a| a.as_ref().clone())
             .collect()
     }
 
@@ -110,7 +111,7 @@ impl Context {
                     let found = scope
                         .services
                         .get(&ObjectRef::new(&dep.name).within(namespace))?;
-                    found.status.as_ref()?.phase
+                    found.get().status?.phase
                 });
                 (dep, phase)
             })

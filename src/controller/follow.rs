@@ -25,11 +25,12 @@ use super::{
 };
 use crate::{
     api::{Service, ServiceApproval, ServiceRef},
+    cached::{self, Cached},
     catalog::Published,
 };
 
 /// Where to send an approval whose Service may be missing: its scope's orphans queue.
-pub(crate) type Orphans = UnboundedSender<ObjectRef<ServiceApproval>>;
+pub(crate) type Orphans = UnboundedSender<ObjectRef<Cached<ServiceApproval>>>;
 
 /// The prefix of the annotations the operator reads (and the caches keep).
 pub(crate) const OWN_ANNOTATIONS: &str = "catalog.charter.dev/";
@@ -63,7 +64,7 @@ pub(crate) struct Shared {
 /// Follows one scope's Service stream into the graph and the published entries.
 pub(crate) fn services(
     scope: Option<String>,
-    store: Store<Service>,
+    store: Store<Cached<Service>>,
     shared: Shared,
     approvals: Arc<ApprovalIndex>,
     orphans: Orphans,
@@ -92,7 +93,7 @@ pub(crate) fn services(
                     let _ = orphans.unbounded_send(ObjectRef::new(&name).within(&namespace));
                 }
             }
-            memory.forget_service(&ObjectRef::from_obj(s));
+            memory.forget_service(&cached::key(s));
             wake.send(graph.remove(&ServiceRef::of(s)));
         }
         // The store now holds exactly what the relist found: forget what it did not.
@@ -101,11 +102,12 @@ pub(crate) fn services(
                 !covers(scope.as_deref(), namespace)
                     || store.get(&ObjectRef::new(name).within(namespace)).is_some()
             };
+            // A relist is a full pass already: decoding each Service once is its share.
             for s in store.state() {
                 if s.namespace()
                     .is_some_and(|ns| covers(scope.as_deref(), &ns))
                 {
-                    published.upsert(&s);
+                    published.upsert(&s.get());
                 }
             }
             published.retain(exists);
@@ -129,7 +131,7 @@ pub(crate) fn services(
 
 /// What a scope's approval stream reaches beyond its own cache and index.
 pub(crate) struct ApprovalsShared {
-    pub services: Store<Service>,
+    pub services: Store<Cached<Service>>,
     pub orphans: Orphans,
     pub memory: Arc<Memory>,
     /// The approvals skipped as unreadable: their Delete is no deletion.
@@ -145,7 +147,7 @@ pub(crate) const APPROVAL_DELETED: &str = "ApprovalDeleted";
 /// `orphans`. A counted approval deleted is told on its Service: deletion leaves no other trace.
 pub(crate) fn approvals(
     scope: Option<String>,
-    store: Store<ServiceApproval>,
+    store: Store<Cached<ServiceApproval>>,
     index: Arc<ApprovalIndex>,
     shared: ApprovalsShared,
 ) -> impl FnMut(&WatchEvent<ServiceApproval>) + Send + 'static {
@@ -162,12 +164,12 @@ pub(crate) fn approvals(
             if let Some(namespace) = a.namespace() {
                 let service = ObjectRef::new(&a.spec.service_name).within(&namespace);
                 if services.get(&service).is_none() {
-                    let _ = orphans.unbounded_send(ObjectRef::from_obj(a));
+                    let _ = orphans.unbounded_send(cached::key(a));
                 }
             }
         }
         Ok(watcher::Event::Delete(a)) => {
-            memory.forget_approval(&ObjectRef::from_obj(a));
+            memory.forget_approval(&cached::key(a));
             index.remove(a);
             if !skipped.contains(a.namespace().as_deref(), &a.name_any()) {
                 tell_deleted(a, &services, &announcer);
@@ -178,7 +180,7 @@ pub(crate) fn approvals(
                 !covers(scope.as_deref(), namespace)
                     || store
                         .get(&ObjectRef::new(name).within(namespace))
-                        .is_some_and(|a| a.spec.service_name == service)
+                        .is_some_and(|a| a.get().spec.service_name == service)
             });
             memory.retain_approvals(|r| {
                 let namespace = r.namespace.as_deref().unwrap_or_default();
@@ -191,7 +193,11 @@ pub(crate) fn approvals(
 
 /// Tells the Service of a counted approval that the approval was deleted, naming it and its
 /// approver. Nothing is told when the Service is gone too (a namespace or a GitOps app pruned).
-fn tell_deleted(approval: &ServiceApproval, services: &Store<Service>, announcer: &Announcer) {
+fn tell_deleted(
+    approval: &ServiceApproval,
+    services: &Store<Cached<Service>>,
+    announcer: &Announcer,
+) {
     if !approval.status.as_ref().is_some_and(|s| s.counted) {
         return;
     }

@@ -11,7 +11,10 @@ use std::{
 use kube::{ResourceExt, runtime::reflector::ObjectRef};
 use prometheus_client::metrics::gauge::Gauge;
 
-use crate::api::{Service, ServiceApproval, ServiceApprovalStatus};
+use crate::{
+    api::{Service, ServiceApproval, ServiceApprovalStatus},
+    cached::{Cached, Key, key},
+};
 
 use super::status::Written;
 
@@ -30,14 +33,14 @@ fn fingerprint(status: &ServiceApprovalStatus) -> u64 {
 #[derive(Default)]
 pub(crate) struct Memory {
     /// Consecutive failures per Service, for the exponential backoff; reset on success.
-    failures: Mutex<HashMap<ObjectRef<Service>, u32>>,
+    failures: Mutex<HashMap<Key<Service>, u32>>,
     /// Services whose status we wrote and whose cache has not seen it yet: the
     /// resourceVersion the cache still holds. Only writes in flight are kept.
-    echoes: Mutex<HashMap<ObjectRef<Service>, String>>,
+    echoes: Mutex<HashMap<Key<Service>, String>>,
     /// The same for approval statuses: the version the cache still holds and what we wrote.
-    approval_echoes: Mutex<HashMap<ObjectRef<ServiceApproval>, (String, u64)>>,
+    approval_echoes: Mutex<HashMap<Key<ServiceApproval>, (String, u64)>>,
     /// The Services whose periodic review is overdue, counted in `overdue_gauge`.
-    overdue: Mutex<HashSet<ObjectRef<Service>>>,
+    overdue: Mutex<HashSet<Key<Service>>>,
     overdue_gauge: Gauge,
 }
 
@@ -57,7 +60,7 @@ impl Memory {
     /// Records whether the Service's periodic review is overdue (its ReviewDue condition).
     pub(crate) fn review_overdue(&self, service: &Service, overdue: bool) {
         let mut set = lock(&self.overdue);
-        let key = ObjectRef::from_obj(service);
+        let key = key(service);
         let changed = if overdue {
             set.insert(key)
         } else {
@@ -68,7 +71,7 @@ impl Memory {
         }
     }
 
-    fn count_overdue(&self, set: &HashSet<ObjectRef<Service>>) {
+    fn count_overdue(&self, set: &HashSet<Key<Service>>) {
         self.overdue_gauge.set(set.len() as i64);
     }
     /// Records a status write: until the cache moves past the version it was computed from,
@@ -78,12 +81,13 @@ impl Memory {
             return;
         };
         if old != new {
-            lock(&self.echoes).insert(ObjectRef::from_obj(before), old);
+            lock(&self.echoes).insert(key(before), old);
         }
     }
 
-    /// Whether this is the version a status write of ours has already replaced.
-    pub(crate) fn is_before_echo(&self, service: &Service) -> bool {
+    /// Whether this is the version a status write of ours has already replaced (read from the
+    /// cached form: such a version is not worth decoding).
+    pub(crate) fn is_before_echo(&self, service: &Cached<Service>) -> bool {
         let key = ObjectRef::from_obj(service);
         let mut echoes = lock(&self.echoes);
         match echoes.get(&key) {
@@ -107,8 +111,7 @@ impl Memory {
             return;
         };
         if old != new {
-            lock(&self.approval_echoes)
-                .insert(ObjectRef::from_obj(before), (old, fingerprint(status)));
+            lock(&self.approval_echoes).insert(key(before), (old, fingerprint(status)));
         }
     }
 
@@ -118,7 +121,7 @@ impl Memory {
         approval: &ServiceApproval,
         status: &ServiceApprovalStatus,
     ) -> bool {
-        let key = ObjectRef::from_obj(approval);
+        let key = key(approval);
         let mut echoes = lock(&self.approval_echoes);
         match echoes.get(&key) {
             Some((stale, written)) if approval.resource_version().as_ref() == Some(stale) => {
@@ -132,19 +135,19 @@ impl Memory {
         }
     }
 
-    pub(crate) fn record_failure(&self, service: &Service) -> u32 {
+    pub(crate) fn record_failure(&self, service: &Key<Service>) -> u32 {
         let mut failures = lock(&self.failures);
-        let n = failures.entry(ObjectRef::from_obj(service)).or_insert(0);
+        let n = failures.entry(service.clone()).or_insert(0);
         *n = n.saturating_add(1);
         *n
     }
 
-    pub(crate) fn reset_failures(&self, service: &Service) {
-        lock(&self.failures).remove(&ObjectRef::from_obj(service));
+    pub(crate) fn reset_failures(&self, service: &Key<Service>) {
+        lock(&self.failures).remove(service);
     }
 
     /// Forgets a deleted Service.
-    pub(crate) fn forget_service(&self, service: &ObjectRef<Service>) {
+    pub(crate) fn forget_service(&self, service: &Key<Service>) {
         lock(&self.failures).remove(service);
         lock(&self.echoes).remove(service);
         let mut overdue = lock(&self.overdue);
@@ -154,12 +157,12 @@ impl Memory {
     }
 
     /// Forgets a deleted approval.
-    pub(crate) fn forget_approval(&self, approval: &ObjectRef<ServiceApproval>) {
+    pub(crate) fn forget_approval(&self, approval: &Key<ServiceApproval>) {
         lock(&self.approval_echoes).remove(approval);
     }
 
     /// After a relist: forgets the Services and approvals that no longer exist.
-    pub(crate) fn retain_services(&self, exists: impl Fn(&ObjectRef<Service>) -> bool) {
+    pub(crate) fn retain_services(&self, exists: impl Fn(&Key<Service>) -> bool) {
         lock(&self.failures).retain(|k, _| exists(k));
         lock(&self.echoes).retain(|k, _| exists(k));
         let mut overdue = lock(&self.overdue);
@@ -167,7 +170,7 @@ impl Memory {
         self.count_overdue(&overdue);
     }
 
-    pub(crate) fn retain_approvals(&self, exists: impl Fn(&ObjectRef<ServiceApproval>) -> bool) {
+    pub(crate) fn retain_approvals(&self, exists: impl Fn(&Key<ServiceApproval>) -> bool) {
         lock(&self.approval_echoes).retain(|k, _| exists(k));
     }
 
@@ -201,7 +204,7 @@ mod tests {
         assert_eq!(gauge.get(), 2, "each Service once");
         memory.review_overdue(&service("b"), false);
         assert_eq!(gauge.get(), 1, "reviewed");
-        memory.forget_service(&ObjectRef::from_obj(&service("a")));
+        memory.forget_service(&key(&service("a")));
         assert_eq!(gauge.get(), 0, "deleted");
         memory.review_overdue(&service("c"), true);
         memory.retain_services(|_| false);
@@ -221,31 +224,31 @@ mod tests {
     fn a_deleted_service_and_approval_are_forgotten() {
         let memory = Memory::default();
         let ledger = service("ledger", "1");
-        memory.record_failure(&ledger);
+        memory.record_failure(&key(&ledger));
         memory.await_echo(&ledger, &Written::at("2"));
         let a = approval("ledger-ava", "3");
         memory.await_approval_echo(&a, &Written::at("4"), &Default::default());
         assert_eq!(memory.len(), 3);
-        assert!(memory.is_before_echo(&ledger));
+        assert!(memory.is_before_echo(&Cached::new(&ledger)));
 
-        memory.forget_service(&ObjectRef::from_obj(&ledger));
-        memory.forget_approval(&ObjectRef::from_obj(&a));
+        memory.forget_service(&key(&ledger));
+        memory.forget_approval(&key(&a));
         assert_eq!(memory.len(), 0);
-        assert!(!memory.is_before_echo(&ledger));
+        assert!(!memory.is_before_echo(&Cached::new(&ledger)));
     }
 
     #[test]
     fn a_relist_forgets_what_no_longer_exists() {
         let memory = Memory::default();
         for name in ["a", "b", "c"] {
-            memory.record_failure(&service(name, "1"));
+            memory.record_failure(&key(&service(name, "1")));
             memory.await_echo(&service(name, "1"), &Written::at("2"));
         }
         memory.await_approval_echo(&approval("x", "1"), &Written::at("2"), &Default::default());
         memory.retain_services(|r| r.name == "b");
         memory.retain_approvals(|_| false);
         assert_eq!(memory.len(), 2, "b's failures and echo remain");
-        assert_eq!(memory.record_failure(&service("b", "2")), 2);
-        assert_eq!(memory.record_failure(&service("a", "2")), 1);
+        assert_eq!(memory.record_failure(&key(&service("b", "2"))), 2);
+        assert_eq!(memory.record_failure(&key(&service("a", "2"))), 1);
     }
 }

@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use super::{announce::Announcer, credentials::credentials, telemetry::Telemetry};
 use crate::{
     api::{Cursor, Delivered, NotificationSubscription, NotificationSubscriptionStatus, Service},
+    cached::Cached,
     lifecycle::reason,
     notify::{
         cloudevent::{CloudEvent, events_of, pending},
@@ -48,7 +49,7 @@ pub(crate) fn operator_namespace() -> String {
 /// What every subscription's task shares.
 pub(crate) struct Shared {
     pub client: Client,
-    pub services: Vec<Store<Service>>,
+    pub services: Vec<Store<Cached<Service>>>,
     pub subscriptions: Store<NotificationSubscription>,
     pub operator_namespace: String,
     /// Bumped on every change of a Service or a subscription.
@@ -75,7 +76,7 @@ pub(crate) fn dirty_channel() -> broadcast::Sender<Changed> {
 }
 
 /// The key a Service's cursor is kept under: `namespace/name`.
-fn key_of(service: &Service) -> String {
+fn key_of(service: &impl Resource) -> String {
     format!(
         "{}/{}",
         service.namespace().unwrap_or_default(),
@@ -178,7 +179,7 @@ async fn serve(
                 .services
                 .iter()
                 .flat_map(|store| store.state())
-                .map(|service| key_of(&service))
+                .map(|service| key_of(service.as_ref()))
                 .collect();
         }
         if !subscription.spec.suspend
@@ -279,7 +280,7 @@ impl Delivery {
             let Some((namespace, name)) = cursor.service.split_once('/') else {
                 return false;
             };
-            let key = ObjectRef::<Service>::new(name).within(namespace);
+            let key = ObjectRef::<Cached<Service>>::new(name).within(namespace);
             shared.services.iter().any(|store| {
                 store
                     .get(&key)
@@ -341,10 +342,11 @@ fn next(
         if !hears_all && namespace != own {
             return false;
         }
-        let object = ObjectRef::<Service>::new(name).within(namespace);
+        let object = ObjectRef::<Cached<Service>>::new(name).within(namespace);
         let Some(service) = shared.services.iter().find_map(|store| store.get(&object)) else {
             return false;
         };
+        let service = service.get();
         if let Some(selector) = &spec.selector {
             let content = &service.spec.content;
             if !selector.tiers.is_empty()

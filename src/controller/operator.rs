@@ -25,6 +25,7 @@ use super::{
 };
 use crate::{
     api::{Service, ServiceApproval},
+    cached::Cached,
     catalog::{self, CatalogTarget, Published},
     lifecycle::Policy,
 };
@@ -251,12 +252,14 @@ impl Operator {
 fn reconcilers(
     ctx: &Arc<Context>,
     queues: Vec<(
-        Store<Service>,
-        impl Stream<Item = Result<ReconcileRequest<Service>, watcher::Error>> + Send + 'static,
+        Store<Cached<Service>>,
+        impl Stream<Item = Result<ReconcileRequest<Cached<Service>>, watcher::Error>> + Send + 'static,
     )>,
     orphan_queues: Vec<(
-        Store<ServiceApproval>,
-        impl Stream<Item = Result<ReconcileRequest<ServiceApproval>, watcher::Error>> + Send + 'static,
+        Store<Cached<ServiceApproval>>,
+        impl Stream<Item = Result<ReconcileRequest<Cached<ServiceApproval>>, watcher::Error>>
+        + Send
+        + 'static,
     )>,
     concurrency: u16,
 ) -> impl Future<Output = ()> {

@@ -22,19 +22,21 @@ use super::{
 };
 use crate::{
     api::{Service, ServiceApproval},
+    cached::Cached,
     lifecycle::{self, reason},
 };
 
-#[instrument(skip_all, fields(namespace = %approval.namespace().unwrap_or_default(), name = %approval.name_any()))]
+#[instrument(skip_all, fields(namespace = %cached.namespace().unwrap_or_default(), name = %cached.name_any()))]
 pub(crate) async fn reconcile(
-    approval: Arc<ServiceApproval>,
+    cached: Arc<Cached<ServiceApproval>>,
     ctx: Arc<Context>,
 ) -> Result<Action, Error> {
+    let approval = cached.get();
     let Some(namespace) = approval.namespace() else {
         return Ok(Action::await_change());
     };
     ctx.synced().await;
-    let service = ObjectRef::<Service>::new(&approval.spec.service_name).within(&namespace);
+    let service = ObjectRef::<Cached<Service>>::new(&approval.spec.service_name).within(&namespace);
     if ctx.service_exists(&service) {
         // Its Service's reconcile judges it.
         return Ok(Action::await_change());
@@ -73,7 +75,7 @@ pub(crate) async fn reconcile(
 }
 
 pub(crate) fn error_policy(
-    approval: Arc<ServiceApproval>,
+    approval: Arc<Cached<ServiceApproval>>,
     error: &Error,
     _: Arc<Context>,
 ) -> Action {

@@ -8,7 +8,10 @@ use kube::{
 };
 
 use super::scope::Wake;
-use crate::api::{ApprovalPolicy, Service, ServiceRef};
+use crate::{
+    api::{ApprovalPolicy, Service, ServiceRef},
+    cached::Cached,
+};
 
 /// The policies' watch, feeding `writer`; each change (after the first complete list) wakes
 /// every Service in `services`. `synced` is told of each `InitDone`.
@@ -16,7 +19,7 @@ pub(crate) fn follow(
     client: &Client,
     config: watcher::Config,
     writer: reflector::store::Writer<ApprovalPolicy>,
-    services: Vec<Store<Service>>,
+    services: Vec<Store<Cached<Service>>>,
     wake: std::sync::Arc<Wake>,
     mut synced: impl FnMut(&Result<watcher::Event<ApprovalPolicy>, watcher::Error>) + Send + 'static,
 ) -> impl Stream<Item = ()> + Send {
@@ -39,7 +42,7 @@ pub(crate) fn follow(
             let all: Vec<ServiceRef> = services
                 .iter()
                 .flat_map(|store| store.state())
-                .map(|s| ServiceRef::of(&s))
+                .map(|s| ServiceRef::of(s.as_ref()))
                 .collect();
             tracing::debug!(
                 services = all.len(),

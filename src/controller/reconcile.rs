@@ -8,6 +8,7 @@ use kube::{
     runtime::{
         controller::Action,
         events::{Event, EventType, Recorder},
+        reflector::ObjectRef,
     },
 };
 use tracing::{debug, instrument, warn};
@@ -19,19 +20,25 @@ use super::{
 };
 use crate::{
     api::{Service, ServiceApproval},
+    cached::Cached,
     lifecycle::{self, Input, Note},
 };
 
 /// How long a reconciliation may wait for the caches to sync before failing.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(60);
 
-#[instrument(skip_all, fields(namespace = %service.namespace().unwrap_or_default(), name = %service.name_any()))]
-pub(crate) async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error> {
+#[instrument(skip_all, fields(namespace = %cached.namespace().unwrap_or_default(), name = %cached.name_any()))]
+pub(crate) async fn reconcile(
+    cached: Arc<Cached<Service>>,
+    ctx: Arc<Context>,
+) -> Result<Action, Error> {
     let started = std::time::Instant::now();
-    let result = apply_lifecycle(&service, &ctx).await;
+    let result = apply_lifecycle(&cached, &ctx).await;
     ctx.telemetry.reconciled(started.elapsed().as_secs_f64());
     match &result {
-        Ok(_) => ctx.memory.reset_failures(&service),
+        Ok(_) => ctx
+            .memory
+            .reset_failures(&ObjectRef::from_obj(cached.as_ref())),
         Err(error) => {
             ctx.telemetry.failed(error.label());
             if error.kube_error().is_some() {
@@ -44,7 +51,7 @@ pub(crate) async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Resul
                     // The error's text names its source already.
                     message: truncate(&error.to_string()),
                 };
-                publish(&ctx, &service, &note).await;
+                publish(&ctx, cached.as_ref(), &note).await;
             }
         }
     }
@@ -54,7 +61,11 @@ pub(crate) async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Resul
 /// How soon a reconcile that met a 409 Conflict is retried.
 const CONFLICT_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
-pub(crate) fn error_policy(service: Arc<Service>, error: &Error, ctx: Arc<Context>) -> Action {
+pub(crate) fn error_policy(
+    service: Arc<Cached<Service>>,
+    error: &Error,
+    ctx: Arc<Context>,
+) -> Action {
     // A conflict says a newer version exists: its watch event triggers the next reconcile, and
     // this retry is only a safety net. It is no failure to back off from (under a storm of
     // conflicts the doubling reached minutes).
@@ -62,18 +73,20 @@ pub(crate) fn error_policy(service: Arc<Service>, error: &Error, ctx: Arc<Contex
         debug!(%error, namespace = ?service.namespace(), name = %service.name_any(), "conflict; retrying");
         return Action::requeue(CONFLICT_RETRY);
     }
-    let failures = ctx.memory.record_failure(&service);
+    let failures = ctx
+        .memory
+        .record_failure(&ObjectRef::from_obj(service.as_ref()));
     let delay = backoff(failures);
     warn!(%error, failures, ?delay, namespace = ?service.namespace(), name = %service.name_any(), "reconcile failed");
     Action::requeue(delay)
 }
 
-async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Error> {
+async fn apply_lifecycle(cached: &Cached<Service>, ctx: &Context) -> Result<Action, Error> {
     // Never panic on API data: a Service without a namespace is not ours to handle.
-    let Some(namespace) = service.namespace() else {
+    let Some(namespace) = cached.namespace() else {
         return Ok(Action::await_change());
     };
-    let name = service.name_any();
+    let name = cached.name_any();
     tokio::time::timeout(SYNC_TIMEOUT, ctx.synced())
         .await
         .map_err(|_| Error::NotSynced(SYNC_TIMEOUT))?;
@@ -81,9 +94,10 @@ async fn apply_lifecycle(service: &Service, ctx: &Context) -> Result<Action, Err
     // Triggered (by our approval status write, say) before the echo of our own status write
     // reached the cache: evaluating this older version would write and tell it all again.
     // The echo triggers the next reconcile.
-    if ctx.memory.is_before_echo(service) {
+    if ctx.memory.is_before_echo(cached) {
         return Ok(Action::await_change());
     }
+    let service = &cached.get();
 
     let approvals = ctx.approvals_for(&namespace, &name);
     let dependencies = ctx.dependencies_of(service);
@@ -174,7 +188,7 @@ fn truncate(message: &str) -> String {
         .collect()
 }
 
-async fn publish(ctx: &Context, service: &Service, note: &Note) {
+async fn publish(ctx: &Context, service: &impl Resource<DynamicType = ()>, note: &Note) {
     let event = Event {
         type_: if note.warning {
             EventType::Warning

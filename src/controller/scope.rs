@@ -8,13 +8,16 @@ use futures::channel::mpsc::UnboundedSender;
 use kube::runtime::reflector::{ObjectRef, Store};
 
 use super::{approvals::ApprovalIndex, unreadable::Skipped};
-use crate::api::{Service, ServiceApproval, ServiceRef};
+use crate::{
+    api::{Service, ServiceApproval, ServiceRef},
+    cached::{Cached, Key},
+};
 
 /// One watched scope: a namespace, or the whole cluster (`None`).
 pub(crate) struct Scope {
     pub namespace: Option<String>,
-    pub services: Store<Service>,
-    pub approvals: Store<ServiceApproval>,
+    pub services: Store<Cached<Service>>,
+    pub approvals: Store<Cached<ServiceApproval>>,
     pub approval_index: Arc<ApprovalIndex>,
     /// The Services skipped because the operator cannot read them.
     pub skipped_services: Arc<Skipped>,
@@ -32,7 +35,7 @@ pub(crate) fn covers(scope: Option<&str>, namespace: &str) -> bool {
 }
 
 /// Where to send a Service to be reconciled again: its scope's queue.
-pub(crate) struct Wake(pub Vec<(Option<String>, UnboundedSender<ObjectRef<Service>>)>);
+pub(crate) struct Wake(pub Vec<(Option<String>, UnboundedSender<Key<Service>>)>);
 
 impl Wake {
     pub(crate) fn send(&self, services: Vec<ServiceRef>) {

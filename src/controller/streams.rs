@@ -24,7 +24,10 @@ use super::{
     announce::Announcer, approvals::ApprovalIndex, decoded::Decoded, follow, notifications,
     scope::Scope, scope::Wake, telemetry::Telemetry, unreadable,
 };
-use crate::api::{Service, ServiceApproval};
+use crate::{
+    api::{Service, ServiceApproval},
+    cached::{self, Cached},
+};
 
 /// What every scope's streams share.
 pub(super) struct Streams {
@@ -92,7 +95,10 @@ impl Streams {
     /// may wake any scope's Services), and each scope's receiving end.
     pub(super) fn wakes(
         namespaces: &[Option<String>],
-    ) -> (Wake, Vec<mpsc::UnboundedReceiver<ObjectRef<Service>>>) {
+    ) -> (
+        Wake,
+        Vec<mpsc::UnboundedReceiver<ObjectRef<Cached<Service>>>>,
+    ) {
         let (senders, receivers) = namespaces
             .iter()
             .map(|namespace| {
@@ -115,10 +121,10 @@ impl Streams {
     pub(super) fn scope(
         &self,
         namespace: Option<String>,
-        retriggered: mpsc::UnboundedReceiver<ObjectRef<Service>>,
+        retriggered: mpsc::UnboundedReceiver<ObjectRef<Cached<Service>>>,
     ) -> Scoped<
-        impl Stream<Item = Request<Service>> + Send + 'static,
-        impl Stream<Item = Request<ServiceApproval>> + Send + 'static,
+        impl Stream<Item = Request<Cached<Service>>> + Send + 'static,
+        impl Stream<Item = Request<Cached<ServiceApproval>>> + Send + 'static,
     > {
         let (services, service_writer) = reflector::store();
         let (approvals, approval_writer) = reflector::store();
@@ -140,7 +146,7 @@ impl Streams {
             .default_backoff()
             .filter_map(move |event| std::future::ready(readable_services(event)))
             .modify(follow::strip)
-            .reflect(service_writer)
+            .inspect(cached::reflect(service_writer))
             .inspect(self.first_sync())
             .inspect(notifications::wake(&self.notify, &self.notify_dirty))
             .inspect(follow::services(
@@ -152,7 +158,7 @@ impl Streams {
             ))
             .applied_objects()
             .map_ok(|s: Service| ReconcileRequest {
-                obj_ref: ObjectRef::from_obj(&s),
+                obj_ref: cached::key(&s),
                 reason: ReconcileReason::ObjectUpdated,
             });
         // The approval cache and index are updated before the request is emitted, so the
@@ -166,7 +172,7 @@ impl Streams {
             .default_backoff()
             .filter_map(move |event| std::future::ready(readable_approvals(event)))
             .modify(follow::strip)
-            .reflect(approval_writer)
+            .inspect(cached::reflect(approval_writer))
             .inspect(self.first_sync())
             .inspect(follow::approvals(
                 namespace.clone(),

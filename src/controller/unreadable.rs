@@ -23,6 +23,7 @@ use super::{
     decoded::{Decoded, Unreadable},
     telemetry::Telemetry,
 };
+use crate::cached::Cached;
 
 /// The Event reason of an object the operator cannot read.
 pub(crate) const UNREADABLE: &str = "Unreadable";
@@ -70,21 +71,27 @@ type WatchEvent<K> = Result<watcher::Event<K>, watcher::Error>;
 /// Turns the events of a watch stream of `Decoded<K>` into events of `K`, skipping what cannot
 /// be read. `store` is the cache this stream feeds: it holds every earlier event's outcome.
 pub(crate) fn readable<K>(
-    store: Store<K>,
+    store: Store<Cached<K>>,
     skipped: Arc<Skipped>,
     report: Report,
 ) -> impl FnMut(WatchEvent<Decoded<K>>) -> Option<WatchEvent<K>> + Send + 'static
 where
-    K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
+    K: Resource<DynamicType = ()>
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + Clone
+        + Send
+        + Sync
+        + 'static,
 {
     // The unreadable objects met since the relist began: at its end, the others are forgotten.
     let mut listed: HashSet<Key> = HashSet::new();
     let cached = move |key: &Key| {
-        let mut reference = ObjectRef::<K>::new(&key.1);
+        let mut reference = ObjectRef::<Cached<K>>::new(&key.1);
         if let Some(namespace) = &key.0 {
             reference = reference.within(namespace);
         }
-        store.get(&reference).map(|k| k.as_ref().clone())
+        store.get(&reference).map(|k| k.get())
     };
     move |event| {
         let event = match event {
@@ -227,7 +234,8 @@ mod tests {
             telemetry: telemetry.clone(),
             consequence: "",
         };
-        let (store, mut writer) = reflector::store();
+        let (store, writer) = reflector::store();
+        let mut reflect = crate::cached::reflect(writer);
         let skipped = Arc::new(Skipped::default());
         let mut readable = readable(store, skipped.clone(), report);
         let steps: Vec<(watcher::Event<Decoded<ServiceApproval>>, &str)> = vec![
@@ -251,8 +259,8 @@ mod tests {
         for (i, (event, expected)) in steps.into_iter().enumerate() {
             let out = readable(Ok(event));
             assert_eq!(shape(&out), expected, "step {i}");
-            if let Some(Ok(event)) = &out {
-                writer.apply_watcher_event(event);
+            if let Some(event) = &out {
+                reflect(event);
             }
             if i == 3 {
                 assert!(skipped.contains(Some("ns"), "a"), "a is skipped");

@@ -4,14 +4,15 @@
 
 use std::sync::{Arc, RwLock};
 
-use kube::runtime::reflector::Store;
-
-use crate::api::Service;
+use crate::{
+    api::Service,
+    cached::{self, ServiceCache},
+};
 
 /// Shared between the controller, which fills it, and its readers.
 #[derive(Clone, Default)]
 pub struct Window {
-    stores: Arc<RwLock<Option<Vec<Store<Service>>>>>,
+    stores: Arc<RwLock<Option<Vec<ServiceCache>>>>,
 }
 
 impl std::fmt::Debug for Window {
@@ -23,24 +24,24 @@ impl std::fmt::Debug for Window {
 }
 
 impl Window {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Option<Vec<Store<Service>>>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Option<Vec<ServiceCache>>> {
         self.stores.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Option<Vec<Store<Service>>>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Option<Vec<ServiceCache>>> {
         self.stores.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Every Service the caches hold, or `None` while they are not shown: before every scope
-    /// has listed once, after the controller stopped, or on a standby replica.
+    /// Every Service the caches hold, decoded, or `None` while they are not shown: before every
+    /// scope has listed once, after the controller stopped, or on a standby replica.
     pub fn services(&self) -> Option<Vec<Arc<Service>>> {
         let stores = self.read();
-        Some(stores.as_ref()?.iter().flat_map(Store::state).collect())
+        Some(cached::decode_all(stores.as_ref()?))
     }
 
     /// Shows `stores` to readers: the controller does once every cache has listed; a benchmark
     /// may with stores it filled itself.
-    pub fn show(&self, stores: Vec<Store<Service>>) {
+    pub fn show(&self, stores: Vec<ServiceCache>) {
         *self.write() = Some(stores);
     }
 

@@ -106,7 +106,7 @@ impl<'a> Page<'a> {
                     .flat_map(|m| &m.depends_on)
                     .any(|d| d.resolved_in(own) == me)
             })
-            .map(|s| neighbour(ServiceRef::of(s), Some(s)))
+            .map(|s| neighbour(ServiceRef::of(s.as_ref()), Some(s)))
             // Only those the viewer may see: a dependant is not this Service's to reveal.
             .filter(|n| n.title.is_some())
             .collect();

@@ -9,7 +9,7 @@ fn digests<'a>(pairs: &[(&'a str, u64)]) -> Digests<'a> {
 
 #[test]
 fn an_entry_the_service_cache_does_not_hold_yet_is_told_as_lagging() {
-    let (store, _writer) = reflector::store::<Service>();
+    let (store, _writer) = reflector::store::<Cached<Service>>();
     let keys = digests(&[(INDEX_KEY, 1), ("default_ledger.json", 2)]);
     let (data, lagging) = render(&keys, "{}", &[store]);
     assert_eq!(
