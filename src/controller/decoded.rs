@@ -67,6 +67,10 @@ impl<K: DeserializeOwned> Decoded<K> {
         if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("managedFields");
         }
+        // Tracking the path costs on every field: only a failed read is read again with it.
+        if let Ok(object) = K::deserialize(&value) {
+            return Decoded::Readable(object);
+        }
         match serde_path_to_error::deserialize::<_, K>(&value) {
             Ok(object) => Decoded::Readable(object),
             Err(error) => Decoded::Unreadable(Box::new(Unreadable {
