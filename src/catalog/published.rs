@@ -4,7 +4,7 @@
 
 use std::{
     collections::BTreeMap,
-    sync::{Mutex, MutexGuard},
+    sync::{Arc, Mutex, MutexGuard},
 };
 
 use super::compute::key_hash;
@@ -18,7 +18,7 @@ use crate::api::Service;
 pub(crate) struct Record {
     pub digest: u64,
     pub len: usize,
-    pub brief: String,
+    pub brief: Arc<str>,
 }
 
 /// The digest the writer compares entries by: the first 64 bits of the value's SHA-256, the
@@ -29,7 +29,7 @@ pub(crate) fn digest(value: &str) -> u64 {
 
 /// The published entries, by `(key hash, key)`: each shard is then a contiguous range.
 pub struct Published {
-    entries: Mutex<BTreeMap<(u64, String), Record>>,
+    entries: Mutex<BTreeMap<(u64, Arc<str>), Record>>,
     dirty: Dirty,
 }
 
@@ -42,7 +42,7 @@ impl Published {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<(u64, String), Record>> {
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<(u64, Arc<str>), Record>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -61,11 +61,11 @@ impl Published {
         let record = Record {
             digest: digest(&e.value),
             len: e.value.len(),
-            brief: e.brief,
+            brief: e.brief.into(),
         };
         let previous = self
             .lock()
-            .insert((key_hash(&e.key), e.key), record.clone());
+            .insert((key_hash(&e.key), e.key.into()), record.clone());
         if previous != Some(record) {
             self.dirty.mark();
         }
@@ -74,7 +74,7 @@ impl Published {
     /// A Service that is gone, or no longer published.
     pub fn remove(&self, namespace: &str, name: &str) {
         let key = key_of(namespace, name);
-        if self.lock().remove(&(key_hash(&key), key)).is_some() {
+        if self.lock().remove(&(key_hash(&key), key.into())).is_some() {
             self.dirty.mark();
         }
     }
@@ -89,8 +89,9 @@ impl Published {
         }
     }
 
-    /// Every entry, sorted by key hash: `(hash, key, record)`.
-    pub(crate) fn snapshot(&self) -> Vec<(u64, String, Record)> {
+    /// Every entry, sorted by key hash: `(hash, key, record)`. Keys and briefs are shared, not
+    /// copied: the writer takes one of these per write.
+    pub(crate) fn snapshot(&self) -> Vec<(u64, Arc<str>, Record)> {
         self.lock()
             .iter()
             .map(|((hash, key), record)| (*hash, key.clone(), record.clone()))

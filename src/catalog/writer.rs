@@ -331,7 +331,7 @@ impl Writer {
 /// 0), and the value of the index: `compute`'s layout, from records instead of Services.
 fn layout<'a>(
     name: &str,
-    entries: &'a [(u64, String, Record)],
+    entries: &'a [(u64, Arc<str>, Record)],
     max_bytes: usize,
 ) -> (String, Vec<(String, Digests<'a>)>) {
     let bits = shard_bits(
@@ -349,8 +349,8 @@ fn layout<'a>(
     desired[0].1.insert(INDEX_KEY, digest(&index_value));
     for (hash, key, record) in entries {
         let shard = shard_of(*hash, bits);
-        desired[shard].1.insert(key.as_str(), record.digest);
-        briefs[shard].insert(key.as_str(), record.brief.as_str());
+        desired[shard].1.insert(key, record.digest);
+        briefs[shard].insert(key, &record.brief);
     }
     for ((_, digests), briefs) in desired.iter_mut().zip(&briefs) {
         digests.insert(SERVICES_KEY, digest(&listing(briefs.values().copied())));
