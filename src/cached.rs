@@ -9,7 +9,7 @@
 //! Charter's kinds share, so no object pays for its keys. A reconcile decodes its Service once,
 //! in ~10 µs.
 
-use std::{borrow::Cow, marker::PhantomData};
+use std::{borrow::Cow, marker::PhantomData, sync::OnceLock};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::{
@@ -31,6 +31,8 @@ static DICTIONARY: &[u8] = include_bytes!("cached/dictionary.json");
 pub struct Cached<K> {
     meta: ObjectMeta,
     packed: Box<[u8]>,
+    /// A value the object's generation fixes (see `memo`).
+    memo: OnceLock<Box<str>>,
     kind: PhantomData<fn() -> K>,
 }
 
@@ -39,6 +41,7 @@ impl<K> Clone for Cached<K> {
         Cached {
             meta: self.meta.clone(),
             packed: self.packed.clone(),
+            memo: self.memo.clone(),
             kind: PhantomData,
         }
     }
@@ -72,6 +75,7 @@ impl<K: Resource + Serialize + DeserializeOwned> Cached<K> {
             },
             packed: lz4_flex::block::compress_prepend_size_with_dict(&json, DICTIONARY)
                 .into_boxed_slice(),
+            memo: OnceLock::new(),
             kind: PhantomData,
         }
     }
@@ -84,6 +88,34 @@ impl<K: Resource + Serialize + DeserializeOwned> Cached<K> {
         let json = lz4_flex::block::decompress_size_prepended_with_dict(&self.packed, DICTIONARY)
             .expect("the cache decompresses what it compressed");
         serde_json::from_slice(&json).expect("the cache decodes what it encoded")
+    }
+
+    /// A value computed from what the object's generation fixes, its spec (for a Service, the
+    /// revision): `compute` runs once per generation, as the caches carry the value to the
+    /// object's next versions while its uid and generation stay (status writes do not move
+    /// them).
+    pub fn memo(&self, compute: impl FnOnce() -> String) -> &str {
+        self.memo.get_or_init(|| compute().into_boxed_str())
+    }
+
+    /// Takes `earlier`'s memo when it is a version of the same generation of the same object.
+    fn carry_from(&mut self, earlier: &Cached<K>) {
+        let (now, then) = (&self.meta, &earlier.meta);
+        if now.generation.is_some()
+            && now.generation == then.generation
+            && now.uid == then.uid
+            && let Some(value) = earlier.memo.get()
+        {
+            let _ = self.memo.set(value.clone());
+        }
+    }
+
+    /// The object's key, as `key` gives it.
+    pub fn key(&self) -> Key<K>
+    where
+        K: Resource<DynamicType = ()>,
+    {
+        key_of(&self.meta)
     }
 
     /// Bytes held beyond the identity.
@@ -122,9 +154,19 @@ pub type Key<K> = ObjectRef<Cached<K>>;
 /// A cache of Services (one per watched scope).
 pub type ServiceCache = kube::runtime::reflector::Store<Cached<crate::api::Service>>;
 
-/// The key of `object`.
+/// The key of `object`: its name and namespace only. The caches' own keys also carry the
+/// resourceVersion and uid, which no lookup compares; the keys kept beside them (queues,
+/// memories) spare those two strings.
 pub fn key<K: Resource<DynamicType = ()>>(object: &K) -> Key<K> {
-    ObjectRef::from_obj(object).into_kind_unchecked(())
+    key_of(object.meta())
+}
+
+fn key_of<K: Resource<DynamicType = ()>>(meta: &ObjectMeta) -> Key<K> {
+    let name = ObjectRef::new(meta.name.as_deref().unwrap_or_default());
+    match meta.namespace.as_deref() {
+        Some(namespace) => name.within(namespace),
+        None => name,
+    }
 }
 
 /// kube's reflector step for a stream of `K`: `writer`'s store holds the cached forms, while the
@@ -135,9 +177,21 @@ pub fn reflect<K>(
 where
     K: Resource<DynamicType = ()> + Serialize + DeserializeOwned + 'static,
 {
+    let store = writer.as_reader();
     move |event| {
         if let Ok(event) = event {
-            writer.apply_watcher_event(&cached(event));
+            let event = match event {
+                // A new version of an object the store holds carries its memo on.
+                watcher::Event::Apply(k) => {
+                    let mut fresh = Cached::new(k);
+                    if let Some(earlier) = store.get(&key(k)) {
+                        fresh.carry_from(&earlier);
+                    }
+                    watcher::Event::Apply(fresh)
+                }
+                other => cached(other),
+            };
+            writer.apply_watcher_event(&event);
         }
     }
 }
@@ -254,6 +308,32 @@ mod tests {
             .map(|v| v["kind"].as_str().unwrap_or_default().to_owned())
             .collect();
         assert_eq!(kinds, ["ServiceApproval", "Service"]);
+    }
+
+    #[test]
+    fn a_memo_lasts_while_the_generation_does() {
+        let (store, writer) = reflector::store::<Cached<Service>>();
+        let mut reflect = reflect(writer);
+        let key = ObjectRef::new("ledger").within("ns");
+        let memo = |computed: &str| {
+            let cached = store.get(&key).expect("cached");
+            cached.memo(|| computed.to_owned()).to_owned()
+        };
+        let mut s = active();
+        reflect(&Ok(watcher::Event::Apply(s.clone())));
+        assert_eq!(memo("first"), "first");
+        // A status write: a new resourceVersion, the same generation.
+        s.metadata.resource_version = Some("43".into());
+        reflect(&Ok(watcher::Event::Apply(s.clone())));
+        assert_eq!(memo("again"), "first", "carried, not computed again");
+        // A spec change moves the generation.
+        s.metadata.generation = Some(4);
+        reflect(&Ok(watcher::Event::Apply(s.clone())));
+        assert_eq!(memo("second"), "second");
+        // The same name and generation, another object (deleted and created again).
+        s.metadata.uid = Some("another".into());
+        reflect(&Ok(watcher::Event::Apply(s)));
+        assert_eq!(memo("third"), "third");
     }
 
     #[test]

@@ -163,6 +163,7 @@ fn evaluate_with(w: &World, approvals: &[ServiceApproval]) -> Outcome {
         approval_policies: &w.approval_policies,
         now: w.now,
         policy: &w.policy,
+        revision: None,
     })
 }
 
@@ -314,6 +315,7 @@ proptest! {
                 approval_policies: &w.approval_policies,
                 now: w.now,
                 policy: &w.policy,
+                revision: None,
             });
             prop_assert_eq!(&second.status, &outcome.status);
             prop_assert!(second.events.is_empty(), "events on re-evaluation: {:?}", second.events);

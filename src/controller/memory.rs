@@ -8,7 +8,7 @@ use std::{
     sync::Mutex,
 };
 
-use kube::{ResourceExt, runtime::reflector::ObjectRef};
+use kube::ResourceExt;
 use prometheus_client::metrics::gauge::Gauge;
 
 use crate::{
@@ -88,7 +88,7 @@ impl Memory {
     /// Whether this is the version a status write of ours has already replaced (read from the
     /// cached form: such a version is not worth decoding).
     pub(crate) fn is_before_echo(&self, service: &Cached<Service>) -> bool {
-        let key = ObjectRef::from_obj(service);
+        let key = service.key();
         let mut echoes = lock(&self.echoes);
         match echoes.get(&key) {
             Some(stale) if service.resource_version().as_ref() == Some(stale) => true,

@@ -8,7 +8,6 @@ use kube::{
     runtime::{
         controller::Action,
         events::{Event, EventType, Recorder},
-        reflector::ObjectRef,
     },
 };
 use tracing::{debug, instrument, warn};
@@ -36,9 +35,7 @@ pub(crate) async fn reconcile(
     let result = apply_lifecycle(&cached, &ctx).await;
     ctx.telemetry.reconciled(started.elapsed().as_secs_f64());
     match &result {
-        Ok(_) => ctx
-            .memory
-            .reset_failures(&ObjectRef::from_obj(cached.as_ref())),
+        Ok(_) => ctx.memory.reset_failures(&cached.key()),
         Err(error) => {
             ctx.telemetry.failed(error.label());
             if error.kube_error().is_some() {
@@ -73,9 +70,7 @@ pub(crate) fn error_policy(
         debug!(%error, namespace = ?service.namespace(), name = %service.name_any(), "conflict; retrying");
         return Action::requeue(CONFLICT_RETRY);
     }
-    let failures = ctx
-        .memory
-        .record_failure(&ObjectRef::from_obj(service.as_ref()));
+    let failures = ctx.memory.record_failure(&service.key());
     let delay = backoff(failures);
     warn!(%error, failures, ?delay, namespace = ?service.namespace(), name = %service.name_any(), "reconcile failed");
     Action::requeue(delay)
@@ -98,6 +93,7 @@ async fn apply_lifecycle(cached: &Cached<Service>, ctx: &Context) -> Result<Acti
         return Ok(Action::await_change());
     }
     let service = &cached.get();
+    let revision = cached.memo(|| crate::api::revision_of(&service.spec.content));
 
     let approvals = ctx.approvals_for(&namespace, &name);
     let dependencies = ctx.dependencies_of(service);
@@ -114,6 +110,7 @@ async fn apply_lifecycle(cached: &Cached<Service>, ctx: &Context) -> Result<Acti
         approval_policies: &approval_policies,
         now,
         policy: &ctx.policy,
+        revision: Some(revision),
     });
 
     let overdue = outcome

@@ -13,10 +13,7 @@ use std::{
     sync::{Arc, Mutex, RwLock},
 };
 
-use kube::{
-    ResourceExt,
-    runtime::reflector::{ObjectRef, Store},
-};
+use kube::{ResourceExt, runtime::reflector::Store};
 
 use crate::{
     api::Service,
@@ -63,7 +60,7 @@ impl Window {
         let mut kept = Decoded::with_capacity(decoded.len());
         let mut services = Vec::with_capacity(decoded.len());
         for cached in stores.iter().flat_map(Store::state) {
-            let key = ObjectRef::from_obj(cached.as_ref());
+            let key = cached.key();
             let version = cached.resource_version();
             let service = match decoded.remove(&key) {
                 Some((at, service)) if at == version => service,

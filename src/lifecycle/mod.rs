@@ -88,6 +88,9 @@ pub struct Input<'a> {
     pub approval_policies: &'a [ApprovalPolicy],
     pub now: Timestamp,
     pub policy: &'a Policy,
+    /// `revision_of(&service.spec.content)` when the caller has it already (the controller
+    /// keeps it per generation); `None` computes it.
+    pub revision: Option<&'a str>,
 }
 
 /// An Event to emit.
@@ -120,7 +123,10 @@ pub fn evaluate(input: &Input) -> Outcome {
     // Times are stored with second precision; using the same precision keeps re-evaluation stable.
     let now = Timestamp::from_second(input.now.as_second()).unwrap_or(input.now);
     let previous = service.status.clone().unwrap_or_default();
-    let revision = revision_of(content);
+    let revision = match input.revision {
+        Some(revision) => revision.to_owned(),
+        None => revision_of(content),
+    };
 
     let (ledger, approval, approval_events) = count_approvals(input, &previous, &revision, now);
     let bars = bars_for(input, approval.bar.as_ref());

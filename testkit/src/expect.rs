@@ -67,6 +67,7 @@ impl Final {
             approval_policies: &[],
             now,
             policy,
+            revision: None,
         }
     }
 

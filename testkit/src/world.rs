@@ -143,6 +143,7 @@ impl World {
             approval_policies: &self.approval_policies,
             now: self.now,
             policy: &self.policy,
+            revision: None,
         })
     }
     /// One reconcile: evaluate and write the status back.
