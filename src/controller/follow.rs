@@ -25,12 +25,12 @@ use super::{
 };
 use crate::{
     api::{Service, ServiceApproval, ServiceRef},
-    cached::{self, Cached},
+    cached::{self, Cached, Key},
     catalog::Published,
 };
 
 /// Where to send an approval whose Service may be missing: its scope's orphans queue.
-pub(crate) type Orphans = UnboundedSender<ObjectRef<Cached<ServiceApproval>>>;
+pub(crate) type Orphans = UnboundedSender<Key<ServiceApproval>>;
 
 /// The prefix of the annotations the operator reads (and the caches keep).
 pub(crate) const OWN_ANNOTATIONS: &str = "catalog.charter.dev/";

@@ -21,13 +21,13 @@ use crate::{
 };
 
 /// The Services last handed out, decoded, with the resourceVersion each was decoded at.
-type Decoded = HashMap<Key<Service>, (Option<String>, Arc<Service>)>;
+type Copies = HashMap<Key<Service>, (Option<String>, Arc<Service>)>;
 
 /// Shared between the controller, which fills it, and its readers.
 #[derive(Clone, Default)]
 pub struct Window {
     stores: Arc<RwLock<Option<Vec<ServiceCache>>>>,
-    decoded: Arc<Mutex<Decoded>>,
+    copies: Arc<Mutex<Copies>>,
 }
 
 impl std::fmt::Debug for Window {
@@ -47,8 +47,8 @@ impl Window {
         self.stores.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn decoded(&self) -> std::sync::MutexGuard<'_, Decoded> {
-        self.decoded.lock().unwrap_or_else(|e| e.into_inner())
+    fn copies(&self) -> std::sync::MutexGuard<'_, Copies> {
+        self.copies.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Every Service the caches hold, decoded, or `None` while they are not shown: before every
@@ -56,13 +56,13 @@ impl Window {
     pub fn services(&self) -> Option<Vec<Arc<Service>>> {
         let stores = self.read();
         let stores = stores.as_ref()?;
-        let mut decoded = self.decoded();
-        let mut kept = Decoded::with_capacity(decoded.len());
-        let mut services = Vec::with_capacity(decoded.len());
+        let mut copies = self.copies();
+        let mut kept = Copies::with_capacity(copies.len());
+        let mut services = Vec::with_capacity(copies.len());
         for cached in stores.iter().flat_map(Store::state) {
             let key = cached.key();
             let version = cached.resource_version();
-            let service = match decoded.remove(&key) {
+            let service = match copies.remove(&key) {
                 Some((at, service)) if at == version => service,
                 _ => Arc::new(cached.get()),
             };
@@ -70,7 +70,7 @@ impl Window {
             kept.insert(key, (version, service));
         }
         // What is not in the caches any more is dropped with the rest of the old map.
-        *decoded = kept;
+        *copies = kept;
         Some(services)
     }
 
@@ -82,7 +82,7 @@ impl Window {
 
     pub(crate) fn hide(&self) {
         *self.write() = None;
-        self.decoded().clear();
+        self.copies().clear();
     }
 }
 
@@ -129,9 +129,9 @@ mod tests {
 
         reflect(&Ok(watcher::Event::Delete(service("fx").build())));
         assert_eq!(window.services().expect("shown").len(), 1);
-        assert_eq!(window.decoded().len(), 1, "fx is forgotten");
+        assert_eq!(window.copies().len(), 1, "fx is forgotten");
         window.hide();
         assert!(window.services().is_none());
-        assert!(window.decoded().is_empty());
+        assert!(window.copies().is_empty());
     }
 }
