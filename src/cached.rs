@@ -180,17 +180,13 @@ where
     let store = writer.as_reader();
     move |event| {
         if let Ok(event) = event {
-            let event = match event {
-                // A new version of an object the store holds carries its memo on.
-                watcher::Event::Apply(k) => {
-                    let mut fresh = Cached::new(k);
-                    if let Some(earlier) = store.get(&key(k)) {
-                        fresh.carry_from(&earlier);
-                    }
-                    watcher::Event::Apply(fresh)
-                }
-                other => cached(other),
-            };
+            let mut event = cached(event);
+            // A new version of an object the store holds carries its memo on.
+            if let watcher::Event::Apply(fresh) = &mut event
+                && let Some(earlier) = store.get(&fresh.key())
+            {
+                fresh.carry_from(&earlier);
+            }
             writer.apply_watcher_event(&event);
         }
     }
