@@ -11,7 +11,7 @@ use kube::{
 use super::{graph::Graph, memory::Memory, scope::Scope, telemetry::Telemetry};
 use crate::{
     api::{ApprovalPolicy, Phase, Service, ServiceApproval, ServiceRef},
-    cached::Cached,
+    cached::Key,
     lifecycle::Policy,
 };
 
@@ -48,14 +48,14 @@ impl Context {
     }
 
     /// Whether the Service is in the cache (its scope's).
-    pub(crate) fn service_exists(&self, service: &ObjectRef<Cached<Service>>) -> bool {
+    pub(crate) fn service_exists(&self, service: &Key<Service>) -> bool {
         let namespace = service.namespace.as_deref().unwrap_or_default();
         self.scope_of(namespace)
             .is_some_and(|scope| scope.services.get(service).is_some())
     }
 
     /// Whether the Service exists but is skipped, because the operator cannot read it.
-    pub(crate) fn service_unreadable(&self, service: &ObjectRef<Cached<Service>>) -> bool {
+    pub(crate) fn service_unreadable(&self, service: &Key<Service>) -> bool {
         let namespace = service.namespace.as_deref().unwrap_or_default();
         self.scope_of(namespace).is_some_and(|scope| {
             scope

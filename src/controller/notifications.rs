@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use super::{announce::Announcer, credentials::credentials, telemetry::Telemetry};
 use crate::{
     api::{Cursor, Delivered, NotificationSubscription, NotificationSubscriptionStatus, Service},
-    cached::Cached,
+    cached::{Cached, Key},
     lifecycle::reason,
     notify::{
         cloudevent::{CloudEvent, events_of, pending},
@@ -280,7 +280,7 @@ impl Delivery {
             let Some((namespace, name)) = cursor.service.split_once('/') else {
                 return false;
             };
-            let key = ObjectRef::<Cached<Service>>::new(name).within(namespace);
+            let key = Key::<Service>::new(name).within(namespace);
             shared.services.iter().any(|store| {
                 store
                     .get(&key)
@@ -342,7 +342,7 @@ fn next(
         if !hears_all && namespace != own {
             return false;
         }
-        let object = ObjectRef::<Cached<Service>>::new(name).within(namespace);
+        let object = Key::<Service>::new(name).within(namespace);
         let Some(service) = shared.services.iter().find_map(|store| store.get(&object)) else {
             return false;
         };

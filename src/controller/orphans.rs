@@ -11,7 +11,6 @@ use kube::{
     runtime::{
         controller::Action,
         events::{Event, EventType, Recorder},
-        reflector::ObjectRef,
     },
 };
 use tracing::{instrument, warn};
@@ -22,7 +21,7 @@ use super::{
 };
 use crate::{
     api::{Service, ServiceApproval},
-    cached::Cached,
+    cached::{Cached, Key},
     lifecycle::{self, reason},
 };
 
@@ -36,7 +35,7 @@ pub(crate) async fn reconcile(
         return Ok(Action::await_change());
     };
     ctx.synced().await;
-    let service = ObjectRef::<Cached<Service>>::new(&approval.spec.service_name).within(&namespace);
+    let service = Key::<Service>::new(&approval.spec.service_name).within(&namespace);
     if ctx.service_exists(&service) {
         // Its Service's reconcile judges it.
         return Ok(Action::await_change());

@@ -26,7 +26,7 @@ use super::{
 };
 use crate::{
     api::{Service, ServiceApproval},
-    cached::{self, Cached},
+    cached::{self, Cached, Key},
 };
 
 /// What every scope's streams share.
@@ -95,10 +95,7 @@ impl Streams {
     /// may wake any scope's Services), and each scope's receiving end.
     pub(super) fn wakes(
         namespaces: &[Option<String>],
-    ) -> (
-        Wake,
-        Vec<mpsc::UnboundedReceiver<ObjectRef<Cached<Service>>>>,
-    ) {
+    ) -> (Wake, Vec<mpsc::UnboundedReceiver<Key<Service>>>) {
         let (senders, receivers) = namespaces
             .iter()
             .map(|namespace| {
@@ -121,7 +118,7 @@ impl Streams {
     pub(super) fn scope(
         &self,
         namespace: Option<String>,
-        retriggered: mpsc::UnboundedReceiver<ObjectRef<Cached<Service>>>,
+        retriggered: mpsc::UnboundedReceiver<Key<Service>>,
     ) -> Scoped<
         impl Stream<Item = Request<Cached<Service>>> + Send + 'static,
         impl Stream<Item = Request<Cached<ServiceApproval>>> + Send + 'static,
