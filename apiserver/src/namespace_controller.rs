@@ -42,7 +42,7 @@ pub fn spawn(shared: Arc<Shared>, stop: CancellationToken) {
 }
 
 fn sync_all(shared: &Shared) {
-    let (all, _) = shared.store.list(&namespace::bucket(), None);
+    let all = shared.store.list_values(&namespace::bucket(), None);
     for ns in all.iter().filter(|n| namespace::is_terminating(n)) {
         if let Some(name) = meta_str(ns, "name") {
             sync(shared, name);
@@ -93,7 +93,7 @@ fn delete_content(shared: &Shared, ns: &str) -> Remaining {
     let mut left = Remaining::default();
     for target in namespaced_targets(shared, ns) {
         let bucket = target.bucket();
-        let (items, _) = shared.store.list(&bucket, Some(ns));
+        let items = shared.store.list_values(&bucket, Some(ns));
         for o in items
             .iter()
             .filter(|o| o.pointer("/metadata/deletionTimestamp").is_none())
@@ -105,7 +105,7 @@ fn delete_content(shared: &Shared, ns: &str) -> Remaining {
                 left.errors.insert(e.message);
             }
         }
-        let (items, _) = shared.store.list(&bucket, Some(ns));
+        let items = shared.store.list_values(&bucket, Some(ns));
         if items.is_empty() {
             continue;
         }

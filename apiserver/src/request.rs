@@ -121,7 +121,21 @@ pub fn parse_query(q: Option<&str>) -> HashMap<String, String> {
 }
 
 pub fn json_response(code: u16, body: &Value, content_type: &str, warnings: &[String]) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    json_bytes_response(
+        code,
+        serde_json::to_vec(body).unwrap_or_default(),
+        content_type,
+        warnings,
+    )
+}
+
+/// `json_response` of a body already written as JSON.
+pub fn json_bytes_response(
+    code: u16,
+    bytes: Vec<u8>,
+    content_type: &str,
+    warnings: &[String],
+) -> Response {
     let mut resp = (StatusCode::from_u16(code).unwrap_or(StatusCode::OK), bytes).into_response();
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(content_type) {

@@ -224,7 +224,9 @@ pub trait Strategy: Sync + Send + std::fmt::Debug {
         Ok(obj)
     }
 
-    /// The served shape of a stored object.
+    /// The served shape of a stored object. An object stored under the requested apiVersion
+    /// and kind must be served as it is stored: lists and watches send its stored JSON without
+    /// calling this (`generic_store::served_json`).
     fn to_served<'a>(&self, info: &ResourceInfo, stored: &'a Value) -> Cow<'a, Value> {
         as_requested_version(info, stored)
     }

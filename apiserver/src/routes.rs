@@ -210,7 +210,7 @@ async fn serve(
     };
     let reply = match (verb, target.name.clone()) {
         ("watch", _) => return Ok(handlers::watch::handle(shared, ctx, &target)),
-        ("list", _) => handlers::list::handle(shared, ctx, &target)?,
+        ("list", _) => return handlers::list::handle(shared, ctx, &target),
         ("get", Some(n)) => handlers::get::handle(shared, ctx, &target, &n)?,
         ("create", _) => handlers::create::handle(call)?,
         ("update", Some(n)) => handlers::update::handle(call, &n)?,

@@ -3,7 +3,11 @@
 //! A resourceVersion older than the history window is "too old" (410) by construction.
 //! The window is bounded by count and by bytes, like the real watch cache: a burst of large
 //! objects cannot hold the server's memory hostage. Objects are stored once, as `Arc`s shared
-//! by the live map, the history and the watches.
+//! by the live map, the history and the watches, and as their JSON (`Frozen`), not as trees.
+
+mod frozen;
+
+pub use frozen::Frozen;
 
 use crate::error::ApiError;
 use serde_json::{Value, json};
@@ -37,10 +41,10 @@ pub struct Change {
     pub rv: u64,
     pub bucket: Bucket,
     pub event: EventType,
-    pub object: Arc<Value>,
+    pub object: Arc<Frozen>,
     /// The object before a MODIFIED or DELETED change: watches with selectors need it,
     /// and a paged list undoes later changes with it to serve its snapshot.
-    pub previous: Option<Arc<Value>>,
+    pub previous: Option<Arc<Frozen>>,
 }
 
 /// What a mutation closure decides, given the stored object.
@@ -55,17 +59,17 @@ pub enum Outcome {
 
 /// The stored result of a mutation, whether it changed anything and whether it deleted.
 pub struct Committed {
-    pub object: Arc<Value>,
+    pub object: Value,
     pub changed: bool,
     pub deleted: bool,
 }
 
-/// How much the watch history may hold, by the estimate of `weight`, whatever its count.
+/// How much the watch history may hold, by `Frozen::weight`, whatever its count.
 pub const HISTORY_BYTES: usize = 64 << 20;
 
 struct State {
     rv: u64,
-    objects: HashMap<Bucket, BTreeMap<(String, String), Arc<Value>>>,
+    objects: HashMap<Bucket, BTreeMap<(String, String), Arc<Frozen>>>,
     /// Each change with its weight.
     history: VecDeque<(Change, usize)>,
     /// The weight of the history.
@@ -77,24 +81,8 @@ struct State {
 
 impl State {
     /// The stored object at `key` (namespace, name) in `bucket`.
-    fn object(&self, bucket: &Bucket, key: &(String, String)) -> Option<&Arc<Value>> {
+    fn object(&self, bucket: &Bucket, key: &(String, String)) -> Option<&Arc<Frozen>> {
         self.objects.get(bucket)?.get(key)
-    }
-}
-
-/// Roughly the memory an object takes as a `Value` (allocations included): what the history's
-/// bound in bytes counts.
-fn weight(value: &Value) -> usize {
-    match value {
-        Value::String(s) => 32 + s.len(),
-        Value::Array(items) => 32 + items.iter().map(weight).sum::<usize>(),
-        Value::Object(map) => {
-            32 + map
-                .iter()
-                .map(|(k, v)| 56 + k.len() + weight(v))
-                .sum::<usize>()
-        }
-        _ => 32,
     }
 }
 
@@ -153,12 +141,13 @@ impl Store {
     pub fn get(&self, bucket: &Bucket, ns: &str, name: &str) -> Option<Value> {
         self.lock()
             .object(bucket, &(ns.to_string(), name.to_string()))
-            .map(|v| (**v).clone())
+            .cloned()
+            .map(|v| v.value())
     }
 
     /// All objects of a bucket (in one namespace or all), sorted by namespace and name,
     /// with the resourceVersion they were read at.
-    pub fn list(&self, bucket: &Bucket, ns: Option<&str>) -> (Vec<Arc<Value>>, u64) {
+    pub fn list(&self, bucket: &Bucket, ns: Option<&str>) -> (Vec<Arc<Frozen>>, u64) {
         let st = self.lock();
         let items = match st.objects.get(bucket) {
             None => Vec::new(),
@@ -171,22 +160,23 @@ impl Store {
         (items, st.rv)
     }
 
+    /// `list`, parsed: for readers of a few configuration objects (RBAC, policies, namespaces).
+    pub fn list_values(&self, bucket: &Bucket, ns: Option<&str>) -> Vec<Arc<Value>> {
+        let (items, _) = self.list(bucket, ns);
+        items.iter().map(|o| Arc::new(o.value())).collect()
+    }
+
     /// The objects of a bucket as they were at resourceVersion `at` (a paged list's
     /// snapshot), rebuilt by undoing the history's later changes. None when `at` has
     /// fallen out of the history window (or lies in the future): the list is expired.
-    pub fn list_at(&self, bucket: &Bucket, ns: Option<&str>, at: u64) -> Option<Vec<Arc<Value>>> {
+    pub fn list_at(&self, bucket: &Bucket, ns: Option<&str>, at: u64) -> Option<Vec<Arc<Frozen>>> {
         let st = self.lock();
         if at < st.floor || at > st.rv {
             return None;
         }
-        let in_scope = |obj: &Value| ns.is_none_or(|want| meta_str(obj, "namespace") == Some(want));
-        let key = |obj: &Value| {
-            (
-                meta_str(obj, "namespace").unwrap_or_default().to_string(),
-                meta_str(obj, "name").unwrap_or_default().to_string(),
-            )
-        };
-        let mut objects: BTreeMap<(String, String), Arc<Value>> = st
+        let in_scope = |obj: &Frozen| ns.is_none_or(|want| obj.namespace() == want);
+        let key = |obj: &Frozen| (obj.namespace().to_string(), obj.name().to_string());
+        let mut objects: BTreeMap<(String, String), Arc<Frozen>> = st
             .objects
             .get(bucket)
             .map(|m| {
@@ -231,7 +221,8 @@ impl Store {
         let mut st = self.lock();
         let key = (ns.to_string(), name.to_string());
         let current = st.object(bucket, &key).cloned();
-        let outcome = f(current.as_deref())?;
+        let value = current.as_deref().map(Frozen::value);
+        let outcome = f(value.as_ref())?;
         Ok(self.commit(&mut st, bucket, key, current, outcome, dry_run))
     }
 
@@ -255,7 +246,8 @@ impl Store {
         let key = (ns.to_string(), name.to_string());
         loop {
             let current = self.lock().object(bucket, &key).cloned();
-            let outcome = f(current.as_deref())?;
+            let value = current.as_deref().map(Frozen::value);
+            let outcome = f(value.as_ref())?;
             let mut st = self.lock();
             let unchanged = match (&current, st.object(bucket, &key)) {
                 (None, None) => true,
@@ -274,14 +266,14 @@ impl Store {
         st: &mut State,
         bucket: &Bucket,
         key: (String, String),
-        current: Option<Arc<Value>>,
+        current: Option<Arc<Frozen>>,
         outcome: Outcome,
         dry_run: bool,
     ) -> Committed {
         let (mut obj, deleted) = match outcome {
             Outcome::Unchanged(obj) => {
                 return Committed {
-                    object: Arc::new(obj),
+                    object: obj,
                     changed: false,
                     deleted: false,
                 };
@@ -291,7 +283,7 @@ impl Store {
         };
         if dry_run || (deleted && current.is_none()) {
             return Committed {
-                object: Arc::new(obj),
+                object: obj,
                 changed: true,
                 deleted,
             };
@@ -301,7 +293,7 @@ impl Store {
         if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
             m.insert("resourceVersion".into(), json!(rv.to_string()));
         }
-        let object = Arc::new(obj);
+        let object = Arc::new(Frozen::new(&obj));
         let event = if deleted {
             if let Some(m) = st.objects.get_mut(bucket) {
                 m.remove(&key);
@@ -324,19 +316,19 @@ impl Store {
                 rv,
                 bucket: bucket.clone(),
                 event,
-                object: object.clone(),
+                object,
                 previous: current,
             },
         );
         Committed {
-            object,
+            object: obj,
             changed: true,
             deleted,
         }
     }
 
     fn record(&self, st: &mut State, change: Change) {
-        let bytes = weight(&change.object);
+        let bytes = change.object.weight();
         st.history.push_back((change.clone(), bytes));
         st.history_bytes += bytes;
         while st.history.len() > st.window
@@ -359,7 +351,7 @@ impl Store {
         for (_, obj) in objs {
             st.rv += 1;
             let rv = st.rv;
-            let mut o = (*obj).clone();
+            let mut o = obj.value();
             let previous = Some(obj);
             if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
                 m.insert("resourceVersion".into(), json!(rv.to_string()));
@@ -370,7 +362,7 @@ impl Store {
                     rv,
                     bucket: bucket.clone(),
                     event: EventType::Deleted,
-                    object: Arc::new(o),
+                    object: Arc::new(Frozen::new(&o)),
                     previous,
                 },
             );

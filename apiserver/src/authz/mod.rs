@@ -82,7 +82,7 @@ fn aggregate(shared: &Shared) {
     let Ok(target) = target(shared, "clusterroles") else {
         return;
     };
-    let (cluster_roles, _) = shared.store.list(&target.bucket(), None);
+    let cluster_roles = shared.store.list_values(&target.bucket(), None);
     let ctx = RequestContext::internal_as(aggregation::MANAGER);
     for (name, rules) in aggregation::aggregate(&cluster_roles) {
         let rules = json!(

@@ -42,7 +42,7 @@ impl Authz {
         let _one_at_a_time = self.rebuild.lock().unwrap_or_else(|e| e.into_inner());
         let list = |plural: &str| {
             let bucket: Bucket = (super::RBAC_GROUP.into(), plural.into());
-            store.list(&bucket, None).0
+            store.list_values(&bucket, None)
         };
         let objects = Objects {
             roles: list("roles"),

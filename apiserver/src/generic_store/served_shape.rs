@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use crate::request::Target;
+use crate::store::Frozen;
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -16,4 +17,23 @@ pub fn from_served(target: &Target, obj: Value) -> Result<Value, ApiError> {
 pub fn to_served<'a>(target: &Target, stored: &'a Value) -> Cow<'a, Value> {
     let info = &target.served.info;
     info.strategy.to_served(info, stored)
+}
+
+/// The served shape of a stored object, parsed from its JSON.
+pub fn frozen_to_served(target: &Target, stored: &Frozen) -> Value {
+    let value = stored.value();
+    let converted = match to_served(target, &value) {
+        Cow::Owned(v) => Some(v),
+        Cow::Borrowed(_) => None,
+    };
+    converted.unwrap_or(value)
+}
+
+/// The stored JSON when it is the served shape as it is (the object is stored under the
+/// requested apiVersion and kind, which `Strategy::to_served` leaves alone): what a watch or
+/// a list sends without parsing it.
+pub fn served_json<'a>(target: &Target, stored: &'a Frozen) -> Option<&'a str> {
+    let info = &target.served.info;
+    (stored.api_version() == info.api_version() && stored.kind() == info.kind)
+        .then(|| stored.json())
 }

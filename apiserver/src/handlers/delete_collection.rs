@@ -15,17 +15,16 @@ pub fn handle(call: Call<'_>) -> Result<Reply, ApiError> {
         .list(&target.bucket(), target.namespace.as_deref());
     let mut deleted = Vec::new();
     for o in items {
-        let served = crate::generic_store::to_served(target, &o);
-        if !filter.matches(&served) {
+        if !filter.is_empty()
+            && !filter.matches(&crate::generic_store::frozen_to_served(target, &o))
+        {
             continue;
         }
-        let name = crate::store::meta_str(&o, "name")
-            .unwrap_or_default()
-            .to_string();
+        let name = o.name().to_string();
         let mut t = target.clone();
-        t.namespace = crate::store::meta_str(&o, "namespace")
-            .map(String::from)
-            .or(t.namespace);
+        if !o.namespace().is_empty() {
+            t.namespace = Some(o.namespace().to_string());
+        }
         if let Ok((r, _)) =
             crate::generic_store::delete(shared, ctx, &t, &name, &super::delete::options(body))
         {

@@ -4,10 +4,13 @@ use super::continue_token::Continue;
 use crate::contain::contain;
 use crate::error::ApiError;
 use crate::generic_store;
-use crate::request::{RequestContext, Target};
+use crate::request::{RequestContext, Target, json_bytes_response};
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::shared::{Reply, Shared};
+use crate::store::Frozen;
+use axum::response::Response;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 pub use crate::table::TABLE_CONTENT_TYPE;
 
@@ -96,7 +99,11 @@ const CONTINUE_EXPIRED: &str = "The provided continue parameter is too old to di
 
 /// A list is a snapshot: the first page reads the store now, every continued page reads
 /// it as it was at the first page's resourceVersion (kept in the token), as etcd does.
-pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<Reply, ApiError> {
+pub fn handle(
+    shared: &Shared,
+    ctx: &RequestContext,
+    target: &Target,
+) -> Result<Response, ApiError> {
     super::list_options::check(ctx, false)?;
     let filter = Filter::from_ctx(ctx, target)?;
     let bucket = target.bucket();
@@ -123,26 +130,27 @@ pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<
             (items, token.rv, Some(token.after))
         }
     };
-    let unseen = |o: &&std::sync::Arc<Value>| {
-        after.as_ref().is_none_or(|(ans, aname)| {
-            let key = (
-                crate::store::meta_str(o, "namespace").unwrap_or_default(),
-                crate::store::meta_str(o, "name").unwrap_or_default(),
-            );
-            key > (ans.as_str(), aname.as_str())
-        })
+    let unseen = |o: &&Arc<Frozen>| {
+        after
+            .as_ref()
+            .is_none_or(|(ans, aname)| (o.namespace(), o.name()) > (ans.as_str(), aname.as_str()))
     };
     let limit = ctx
         .param("limit")
         .and_then(|l| l.parse::<usize>().ok())
         .filter(|l| *l > 0);
-    // Only what the page shows (and one more, to know whether a page follows) is converted to
-    // its served shape: a paged list of N objects costs O(N) conversions, not O(N²/limit).
-    let mut selected: Vec<Value> = items
+    // Only what the page shows (and one more, to know whether a page follows) is read: a paged
+    // list of N objects costs O(N) parses, not O(N²/limit); with no selector, none at all.
+    let mut selected: Vec<(&Arc<Frozen>, Option<Value>)> = items
         .iter()
         .filter(unseen)
-        .map(|o| generic_store::to_served(target, o).into_owned())
-        .filter(|o| filter.matches(o))
+        .filter_map(|o| match filter.is_empty() {
+            true => Some((o, None)),
+            false => {
+                let served = generic_store::frozen_to_served(target, o);
+                filter.matches(&served).then_some((o, Some(served)))
+            }
+        })
         .take(limit.map_or(usize::MAX, |l| l + 1))
         .collect();
     let mut metadata = json!({"resourceVersion": rv.to_string()});
@@ -150,17 +158,10 @@ pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<
         && selected.len() > limit
     {
         selected.truncate(limit);
-        let last = &selected[limit - 1];
+        let last = selected[limit - 1].0;
         let token = Continue {
             rv,
-            after: (
-                crate::store::meta_str(last, "namespace")
-                    .unwrap_or_default()
-                    .to_string(),
-                crate::store::meta_str(last, "name")
-                    .unwrap_or_default()
-                    .to_string(),
-            ),
+            after: (last.namespace().to_string(), last.name().to_string()),
         };
         metadata["continue"] = json!(token.encode());
         // The API conventions: not set when the list has a label or field selector (and only
@@ -171,13 +172,56 @@ pub fn handle(shared: &Shared, ctx: &RequestContext, target: &Target) -> Result<
         }
     }
     if wants_table(ctx) {
-        return table_reply(ctx, target, &selected, metadata);
+        let objects: Vec<Value> = selected
+            .into_iter()
+            .map(|(o, served)| served.unwrap_or_else(|| generic_store::frozen_to_served(target, o)))
+            .collect();
+        return table_reply(ctx, target, &objects, metadata).map(Reply::into_response);
     }
+    Ok(list_response(target, selected, &metadata))
+}
+
+/// The list as JSON, written as `serde_json` writes the list's `Value` (keys sorted), with the
+/// items served as stored spliced in unparsed.
+fn list_response(
+    target: &Target,
+    selected: Vec<(&Arc<Frozen>, Option<Value>)>,
+    metadata: &Value,
+) -> Response {
     let info = &target.served.info;
-    Ok(Reply::json(
-        200,
-        json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": metadata, "items": list_items(info, selected)}),
-    ))
+    let string = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut body = String::with_capacity(
+        selected
+            .iter()
+            .map(|(o, _)| o.json().len() + 1)
+            .sum::<usize>()
+            + 256,
+    );
+    body.push_str("{\"apiVersion\":");
+    body.push_str(&string(&info.api_version()));
+    body.push_str(",\"items\":[");
+    for (i, (o, served)) in selected.into_iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        // A custom resource list's items keep their apiVersion and kind (list_items).
+        match (served, info.custom) {
+            (None, true) if let Some(json) = generic_store::served_json(target, o) => {
+                body.push_str(json)
+            }
+            (served, _) => {
+                let served = served.unwrap_or_else(|| generic_store::frozen_to_served(target, o));
+                let item = list_items(info, vec![served]).pop().unwrap_or_default();
+                body.push_str(&serde_json::to_string(&item).unwrap_or_default());
+            }
+        }
+    }
+    body.push_str("],\"kind\":");
+    body.push_str(&string(&info.list_kind));
+    body.push_str(",\"metadata\":");
+    body.push_str(&serde_json::to_string(metadata).unwrap_or_default());
+    body.push('}');
+    json_bytes_response(200, body.into_bytes(), "application/json", &[])
 }
 
 /// A typed list's items carry no apiVersion and kind (the list's TypeMeta says them); a

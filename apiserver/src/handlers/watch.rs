@@ -27,30 +27,44 @@ struct Stream {
 
 impl Stream {
     async fn send(&self, kind: &str, object: &Value) -> bool {
-        #[derive(serde::Serialize)]
-        struct Line<'a> {
-            #[serde(rename = "type")]
-            kind: &'a str,
-            object: &'a Value,
-        }
-        let mut line = serde_json::to_vec(&Line { kind, object }).unwrap_or_default();
-        line.push(b'\n');
+        self.send_json(kind, &serde_json::to_string(object).unwrap_or_default())
+            .await
+    }
+
+    /// One event line, `{"type":…,"object":…}`, with the object already written as JSON.
+    async fn send_json(&self, kind: &str, object: &str) -> bool {
+        let mut line = Vec::with_capacity(object.len() + kind.len() + 24);
+        line.extend_from_slice(b"{\"type\":");
+        line.extend_from_slice(serde_json::to_string(kind).unwrap_or_default().as_bytes());
+        line.extend_from_slice(b",\"object\":");
+        line.extend_from_slice(object.as_bytes());
+        line.extend_from_slice(b"}\n");
         self.tx.send(Bytes::from(line)).await.is_ok()
     }
 
     /// Send one change if it is for this watch; false when the client is gone.
     async fn change(&self, c: &Change) -> bool {
         if let Some(ns) = &self.target.namespace
-            && crate::store::meta_str(&c.object, "namespace") != Some(ns.as_str())
+            && c.object.namespace() != ns.as_str()
         {
             return true;
         }
-        let obj = generic_store::to_served(&self.target, &c.object);
+        // Most watches select nothing and want JSON: the stored object is sent as written.
+        if self.filter.is_empty()
+            && !self.table
+            && let Some(json) = generic_store::served_json(&self.target, &c.object)
+        {
+            return self.send_json(c.event.as_str(), json).await;
+        }
+        let obj = generic_store::frozen_to_served(&self.target, &c.object);
         let now_matches = self.filter.matches(&obj);
-        let was_matching = c.previous.as_ref().map(|p| {
-            self.filter
-                .matches(&generic_store::to_served(&self.target, p))
-        });
+        let was_matching = match self.filter.is_empty() {
+            true => Some(true),
+            false => c.previous.as_ref().map(|p| {
+                self.filter
+                    .matches(&generic_store::frozen_to_served(&self.target, p))
+            }),
+        };
         // An object moving into or out of the selection is ADDED or DELETED for this watch.
         let event = match (c.event, was_matching, now_matches) {
             (_, _, false) if c.event != EventType::Modified || was_matching != Some(true) => {
@@ -68,13 +82,13 @@ impl Stream {
             match contain("table::to_table_including", || {
                 crate::table::to_table_including(
                     &self.target.served.info,
-                    &[obj.into_owned()],
+                    &[obj],
                     json!({"resourceVersion": rv}),
                     chrono::Utc::now(),
                     self.include_object.as_deref(),
                 )
             }) {
-                Ok(t) => std::borrow::Cow::Owned(t),
+                Ok(t) => t,
                 Err(e) => {
                     self.send("ERROR", &e.to_status()).await;
                     return false;

@@ -60,10 +60,7 @@ impl Snapshot {
     }
 
     fn build(store: &Store) -> Snapshot {
-        let list = |plural: &str| {
-            let (items, _) = store.list(&(GROUP.to_string(), plural.to_string()), None);
-            items
-        };
+        let list = |plural: &str| store.list_values(&(GROUP.to_string(), plural.to_string()), None);
         let vap_bindings = list(VAPB.1);
         let map_bindings = list(MAPB.1);
         let bindings_of = |all: &[Arc<Value>], policy: &str, validating: bool| {

@@ -99,8 +99,8 @@ fn read_one(
             .list(&bucket, Some(&namespace))
             .0
             .iter()
+            .map(|o| o.value())
             .filter(|o| selector.as_ref().is_none_or(|s| s.matches_object(o)))
-            .map(|o| (**o).clone())
             .collect(),
     };
     if found.is_empty() && p.deny_if_missing {
