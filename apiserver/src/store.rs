@@ -145,6 +145,12 @@ impl Store {
             .map(|v| v.value())
     }
 
+    pub fn contains(&self, bucket: &Bucket, ns: &str, name: &str) -> bool {
+        self.lock()
+            .object(bucket, &(ns.to_string(), name.to_string()))
+            .is_some()
+    }
+
     /// All objects of a bucket (in one namespace or all), sorted by namespace and name,
     /// with the resourceVersion they were read at.
     pub fn list(&self, bucket: &Bucket, ns: Option<&str>) -> (Vec<Arc<Frozen>>, u64) {

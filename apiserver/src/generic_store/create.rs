@@ -92,11 +92,7 @@ pub fn create(
     if !ctx.dry_run() && committed_obj.changed {
         shared.committed(&target.served.info, &committed_obj.object, false);
     }
-    let mut reply = Reply::json(
-        201,
-        kind.to_served(&target.served.info, &committed_obj.object)
-            .into_owned(),
-    );
+    let mut reply = Reply::json(201, super::into_served(target, committed_obj.object));
     reply.warnings.append(&mut warnings);
     Ok(reply)
 }

@@ -63,11 +63,7 @@ pub fn delete(
             committed_obj.deleted,
         );
     }
-    let mut reply = Reply::json(
-        200,
-        kind.to_served(&target.served.info, &committed_obj.object)
-            .into_owned(),
-    );
+    let mut reply = Reply::json(200, super::into_served(target, committed_obj.object));
     reply.warnings = warnings;
     Ok((reply, committed_obj.deleted))
 }

@@ -21,5 +21,5 @@ pub(crate) use namespace_lifecycle::require_namespace;
 pub use preconditions::{
     check_resource_version, check_uid, not_found_for, require_resource_version,
 };
-pub use served_shape::{from_served, frozen_to_served, served_json, to_served};
+pub use served_shape::{from_served, frozen_to_served, into_served, served_json, to_served};
 pub use update::{Updated, update};

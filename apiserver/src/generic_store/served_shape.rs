@@ -19,14 +19,18 @@ pub fn to_served<'a>(target: &Target, stored: &'a Value) -> Cow<'a, Value> {
     info.strategy.to_served(info, stored)
 }
 
-/// The served shape of a stored object, parsed from its JSON.
-pub fn frozen_to_served(target: &Target, stored: &Frozen) -> Value {
-    let value = stored.value();
-    let converted = match to_served(target, &value) {
+/// The served shape of a stored object, taking it (no copy when it is served as stored).
+pub fn into_served(target: &Target, stored: Value) -> Value {
+    let converted = match to_served(target, &stored) {
         Cow::Owned(v) => Some(v),
         Cow::Borrowed(_) => None,
     };
-    converted.unwrap_or(value)
+    converted.unwrap_or(stored)
+}
+
+/// The served shape of a stored object, parsed from its JSON.
+pub fn frozen_to_served(target: &Target, stored: &Frozen) -> Value {
+    into_served(target, stored.value())
 }
 
 /// The stored JSON when it is the served shape as it is (the object is stored under the

@@ -36,12 +36,7 @@ pub fn update(
     let mut warnings = Vec::new();
     let mut created = false;
     // NamespaceLifecycle sees a create-on-update before the store is locked.
-    if allow_create
-        && shared
-            .store
-            .get(&target.bucket(), target.ns(), name)
-            .is_none()
-    {
+    if allow_create && !shared.store.contains(&target.bucket(), target.ns(), name) {
         refuse_in_terminating_namespace(shared, target, name)?;
     }
     let admission = Admission::prepare(shared, ctx, target);
@@ -92,11 +87,7 @@ pub fn update(
         );
     }
     let code = if created { 201 } else { 200 };
-    let mut r = Reply::json(
-        code,
-        kind.to_served(&target.served.info, &committed_obj.object)
-            .into_owned(),
-    );
+    let mut r = Reply::json(code, super::into_served(target, committed_obj.object));
     r.warnings = warnings;
     Ok(r)
 }

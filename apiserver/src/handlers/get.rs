@@ -16,7 +16,7 @@ pub fn handle(
         .store
         .get(&target.bucket(), target.ns(), name)
         .ok_or_else(|| generic_store::not_found_for(target, name))?;
-    let obj = generic_store::to_served(target, &stored).into_owned();
+    let obj = generic_store::into_served(target, stored);
     if super::list::wants_table(ctx) {
         let rv = obj
             .pointer("/metadata/resourceVersion")
