@@ -662,27 +662,52 @@ async fn verdict_with(fx: &Fixture, approval: &str, reason: &str) -> (bool, Stri
     .await
 }
 
+/// An approval's creationTimestamp, in whole seconds as Kubernetes writes it.
+async fn created_at(fx: &Fixture, approval: &str) -> k8s_openapi::jiff::Timestamp {
+    let approval = fx.approvals().get(approval).await.expect("the approval");
+    approval
+        .metadata
+        .creation_timestamp
+        .expect("a creationTimestamp")
+        .0
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_approval_naming_no_service_is_unknown_service_until_the_service_appears() {
+async fn an_approval_naming_no_service_is_unknown_service_and_never_counts_for_a_service_created_after_it()
+ {
     let fx = Fixture::start(false).await;
     let ava = fx.client("ava").await;
     // The approver reviewed the manifest before it was applied: the revision is computed offline.
     let revision = charter::api::revision_of(&service("ledger").build().spec.content);
-    let approval = approve(&ava, "ledger", &revision, "ava").await;
+    let early = approve(&ava, "ledger", &revision, "ava").await;
 
-    let (counted, message) = verdict_with(&fx, &approval, "UnknownService").await;
+    let (counted, message) = verdict_with(&fx, &early, "UnknownService").await;
     assert!(!counted, "an approval of nothing counts toward nothing");
     assert!(
         message.contains("\"ledger\"") && message.contains("\"default\""),
         "the message names the missing service and its namespace: {message}"
     );
 
+    // Approvals created before their Service count for nothing (README, "Approvals belong to
+    // one Service object"). Timestamps have whole seconds: an approval made in the same second
+    // as the Service is not "before" it, so the Service is created in a later second.
+    let made = created_at(&fx, &early).await;
+    eventually("the next second", || async {
+        (k8s_openapi::jiff::Timestamp::now().as_second() > made.as_second()).then_some(())
+    })
+    .await;
     fx.create(service("ledger")).await;
-    let (counted, _) = verdict_with(&fx, &approval, "Counted").await;
+    let (counted, message) = verdict_with(&fx, &early, "ServiceRecreated").await;
     assert!(
-        counted,
-        "the Service appeared: its approval is judged and counts"
+        !counted,
+        "made before the Service, it counts for nothing: {message}"
     );
+    let status = fx.wait_for_phase("ledger", Phase::Approval).await;
+    assert_eq!(status.approvals.map(|a| a.received), Some(0));
+
+    let late = approve(&ava, "ledger", &revision, "ava").await;
+    let (counted, _) = verdict_with(&fx, &late, "Counted").await;
+    assert!(counted, "made after the Service appeared, it counts");
     fx.wait_for_phase_at("ledger", Phase::Active, &revision)
         .await;
 
@@ -690,7 +715,7 @@ async fn an_approval_naming_no_service_is_unknown_service_until_the_service_appe
         .delete("ledger", &DeleteParams::default())
         .await
         .expect("the Service is deleted");
-    let (counted, message) = verdict_with(&fx, &approval, "UnknownService").await;
+    let (counted, message) = verdict_with(&fx, &late, "UnknownService").await;
     assert!(
         !counted,
         "the Service is gone: the approval counts toward nothing"
