@@ -1,6 +1,7 @@
-//! The store keeps objects as their JSON, and a list or watch that selects nothing sends that
-//! JSON as it is. These tests hold the unparsed path to the parsed one: a label selector that
-//! every object matches makes the server parse each object, and the bytes must not differ.
+//! The store keeps objects as their JSON, and a list or watch that selects nothing, or selects
+//! by label only, sends that JSON as it is (a label selector reads the labels alone). These
+//! tests hold those paths to the parsed one: a field selector that every object matches makes
+//! the server parse each object, and the bytes must not differ.
 
 mod common;
 
@@ -18,6 +19,9 @@ async fn text(client: &kube::Client, path: &str) -> String {
         .await
         .unwrap_or_else(|e| panic!("GET {path}: {e}"))
 }
+
+/// A field selector every seeded object matches: the server parses each object to judge it.
+const ALL_FIELDS: &str = "metadata.namespace%3Ddefault";
 
 /// The text as `serde_json` writes the `Value` it parses to: keys sorted, no whitespace.
 fn rewritten(text: &str) -> String {
@@ -66,8 +70,13 @@ async fn a_list_served_from_stored_json_is_the_list_the_parsed_objects_make() {
         "/api/v1/namespaces/default/configmaps",
     ] {
         let stored = text(&f.client, path).await;
-        let parsed = text(&f.client, &format!("{path}?labelSelector=all%3Dyes")).await;
+        let labelled = text(&f.client, &format!("{path}?labelSelector=all%3Dyes")).await;
+        let parsed = text(&f.client, &format!("{path}?fieldSelector={ALL_FIELDS}")).await;
+        assert_eq!(stored, labelled, "{path}");
         assert_eq!(stored, parsed, "{path}");
+        let none = text(&f.client, &format!("{path}?labelSelector=all%3Dno")).await;
+        let none: Value = serde_json::from_str(&none).unwrap_or_default();
+        assert_eq!(none["items"], json!([]), "{path}");
         assert_eq!(stored, rewritten(&stored), "{path}");
         let list: Value = serde_json::from_str(&stored).unwrap_or_default();
         let items = list["items"].as_array().cloned().unwrap_or_default();
@@ -109,12 +118,16 @@ async fn a_watch_sends_the_stored_json_as_a_selecting_watch_sends_the_parsed_obj
                 "{path}?watch=true&timeoutSeconds=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true{selector}"
             )
         };
-        for (stored, parsed) in [
-            (watch(""), watch("&labelSelector=all%3Dyes")),
-            (initial(""), initial("&labelSelector=all%3Dyes")),
+        let labels = "&labelSelector=all%3Dyes";
+        let fields = format!("&fieldSelector={ALL_FIELDS}");
+        for [stored, labelled, parsed] in [
+            [watch(""), watch(labels), watch(&fields)],
+            [initial(""), initial(labels), initial(&fields)],
         ] {
             let stored = text(&f.client, &stored).await;
+            let labelled = text(&f.client, &labelled).await;
             let parsed = text(&f.client, &parsed).await;
+            assert_eq!(stored, labelled, "{path}");
             assert_eq!(stored, parsed, "{path}");
             assert!(!stored.is_empty(), "{path}: no events");
             for line in stored.lines() {

@@ -92,6 +92,18 @@ impl Filter {
         self.labels.as_ref().is_none_or(|l| l.matches(obj))
             && self.fields.as_ref().is_none_or(|f| f.matches(obj))
     }
+
+    /// Whether a stored object is selected, read from its labels alone when a label selector
+    /// is all there is and the object is served as stored; else from its served shape.
+    pub fn selects(&self, target: &Target, stored: &Frozen) -> bool {
+        match (&self.labels, &self.fields) {
+            (None, None) => true,
+            (Some(labels), None) if generic_store::served_json(target, stored).is_some() => {
+                labels.matches(&stored.labels_only())
+            }
+            _ => self.matches(&generic_store::frozen_to_served(target, stored)),
+        }
+    }
 }
 
 /// The real server's answer to a continue token whose snapshot left the history window.
@@ -141,16 +153,10 @@ pub fn handle(
         .filter(|l| *l > 0);
     // Only what the page shows (and one more, to know whether a page follows) is read: a paged
     // list of N objects costs O(N) parses, not O(N²/limit); with no selector, none at all.
-    let mut selected: Vec<(&Arc<Frozen>, Option<Value>)> = items
+    let mut selected: Vec<&Arc<Frozen>> = items
         .iter()
         .filter(unseen)
-        .filter_map(|o| match filter.is_empty() {
-            true => Some((o, None)),
-            false => {
-                let served = generic_store::frozen_to_served(target, o);
-                filter.matches(&served).then_some((o, Some(served)))
-            }
-        })
+        .filter(|o| filter.selects(target, o))
         .take(limit.map_or(usize::MAX, |l| l + 1))
         .collect();
     let mut metadata = json!({"resourceVersion": rv.to_string()});
@@ -158,7 +164,7 @@ pub fn handle(
         && selected.len() > limit
     {
         selected.truncate(limit);
-        let last = selected[limit - 1].0;
+        let last = selected[limit - 1];
         let token = Continue {
             rv,
             after: (last.namespace().to_string(), last.name().to_string()),
@@ -174,7 +180,7 @@ pub fn handle(
     if wants_table(ctx) {
         let objects: Vec<Value> = selected
             .into_iter()
-            .map(|(o, served)| served.unwrap_or_else(|| generic_store::frozen_to_served(target, o)))
+            .map(|o| generic_store::frozen_to_served(target, o))
             .collect();
         return table_reply(ctx, target, &objects, metadata).map(Reply::into_response);
     }
@@ -183,34 +189,23 @@ pub fn handle(
 
 /// The list as JSON, written as `serde_json` writes the list's `Value` (keys sorted), with the
 /// items served as stored spliced in unparsed.
-fn list_response(
-    target: &Target,
-    selected: Vec<(&Arc<Frozen>, Option<Value>)>,
-    metadata: &Value,
-) -> Response {
+fn list_response(target: &Target, selected: Vec<&Arc<Frozen>>, metadata: &Value) -> Response {
     let info = &target.served.info;
     let string = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let mut body = String::with_capacity(
-        selected
-            .iter()
-            .map(|(o, _)| o.json().len() + 1)
-            .sum::<usize>()
-            + 256,
-    );
+    let mut body =
+        String::with_capacity(selected.iter().map(|o| o.json().len() + 1).sum::<usize>() + 256);
     body.push_str("{\"apiVersion\":");
     body.push_str(&string(&info.api_version()));
     body.push_str(",\"items\":[");
-    for (i, (o, served)) in selected.into_iter().enumerate() {
+    for (i, o) in selected.into_iter().enumerate() {
         if i > 0 {
             body.push(',');
         }
         // A custom resource list's items keep their apiVersion and kind (list_items).
-        match (served, info.custom) {
-            (None, true) if let Some(json) = generic_store::served_json(target, o) => {
-                body.push_str(json)
-            }
-            (served, _) => {
-                let served = served.unwrap_or_else(|| generic_store::frozen_to_served(target, o));
+        match generic_store::served_json(target, o).filter(|_| info.custom) {
+            Some(json) => body.push_str(json),
+            None => {
+                let served = generic_store::frozen_to_served(target, o);
                 let item = list_items(info, vec![served]).pop().unwrap_or_default();
                 body.push_str(&serde_json::to_string(&item).unwrap_or_default());
             }

@@ -49,21 +49,13 @@ impl Stream {
         {
             return true;
         }
-        // Most watches select nothing and want JSON: the stored object is sent as written.
-        if self.filter.is_empty()
-            && !self.table
-            && let Some(json) = generic_store::served_json(&self.target, &c.object)
-        {
-            return self.send_json(c.event.as_str(), json).await;
-        }
-        let obj = generic_store::frozen_to_served(&self.target, &c.object);
-        let now_matches = self.filter.matches(&obj);
+        let now_matches = self.filter.selects(&self.target, &c.object);
         let was_matching = match self.filter.is_empty() {
             true => Some(true),
-            false => c.previous.as_ref().map(|p| {
-                self.filter
-                    .matches(&generic_store::frozen_to_served(&self.target, p))
-            }),
+            false => c
+                .previous
+                .as_ref()
+                .map(|p| self.filter.selects(&self.target, p)),
         };
         // An object moving into or out of the selection is ADDED or DELETED for this watch.
         let event = match (c.event, was_matching, now_matches) {
@@ -74,6 +66,13 @@ impl Stream {
             (EventType::Modified, Some(false), true) => EventType::Added,
             (e, _, _) => e,
         };
+        // A watch that wants JSON gets an object stored under the version it watches as written.
+        if !self.table
+            && let Some(json) = generic_store::served_json(&self.target, &c.object)
+        {
+            return self.send_json(event.as_str(), json).await;
+        }
+        let obj = generic_store::frozen_to_served(&self.target, &c.object);
         let obj = if self.table {
             let rv = obj
                 .pointer("/metadata/resourceVersion")

@@ -53,6 +53,25 @@ impl Frozen {
         serde_json::from_str(&self.json).unwrap_or(Value::Null)
     }
 
+    /// Just the object's `metadata.labels`, read without building the rest of it (a label
+    /// selector needs no more), as `{"metadata": {"labels": …}}`.
+    pub fn labels_only(&self) -> Value {
+        #[derive(serde::Deserialize)]
+        struct Labelled {
+            #[serde(default)]
+            metadata: Meta,
+        }
+        #[derive(serde::Deserialize, Default)]
+        struct Meta {
+            #[serde(default)]
+            labels: Value,
+        }
+        let labels = serde_json::from_str::<Labelled>(&self.json)
+            .map(|l| l.metadata.labels)
+            .unwrap_or_default();
+        serde_json::json!({"metadata": {"labels": labels}})
+    }
+
     /// The object's JSON, to serve as it is.
     pub fn json(&self) -> &str {
         &self.json
@@ -112,6 +131,22 @@ mod tests {
                 frozen.kind()
             ),
             ("ns", "cm", "v1", "ConfigMap")
+        );
+    }
+
+    #[test]
+    fn its_labels_are_read_alone() {
+        let obj = json!({
+            "metadata": {"name": "cm", "labels": {"a": "1"}, "annotations": {"x": "y"}},
+            "data": {"big": "x".repeat(1000)},
+        });
+        assert_eq!(
+            Frozen::new(&obj).labels_only(),
+            json!({"metadata": {"labels": {"a": "1"}}})
+        );
+        assert_eq!(
+            Frozen::new(&json!({"metadata": {"name": "n"}})).labels_only(),
+            json!({"metadata": {"labels": null}})
         );
     }
 
