@@ -249,45 +249,33 @@ impl Writer {
             })
             .collect();
         let ops = plan(&desired, &current);
-        let api = self.api();
-        let mut bytes = 0;
-        let mut lagging = 0;
+        // Each ConfigMap's operations in order, different ConfigMaps at once: the operator
+        // renders one shard while the server takes in another.
+        let mut by_configmap: Vec<(&str, Vec<&Op>)> = Vec::new();
         for op in &ops {
-            match op {
-                Op::Apply { shard } => {
-                    let (shard_name, keys) = &desired[*shard];
-                    let (data, behind) = render(keys, &index_value, services);
-                    lagging += behind;
-                    bytes += data.iter().map(|(k, v)| cost(k, v.len())).sum::<usize>();
-                    self.apply(&api, shard_name, data).await?;
-                }
-                Op::RemoveKeys { name, keys } => {
-                    let nulls: serde_json::Map<String, serde_json::Value> = keys
-                        .iter()
-                        .map(|k| (k.clone(), serde_json::Value::Null))
-                        .collect();
-                    api.patch(
-                        name,
-                        &PatchParams::default(),
-                        &Patch::Merge(json!({ "data": nulls })),
-                    )
-                    .await
-                    .map_err(|source| Error::Write {
-                        name: name.clone(),
-                        source,
-                    })?;
-                }
-                Op::Delete { name } => match api.delete(name, &DeleteParams::default()).await {
-                    Ok(_) => {}
-                    Err(kube::Error::Api(status)) if status.code == 404 => {}
-                    Err(source) => {
-                        return Err(Error::Delete {
-                            name: name.clone(),
-                            source,
-                        });
-                    }
-                },
+            let target = match op {
+                Op::Apply { shard } => desired[*shard].0.as_str(),
+                Op::RemoveKeys { name, .. } | Op::Delete { name } => name.as_str(),
+            };
+            match by_configmap.iter_mut().find(|(name, _)| *name == target) {
+                Some((_, group)) => group.push(op),
+                None => by_configmap.push((target, vec![op])),
             }
+        }
+        let api = self.api();
+        let mut writes = Vec::with_capacity(by_configmap.len());
+        for (_, group) in by_configmap {
+            writes.push(self.run_ops(&api, group, &desired, &index_value, services));
+        }
+        let results: Vec<Result<(usize, usize), Error>> = futures::stream::iter(writes)
+            .buffer_unordered(WRITES_AT_ONCE)
+            .collect()
+            .await;
+        let (mut bytes, mut lagging) = (0, 0);
+        for result in results {
+            let (b, l) = result?;
+            bytes += b;
+            lagging += l;
         }
         let shards: Vec<Shard> = desired
             .iter()
@@ -314,6 +302,69 @@ impl Writer {
         })
     }
 
+    /// Operations of a plan on one ConfigMap, in order.
+    async fn run_ops(
+        &self,
+        api: &Api<ConfigMap>,
+        ops: Vec<&Op>,
+        desired: &[(String, Digests<'_>)],
+        index_value: &str,
+        services: &[Store<Cached<Service>>],
+    ) -> Result<(usize, usize), Error> {
+        let (mut bytes, mut lagging) = (0, 0);
+        for op in ops {
+            let (b, l) = self.run_op(api, op, desired, index_value, services).await?;
+            bytes += b;
+            lagging += l;
+        }
+        Ok((bytes, lagging))
+    }
+
+    /// One operation of a plan: the bytes it wrote and the entries it could not render yet.
+    async fn run_op(
+        &self,
+        api: &Api<ConfigMap>,
+        op: &Op,
+        desired: &[(String, Digests<'_>)],
+        index_value: &str,
+        services: &[Store<Cached<Service>>],
+    ) -> Result<(usize, usize), Error> {
+        match op {
+            Op::Apply { shard } => {
+                let (shard_name, keys) = &desired[*shard];
+                let (data, behind) = render(keys, index_value, services);
+                let bytes = data.iter().map(|(k, v)| cost(k, v.len())).sum::<usize>();
+                self.apply(api, shard_name, data).await?;
+                Ok((bytes, behind))
+            }
+            Op::RemoveKeys { name, keys } => {
+                let nulls: serde_json::Map<String, serde_json::Value> = keys
+                    .iter()
+                    .map(|k| (k.clone(), serde_json::Value::Null))
+                    .collect();
+                api.patch(
+                    name,
+                    &PatchParams::default(),
+                    &Patch::Merge(json!({ "data": nulls })),
+                )
+                .await
+                .map_err(|source| Error::Write {
+                    name: name.clone(),
+                    source,
+                })?;
+                Ok((0, 0))
+            }
+            Op::Delete { name } => match api.delete(name, &DeleteParams::default()).await {
+                Ok(_) => Ok((0, 0)),
+                Err(kube::Error::Api(status)) if status.code == 404 => Ok((0, 0)),
+                Err(source) => Err(Error::Delete {
+                    name: name.clone(),
+                    source,
+                }),
+            },
+        }
+    }
+
     async fn apply(
         &self,
         api: &Api<ConfigMap>,
@@ -326,6 +377,9 @@ impl Writer {
         Ok(())
     }
 }
+
+/// How many ConfigMaps one round writes at once.
+const WRITES_AT_ONCE: usize = 4;
 
 /// The shards the published entries make, each with its keys' digests (the index's in shard
 /// 0), and the value of the index: `compute`'s layout, from records instead of Services.
