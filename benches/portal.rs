@@ -11,8 +11,8 @@ use charter_apiserver::{Config as ServerConfig, UserSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::{reflector, watcher};
 
-#[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+// The same allocator as the `charter` binary.
+charter::jemalloc!();
 
 const TIERS: [Tier; 4] = [Tier::Critical, Tier::High, Tier::Medium, Tier::Low];
 

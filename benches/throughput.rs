@@ -4,9 +4,8 @@
 
 use testkit::bench;
 
-/// The same allocator as the `charter` binary, so the figures are the ones a user gets.
-#[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+// The same allocator as the `charter` binary, so the figures are the ones a user gets.
+charter::jemalloc!();
 
 fn main() {
     bench::main_with(bench::Options::from_env());

@@ -1,6 +1,7 @@
 //! Charter: a Kubernetes operator that runs a service catalog the declarative way.
 
 pub mod access;
+pub mod allocator;
 pub mod api;
 pub mod cached;
 pub mod catalog;

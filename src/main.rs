@@ -1,9 +1,7 @@
 use clap::Parser;
 
-/// jemalloc: the operator and the embedded server allocate many small JSON nodes, which
-/// glibc malloc serves slowly (see the README's Performance section).
-#[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+// jemalloc, with its options (`charter::allocator`).
+charter::jemalloc!();
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
