@@ -25,7 +25,8 @@ pub fn committed(shared: &Shared, info: &ResourceInfo, _obj: &Value, deleted: bo
     }
 }
 
-/// The field manager of the controller's writes, as kube-controller-manager's.
+/// The field manager of the controller's writes, as kube-controller-manager's, and the name of
+/// the ServiceAccount it writes as (admission policies see that user).
 const MANAGER: &str = "namespace-controller";
 
 /// Run the controller until `stop`.
@@ -89,7 +90,7 @@ fn namespaced_targets(shared: &Shared, ns: &str) -> Vec<Target> {
 }
 
 fn delete_content(shared: &Shared, ns: &str) -> Remaining {
-    let ctx = RequestContext::internal();
+    let ctx = RequestContext::controller(MANAGER, MANAGER);
     let mut left = Remaining::default();
     for target in namespaced_targets(shared, ns) {
         let bucket = target.bucket();
@@ -238,7 +239,7 @@ fn sync(shared: &Shared, name: &str) {
         name: Some(name.to_string()),
         subresource: Some("finalize".into()),
     };
-    let ctx = RequestContext::internal_as(MANAGER);
+    let ctx = RequestContext::controller(MANAGER, MANAGER);
     // A namespace gone meanwhile is simply not written.
     let _ = generic_store::update(shared, &ctx, &target, name, false, |cur| {
         let mut object = with_conditions(cur.unwrap_or(&Value::Null), &left);

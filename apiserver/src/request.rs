@@ -40,6 +40,21 @@ impl RequestContext {
         ctx
     }
 
+    /// The context of a controller that kube-controller-manager runs under its own
+    /// ServiceAccount in kube-system (`--use-service-account-credentials`): admission sees
+    /// that user, as on kube-apiserver, not the server's own. Its writes are owned by `manager`.
+    pub fn controller(service_account: &str, manager: &str) -> Self {
+        let mut groups = crate::auth::service_account_groups("kube-system");
+        groups.push(crate::auth::AUTHENTICATED.into());
+        let mut ctx = Self::internal_as(manager);
+        ctx.user = User {
+            name: crate::auth::service_account_user("kube-system", service_account),
+            groups,
+            uid: None,
+        };
+        ctx
+    }
+
     pub fn param(&self, k: &str) -> Option<&str> {
         self.query.get(k).map(String::as_str)
     }
