@@ -222,6 +222,13 @@ fn an_editor_cannot_take_over_launder_or_revive_a_service(ground: Ground) {
             "it is set by the server and cannot be changed or removed",
         );
     }
+    // Deletion: unpublishes dana's ledger and frees its name for gus to create in his own.
+    // RBAC lets an editor delete Services; the owner policy does not.
+    sandbox.refused(
+        "gus",
+        &["delete", "csvc", "ledger", "-n", "payments"],
+        "only the owner (dana) deletes a Service; gus may not",
+    );
     assert_eq!(
         jsonpath(&sandbox, "csvc/legacy-ftp", "platform", "{.status.phase}"),
         "Retired"
@@ -404,5 +411,41 @@ fn no_one_publishes_alone(ground: Ground) {
     assert!(
         !keys.contains("payments_ledger.json"),
         "not republished: {keys}"
+    );
+}
+
+/// Deletion is the owner's, but Kubernetes' garbage collector still deletes a Service whose
+/// owning object is gone (the owner policy lets kube-controller-manager's collector through).
+/// kube-apiserver's ground only: the embedded server has no garbage collector. The namespace
+/// controller's deletions are tried on both grounds by tests/operator_process.rs.
+#[test]
+fn the_garbage_collector_deletes_a_service_whose_owning_object_is_gone() {
+    if testkit::kubectl::probe().is_none() {
+        return;
+    }
+    let Some(ground) = Ground::real() else {
+        return;
+    };
+    if let Ground::Real(dir) = &ground
+        && !dir.join("kube-controller-manager").is_file()
+    {
+        println!("skipped: no kube-controller-manager in {}", dir.display());
+        return;
+    }
+    let sandbox = Sandbox::launch_on(&ground, &["--api-only"]);
+    sandbox.kubectl_ok(&["create", "configmap", "parent", "-n", "default"]);
+    let uid = jsonpath(&sandbox, "configmap/parent", "default", "{.metadata.uid}");
+    let tied = sandbox.manifest(
+        "tied.yaml",
+        &format!(
+            "apiVersion: catalog.charter.dev/v1alpha1\nkind: Service\nmetadata: {{name: tied, namespace: default, ownerReferences: [{{apiVersion: v1, kind: ConfigMap, name: parent, uid: \"{uid}\"}}]}}\nspec: {{owner: dana, description: x, serviceLevel: {{availability: \"99\"}}}}\n"
+        ),
+    );
+    sandbox.kubectl_ok(&["create", "-f", &tied]);
+    sandbox.kubectl_ok(&["delete", "configmap", "parent", "-n", "default"]);
+    sandbox.wait_until(
+        &["get", "csvc", "tied", "-n", "default", "-o", "name"],
+        "the garbage collector to delete the Service",
+        |text| text.contains("NotFound"),
     );
 }

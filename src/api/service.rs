@@ -145,10 +145,10 @@ pub struct ServiceContent {
     pub description: Option<String>,
     /// The accountable owner: a Kubernetes user name, exactly as the API server authenticates
     /// it. In a cluster secured as deploy/ secures it, only the owner (or a platform admin or
-    /// approval delegate) creates the Service or changes spec.owner, lifecycle, categories,
-    /// contact, approvers and requiredApprovals. The owner's own approval does not count unless
-    /// the operator allows self-approval. A revision changing the owner, the approvers or the
-    /// quorum also needs the approvers of the last approved revision.
+    /// approval delegate) creates or deletes the Service or changes spec.owner, lifecycle,
+    /// categories, contact, approvers and requiredApprovals. The owner's own approval does not
+    /// count unless the operator allows self-approval. A revision changing the owner, the
+    /// approvers or the quorum also needs the approvers of the last approved revision.
     #[schemars(length(min = 1, max = 253))]
     pub owner: String,
     /// User names allowed to approve, each once. When empty, any user but the owner, the
