@@ -170,7 +170,8 @@ impl Writer {
                     },
                 }
             }
-            let write = pacing.write(round);
+            let began = Instant::now();
+            let write = pacing.write(round, began);
             while marks.try_recv().is_ok() {}
             match self
                 .write_once(&published, &services, &stored, &namespaces, &mut mirrors)
@@ -200,6 +201,7 @@ impl Writer {
                             writes,
                             bytes,
                             catalog_bytes = catalog,
+                            took_ms = began.elapsed().as_millis(),
                             streak = pacing.streak(),
                             catalog = %self.target.name,
                             "catalog written"

@@ -8,7 +8,10 @@ fn ms(n: u64) -> Duration {
 fn after_write(t0: Instant, streak: u32) -> Pacing {
     let mut pacing = Pacing::new(Pace::default());
     pacing.streak = streak;
-    pacing.last = Some(LastWrite { end: t0 });
+    pacing.last = Some(LastWrite {
+        end: t0,
+        took: Duration::ZERO,
+    });
     pacing
 }
 
@@ -64,13 +67,13 @@ fn changes_after_a_pause_of_the_least_gap_are_no_load_and_end_the_streak() {
     let mut pacing = after_write(t0, 4);
     let round = pacing.round(t0 + ms(200), true);
     assert_eq!(pacing.due(&round), t0 + ms(225));
-    let write = pacing.write(round);
+    let write = pacing.write(round, t0 + ms(225));
     assert_eq!(pacing.streak(), 0);
     pacing.written(write, t0 + ms(300), true, 1_000);
     assert_eq!(pacing.streak(), 0, "a write at idle starts no streak");
 
     let round = pacing.round(t0 + ms(350), true);
-    let write = pacing.write(round);
+    let write = pacing.write(round, t0 + ms(375));
     pacing.written(write, t0 + ms(700), true, 1_100);
     assert_eq!(
         pacing.streak(),
@@ -85,7 +88,7 @@ fn a_comparison_without_changes_neither_waits_for_the_gap_nor_touches_the_streak
     let mut pacing = after_write(t0, 4);
     let round = pacing.round(t0 + ms(10), false);
     assert_eq!(pacing.due(&round), t0 + ms(35));
-    let write = pacing.write(round);
+    let write = pacing.write(round, t0 + ms(35));
     pacing.written(write, t0 + ms(40), true, 1);
     assert_eq!(pacing.streak(), 4);
     assert_eq!(pacing.last.map(|l| l.end), Some(t0));
@@ -98,7 +101,7 @@ fn a_failed_write_waits_longer_each_time_and_a_good_one_resets_the_wait() {
     let waits: Vec<u64> = (0..8).map(|_| pacing.failed().as_secs()).collect();
     assert_eq!(waits, vec![1, 2, 4, 8, 16, 32, 32, 32]);
     let round = pacing.round(t0, true);
-    let write = pacing.write(round);
+    let write = pacing.write(round, t0);
     pacing.written(write, t0, false, 0);
     assert_eq!(pacing.failed(), Duration::from_secs(1));
 }
@@ -188,7 +191,7 @@ fn play(burst: Burst) -> Played {
                 None => break due,
             }
         };
-        let write = pacing.write(round);
+        let write = pacing.write(round, now);
         let bytes = flow.published * burst.entry;
         let end = now + burst.fixed + burst.per_mib.mul_f64(bytes as f64 / f64::from(1 << 20));
         match burst.stalls {
@@ -237,12 +240,47 @@ fn a_burst_costs_a_few_times_the_final_catalog_in_writes() {
     }
 }
 
+/// The burst of a slow server that takes the changes in clumps, pausing 200 ms between them:
+/// longer than `quiet`, shorter than half of what writing the catalog soon takes.
+const SLOW_IN_CLUMPS: Burst = Burst {
+    clump: 20,
+    every: Duration::from_millis(200),
+    ..SLOW
+};
+
+#[test]
+fn pauses_no_longer_than_a_write_takes_do_not_end_the_load() {
+    // Each clump's pause wrote the catalog again (59 writes, 18x the final catalog's bytes)
+    // while writes took longer than the pauses.
+    let played = play(SLOW_IN_CLUMPS);
+    assert!(played.ratio < 3.0, "{played:?}");
+    assert!(played.writes <= 20, "{played:?}");
+
+    let t0 = Instant::now();
+    let mut pacing = after_write(t0, 3);
+    pacing.last = Some(LastWrite {
+        end: t0,
+        took: ms(1_600),
+    });
+    let mut round = pacing.round(t0 + ms(500), true);
+    assert_eq!(
+        pacing.due(&round),
+        t0 + ms(1_300),
+        "changes 500 ms after a write that took 1.6 s: still the load, quiet for 800 ms"
+    );
+    round.change(t0 + ms(1_000));
+    assert_eq!(pacing.due(&round), t0 + ms(1_600), "the gap comes first");
+    let write = pacing.write(round, t0 + ms(1_600));
+    pacing.written(write, t0 + ms(1_700), true, 1_000);
+    assert_eq!(pacing.streak(), 4, "the streak goes on");
+}
+
 #[test]
 fn a_single_change_written_after_the_first_delay_is_no_load() {
     let t0 = Instant::now();
     let mut pacing = Pacing::new(Pace::default());
     let round = pacing.round(t0, true);
-    let write = pacing.write(round);
+    let write = pacing.write(round, t0);
     pacing.written(write, t0 + ms(60), true, 1_000);
     let round = pacing.round(t0 + ms(400), true);
     assert_eq!(
