@@ -90,7 +90,7 @@ fn namespaced_targets(shared: &Shared, ns: &str) -> Vec<Target> {
 }
 
 fn delete_content(shared: &Shared, ns: &str) -> Remaining {
-    let ctx = RequestContext::controller(MANAGER, MANAGER);
+    let ctx = RequestContext::controller(MANAGER);
     let mut left = Remaining::default();
     for target in namespaced_targets(shared, ns) {
         let bucket = target.bucket();
@@ -239,7 +239,7 @@ fn sync(shared: &Shared, name: &str) {
         name: Some(name.to_string()),
         subresource: Some("finalize".into()),
     };
-    let ctx = RequestContext::controller(MANAGER, MANAGER);
+    let ctx = RequestContext::controller(MANAGER);
     // A namespace gone meanwhile is simply not written.
     let _ = generic_store::update(shared, &ctx, &target, name, false, |cur| {
         let mut object = with_conditions(cur.unwrap_or(&Value::Null), &left);

@@ -41,14 +41,14 @@ impl RequestContext {
     }
 
     /// The context of a controller that kube-controller-manager runs under its own
-    /// ServiceAccount in kube-system (`--use-service-account-credentials`): admission sees
-    /// that user, as on kube-apiserver, not the server's own. Its writes are owned by `manager`.
-    pub fn controller(service_account: &str, manager: &str) -> Self {
+    /// ServiceAccount in kube-system (`--use-service-account-credentials`), `name`: admission
+    /// sees that user, as on kube-apiserver, not the server's own. Its writes are owned by `name`.
+    pub fn controller(name: &str) -> Self {
         let mut groups = crate::auth::service_account_groups("kube-system");
         groups.push(crate::auth::AUTHENTICATED.into());
-        let mut ctx = Self::internal_as(manager);
+        let mut ctx = Self::internal_as(name);
         ctx.user = User {
-            name: crate::auth::service_account_user("kube-system", service_account),
+            name: crate::auth::service_account_user("kube-system", name),
             groups,
             uid: None,
         };
