@@ -139,10 +139,12 @@ impl Store {
     }
 
     pub fn get(&self, bucket: &Bucket, ns: &str, name: &str) -> Option<Value> {
-        self.lock()
+        // Parsed once the lock is released: other requests need not wait for it.
+        let found = self
+            .lock()
             .object(bucket, &(ns.to_string(), name.to_string()))
-            .cloned()
-            .map(|v| v.value())
+            .cloned();
+        found.map(|v| v.value())
     }
 
     pub fn contains(&self, bucket: &Bucket, ns: &str, name: &str) -> bool {
