@@ -6,12 +6,14 @@ fn ms(n: u64) -> Duration {
 
 /// A pacing whose last write of changes ended at `t0`, `streak` writes into a load.
 fn after_write(t0: Instant, streak: u32) -> Pacing {
+    after_write_taking(t0, streak, Duration::ZERO)
+}
+
+/// `after_write`, that write having taken `took`.
+fn after_write_taking(t0: Instant, streak: u32, took: Duration) -> Pacing {
     let mut pacing = Pacing::new(Pace::default());
     pacing.streak = streak;
-    pacing.last = Some(LastWrite {
-        end: t0,
-        took: Duration::ZERO,
-    });
+    pacing.last = Some(LastWrite { end: t0, took });
     pacing
 }
 
@@ -257,11 +259,7 @@ fn pauses_no_longer_than_a_write_takes_do_not_end_the_load() {
     assert!(played.writes <= 20, "{played:?}");
 
     let t0 = Instant::now();
-    let mut pacing = after_write(t0, 3);
-    pacing.last = Some(LastWrite {
-        end: t0,
-        took: ms(1_600),
-    });
+    let mut pacing = after_write_taking(t0, 3, ms(1_600));
     let mut round = pacing.round(t0 + ms(500), true);
     assert_eq!(
         pacing.due(&round),
