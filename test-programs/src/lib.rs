@@ -119,6 +119,19 @@ impl Ground {
     pub fn is_real(&self) -> bool {
         matches!(self, Ground::Real(_))
     }
+
+    /// Whether a namespace controller runs here: the embedded server's own (it has no garbage
+    /// collector), or kube-controller-manager's with the rest of its controllers, unless the
+    /// real ground's directory lacks it (envtest's assets). Prints the skip when not.
+    pub fn runs_controllers(&self) -> bool {
+        match self {
+            Ground::Real(dir) if !dir.join("kube-controller-manager").is_file() => {
+                println!("skipped: no kube-controller-manager in {}", dir.display());
+                false
+            }
+            _ => true,
+        }
+    }
 }
 
 /// `on_both_grounds!(body)` for a `fn body(ground: Ground)`: the tests
